@@ -1,0 +1,31 @@
+# The two commands the README opens with. Both create .venv on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup lint proto
+
+demo: $(STAMP)
+	$(VENV)/bin/vfl demo
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) scripts/gen_proto.py --check
+	$(VENV)/bin/pytest -q
+
+setup: $(STAMP)
+
+# torch is installed first and pinned to the CPU build that these machines carry locally:
+# an unpinned torch pulls several GB of CUDA wheels.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	touch $(STAMP)
+
+proto: $(STAMP)
+	$(PY) scripts/gen_proto.py
