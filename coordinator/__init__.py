@@ -1,0 +1,1 @@
+"""The coordinator: job store, relay and scheduling (arrives with the deployment issue)."""

@@ -1,0 +1,1 @@
+"""The operators' Streamlit dashboard (arrives with the deployment issue)."""

@@ -1,0 +1,1 @@
+"""The party node: data sources, program dispatch, local state; later the daemon."""

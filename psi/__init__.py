@@ -1,0 +1,1 @@
+"""Align parties on their shared entities: private set intersection and its programs."""

@@ -1,0 +1,41 @@
+"""Both roles of the plain join; each is a few lines, so they share one file."""
+
+from __future__ import annotations
+
+from vfl.errors import ProtocolError
+from vfl.runtime.context import PartyContext
+from vfl.runtime.events import AlignReport
+from vfl.runtime.program import Program
+
+from psi.join.messages import IdList, Intersection
+
+
+class JoinLabelHolder(Program):
+    phase = "align"
+
+    def run(self, ctx: PartyContext) -> None:
+        data = ctx.require_data()
+        shared = set(data.ids)
+        for peer in (p.name for p in ctx.job.feature_holders):
+            shared &= set(ctx.recv(peer, IdList).ids)
+        ordered = tuple(sorted(shared))
+        for peer in (p.name for p in ctx.job.feature_holders):
+            ctx.send(peer, Intersection(ordered))
+        ctx.workspace.save_alignment(ordered)
+        ctx.report(AlignReport(rows=data.rows, intersection_size=len(ordered), protocol="join"))
+
+
+class JoinFeatureHolder(Program):
+    phase = "align"
+
+    def run(self, ctx: PartyContext) -> None:
+        data = ctx.require_data()
+        label_holder = ctx.job.label_holder.name
+        ctx.send(label_holder, IdList(data.ids))
+        ordered = ctx.recv(label_holder, Intersection).ids
+        if not set(ordered) <= set(data.ids):
+            raise ProtocolError(
+                f"join.Intersection from {label_holder}: names IDs this party never sent"
+            )
+        ctx.workspace.save_alignment(ordered)
+        ctx.report(AlignReport(rows=data.rows, intersection_size=len(ordered), protocol="join"))

@@ -1,0 +1,261 @@
+"""Regenerate the sample data sets from data that ships inside scikit-learn (no network).
+
+Each set is split vertically between organizations that index the same people under
+string IDs, list their rows in different orders, and share only part of their IDs, as
+real partners do. Run: `python samples/make_samples.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets
+
+HERE = Path(__file__).resolve().parent
+
+
+def _split(
+    frame: pd.DataFrame,
+    parties: dict[str, list[str]],
+    id_column: str,
+    prefix: str,
+    keep: float,
+    seed: int,
+) -> dict[str, pd.DataFrame]:
+    """Give each party its columns and a random ~`keep` share of the rows, shuffled."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"{prefix}-{i:05d}" for i in rng.permutation(len(frame))])
+    out = {}
+    for name, columns in parties.items():
+        rows = np.sort(rng.choice(len(frame), size=round(len(frame) * keep), replace=False))
+        part = frame.iloc[rows][columns].copy()
+        part.insert(0, id_column, ids[rows])
+        out[name] = part.sample(frac=1.0, random_state=int(rng.integers(1 << 31)))
+    return out
+
+
+def _write(folder: Path, parts: dict[str, pd.DataFrame], job: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in parts.items():
+        frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+    (folder / "job.toml").write_text(job)
+
+
+def breast() -> None:
+    data = datasets.load_breast_cancer(as_frame=True)
+    frame = data.frame.rename(columns=lambda c: c.replace(" ", "_"))
+    frame["diagnosis"] = (frame.pop("target") == 0).astype(int)  # 1 = malignant
+    cols = [c for c in frame.columns if c != "diagnosis"]
+    parts = _split(
+        frame,
+        {"hospital": [*cols[:10], "diagnosis"], "lab": cols[10:30]},
+        "patient_id", "P", keep=0.92, seed=11,
+    )
+    _write(HERE / "breast", parts, BREAST_JOB)
+
+
+def breast_three_party() -> None:
+    data = datasets.load_breast_cancer(as_frame=True)
+    frame = data.frame.rename(columns=lambda c: c.replace(" ", "_"))
+    frame["diagnosis"] = (frame.pop("target") == 0).astype(int)
+    cols = [c for c in frame.columns if c != "diagnosis"]
+    parts = _split(
+        frame,
+        {"hospital": [*cols[:10], "diagnosis"], "lab": cols[10:20], "imaging": cols[20:30]},
+        "patient_id", "P", keep=0.92, seed=12,
+    )
+    _write(HERE / "breast_three_party", parts, THREE_PARTY_JOB)
+
+
+def diabetes() -> None:
+    data = datasets.load_diabetes(as_frame=True, scaled=False)
+    frame = data.frame.rename(columns={"target": "progression"})
+    parts = _split(
+        frame,
+        {"clinic": ["age", "sex", "bmi", "bp", "progression"],
+         "lab": ["s1", "s2", "s3", "s4", "s5", "s6"]},
+        "member_id", "M", keep=0.92, seed=13,
+    )
+    _write(HERE / "diabetes_regression", parts, DIABETES_JOB)
+
+
+def wine() -> None:
+    data = datasets.load_wine(as_frame=True)
+    frame = data.frame.rename(columns={"target": "cultivar"})
+    cols = [c for c in frame.columns if c != "cultivar"]
+    parts = _split(
+        frame,
+        {"winery": [*cols[:6], "cultivar"], "lab": cols[6:]},
+        "lot_id", "W", keep=0.92, seed=14,
+    )
+    _write(HERE / "wine_multiclass", parts, WINE_JOB)
+
+
+BREAST_JOB = """\
+# Breast cancer diagnosis (UCI Wisconsin, from scikit-learn) split between a hospital that
+# holds the diagnosis and 10 measurements, and a lab that holds 20 others.
+[job]
+name = "breast-vertical"
+mode = "vertical"
+seed = 7
+
+[[parties]]
+name = "hospital"
+role = "label_holder"
+data = "hospital.csv"
+id_column = "patient_id"
+label_column = "diagnosis"
+
+[[parties]]
+name = "lab"
+role = "feature_holder"
+data = "lab.csv"
+id_column = "patient_id"
+
+[align]
+protocol = "join"
+
+[model]
+kind = "split_nn"
+task = "binary"
+bottom_hidden = [32]
+cut_width = 16
+top_hidden = [16]
+
+[train]
+protection = "none"
+epochs = 20
+batch_size = 64
+optimizer = "adam"
+learning_rate = 0.01
+validation_fraction = 0.2
+"""
+
+THREE_PARTY_JOB = """\
+# The breast cancer data split three ways: a hospital with the diagnosis and 10
+# measurements, a lab with 10 others and an imaging centre with the last 10.
+[job]
+name = "breast-three-party"
+mode = "vertical"
+seed = 7
+
+[[parties]]
+name = "hospital"
+role = "label_holder"
+data = "hospital.csv"
+id_column = "patient_id"
+label_column = "diagnosis"
+
+[[parties]]
+name = "lab"
+role = "feature_holder"
+data = "lab.csv"
+id_column = "patient_id"
+
+[[parties]]
+name = "imaging"
+role = "feature_holder"
+data = "imaging.csv"
+id_column = "patient_id"
+
+[align]
+protocol = "join"
+
+[model]
+kind = "split_nn"
+task = "binary"
+
+[train]
+epochs = 20
+batch_size = 64
+learning_rate = 0.01
+"""
+
+DIABETES_JOB = """\
+# Diabetes progression (scikit-learn) as regression: a clinic with demographics and the
+# outcome, a lab with six blood serum measurements.
+[job]
+name = "diabetes-regression"
+mode = "vertical"
+seed = 3
+
+[[parties]]
+name = "clinic"
+role = "label_holder"
+data = "clinic.csv"
+id_column = "member_id"
+label_column = "progression"
+
+[[parties]]
+name = "lab"
+role = "feature_holder"
+data = "lab.csv"
+id_column = "member_id"
+
+[align]
+protocol = "join"
+
+[model]
+kind = "split_nn"
+task = "regression"
+bottom_hidden = [16]
+cut_width = 8
+top_hidden = [8]
+
+[train]
+protection = "none"
+epochs = 60
+batch_size = 32
+learning_rate = 0.005
+validation_fraction = 0.2
+"""
+
+WINE_JOB = """\
+# Wine cultivar (scikit-learn, 3 classes): a winery with 6 measurements and the label,
+# a lab with 7 chemical analyses.
+[job]
+name = "wine-multiclass"
+mode = "vertical"
+seed = 5
+
+[[parties]]
+name = "winery"
+role = "label_holder"
+data = "winery.csv"
+id_column = "lot_id"
+label_column = "cultivar"
+
+[[parties]]
+name = "lab"
+role = "feature_holder"
+data = "lab.csv"
+id_column = "lot_id"
+
+[align]
+protocol = "join"
+
+[model]
+kind = "logistic_regression"
+task = "multiclass"
+
+[train]
+protection = "none"
+epochs = 30
+batch_size = 32
+learning_rate = 0.05
+validation_fraction = 0.25
+"""
+
+
+def main() -> None:
+    breast()
+    breast_three_party()
+    diabetes()
+    wine()
+    print(f"wrote samples under {HERE}")
+
+
+if __name__ == "__main__":
+    main()

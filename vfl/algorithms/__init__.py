@@ -1,0 +1,1 @@
+"""Federated algorithms, one package each, every protocol in its messages.py."""

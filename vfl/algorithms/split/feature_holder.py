@@ -1,0 +1,112 @@
+"""A feature holder's programs: train its bottom model, then serve the evaluate pass.
+
+Per batch: a = bottom(x) → the label holder; ∂loss/∂a ← back; back-propagate, step.
+The feature holder never sees labels, the top model or the interactive weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import nn
+
+from vfl.algorithms.split.exchange import FeatureSide, PlainFeatureSide
+from vfl.algorithms.split.messages import TrainHello
+from vfl.algorithms.split.models import build_bottom, make_optimizer
+from vfl.algorithms.split.preprocess import Standardizer
+from vfl.algorithms.split.schedule import BatchSchedule
+from vfl.runtime.context import PartyContext
+from vfl.runtime.program import Program
+
+
+@dataclass
+class _Setup:
+    x: torch.Tensor
+    schedule: BatchSchedule
+    scaler: Standardizer
+    bottom: nn.Module
+    side: FeatureSide
+
+
+def _setup(ctx: PartyContext) -> _Setup:
+    spec = ctx.job
+    data = ctx.require_data().aligned(ctx.workspace.load_alignment())
+    schedule = BatchSchedule(
+        data.rows, spec.train.batch_size, spec.train.validation_fraction, spec.job.seed
+    )
+    scaler = Standardizer.fit(data.features[schedule.train_rows], spec.train.standardize)
+    bottom, width = build_bottom(spec, ctx.party, data.width)
+    label_holder = spec.label_holder.name
+    ctx.scoped(step="hello").send(label_holder, TrainHello(rows=data.rows, width=width))
+    return _Setup(
+        scaler.apply(data.features), schedule, scaler, bottom, PlainFeatureSide(label_holder, width)
+    )
+
+
+def serve_forward(
+    ctx: PartyContext, s: _Setup, rows: NDArray[np.int64]
+) -> None:
+    """Forward-only pass over `rows`, batch for batch with the label holder's `predict`."""
+    with torch.no_grad():
+        for k, batch in enumerate(BatchSchedule.eval_batches(rows)):
+            s.side.forward_batch(ctx.scoped(batch=k), s.bottom(s.x[batch]), training=False)
+
+
+class SplitTrainFeatureHolder(Program):
+    phase = "train"
+
+    def run(self, ctx: PartyContext) -> None:
+        spec = ctx.job
+        s = _setup(ctx)
+        params = list(s.bottom.parameters())
+        optimizer = make_optimizer(spec, params) if params else None
+        start = 0
+        checkpoint = ctx.workspace.load_checkpoint("train")
+        if checkpoint is not None:
+            s.bottom.load_state_dict(checkpoint["bottom"])
+            if optimizer is not None:
+                optimizer.load_state_dict(checkpoint["optimizer"])
+            start = int(checkpoint["epoch"]) + 1
+        for epoch in range(start, spec.train.epochs):
+            ectx = ctx.scoped(epoch=epoch)
+            for b, rows in enumerate(s.schedule.train_batches(epoch)):
+                bctx = ectx.scoped(batch=b)
+                a = s.bottom(s.x[rows])
+                s.side.forward_batch(bctx, a, training=True)
+                grad = s.side.backward_batch(bctx, len(rows))
+                if optimizer is not None:
+                    optimizer.zero_grad()
+                    a.backward(grad)
+                    optimizer.step()
+            if len(s.schedule.valid_rows):
+                serve_forward(ectx.scoped(split="valid"), s, s.schedule.valid_rows)
+            ctx.workspace.save_checkpoint(
+                "train",
+                {
+                    "bottom": s.bottom.state_dict(),
+                    "optimizer": optimizer.state_dict() if optimizer else {},
+                    "epoch": epoch,
+                },
+            )
+        meta = {
+            "role": "feature_holder",
+            "kind": spec.model.kind,
+            "feature_names": list(ctx.require_data().feature_names),
+        }
+        ctx.workspace.save_model({"bottom": s.bottom.state_dict(), "scaler": s.scaler.state()}, meta)
+
+
+class SplitEvaluateFeatureHolder(Program):
+    phase = "evaluate"
+
+    def run(self, ctx: PartyContext) -> None:
+        s = _setup(ctx)
+        state, _ = ctx.workspace.load_model()
+        s.bottom.load_state_dict(state["bottom"])
+        s.bottom.eval()
+        for split, rows in (("train", s.schedule.train_rows), ("validation", s.schedule.valid_rows)):
+            if len(rows):
+                serve_forward(ctx.scoped(split=split), s, rows)

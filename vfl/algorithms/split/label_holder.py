@@ -1,0 +1,144 @@
+"""The label holder's programs: train the split model, then evaluate it.
+
+Reads top to bottom as the protocol in messages.py: greet every feature holder, then per
+batch collect z_p from each, run the top model, send gradients back, step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from vfl.algorithms.split.label_model import LabelHolderModel, model_meta
+from vfl.algorithms.split.messages import TrainHello
+from vfl.algorithms.split.models import make_optimizer
+from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
+from vfl.algorithms.split.schedule import BatchSchedule
+from vfl.errors import ProtocolError
+from vfl.metrics import compute_metrics
+from vfl.runtime.context import PartyContext
+from vfl.runtime.events import EpochReport, MetricsReport, Progress
+from vfl.runtime.program import Program
+
+
+@dataclass
+class _Setup:
+    x: torch.Tensor
+    labels: torch.Tensor
+    raw_labels: torch.Tensor
+    schedule: BatchSchedule
+    codec: LabelCodec
+    scaler: Standardizer
+    peer_widths: dict[str, int]
+
+
+def _setup(ctx: PartyContext) -> _Setup:
+    spec = ctx.job
+    data = ctx.require_data().aligned(ctx.workspace.load_alignment())
+    assert data.labels is not None, "the label holder's dataset carries labels"
+    schedule = BatchSchedule(
+        data.rows, spec.train.batch_size, spec.train.validation_fraction, spec.job.seed
+    )
+    peer_widths: dict[str, int] = {}
+    for peer in (p.name for p in spec.feature_holders):
+        hello = ctx.scoped(step="hello").recv(peer, TrainHello)
+        if hello.rows != data.rows:
+            raise ProtocolError(
+                f"split.TrainHello from {peer}: {hello.rows} aligned rows, label holder has "
+                f"{data.rows}; the parties aligned different data — run align again"
+            )
+        if not 1 <= hello.width <= 1_000_000:
+            raise ProtocolError(f"split.TrainHello from {peer}: width {hello.width} out of range")
+        peer_widths[peer] = hello.width
+    scaler = Standardizer.fit(data.features[schedule.train_rows], spec.train.standardize)
+    codec = LabelCodec.fit(
+        spec.model.task, data.labels, schedule.train_rows, data.source, spec.train.standardize
+    )
+    return _Setup(
+        x=scaler.apply(data.features),
+        labels=codec.encode(data.labels),
+        raw_labels=torch.from_numpy(data.labels),
+        schedule=schedule,
+        codec=codec,
+        scaler=scaler,
+        peer_widths=peer_widths,
+    )
+
+
+class SplitTrainLabelHolder(Program):
+    phase = "train"
+
+    def run(self, ctx: PartyContext) -> None:
+        spec = ctx.job
+        s = _setup(ctx)
+        model = LabelHolderModel(spec, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
+        optimizer = make_optimizer(spec, list(model.parameters()))
+        start = 0
+        checkpoint = ctx.workspace.load_checkpoint("train")
+        if checkpoint is not None:
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            start = int(checkpoint["epoch"]) + 1
+        for epoch in range(start, spec.train.epochs):
+            record = self._epoch(ctx.scoped(epoch=epoch), epoch, model, optimizer, s)
+            ctx.report(EpochReport(epoch, record))
+            ctx.report(Progress("train", epoch + 1, spec.train.epochs))
+            ctx.workspace.save_checkpoint(
+                "train",
+                {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch},
+            )
+        state = {"model": model.state_dict(), "scaler": s.scaler.state()}
+        meta = model_meta(spec, s.codec, s.x.shape[1], s.peer_widths, ctx.require_data().feature_names)
+        ctx.workspace.save_model(state, meta)
+
+    @staticmethod
+    def _epoch(
+        ctx: PartyContext, epoch: int, model: LabelHolderModel,
+        optimizer: torch.optim.Optimizer, s: _Setup,
+    ) -> dict[str, float]:
+        total, seen = 0.0, 0
+        for b, rows in enumerate(s.schedule.train_batches(epoch)):
+            bctx = ctx.scoped(batch=b)
+            optimizer.zero_grad()
+            logits = model.forward_batch(bctx, s.x[rows], training=True)
+            loss = s.codec.loss(logits, s.labels[rows])
+            loss.backward()
+            model.backward_batch(bctx)
+            optimizer.step()
+            total += loss.item() * len(rows)
+            seen += len(rows)
+        record = {"train_loss": total / max(seen, 1)}
+        valid = s.schedule.valid_rows
+        if len(valid):
+            logits = model.predict(ctx.scoped(split="valid"), s.x, valid)
+            record["validation_loss"] = float(s.codec.loss(logits, s.labels[valid]))
+            preds = s.codec.predictions(logits)
+            metrics = compute_metrics(
+                s.codec.task, s.raw_labels[valid].numpy(), preds, s.codec.classes
+            )
+            record.update({f"validation_{k}": v for k, v in metrics.items()})
+        return record
+
+
+class SplitEvaluateLabelHolder(Program):
+    """Final metrics of the published model on the training and validation rows."""
+
+    phase = "evaluate"
+
+    def run(self, ctx: PartyContext) -> None:
+        s = _setup(ctx)
+        state, _ = ctx.workspace.load_model()
+        model = LabelHolderModel(
+            ctx.job, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs
+        )
+        model.load_state_dict(state["model"])
+        model.eval()
+        for split, rows in (("train", s.schedule.train_rows), ("validation", s.schedule.valid_rows)):
+            if not len(rows):
+                continue
+            logits = model.predict(ctx.scoped(split=split), s.x, rows)
+            preds = s.codec.predictions(logits)
+            values = compute_metrics(s.codec.task, s.raw_labels[rows].numpy(), preds, s.codec.classes)
+            values["loss"] = float(s.codec.loss(logits, s.labels[rows]))
+            ctx.report(MetricsReport(split, values))

@@ -1,0 +1,88 @@
+"""The label holder's part of a split model: own bottom, interactive layer, top."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import nn
+
+from vfl.algorithms.split.exchange import LabelSide, PlainLabelSide
+from vfl.algorithms.split.models import (
+    InteractiveBlock,
+    build_bottom,
+    build_top,
+    interactive_generator,
+    interactive_width,
+)
+from vfl.algorithms.split.preprocess import LabelCodec
+from vfl.algorithms.split.schedule import BatchSchedule
+from vfl.config.job_spec import JobSpec
+from vfl.runtime.context import PartyContext
+
+
+class LabelHolderModel(nn.Module):
+    """z = bottom_L(x)·W_L + b + Σ_p z_p, out = top(z); z_p comes from each peer's side."""
+
+    def __init__(
+        self, spec: JobSpec, party: str, own_width: int, peer_widths: dict[str, int], outputs: int
+    ) -> None:
+        super().__init__()
+        self.u = interactive_width(spec, outputs)
+        self.bottom, d_own = (
+            build_bottom(spec, party, own_width) if own_width else (nn.Identity(), 0)
+        )
+        fan_in = d_own + sum(peer_widths.values())
+        generator = interactive_generator(spec, party)
+        self.own = InteractiveBlock(d_own, self.u, fan_in, generator)
+        bound = 1.0 / max(fan_in, 1) ** 0.5
+        self.bias = nn.Parameter(torch.empty(self.u).uniform_(-bound, bound, generator=generator))
+        self.sides = nn.ModuleDict(
+            {
+                peer: PlainLabelSide(
+                    peer, InteractiveBlock(d, self.u, fan_in, interactive_generator(spec, peer))
+                )
+                for peer, d in peer_widths.items()
+            }
+        )
+        self.top = build_top(spec, self.u, outputs)
+
+    def peer_sides(self) -> list[LabelSide]:
+        return [side for side in self.sides.values() if isinstance(side, PlainLabelSide)]
+
+    def forward_batch(self, ctx: PartyContext, x: torch.Tensor, training: bool) -> torch.Tensor:
+        z = self.bottom(x) @ self.own.weight + self.bias
+        for side in self.peer_sides():
+            z = z + side.forward_batch(ctx, x.shape[0], training)
+        out: torch.Tensor = self.top(z)
+        return out
+
+    def backward_batch(self, ctx: PartyContext) -> None:
+        for side in self.peer_sides():
+            side.backward_batch(ctx)
+
+    def predict(
+        self, ctx: PartyContext, x: torch.Tensor, rows: NDArray[np.int64]
+    ) -> torch.Tensor:
+        """Forward-only logits for `rows`, in eval batches every feature holder also walks."""
+        outs = []
+        with torch.no_grad():
+            for k, batch in enumerate(BatchSchedule.eval_batches(rows)):
+                outs.append(self.forward_batch(ctx.scoped(batch=k), x[batch], training=False))
+        return torch.cat(outs) if outs else torch.empty(0, 1)
+
+
+def model_meta(
+    spec: JobSpec, codec: LabelCodec, own_width: int, peer_widths: dict[str, int],
+    feature_names: tuple[str, ...],
+) -> dict[str, Any]:
+    return {
+        "role": "label_holder",
+        "kind": spec.model.kind,
+        "own_width": own_width,
+        "peer_widths": peer_widths,
+        "feature_names": list(feature_names),
+        **codec.meta(),
+    }

@@ -1,0 +1,165 @@
+"""The job spec: what a data scientist writes in TOML to describe one federated job.
+
+Every model forbids unknown keys, so a typo (`epoch = 5`) is an error, not a silent default.
+Relative data paths are resolved against the spec file's folder by `load_job`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+Mode = Literal["vertical", "horizontal", "transfer"]
+Role = Literal["label_holder", "feature_holder"]
+Task = Literal["binary", "multiclass", "regression"]
+PARTY_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JobSection(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    """Human name; the job id adds a unique suffix."""
+    mode: Mode = "vertical"
+    """vertical (split learning), horizontal (FedAvg family) or transfer (FTL)."""
+    seed: int = 0
+    """Seeds every random choice of the job: splits, shuffles, initial weights."""
+
+
+class PartySpec(_Strict):
+    name: str = Field(pattern=PARTY_NAME)
+    """The party's registered name: lowercase letters, digits, '-' and '_'."""
+    role: Role
+    """label_holder (holds the labels, runs the top model) or feature_holder."""
+    data: str
+    """A CSV or Parquet path (relative to the spec file) or a SQLAlchemy URL."""
+    id_column: str
+    """Column holding the entity ID used to align parties."""
+    label_column: str | None = None
+    """The label column; required for the label holder, forbidden elsewhere."""
+    table: str | None = None
+    """With a SQL URL: the table to read."""
+    query: str | None = None
+    """With a SQL URL: a SELECT to read instead of a table."""
+    features: list[str] | None = None
+    """Feature columns to use; default: every column but the ID and label."""
+    missing: Literal["error", "drop", "zero", "mean"] = "error"
+    """What to do with missing feature values: fail (default), drop the row, fill 0 or the mean."""
+
+    @model_validator(mode="after")
+    def _check_source(self) -> PartySpec:
+        is_sql = "://" in self.data
+        if is_sql and (self.table is None) == (self.query is None):
+            raise ValueError(
+                f"party {self.name!r}: a SQL data source needs exactly one of "
+                "`table` or `query`"
+            )
+        if not is_sql and (self.table is not None or self.query is not None):
+            raise ValueError(
+                f"party {self.name!r}: `table` and `query` apply only to SQL URLs, "
+                f"but data is a file path"
+            )
+        return self
+
+
+class AlignSpec(_Strict):
+    protocol: Literal["join"] = "join"
+    """How parties find their shared rows. `join` exchanges raw IDs: tests only."""
+    normalize: list[Literal["strip", "lower"]] = Field(default_factory=list)
+    """ID clean-up applied on every side before matching, in order."""
+
+
+class ModelSpec(_Strict):
+    kind: Literal["split_nn", "logistic_regression", "linear_regression"] = "split_nn"
+    """split_nn, or a preset: identity bottoms and one linear interactive layer."""
+    task: Task = "binary"
+    """binary, multiclass or regression."""
+    bottom_hidden: list[int] = Field(default_factory=lambda: [32])
+    """Hidden widths of each party's bottom MLP (split_nn only)."""
+    cut_width: int = Field(default=16, ge=1, le=4096)
+    """Width of each bottom model's output, the cut layer (split_nn only)."""
+    interactive_width: int | None = Field(default=None, ge=1, le=4096)
+    """Output width of the interactive layer; default: cut_width (split_nn only)."""
+    top_hidden: list[int] = Field(default_factory=lambda: [16])
+    """Hidden widths of the label holder's top MLP (split_nn only)."""
+
+    @model_validator(mode="after")
+    def _check_preset(self) -> ModelSpec:
+        if self.kind == "logistic_regression" and self.task == "regression":
+            raise ValueError("logistic_regression needs task binary or multiclass")
+        if self.kind == "linear_regression" and self.task != "regression":
+            raise ValueError("linear_regression needs task = 'regression'")
+        if any(w < 1 for w in (*self.bottom_hidden, *self.top_hidden)):
+            raise ValueError("hidden widths must be >= 1")
+        return self
+
+
+class TrainSpec(_Strict):
+    protection: Literal["none"] = "none"
+    """How cut-layer values cross parties; `none` sends them in plaintext."""
+    epochs: int = Field(default=10, ge=1, le=100_000)
+    batch_size: int = Field(default=256, ge=1, le=1_000_000)
+    optimizer: Literal["adam", "sgd"] = "adam"
+    learning_rate: float = Field(default=0.01, gt=0, le=10)
+    weight_decay: float = Field(default=0.0, ge=0)
+    validation_fraction: float = Field(default=0.2, ge=0, lt=1)
+    """Share of the aligned rows held out; the split is the same at every party."""
+    standardize: bool = True
+    """Scale each feature to zero mean, unit variance (fitted on training rows, locally)."""
+    timeout_s: float = Field(default=600, gt=0)
+    """How long a party waits for a peer's message before failing the job."""
+
+
+class JobSpec(_Strict):
+    job: JobSection
+    parties: list[PartySpec] = Field(min_length=2)
+    align: AlignSpec = Field(default_factory=AlignSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @model_validator(mode="after")
+    def _check_parties(self) -> JobSpec:
+        names = [p.name for p in self.parties]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"party names must be unique, found {', '.join(dupes)} twice")
+        if self.job.mode == "vertical":
+            holders = [p for p in self.parties if p.role == "label_holder"]
+            if len(holders) != 1:
+                raise ValueError(
+                    f"a vertical job needs exactly one label_holder, found {len(holders)}"
+                )
+            for p in self.parties:
+                if p.role == "label_holder" and p.label_column is None:
+                    raise ValueError(f"party {p.name!r}: the label_holder needs label_column")
+                if p.role != "label_holder" and p.label_column is not None:
+                    raise ValueError(
+                        f"party {p.name!r}: only the label_holder may set label_column"
+                    )
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative data paths are resolved against."""
+        return self._base_dir
+
+    def with_base_dir(self, base_dir: Path) -> JobSpec:
+        copy = self.model_copy()
+        copy._base_dir = base_dir
+        return copy
+
+    @property
+    def label_holder(self) -> PartySpec:
+        return next(p for p in self.parties if p.role == "label_holder")
+
+    @property
+    def feature_holders(self) -> list[PartySpec]:
+        return [p for p in self.parties if p.role == "feature_holder"]
+
+    def party(self, name: str) -> PartySpec:
+        return next(p for p in self.parties if p.name == name)

@@ -1,0 +1,89 @@
+"""TOML -> validated config, with errors a person can act on in one line."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from vfl.config.job_spec import JobSpec
+from vfl.errors import ConfigError
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def load_job(path: str | Path) -> JobSpec:
+    """Read and validate a job spec; relative data paths resolve against its folder."""
+    file = Path(path)
+    spec = parse_model(JobSpec, read_toml(file), source=str(file))
+    return spec.with_base_dir(file.resolve().parent)
+
+
+def read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+
+
+def parse_model(model: type[_M], data: dict[str, Any], source: str) -> _M:
+    """Validate `data` as `model`, turning the first pydantic error into one line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = describe_error(model, errors[0])
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{source}: {first}{more}") from None
+
+
+def describe_error(model: type[BaseModel], err: Any) -> str:
+    loc = _format_loc(err["loc"])
+    where = f"{loc}: " if loc else ""
+    if err["type"] == "extra_forbidden":
+        field = str(err["loc"][-1])
+        allowed = _allowed_fields(model, err["loc"][:-1])
+        hint = difflib.get_close_matches(field, allowed, n=1)
+        fix = f"did you mean {hint[0]!r}?" if hint else f"allowed: {', '.join(allowed)}"
+        return f"{where}unknown field ({fix})"
+    if err["type"] == "missing":
+        return f"{where}required field is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "value_error" or isinstance(err.get("input"), dict | list):
+        return f"{where}{msg}"
+    return f"{where}{msg} (found {err.get('input')!r})"
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        current = next(
+            (a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
+            None,
+        )
+        if current is None:
+            return []
+    return sorted(current.model_fields) if current is not None else []

@@ -1,0 +1,42 @@
+"""One error hierarchy for every trust boundary.
+
+Each message is meant to be read by the person who can fix it: it names the file or
+message, the field, what was found and what to do. None of them may carry raw IDs, rows,
+tensors, keys or ciphertexts.
+"""
+
+from __future__ import annotations
+
+
+class VflError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(VflError):
+    """A job spec, party config or coordinator config is invalid."""
+
+    exit_code = 2
+
+
+class DataValidationError(VflError):
+    """A party's data source does not fit the job (missing column, duplicates, NaNs...)."""
+
+    exit_code = 2
+
+
+class ProtocolError(VflError):
+    """A peer sent a message that does not fit the protocol (kind, dtype, shape, size)."""
+
+
+class PeerUnavailableError(VflError):
+    """A peer did not answer in time or the job was aborted by another party's failure."""
+
+
+class JobAbortedError(PeerUnavailableError):
+    """Another program of the same job failed; this one stops without touching state."""
+
+
+class CryptoError(VflError):
+    """A cryptographic operation failed (overflow, wrong key, tampering)."""

@@ -1,0 +1,67 @@
+"""The result of a job: the same JSON from `vfl simulate`, `vfl job status` and Python."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from vfl.runtime.events import AlignReport, EpochReport, Event, MetricsReport, Reporter
+
+Status = Literal["succeeded", "failed", "cancelled"]
+
+
+@dataclass
+class JobResult:
+    job: str
+    job_id: str
+    mode: str
+    status: Status = "succeeded"
+    error: str | None = None
+    align: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    bytes: dict[str, dict[str, int]] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        if self.error is None:
+            del out["error"]
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json() + "\n")
+
+
+class ResultCollector:
+    """A Reporter that folds program events into a JobResult, and passes them on."""
+
+    def __init__(self, result: JobResult, forward: Reporter | None = None) -> None:
+        self.result = result
+        self._forward = forward
+        self._lock = threading.Lock()
+
+    def report(self, party: str, event: Event) -> None:
+        with self._lock:
+            self._fold(party, event)
+        if self._forward is not None:
+            self._forward.report(party, event)
+
+    def _fold(self, party: str, event: Event) -> None:
+        r = self.result
+        if isinstance(event, AlignReport):
+            r.align["protocol"] = event.protocol
+            r.align["intersection_size"] = event.intersection_size
+            r.align.setdefault("party_rows", {})[party] = event.rows
+        elif isinstance(event, EpochReport):
+            r.history.append({"epoch": event.epoch, **event.values})
+        elif isinstance(event, MetricsReport):
+            r.metrics[event.split] = dict(event.values)

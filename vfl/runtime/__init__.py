@@ -1,0 +1,1 @@
+"""The runtime every algorithm runs on: programs, contexts, channels, the simulator."""

@@ -1,0 +1,33 @@
+"""The seam between programs and transport.
+
+A program never sees a socket: it calls `ctx.send` / `ctx.recv`, and the party's channel
+carries envelopes, in memory for simulation and tests, through the coordinator's relay
+in deployment. Both implementations pass the same contract tests.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from vfl.protocol.envelope import Envelope
+
+
+class Channel(Protocol):
+    """One party's view of the envelopes of its jobs."""
+
+    @property
+    def party(self) -> str:
+        """The party this channel sends as and receives for."""
+        ...
+
+    def send(self, envelope: Envelope) -> None:
+        """Hand an envelope to the transport. `envelope.src` must be this party."""
+        ...
+
+    def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
+        """Block until the envelope `seq` from `src` in `job_id` arrives.
+
+        Raises PeerUnavailableError after `timeout` seconds and JobAbortedError once the
+        job has been aborted. Delivering the same (job, src, seq) twice yields it once.
+        """
+        ...

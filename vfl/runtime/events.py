@@ -1,0 +1,51 @@
+"""What programs report to whoever runs the job: the simulator or the coordinator.
+
+Only aggregates travel here (counts, losses, metrics, byte totals), never rows or IDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class AlignReport:
+    """A party's own row count and the size of the intersection it ended with."""
+
+    rows: int
+    intersection_size: int
+    protocol: str
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    epoch: int
+    values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """Final metrics of one split of the aligned rows ("train" or "validation")."""
+
+    split: str
+    values: dict[str, float] = field(default_factory=dict)
+
+
+Event = Progress | AlignReport | EpochReport | MetricsReport
+
+
+class Reporter(Protocol):
+    def report(self, party: str, event: Event) -> None: ...
+
+
+class NullReporter:
+    def report(self, party: str, event: Event) -> None:
+        return None

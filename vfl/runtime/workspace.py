@@ -1,0 +1,77 @@
+"""A party's local state for one job: aligned IDs, epoch checkpoints, its model part.
+
+Everything here stays on the party's machine. Phases hand results to each other through
+it, so a restarted party resumes from the last thing it finished instead of redoing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vfl.errors import DataValidationError
+
+
+class Workspace:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    # -- alignment -------------------------------------------------------------------
+    @property
+    def _aligned_path(self) -> Path:
+        return self.root / "aligned_ids.txt"
+
+    def save_alignment(self, ids: list[str] | tuple[str, ...]) -> None:
+        _atomic_write(self._aligned_path, "".join(f"{i}\n" for i in ids).encode())
+
+    def load_alignment(self) -> tuple[str, ...]:
+        if not self._aligned_path.exists():
+            raise DataValidationError(
+                f"{self.root}: no aligned IDs yet; the align phase must finish first"
+            )
+        text = self._aligned_path.read_text()
+        return tuple(text.splitlines())
+
+    def has_alignment(self) -> bool:
+        return self._aligned_path.exists()
+
+    # -- checkpoints and models ------------------------------------------------------
+    def save_checkpoint(self, name: str, state: dict[str, Any]) -> None:
+        path = self.root / "checkpoints" / f"{name}.pt"
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)
+
+    def load_checkpoint(self, name: str) -> dict[str, Any] | None:
+        path = self.root / "checkpoints" / f"{name}.pt"
+        if not path.exists():
+            return None
+        state: dict[str, Any] = torch.load(path, weights_only=True)
+        return state
+
+    def save_model(self, state: dict[str, Any], meta: dict[str, Any]) -> Path:
+        folder = self.root / "model"
+        folder.mkdir(exist_ok=True)
+        torch.save(state, folder / "weights.pt")
+        _atomic_write(folder / "model.json", json.dumps(meta, indent=2).encode())
+        return folder
+
+    def load_model(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        folder = self.root / "model"
+        state: dict[str, Any] = torch.load(folder / "weights.pt", weights_only=True)
+        meta: dict[str, Any] = json.loads((folder / "model.json").read_text())
+        return state, meta
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    Path(tmp).replace(path)
