@@ -6,13 +6,12 @@ code in one process and across machines.
 
 from __future__ import annotations
 
+from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
 from vfl.config.job_spec import JobSpec, PartySpec
 from vfl.errors import ConfigError
 from vfl.runtime.program import Program
-
-from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
 
 PHASES = ("align", "train", "evaluate")
 

@@ -51,7 +51,10 @@ def breast() -> None:
     parts = _split(
         frame,
         {"hospital": [*cols[:10], "diagnosis"], "lab": cols[10:30]},
-        "patient_id", "P", keep=0.92, seed=11,
+        "patient_id",
+        "P",
+        keep=0.92,
+        seed=11,
     )
     _write(HERE / "breast", parts, BREAST_JOB)
 
@@ -64,7 +67,10 @@ def breast_three_party() -> None:
     parts = _split(
         frame,
         {"hospital": [*cols[:10], "diagnosis"], "lab": cols[10:20], "imaging": cols[20:30]},
-        "patient_id", "P", keep=0.92, seed=12,
+        "patient_id",
+        "P",
+        keep=0.92,
+        seed=12,
     )
     _write(HERE / "breast_three_party", parts, THREE_PARTY_JOB)
 
@@ -74,9 +80,14 @@ def diabetes() -> None:
     frame = data.frame.rename(columns={"target": "progression"})
     parts = _split(
         frame,
-        {"clinic": ["age", "sex", "bmi", "bp", "progression"],
-         "lab": ["s1", "s2", "s3", "s4", "s5", "s6"]},
-        "member_id", "M", keep=0.92, seed=13,
+        {
+            "clinic": ["age", "sex", "bmi", "bp", "progression"],
+            "lab": ["s1", "s2", "s3", "s4", "s5", "s6"],
+        },
+        "member_id",
+        "M",
+        keep=0.92,
+        seed=13,
     )
     _write(HERE / "diabetes_regression", parts, DIABETES_JOB)
 
@@ -88,7 +99,10 @@ def wine() -> None:
     parts = _split(
         frame,
         {"winery": [*cols[:6], "cultivar"], "lab": cols[6:]},
-        "lot_id", "W", keep=0.92, seed=14,
+        "lot_id",
+        "W",
+        keep=0.92,
+        seed=14,
     )
     _write(HERE / "wine_multiclass", parts, WINE_JOB)
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from parties.data import load_dataset
 from parties.programs import PHASES, program_for
-
 from vfl.config.job_spec import JobSpec
 from vfl.config.loading import load_job
 from vfl.result import JobResult, ResultCollector
@@ -24,7 +23,7 @@ from vfl.runtime.context import PartyContext
 from vfl.runtime.events import NullReporter, Reporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
-from vfl.runtime.simulator import PartyFailure, PartyRun, run_phase
+from vfl.runtime.simulator import PartyFailedError, PartyRun, run_phase
 from vfl.runtime.workspace import Workspace
 
 
@@ -76,7 +75,7 @@ def simulate(
                 for p in spec.parties
             }
             result.timings[f"{phase}_s"] = run_phase(hub, job_id, runs)
-    except PartyFailure as failure:
+    except PartyFailedError as failure:
         result.status = "failed"
         result.error = str(failure)
     result.timings["total_s"] = time.perf_counter() - started

@@ -5,16 +5,16 @@ Messages name the source, the column and what was found, never a value from a ro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from parties.data.readers import describe_source, read_table
 from vfl.config.job_spec import JobSpec, PartySpec, Task
 from vfl.dataset import PartyDataset
 from vfl.errors import DataValidationError
-
-from parties.data.readers import describe_source, read_table
 
 
 def load_dataset(spec: JobSpec, party: PartySpec, base_dir: Path | None = None) -> PartyDataset:
@@ -101,7 +101,7 @@ def _apply_missing(
 
 
 def _normalised_ids(
-    source: str, column: str, values: pd.Series, rules: list[str]
+    source: str, column: str, values: pd.Series, rules: Sequence[str]
 ) -> tuple[str, ...]:
     if values.isna().any():
         raise DataValidationError(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from psi.join.messages import IdList, Intersection
 from vfl.errors import ProtocolError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import AlignReport
 from vfl.runtime.program import Program
-
-from psi.join.messages import IdList, Intersection
 
 
 class JoinLabelHolder(Program):

@@ -55,8 +55,7 @@ class PartySpec(_Strict):
         is_sql = "://" in self.data
         if is_sql and (self.table is None) == (self.query is None):
             raise ValueError(
-                f"party {self.name!r}: a SQL data source needs exactly one of "
-                "`table` or `query`"
+                f"party {self.name!r}: a SQL data source needs exactly one of `table` or `query`"
             )
         if not is_sql and (self.table is not None or self.query is not None):
             raise ValueError(

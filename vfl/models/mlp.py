@@ -7,6 +7,7 @@ torch's default init draws from the process-global RNG, which parties running in
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -24,7 +25,7 @@ def init_linear(layer: nn.Linear, generator: torch.Generator, fan_in: int | None
 def mlp(widths: list[int], generator: torch.Generator, final_activation: bool) -> nn.Sequential:
     """Linear layers between consecutive widths, ReLU between them (and after the last)."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(widths, widths[1:], strict=False)):
+    for i, (a, b) in enumerate(pairwise(widths)):
         linear = nn.Linear(a, b)
         init_linear(linear, generator)
         layers.append(linear)

@@ -174,9 +174,7 @@ def _decode_tensor(where: str, t: tensor_pb2.Tensor, spec: TensorSpec) -> np.nda
     if nbytes > MAX_TENSOR_BYTES:
         raise ProtocolError(f"{where}: tensor of {nbytes} bytes exceeds {MAX_TENSOR_BYTES}")
     if len(t.data) != nbytes:
-        raise ProtocolError(
-            f"{where}: shape {shape} needs {nbytes} bytes, received {len(t.data)}"
-        )
+        raise ProtocolError(f"{where}: shape {shape} needs {nbytes} bytes, received {len(t.data)}")
     # frombuffer is zero-copy over the protobuf bytes; copy so the array is writable.
     return np.frombuffer(t.data, dtype=spec.numpy_dtype()).reshape(shape).copy()
 

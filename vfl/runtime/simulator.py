@@ -26,7 +26,7 @@ class PartyRun:
     ctx: PartyContext
 
 
-class PartyFailure(VflError):
+class PartyFailedError(VflError):
     """A party's program failed; `party` names it and `cause` is the original error."""
 
     def __init__(self, party: str, cause: BaseException) -> None:
@@ -44,7 +44,7 @@ def run_phase(hub: InMemoryHub, job_id: str, runs: Mapping[str, PartyRun]) -> fl
     def target(party: str, run: PartyRun) -> None:
         try:
             run.program.run(run.ctx)
-        except BaseException as exc:  # noqa: BLE001 - reported to the caller below
+        except BaseException as exc:  # reported to the caller below
             with lock:
                 failures[party] = exc
             hub.abort(job_id, f"party {party} failed")
@@ -62,5 +62,5 @@ def run_phase(hub: InMemoryHub, job_id: str, runs: Mapping[str, PartyRun]) -> fl
     if failures:
         real = {p: e for p, e in failures.items() if not isinstance(e, JobAbortedError)}
         party, cause = next(iter((real or failures).items()))
-        raise PartyFailure(party, cause) from cause
+        raise PartyFailedError(party, cause) from cause
     return elapsed

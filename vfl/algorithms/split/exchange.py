@@ -54,7 +54,8 @@ class PlainLabelSide(nn.Module):
         a = torch.from_numpy(expect_shape(where, msg.values, (rows, d)))
         if training:
             self._a = a.requires_grad_()
-        return self.block(a)
+        z: torch.Tensor = self.block(a)
+        return z
 
     def backward_batch(self, ctx: PartyContext) -> None:
         assert self._a is not None and self._a.grad is not None, "forward_batch(training) first"

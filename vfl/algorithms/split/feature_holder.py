@@ -46,9 +46,7 @@ def _setup(ctx: PartyContext) -> _Setup:
     )
 
 
-def serve_forward(
-    ctx: PartyContext, s: _Setup, rows: NDArray[np.int64]
-) -> None:
+def serve_forward(ctx: PartyContext, s: _Setup, rows: NDArray[np.int64]) -> None:
     """Forward-only pass over `rows`, batch for batch with the label holder's `predict`."""
     with torch.no_grad():
         for k, batch in enumerate(BatchSchedule.eval_batches(rows)):
@@ -96,7 +94,9 @@ class SplitTrainFeatureHolder(Program):
             "kind": spec.model.kind,
             "feature_names": list(ctx.require_data().feature_names),
         }
-        ctx.workspace.save_model({"bottom": s.bottom.state_dict(), "scaler": s.scaler.state()}, meta)
+        ctx.workspace.save_model(
+            {"bottom": s.bottom.state_dict(), "scaler": s.scaler.state()}, meta
+        )
 
 
 class SplitEvaluateFeatureHolder(Program):
@@ -107,6 +107,9 @@ class SplitEvaluateFeatureHolder(Program):
         state, _ = ctx.workspace.load_model()
         s.bottom.load_state_dict(state["bottom"])
         s.bottom.eval()
-        for split, rows in (("train", s.schedule.train_rows), ("validation", s.schedule.valid_rows)):
+        for split, rows in (
+            ("train", s.schedule.train_rows),
+            ("validation", s.schedule.valid_rows),
+        ):
             if len(rows):
                 serve_forward(ctx.scoped(split=split), s, rows)

@@ -89,13 +89,18 @@ class SplitTrainLabelHolder(Program):
                 {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch},
             )
         state = {"model": model.state_dict(), "scaler": s.scaler.state()}
-        meta = model_meta(spec, s.codec, s.x.shape[1], s.peer_widths, ctx.require_data().feature_names)
+        meta = model_meta(
+            spec, s.codec, s.x.shape[1], s.peer_widths, ctx.require_data().feature_names
+        )
         ctx.workspace.save_model(state, meta)
 
     @staticmethod
     def _epoch(
-        ctx: PartyContext, epoch: int, model: LabelHolderModel,
-        optimizer: torch.optim.Optimizer, s: _Setup,
+        ctx: PartyContext,
+        epoch: int,
+        model: LabelHolderModel,
+        optimizer: torch.optim.Optimizer,
+        s: _Setup,
     ) -> dict[str, float]:
         total, seen = 0.0, 0
         for b, rows in enumerate(s.schedule.train_batches(epoch)):
@@ -103,7 +108,7 @@ class SplitTrainLabelHolder(Program):
             optimizer.zero_grad()
             logits = model.forward_batch(bctx, s.x[rows], training=True)
             loss = s.codec.loss(logits, s.labels[rows])
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             model.backward_batch(bctx)
             optimizer.step()
             total += loss.item() * len(rows)
@@ -129,16 +134,19 @@ class SplitEvaluateLabelHolder(Program):
     def run(self, ctx: PartyContext) -> None:
         s = _setup(ctx)
         state, _ = ctx.workspace.load_model()
-        model = LabelHolderModel(
-            ctx.job, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs
-        )
+        model = LabelHolderModel(ctx.job, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
         model.load_state_dict(state["model"])
         model.eval()
-        for split, rows in (("train", s.schedule.train_rows), ("validation", s.schedule.valid_rows)):
+        for split, rows in (
+            ("train", s.schedule.train_rows),
+            ("validation", s.schedule.valid_rows),
+        ):
             if not len(rows):
                 continue
             logits = model.predict(ctx.scoped(split=split), s.x, rows)
             preds = s.codec.predictions(logits)
-            values = compute_metrics(s.codec.task, s.raw_labels[rows].numpy(), preds, s.codec.classes)
+            values = compute_metrics(
+                s.codec.task, s.raw_labels[rows].numpy(), preds, s.codec.classes
+            )
             values["loss"] = float(s.codec.loss(logits, s.labels[rows]))
             ctx.report(MetricsReport(split, values))

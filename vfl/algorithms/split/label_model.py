@@ -63,9 +63,7 @@ class LabelHolderModel(nn.Module):
         for side in self.peer_sides():
             side.backward_batch(ctx)
 
-    def predict(
-        self, ctx: PartyContext, x: torch.Tensor, rows: NDArray[np.int64]
-    ) -> torch.Tensor:
+    def predict(self, ctx: PartyContext, x: torch.Tensor, rows: NDArray[np.int64]) -> torch.Tensor:
         """Forward-only logits for `rows`, in eval batches every feature holder also walks."""
         outs = []
         with torch.no_grad():
@@ -75,7 +73,10 @@ class LabelHolderModel(nn.Module):
 
 
 def model_meta(
-    spec: JobSpec, codec: LabelCodec, own_width: int, peer_widths: dict[str, int],
+    spec: JobSpec,
+    codec: LabelCodec,
+    own_width: int,
+    peer_widths: dict[str, int],
     feature_names: tuple[str, ...],
 ) -> dict[str, Any]:
     return {

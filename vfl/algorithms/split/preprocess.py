@@ -50,8 +50,14 @@ class LabelCodec:
     target_scale: float
 
     @classmethod
-    def fit(cls, task: Task, labels: NDArray[np.float64], train_rows: NDArray[np.int64],
-            source: str, standardize: bool) -> LabelCodec:
+    def fit(
+        cls,
+        task: Task,
+        labels: NDArray[np.float64],
+        train_rows: NDArray[np.int64],
+        source: str,
+        standardize: bool,
+    ) -> LabelCodec:
         classes = tuple(float(c) for c in np.unique(labels)) if task != "regression" else ()
         if task == "multiclass" and len(classes) < 2:
             raise DataValidationError(f"{source}: multiclass labels need >= 2 classes")
@@ -95,5 +101,9 @@ class LabelCodec:
         return np.searchsorted(np.asarray(self.classes), labels).astype(np.int64)
 
     def meta(self) -> dict[str, object]:
-        return {"task": self.task, "classes": list(self.classes),
-                "target_mean": self.target_mean, "target_scale": self.target_scale}
+        return {
+            "task": self.task,
+            "classes": list(self.classes),
+            "target_mean": self.target_mean,
+            "target_scale": self.target_scale,
+        }

@@ -1,0 +1,1 @@
+"""The `vfl` command: a thin layer over the Python API."""
