@@ -1,0 +1,155 @@
+"""Certificate tooling: one CA, the coordinator's server certificate, one client certificate
+per party (and one for operators), so that every connection is mutual TLS.
+
+Identity lives in the certificate: the common name is the party's registered name and the
+organizational unit says what it is (`party`, `operator` or `coordinator`). The
+coordinator reads both from the verified peer certificate and never from a request field.
+Private keys are written with mode 0600; the CA key belongs offline once parties have theirs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from vfl.errors import ConfigError
+
+PARTY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+OPERATOR = "operator"
+ROLES = ("party", "operator", "coordinator")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is on the other end of a connection, as its certificate says."""
+
+    name: str
+    role: str  # one of ROLES
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+
+def identity_from_pem(pem: bytes) -> Identity:
+    """The identity of a verified peer certificate (CN = name, OU = role)."""
+    cert = x509.load_pem_x509_certificate(pem)
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    units = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    name = str(names[0].value) if names else ""
+    role = str(units[0].value) if units else ""
+    return Identity(name, role if role in ROLES else "")
+
+
+def init_pki(out: Path, hosts: list[str], parties: list[str], days: int = 825) -> list[Path]:
+    """Write ca.pem/key, coordinator.pem/key, NAME.pem/key per party and operator.pem/key."""
+    if not hosts:
+        raise ConfigError("--coordinator: name at least one host name or IP address")
+    bad = [p for p in parties if not PARTY_NAME.match(p) or p in (OPERATOR, "coordinator", "ca")]
+    if bad or not parties:
+        raise ConfigError(
+            f"--parties: invalid or reserved name {bad[0]!r}; use lowercase letters, digits, "
+            "'-' and '_' (not operator, coordinator or ca)"
+            if bad
+            else "--parties: name at least one party"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    existing = [p for p in ("ca.pem", "ca.key") if (out / p).exists()]
+    if existing:
+        raise ConfigError(f"{out / existing[0]}: already exists; choose an empty --out folder")
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vfl federation CA")])
+    ca_cert = (
+        _builder(ca_name, ca_name, ca_key.public_key(), now, days)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    written = [_write_cert(out / "ca.pem", ca_cert), _write_key(out / "ca.key", ca_key)]
+    leaves = [("coordinator", "coordinator", hosts)]
+    leaves += [(p, "party", [p]) for p in parties] + [(OPERATOR, "operator", [OPERATOR])]
+    for name, role, sans in leaves:
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, name),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role),
+            ]
+        )
+        usage = ExtendedKeyUsageOID.SERVER_AUTH if role == "coordinator" else None
+        cert = (
+            _builder(subject, ca_name, key.public_key(), now, days)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(ca=False), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([usage or ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+            )
+            .add_extension(x509.SubjectAlternativeName(_sans(sans)), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        written += [_write_cert(out / f"{name}.pem", cert), _write_key(out / f"{name}.key", key)]
+    return written
+
+
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public: ec.EllipticCurvePublicKey,
+    now: dt.datetime,
+    days: int,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+    )
+
+
+def _key_usage(ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=not ca, key_cert_sign=ca, crl_sign=ca,
+        encipher_only=False, decipher_only=False,
+    )  # fmt: skip
+
+
+def _sans(hosts: list[str]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names
+
+
+def _write_cert(path: Path, cert: x509.Certificate) -> Path:
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> Path:
+    data = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    path.chmod(0o600)
+    return path
