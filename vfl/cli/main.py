@@ -12,10 +12,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from vfl.cli import demo_cmd, simulate_cmd
+from vfl.cli import certs_cmd, demo_cmd, simulate_cmd
 from vfl.errors import VflError
 
-COMMANDS = (simulate_cmd, demo_cmd)
+COMMANDS = (simulate_cmd, demo_cmd, certs_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
