@@ -30,6 +30,11 @@ class PartyDataset:
 
     def aligned(self, ids: tuple[str, ...] | list[str]) -> PartyDataset:
         """The rows for `ids`, in that order (the order every party agreed on)."""
+        if not ids:
+            raise DataValidationError(
+                f"{self.source}: the parties share no IDs, nothing to train on; check that "
+                "every party's id_column holds the same kind of ID and `align.normalize`"
+            )
         index = {id_: i for i, id_ in enumerate(self.ids)}
         try:
             positions = np.fromiter((index[i] for i in ids), dtype=np.int64, count=len(ids))

@@ -71,8 +71,11 @@ def _read_sql(party: PartySpec, base_dir: Path) -> pd.DataFrame:
                 table = sa.Table(party.table, sa.MetaData(), autoload_with=conn)
                 return pd.read_sql(sa.select(table), conn)
             return pd.read_sql(sa.text(party.query or ""), conn)
-    except sa.exc.SQLAlchemyError as exc:
-        reason = str(exc.orig) if isinstance(exc, sa.exc.DBAPIError) else type(exc).__name__
-        raise DataValidationError(f"{describe_source(party)}: SQL read failed ({reason})") from None
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) else exc
+        reason = str(cause.orig) if isinstance(cause, sa.exc.DBAPIError) else type(cause).__name__
+        raise DataValidationError(
+            f"{describe_source(party)}: SQL read failed ({reason}); check `table`/`query`"
+        ) from None
     finally:
         engine.dispose()

@@ -32,6 +32,15 @@ class EpochReport:
 
 
 @dataclass(frozen=True)
+class StepReport:
+    """The training loss of one batch, for loss curves and the centralized-oracle test."""
+
+    epoch: int
+    batch: int
+    loss: float
+
+
+@dataclass(frozen=True)
 class MetricsReport:
     """Final metrics of one split of the aligned rows ("train" or "validation")."""
 
@@ -39,7 +48,7 @@ class MetricsReport:
     values: dict[str, float] = field(default_factory=dict)
 
 
-Event = Progress | AlignReport | EpochReport | MetricsReport
+Event = Progress | AlignReport | EpochReport | StepReport | MetricsReport
 
 
 class Reporter(Protocol):

@@ -18,7 +18,7 @@ from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.errors import ProtocolError
 from vfl.metrics import compute_metrics
 from vfl.runtime.context import PartyContext
-from vfl.runtime.events import EpochReport, MetricsReport, Progress
+from vfl.runtime.events import EpochReport, MetricsReport, Progress, StepReport
 from vfl.runtime.program import Program
 
 
@@ -111,7 +111,9 @@ class SplitTrainLabelHolder(Program):
             loss.backward()  # type: ignore[no-untyped-call]
             model.backward_batch(bctx)
             optimizer.step()
-            total += loss.item() * len(rows)
+            value = loss.item()
+            ctx.report(StepReport(epoch, b, value))
+            total += value * len(rows)
             seen += len(rows)
         record = {"train_loss": total / max(seen, 1)}
         valid = s.schedule.valid_rows

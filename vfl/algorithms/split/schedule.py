@@ -35,7 +35,8 @@ class BatchSchedule:
         order = np.random.default_rng(derive_seed(self.seed, "validation")).permutation(self.rows)
         n_valid = round(self.rows * self.validation_fraction)
         if self.validation_fraction > 0 and self.rows > 1:
-            n_valid = min(max(n_valid, 1), self.rows - 1)
+            n_valid = max(n_valid, 1)
+        n_valid = min(n_valid, self.rows - 1)  # always keep at least one training row
         object.__setattr__(self, "valid_rows", np.sort(order[:n_valid]))
         object.__setattr__(self, "train_rows", np.sort(order[n_valid:]))
 

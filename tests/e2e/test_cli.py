@@ -1,0 +1,87 @@
+"""The `vfl` command as a user runs it: a real process, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.factories import job_dict, synthetic_vertical, write_toml
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+VFL = [sys.executable, "-m", "vfl.cli.main"]
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VFL, *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False
+    )
+
+
+def test_simulate_writes_the_result_json_contract(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    proc = _run(
+        "simulate",
+        str(SAMPLES / "breast" / "job.toml"),
+        "--json",
+        str(out),
+        "--workdir",
+        str(tmp_path / "run"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert {"job", "mode", "status", "align", "metrics", "history", "timings", "bytes"} <= set(
+        result
+    )
+    assert result["status"] == "succeeded"
+    assert set(result["align"]) == {"protocol", "intersection_size", "party_rows"}
+    assert {"auc", "ks", "accuracy"} <= set(result["metrics"]["validation"])
+    assert {"epoch", "train_loss", "validation_loss"} <= set(result["history"][0])
+    assert {"align_s", "train_s", "total_s"} <= set(result["timings"])
+    assert set(result["bytes"]["hospital"]) == {"sent", "received"}
+    assert "validation" in proc.stdout and "auc" in proc.stdout
+
+
+def test_demo_prints_validation_auc(tmp_path: Path) -> None:
+    proc = _run("demo", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "auc" in proc.stdout
+
+
+def test_config_error_is_one_line_with_exit_code_2(tmp_path: Path) -> None:
+    paths = synthetic_vertical(tmp_path, {"bank": 2, "shop": 2}, rows=20)
+    spec = write_toml(tmp_path / "job.toml", job_dict(paths, train={"epochz": 1}))
+    proc = _run("simulate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "train.epochz: unknown field (did you mean 'epochs'?)" in proc.stderr
+
+
+def test_data_error_names_the_file_and_exits_2(tmp_path: Path) -> None:
+    paths = synthetic_vertical(tmp_path, {"bank": 2, "shop": 2}, rows=20)
+    lines = paths["shop"].read_text().splitlines()
+    lines[1] = lines[2].split(",")[0] + "," + lines[1].split(",", 1)[1]  # row 1 takes row 2's ID
+    paths["shop"].write_text("\n".join(lines) + "\n")
+    proc = _run("simulate", str(write_toml(tmp_path / "job.toml", job_dict(paths))), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "vfl: error: shop.csv: ID column 'id' has 1 duplicated IDs (2 rows); "
+        "IDs must be unique — deduplicate the source"
+    )
+
+
+def test_runtime_failure_exits_1_and_reports_status(tmp_path: Path) -> None:
+    paths = synthetic_vertical(tmp_path, {"bank": 2, "shop": 2}, rows=20)
+    paths["shop"].write_text(paths["shop"].read_text().replace("id-", "x-"))
+    out = tmp_path / "r.json"
+    proc = _run(
+        "simulate",
+        str(write_toml(tmp_path / "job.toml", job_dict(paths))),
+        "--json",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1
+    assert json.loads(out.read_text())["status"] == "failed"

@@ -1,0 +1,128 @@
+"""Every job spec mistake gets one line naming the file, the field, what was found and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.factories import write_toml
+from vfl.config.loading import load_job
+from vfl.errors import ConfigError
+
+
+def _base() -> dict[str, Any]:
+    return {
+        "job": {"name": "j", "mode": "vertical", "seed": 1},
+        "parties": [
+            {
+                "name": "bank",
+                "role": "label_holder",
+                "data": "a.csv",
+                "id_column": "id",
+                "label_column": "y",
+            },
+            {"name": "shop", "role": "feature_holder", "data": "b.csv", "id_column": "id"},
+        ],
+        "align": {"protocol": "join"},
+        "model": {"kind": "split_nn", "task": "binary"},
+        "train": {"epochs": 2},
+    }
+
+
+def _error(tmp_path: Path, spec: dict[str, Any]) -> str:
+    path = write_toml(tmp_path / "job.toml", spec)
+    with pytest.raises(ConfigError) as info:
+        load_job(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    return message
+
+
+def test_valid_spec_loads_and_resolves_paths_against_its_folder(tmp_path: Path) -> None:
+    spec = load_job(write_toml(tmp_path / "job.toml", _base()))
+    assert spec.base_dir == tmp_path.resolve()
+    assert spec.label_holder.name == "bank"
+    assert [p.name for p in spec.feature_holders] == ["shop"]
+
+
+def test_typo_in_a_field_suggests_the_right_name(tmp_path: Path) -> None:
+    spec = _base()
+    spec["train"] = {"epoch": 3}
+    assert "train.epoch: unknown field (did you mean 'epochs'?)" in _error(tmp_path, spec)
+
+
+def test_out_of_range_value_names_field_and_value(tmp_path: Path) -> None:
+    spec = _base()
+    spec["train"] = {"epochs": 0}
+    message = _error(tmp_path, spec)
+    assert "train.epochs" in message
+    assert "greater than or equal to 1" in message
+    assert "found 0" in message
+
+
+def test_unknown_role_lists_the_allowed_roles(tmp_path: Path) -> None:
+    spec = _base()
+    spec["parties"][1]["role"] = "boss"
+    message = _error(tmp_path, spec)
+    assert "parties[1].role" in message
+    assert "'label_holder' or 'feature_holder'" in message
+
+
+def test_missing_required_field_is_named(tmp_path: Path) -> None:
+    spec = _base()
+    del spec["parties"][0]["id_column"]
+    assert "parties[0].id_column: required field is missing" in _error(tmp_path, spec)
+
+
+def test_vertical_job_needs_exactly_one_label_holder(tmp_path: Path) -> None:
+    spec = _base()
+    spec["parties"][1]["role"] = "label_holder"
+    spec["parties"][1]["label_column"] = "y"
+    assert "exactly one label_holder, found 2" in _error(tmp_path, spec)
+
+
+def test_label_column_on_feature_holder_is_rejected(tmp_path: Path) -> None:
+    spec = _base()
+    spec["parties"][1]["label_column"] = "y"
+    assert "party 'shop': only the label_holder may set label_column" in _error(tmp_path, spec)
+
+
+def test_duplicate_party_names_are_rejected(tmp_path: Path) -> None:
+    spec = _base()
+    spec["parties"][1]["name"] = "bank"
+    assert "party names must be unique, found bank twice" in _error(tmp_path, spec)
+
+
+def test_preset_and_task_must_agree(tmp_path: Path) -> None:
+    spec = _base()
+    spec["model"] = {"kind": "linear_regression", "task": "binary"}
+    assert "linear_regression needs task = 'regression'" in _error(tmp_path, spec)
+
+
+def test_sql_source_needs_table_or_query(tmp_path: Path) -> None:
+    spec = _base()
+    spec["parties"][1]["data"] = "sqlite:///shop.db"
+    assert "needs exactly one of `table` or `query`" in _error(tmp_path, spec)
+
+
+def test_invalid_toml_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "job.toml"
+    path.write_text("[job\nname = 1\n")
+    with pytest.raises(ConfigError, match=r"job\.toml: not valid TOML"):
+        load_job(path)
+
+
+def test_missing_spec_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_job(tmp_path / "absent.toml")
+
+
+def test_party_name_pattern_is_enforced(tmp_path: Path) -> None:
+    spec = _base()
+    spec["parties"][1]["name"] = "Shop Inc"
+    message = _error(tmp_path, spec)
+    assert "parties[1].name" in message
+    assert "'Shop Inc'" in message

@@ -1,0 +1,97 @@
+"""Program events on the wire and in the coordinator's store.
+
+Parties forward what programs `ctx.report(...)` to the coordinator as protobuf `Event`s;
+the coordinator keeps them as small JSON documents (the dashboard reads them with plain
+SQL) and folds them into the same `JobResult` the simulator builds. Decoding checks every
+type, so a hostile party can send at worst wrong numbers, never a crash or foreign data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from vfl.errors import ProtocolError
+from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.runtime.events import AlignReport, EpochReport, Event, MetricsReport, Progress
+
+MAX_VALUES = 256
+"""Most named values one event may carry."""
+
+
+def to_proto(event: Event) -> pb.Event:
+    if isinstance(event, Progress):
+        return pb.Event(progress=pb.ProgressEvent(phase=event.phase, done=event.done,
+                                                  total=event.total))  # fmt: skip
+    if isinstance(event, AlignReport):
+        return pb.Event(
+            align=pb.AlignEvent(
+                rows=event.rows, intersection_size=event.intersection_size,
+                protocol=event.protocol,
+            )
+        )  # fmt: skip
+    if isinstance(event, EpochReport):
+        return pb.Event(epoch=pb.EpochEvent(epoch=event.epoch, values=event.values))
+    return pb.Event(metrics=pb.MetricsEvent(split=event.split, values=event.values))
+
+
+def from_proto(msg: pb.Event) -> Event:
+    which = msg.WhichOneof("kind")
+    if which == "progress":
+        return Progress(_name(msg.progress.phase), msg.progress.done, msg.progress.total)
+    if which == "align":
+        a = msg.align
+        return AlignReport(a.rows, a.intersection_size, _name(a.protocol))
+    if which == "epoch":
+        return EpochReport(msg.epoch.epoch, _values(dict(msg.epoch.values)))
+    if which == "metrics":
+        return MetricsReport(_name(msg.metrics.split), _values(dict(msg.metrics.values)))
+    raise ProtocolError("Report: event has no kind; update the party node")
+
+
+def dedupe_key(party: str, event: Event) -> str:
+    """Events that replace an earlier copy (a resumed program reports an epoch again)."""
+    if isinstance(event, Progress):
+        return f"progress/{party}/{event.phase}/{event.done}"
+    if isinstance(event, AlignReport):
+        return f"align/{party}"
+    if isinstance(event, EpochReport):
+        return f"epoch/{party}/{event.epoch}"
+    return f"metrics/{party}/{event.split}"
+
+
+def to_json(event: Event) -> str:
+    return json.dumps({"type": type(event).__name__, **event.__dict__}, sort_keys=True)
+
+
+def from_json(text: str) -> Event:
+    data: dict[str, Any] = json.loads(text)
+    kind = data.pop("type")
+    if kind == "Progress":
+        return Progress(str(data["phase"]), int(data["done"]), int(data["total"]))
+    if kind == "AlignReport":
+        return AlignReport(int(data["rows"]), int(data["intersection_size"]), data["protocol"])
+    if kind == "EpochReport":
+        return EpochReport(int(data["epoch"]), _values(data["values"]))
+    if kind == "MetricsReport":
+        return MetricsReport(str(data["split"]), _values(data["values"]))
+    raise ProtocolError(f"stored event: unknown type {kind!r}")
+
+
+def _name(text: str) -> str:
+    if not 0 < len(text) <= 64 or not text.isprintable():
+        raise ProtocolError("Report: a phase, split or protocol name is empty or malformed")
+    return text
+
+
+def _values(values: dict[str, Any]) -> dict[str, float]:
+    if len(values) > MAX_VALUES:
+        raise ProtocolError(f"Report: {len(values)} values in one event (limit {MAX_VALUES})")
+    out: dict[str, float] = {}
+    for key, value in values.items():
+        number = float(value)
+        if not math.isfinite(number) and not math.isnan(number):
+            number = math.copysign(1e308, number)
+        out[_name(key)] = number
+    return out
