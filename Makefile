@@ -20,7 +20,11 @@ setup: $(STAMP)
 
 # torch is installed first and pinned to the CPU build that these machines carry locally:
 # an unpinned torch pulls several GB of CUDA wheels.
+# PSI uses ristretto255 from the system libsodium (>= 1.0.18) through pysodium.
 $(STAMP): pyproject.toml
+	ldconfig -p | grep -q 'libsodium\.so\.23' || \
+		(apt-get update -qq && apt-get install -y -qq libsodium23) || \
+		(echo "install libsodium23 (apt-get install libsodium23) and run make again" && false)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0

@@ -6,6 +6,8 @@ code in one process and across machines.
 
 from __future__ import annotations
 
+from psi.ecdh.feature_holder import EcdhFeatureHolder
+from psi.ecdh.label_holder import EcdhLabelHolder
 from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
@@ -25,6 +27,8 @@ _VERTICAL: dict[tuple[str, str], type[Program]] = {
 _ALIGN: dict[tuple[str, str], type[Program]] = {
     ("join", "label_holder"): JoinLabelHolder,
     ("join", "feature_holder"): JoinFeatureHolder,
+    ("ecdh", "label_holder"): EcdhLabelHolder,
+    ("ecdh", "feature_holder"): EcdhFeatureHolder,
 }
 
 

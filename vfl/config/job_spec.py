@@ -66,10 +66,24 @@ class PartySpec(_Strict):
 
 
 class AlignSpec(_Strict):
-    protocol: Literal["join"] = "join"
-    """How parties find their shared rows. `join` exchanges raw IDs: tests only."""
+    protocol: Literal["ecdh", "rsa", "join"] = "ecdh"
+    """How parties find their shared rows: `ecdh` (PSI on ristretto255), `rsa` (blind-
+    signature PSI for very unbalanced sets: the smaller side does cheap work), or `join`
+    (exchanges raw IDs: tests only)."""
     normalize: list[Literal["strip", "lower"]] = Field(default_factory=list)
     """ID clean-up applied on every side before matching, in order."""
+    cardinality_only: bool = False
+    """Only count the shared rows (reported to every party); nobody learns which rows,
+    nothing is aligned and the job stops after the align phase. Needs `ecdh`."""
+
+    @model_validator(mode="after")
+    def _check_cardinality(self) -> AlignSpec:
+        if self.cardinality_only and self.protocol != "ecdh":
+            raise ValueError(
+                f"align.cardinality_only needs protocol 'ecdh', not {self.protocol!r}: under "
+                "'rsa' the client side learns the shared rows themselves"
+            )
+        return self
 
 
 class ModelSpec(_Strict):

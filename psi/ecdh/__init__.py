@@ -1,0 +1,1 @@
+"""`align.protocol = "ecdh"`: Diffie-Hellman PSI on ristretto255 (the default)."""
