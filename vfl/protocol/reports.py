@@ -14,7 +14,14 @@ from typing import Any
 
 from vfl.errors import ProtocolError
 from vfl.protocol.v1 import coordinator_pb2 as pb
-from vfl.runtime.events import AlignReport, EpochReport, Event, MetricsReport, Progress
+from vfl.runtime.events import (
+    AlignReport,
+    EpochReport,
+    Event,
+    MetricsReport,
+    Progress,
+    StepReport,
+)
 
 MAX_VALUES = 256
 """Most named values one event may carry."""
@@ -22,17 +29,21 @@ MAX_VALUES = 256
 
 def to_proto(event: Event) -> pb.Event:
     if isinstance(event, Progress):
-        return pb.Event(progress=pb.ProgressEvent(phase=event.phase, done=event.done,
-                                                  total=event.total))  # fmt: skip
+        return pb.Event(
+            progress=pb.ProgressEvent(phase=event.phase, done=event.done, total=event.total)
+        )
     if isinstance(event, AlignReport):
         return pb.Event(
             align=pb.AlignEvent(
-                rows=event.rows, intersection_size=event.intersection_size,
+                rows=event.rows,
+                intersection_size=event.intersection_size,
                 protocol=event.protocol,
             )
-        )  # fmt: skip
+        )
     if isinstance(event, EpochReport):
         return pb.Event(epoch=pb.EpochEvent(epoch=event.epoch, values=event.values))
+    if isinstance(event, StepReport):
+        return pb.Event(step=pb.StepEvent(epoch=event.epoch, batch=event.batch, loss=event.loss))
     return pb.Event(metrics=pb.MetricsEvent(split=event.split, values=event.values))
 
 
@@ -47,6 +58,8 @@ def from_proto(msg: pb.Event) -> Event:
         return EpochReport(msg.epoch.epoch, _values(dict(msg.epoch.values)))
     if which == "metrics":
         return MetricsReport(_name(msg.metrics.split), _values(dict(msg.metrics.values)))
+    if which == "step":
+        return StepReport(msg.step.epoch, msg.step.batch, msg.step.loss)
     raise ProtocolError("Report: event has no kind; update the party node")
 
 
@@ -58,6 +71,8 @@ def dedupe_key(party: str, event: Event) -> str:
         return f"align/{party}"
     if isinstance(event, EpochReport):
         return f"epoch/{party}/{event.epoch}"
+    if isinstance(event, StepReport):
+        return f"step/{party}/{event.epoch}/{event.batch}"
     return f"metrics/{party}/{event.split}"
 
 
@@ -76,6 +91,8 @@ def from_json(text: str) -> Event:
         return EpochReport(int(data["epoch"]), _values(data["values"]))
     if kind == "MetricsReport":
         return MetricsReport(str(data["split"]), _values(data["values"]))
+    if kind == "StepReport":
+        return StepReport(int(data["epoch"]), int(data["batch"]), float(data["loss"]))
     raise ProtocolError(f"stored event: unknown type {kind!r}")
 
 

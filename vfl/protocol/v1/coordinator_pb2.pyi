@@ -233,6 +233,7 @@ class Event(_message.Message):
     ALIGN_FIELD_NUMBER: _builtins.int
     EPOCH_FIELD_NUMBER: _builtins.int
     METRICS_FIELD_NUMBER: _builtins.int
+    STEP_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def progress(self) -> Global___ProgressEvent: ...
     @_builtins.property
@@ -241,6 +242,8 @@ class Event(_message.Message):
     def epoch(self) -> Global___EpochEvent: ...
     @_builtins.property
     def metrics(self) -> Global___MetricsEvent: ...
+    @_builtins.property
+    def step(self) -> Global___StepEvent: ...
     def __init__(
         self,
         *,
@@ -248,16 +251,42 @@ class Event(_message.Message):
         align: Global___AlignEvent | None = ...,
         epoch: Global___EpochEvent | None = ...,
         metrics: Global___MetricsEvent | None = ...,
+        step: Global___StepEvent | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "progress", b"progress"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "progress", b"progress", "step", b"step"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "progress", b"progress"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "progress", b"progress", "step", b"step"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["progress", "align", "epoch", "metrics"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["progress", "align", "epoch", "metrics", "step"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
 Global___Event: _TypeAlias = Event  # noqa: Y015
+
+@_typing.final
+class StepEvent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EPOCH_FIELD_NUMBER: _builtins.int
+    BATCH_FIELD_NUMBER: _builtins.int
+    LOSS_FIELD_NUMBER: _builtins.int
+    epoch: _builtins.int
+    batch: _builtins.int
+    loss: _builtins.float
+    def __init__(
+        self,
+        *,
+        epoch: _builtins.int = ...,
+        batch: _builtins.int = ...,
+        loss: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "epoch", b"epoch", "loss", b"loss"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StepEvent: _TypeAlias = StepEvent  # noqa: Y015
 
 @_typing.final
 class ProgressEvent(_message.Message):

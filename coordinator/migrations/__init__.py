@@ -1,0 +1,1 @@
+"""Alembic migrations of the coordinator's store, applied at start by `Store.open`."""

@@ -1,0 +1,85 @@
+"""The coordinator's SQL store on SQLite (always) and PostgreSQL (when configured)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from coordinator.database import Database
+from coordinator.mailbox import Mailbox, MailboxLimits, PutResult
+from coordinator.store import DatasetInfo, Job, JobParty, Store
+
+
+def _open(url: str) -> Database:
+    db = Database(url)
+    db.migrate()
+    return db
+
+
+def _job(job_id: str = "j-1") -> Job:
+    parties = (
+        JobParty("a", "label_holder", False, 0, 0, None),
+        JobParty("b", "feature_holder", False, 0, 0, None),
+    )
+    return Job(job_id, "demo", "vertical", "{}", "operator", "pending", None, 0.0, parties)
+
+
+def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
+    db = _open(database_url)
+    db.migrate()  # a restart applies nothing twice
+    names = set(sa.inspect(db.engine).get_table_names())
+    assert {
+        "parties",
+        "datasets",
+        "jobs",
+        "job_parties",
+        "phases",
+        "phase_runs",
+        "events",
+        "logs",
+        "envelopes",
+        "alembic_version",
+    } <= names
+    db.close()
+
+
+def test_store_keeps_jobs_parties_phases_and_replaces_re_reported_events(database_url: str) -> None:
+    db = _open(database_url)
+    store = Store(db)
+    store.register_party("a", [DatasetInfo("breast", ("id", "x"), 10)])
+    store.register_party("a", [DatasetInfo("breast", ("id", "x", "y"), 12)])
+    assert store.datasets("a") == {"breast": DatasetInfo("breast", ("id", "x", "y"), 12)}
+    store.create_job(_job())
+    store.approve("j-1", "a")
+    job = store.job("j-1")
+    assert job is not None and job.party("a") is not None
+    assert [p.approved for p in job.parties] == [True, False]
+    store.start_phase("j-1", "align")
+    store.record_phase_run("j-1", "align", "a", True, None, 10, 20, "/m")
+    store.record_phase_run("j-1", "align", "a", True, None, 10, 20, "/m")  # resent: no error
+    assert store.phases_done("j-1") == {"align": {"a"}}
+    store.put_event("j-1", "a", "epoch/a/0", '{"v": 1}')
+    store.put_event("j-1", "a", "epoch/a/1", '{"v": 2}')
+    store.put_event("j-1", "a", "epoch/a/0", '{"v": 3}')
+    assert store.events("j-1") == [("a", '{"v": 3}'), ("a", '{"v": 2}')]
+    assert [j.id for j in store.jobs(party="b")] == ["j-1"]
+    assert store.jobs(party="c") == []
+    db.close()
+
+
+def test_mailbox_is_bounded_deduplicates_and_only_its_party_confirms(database_url: str) -> None:
+    db = _open(database_url)
+    box = Mailbox(db, MailboxLimits(max_messages=2, max_bytes=1000))
+    assert box.put("j", "a", "b", "k", "s#0", b"x" * 10) is PutResult.STORED
+    assert box.put("j", "a", "b", "k", "s#0", b"x" * 10) is PutResult.DUPLICATE
+    assert box.put("j", "a", "b", "k", "s#1", b"x" * 10) is PutResult.STORED
+    assert box.put("j", "a", "b", "k", "s#2", b"x" * 10) is PutResult.FULL
+    assert box.put("j", "b", "a", "k", "s#0", b"y" * 990) is PutResult.STORED  # another mailbox
+    pending = box.pending("b", after_id=0)
+    assert [m.data for m in pending] == [b"x" * 10, b"x" * 10]
+    box.confirm("a", pending[0].id)  # party a cannot drop b's mail
+    assert len(box.pending("b", 0)) == 2
+    box.confirm("b", pending[0].id)
+    assert len(box.pending("b", 0)) == 1
+    assert box.put("j", "a", "b", "k", "s#2", b"x" * 10) is PutResult.STORED
+    assert box.drop_job("j") == 3
+    db.close()
