@@ -1,0 +1,146 @@
+"""Pure integer kernels of the Paillier hot paths, importable by worker processes.
+
+Everything here works on plain integers (gmpy2 `mpz`), takes the modulus explicitly and
+holds no key object, so a process pool can run it on chunks: gmpy2 holds the GIL, so
+threads would not use the second core. Nothing in this module is ever fed peer bytes
+that were not first parsed into integers and range-checked by the caller.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+import gmpy2
+from gmpy2 import mpz
+
+WINDOW = 4
+"""Bits per window of the multi-exponentiation tables (15 entries per base)."""
+COMB_WINDOW = 8
+"""Bits per window of the fixed-base comb for obfuscators (255 entries per window)."""
+
+
+def encrypt_with(plaintexts: Sequence[int], obfuscators: Sequence[mpz], n: mpz) -> list[mpz]:
+    """[[m]] = (1 + n·m)·r^n mod n²: one multiplication once the obfuscator exists."""
+    n2 = n * n
+    return [((1 + n * (mpz(m) % n)) * r) % n2 for m, r in zip(plaintexts, obfuscators, strict=True)]
+
+
+def add_plain(
+    cts: Sequence[mpz], plaintexts: Sequence[int], obfuscators: Sequence[mpz], n: mpz
+) -> list[mpz]:
+    """[[x + m]] re-randomised: multiply by a fresh encryption of m."""
+    n2 = n * n
+    return [
+        (c * (1 + n * (mpz(m) % n)) % n2) * r % n2
+        for c, m, r in zip(cts, plaintexts, obfuscators, strict=True)
+    ]
+
+
+def decrypt_crt(cts: Sequence[mpz], p: mpz, q: mpz) -> list[mpz]:
+    """Paillier decryption with g = n + 1, by CRT over p² and q² (half-size powmods)."""
+    n = p * q
+    p2, q2 = p * p, q * q
+    hp = gmpy2.invert((gmpy2.powmod(n + 1, p - 1, p2) - 1) // p, p)
+    hq = gmpy2.invert((gmpy2.powmod(n + 1, q - 1, q2) - 1) // q, q)
+    q_inv = gmpy2.invert(q, p)
+    out = []
+    for c in cts:
+        mp = (gmpy2.powmod(c % p2, p - 1, p2) - 1) // p * hp % p
+        mq = (gmpy2.powmod(c % q2, q - 1, q2) - 1) // q * hq % q
+        out.append(mq + ((mp - mq) * q_inv % p) * q)
+    return out
+
+
+def classic_obfuscators_crt(count: int, p: mpz, q: mpz) -> list[mpz]:
+    """r^n mod n² for uniform r, by the key owner with CRT: the textbook obfuscator."""
+    n = p * q
+    p2, q2 = p * p, q * q
+    ep, eq = n % (p * (p - 1)), n % (q * (q - 1))
+    q2_inv = gmpy2.invert(q2, p2)
+    out = []
+    for _ in range(count):
+        r = mpz(secrets.randbelow(int(n) - 1) + 1)
+        xp, xq = gmpy2.powmod(r, ep, p2), gmpy2.powmod(r, eq, q2)
+        out.append(xq + ((xp - xq) * q2_inv % p2) * q2)
+    return out
+
+
+def comb_table(base: mpz, exponent_bits: int, n2: mpz) -> list[list[mpz]]:
+    """table[w][k] = base^(k·2^(8w)) for every 8-bit window w: fixed-base exponentiation."""
+    table = []
+    b = base
+    for _ in range((exponent_bits + COMB_WINDOW - 1) // COMB_WINDOW):
+        row = [mpz(1), b]
+        for _ in range(2, 1 << COMB_WINDOW):
+            row.append(row[-1] * b % n2)
+        table.append(row)
+        b = row[-1] * b % n2
+    return table
+
+
+def comb_power(table: list[list[mpz]], exponent: int, n2: mpz) -> mpz:
+    acc = mpz(1)
+    mask = (1 << COMB_WINDOW) - 1
+    for row in table:
+        digit = exponent & mask
+        if digit:
+            acc = acc * row[digit] % n2
+        exponent >>= COMB_WINDOW
+    return acc
+
+
+def djn_obfuscators(table: list[list[mpz]], count: int, alpha_bits: int, n2: mpz) -> list[mpz]:
+    """hs^α for uniform α < 2^alpha_bits (Damgård–Jurik–Nielsen): ~alpha_bits/8 products."""
+    return [comb_power(table, secrets.randbits(alpha_bits), n2) for _ in range(count)]
+
+
+def multi_exp(
+    bases: Sequence[mpz], terms: Sequence[Sequence[tuple[int, int]]], n2: mpz
+) -> list[mpz]:
+    """For each output o: Π b[i]^e mod n² over its (i, e) terms; e may be negative.
+
+    Straus' method: one 4-bit window table per base, shared by every output that uses the
+    base, and one run of squarings per output instead of one per term. Negative exponents
+    go to a second accumulator inverted once at the end, so no full-size exponent appears.
+    """
+    tables: dict[int, list[mpz]] = {}
+    out = []
+    for o_terms in terms:
+        bits = max((abs(e).bit_length() for _, e in o_terms), default=0)
+        for i, e in o_terms:
+            if e and i not in tables:
+                row = [mpz(1), bases[i]]
+                for _ in range(2, 1 << WINDOW):
+                    row.append(row[-1] * bases[i] % n2)
+                tables[i] = row
+        pos, neg = mpz(1), mpz(1)
+        mask = (1 << WINDOW) - 1
+        for shift in range(((bits + WINDOW - 1) // WINDOW - 1) * WINDOW, -1, -WINDOW):
+            for _ in range(WINDOW):
+                pos = pos * pos % n2
+                neg = neg * neg % n2
+            for i, e in o_terms:
+                digit = (abs(e) >> shift) & mask
+                if digit:
+                    if e > 0:
+                        pos = pos * tables[i][digit] % n2
+                    else:
+                        neg = neg * tables[i][digit] % n2
+        out.append(pos if neg == 1 else pos * gmpy2.invert(neg, n2) % n2)
+    return out
+
+
+_COMB_CACHE: dict[tuple[int, int], list[list[mpz]]] = {}
+"""Per-process memo of comb tables (16 MB for 2048-bit keys), keyed by (n², hs)."""
+
+
+def djn_chunk(n2: mpz, hs: mpz, alpha_bits: int, count: int) -> list[mpz]:
+    """A worker's share of obfuscators; builds the key's comb table once per process."""
+    key = (int(n2), int(hs))
+    table = _COMB_CACHE.get(key)
+    if table is None:
+        _COMB_CACHE.clear()  # one key at a time per worker keeps memory bounded
+        table = comb_table(hs, alpha_bits, n2)
+        _COMB_CACHE[key] = table
+    return djn_obfuscators(table, count, alpha_bits, n2)
