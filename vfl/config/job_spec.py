@@ -112,8 +112,19 @@ class ModelSpec(_Strict):
 
 
 class TrainSpec(_Strict):
-    protection: Literal["none"] = "none"
-    """How cut-layer values cross parties; `none` sends them in plaintext."""
+    protection: Literal["none", "paillier"] = "none"
+    """How cut-layer values cross parties: `none` in plaintext; `paillier` encrypted under
+    each feature holder's key (the interactive layer of that party then trains by SGD)."""
+    key_bits: int = Field(default=2048, ge=2048, le=8192)
+    """Paillier modulus size (paillier only); 2048 is the minimum."""
+    precision_bits: int = Field(default=16, ge=8, le=24)
+    """Fractional bits of the fixed-point encoding of encrypted values (paillier only)."""
+    packing: bool = True
+    """Pack many values per Paillier plaintext (paillier only); false is for comparison."""
+    workers: int = Field(default=0, ge=0, le=256)
+    """Processes for Paillier work per party; 0 = every core."""
+    gradient_noise: float = Field(default=0.0, ge=0)
+    """Std of Gaussian noise added to the cut-layer gradient sent to feature holders."""
     epochs: int = Field(default=10, ge=1, le=100_000)
     batch_size: int = Field(default=256, ge=1, le=1_000_000)
     optimizer: Literal["adam", "sgd"] = "adam"
@@ -125,6 +136,15 @@ class TrainSpec(_Strict):
     """Scale each feature to zero mean, unit variance (fitted on training rows, locally)."""
     timeout_s: float = Field(default=600, gt=0)
     """How long a party waits for a peer's message before failing the job."""
+
+    @model_validator(mode="after")
+    def _check_paillier(self) -> TrainSpec:
+        if self.protection == "paillier" and self.weight_decay > 0:
+            raise ValueError(
+                "weight_decay needs the interactive weights in the clear; with protection = "
+                "'paillier' nobody holds them: set weight_decay = 0"
+            )
+        return self
 
 
 class JobSpec(_Strict):
