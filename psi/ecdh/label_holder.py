@@ -55,13 +55,15 @@ class EcdhLabelHolder(Program):
                 return
             for f in star.feature_holders:
                 send_rows(ctx, f, Blinded, mine)
+            rows = len(mine)
+            del mine  # bounded memory: only 16-byte keys are kept from here on
             theirs = {f: _their_keys(ctx, f, pool, key, meter) for f in star.feature_holders}
             pairs: dict[str, Pairs] = {}
             for f in star.feature_holders:
-                back = recv_rows(ctx, f, Reblinded, KEY_BYTES, limit=len(mine))
-                require_distinct(back, f"ecdh.Reblinded from {f}", expected=len(mine))
+                back = recv_rows(ctx, f, Reblinded, KEY_BYTES, limit=rows)
+                require_distinct(back, f"ecdh.Reblinded from {f}", expected=rows)
                 pairs[f] = match(back, theirs.pop(f))
-        finish_label_holder(ctx, star, source, len(mine), pairs, PROTOCOL)
+        finish_label_holder(ctx, star, source, rows, pairs, PROTOCOL)
 
 
 def _their_keys(
