@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from vfl.api import simulate
 from vfl.cli.progress import ProgressReporter, print_summary
@@ -26,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_job(job: Path, json_path: Path | None, workdir: Path | None) -> int:
+    # Every party runs in this process; small per-batch matrices gain nothing from torch's
+    # intra-op threads, and the thread pools of several parties fight over the cores.
+    torch.set_num_threads(int(os.environ.get("VFL_TORCH_THREADS", "1")))
     spec = load_job(job)
     with ProgressReporter(spec.train.epochs) as progress:
         result = simulate(spec, workdir=workdir, reporter=progress)

@@ -9,6 +9,7 @@ matches their shape and a size under the limit. Nothing is ever unpickled.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import typing
 from collections.abc import Callable
@@ -84,6 +85,7 @@ def decode(data: bytes, expected: type[_T]) -> _T:
     return expected(**values)
 
 
+@functools.cache
 def _hints(cls: type[Any]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls, include_extras=True)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}

@@ -2,7 +2,8 @@
 
 The protection mode decides how `a_p·W_p` is computed without the wrong side learning
 too much; the programs do not care which. `PlainLabelSide` / `PlainFeatureSide` send the
-activations and their gradient in plaintext (`protection = "none"`).
+activations and their gradient in plaintext (`protection = "none"`); the Paillier sides
+live in `vfl/algorithms/split/paillier/`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class LabelSide(Protocol):
         ...
 
     def backward_batch(self, ctx: PartyContext) -> None:
-        """After `loss.backward()`: send what F needs to back-propagate."""
+        """After `loss.backward()`: make sure F has what it needs to back-propagate."""
         ...
 
 
@@ -39,13 +40,27 @@ class FeatureSide(Protocol):
 
     def backward_batch(self, ctx: PartyContext, rows: int) -> torch.Tensor: ...
 
+    def state(self) -> dict[str, torch.Tensor]:
+        """What this side must checkpoint and publish with the bottom model."""
+        ...
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None: ...
+
+    def close(self) -> None: ...
+
 
 class PlainLabelSide(nn.Module):
+    """Sends ∂loss/∂a from an autograd hook, the moment backward reaches the cut layer.
+
+    F's backward then overlaps the rest of L's backward and its optimizer step, instead
+    of waiting for them; the values sent are exactly those of `a.grad`.
+    """
+
     def __init__(self, peer: str, block: InteractiveBlock) -> None:
         super().__init__()
         self.peer = peer
         self.block = block
-        self._a: torch.Tensor | None = None
+        self._sent = True
 
     def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
         msg = ctx.recv(self.peer, Activations)
@@ -53,14 +68,18 @@ class PlainLabelSide(nn.Module):
         where = f"split.Activations from {self.peer}"
         a = torch.from_numpy(expect_shape(where, msg.values, (rows, d)))
         if training:
-            self._a = a.requires_grad_()
+            a.requires_grad_()
+            self._sent = False
+            a.register_hook(lambda grad: self._send_gradient(ctx, grad))
         z: torch.Tensor = self.block(a)
         return z
 
+    def _send_gradient(self, ctx: PartyContext, grad: torch.Tensor) -> None:
+        ctx.send(self.peer, CutGradient(grad.numpy()))
+        self._sent = True
+
     def backward_batch(self, ctx: PartyContext) -> None:
-        assert self._a is not None and self._a.grad is not None, "forward_batch(training) first"
-        ctx.send(self.peer, CutGradient(self._a.grad.numpy()))
-        self._a = None
+        assert self._sent, "loss.backward() must reach every feature holder's activations"
 
 
 class PlainFeatureSide:
@@ -75,3 +94,12 @@ class PlainFeatureSide:
         msg = ctx.recv(self.label_holder, CutGradient)
         where = f"split.CutGradient from {self.label_holder}"
         return torch.from_numpy(expect_shape(where, msg.values, (rows, self.width)))
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
