@@ -9,6 +9,8 @@ from __future__ import annotations
 from psi.ecdh.feature_holder import EcdhFeatureHolder
 from psi.ecdh.label_holder import EcdhLabelHolder
 from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
+from psi.rsa.feature_holder import RsaFeatureHolder
+from psi.rsa.label_holder import RsaLabelHolder
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
 from vfl.config.job_spec import JobSpec, PartySpec
@@ -29,6 +31,8 @@ _ALIGN: dict[tuple[str, str], type[Program]] = {
     ("join", "feature_holder"): JoinFeatureHolder,
     ("ecdh", "label_holder"): EcdhLabelHolder,
     ("ecdh", "feature_holder"): EcdhFeatureHolder,
+    ("rsa", "label_holder"): RsaLabelHolder,
+    ("rsa", "feature_holder"): RsaFeatureHolder,
 }
 
 

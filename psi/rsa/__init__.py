@@ -1,0 +1,1 @@
+"""`align.protocol = "rsa"`: RSA blind-signature PSI for very unbalanced sets."""

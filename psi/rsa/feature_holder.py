@@ -1,0 +1,59 @@
+"""RSA-PSI, a feature holder's side: client of a larger label holder, signer otherwise."""
+
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+
+from psi.chunks import send_rows
+from psi.ids import IdSource
+from psi.parallel import GroupPool
+from psi.rsa.keys import DEFAULT_BITS, PrivateKey
+from psi.rsa.messages import Matches, SetSize
+from psi.rsa.rounds import client_round, signer_round, signer_tags
+from psi.star import Star, default_source, finish_feature_holder, resume_feature_holder
+from vfl.runtime.context import PartyContext
+from vfl.runtime.program import Program
+
+PROTOCOL = "rsa"
+
+
+class RsaFeatureHolder(Program):
+    phase = "align"
+
+    def __init__(
+        self,
+        source: IdSource | None = None,
+        workers: int | None = None,
+        key_bits: int = DEFAULT_BITS,
+    ) -> None:
+        self._source = source
+        self._workers = workers
+        self._bits = key_bits
+
+    def run(self, ctx: PartyContext) -> None:
+        star = Star.of(ctx)
+        lh = star.label_holder
+        source = self._source or default_source(ctx)
+        hint = source.size_hint()
+        if resume_feature_holder(ctx, star, PROTOCOL, hint):
+            return
+        ctx.send(lh, SetSize(hint))
+        label_holder_signs = ctx.recv(lh, SetSize).rows >= hint
+        rng = np.random.default_rng(secrets.randbits(128))
+        with GroupPool(self._workers) as pool:
+            if label_holder_signs:
+                mine, theirs, rows = client_round(ctx, lh, pool, source)
+                # Report F's rows in a shuffled order so L does not learn F's file order.
+                permutation = rng.permutation(rows).astype(np.int64)
+                shuffled_at = np.argsort(permutation)[mine]
+                pairs = np.stack([theirs, shuffled_at], axis=1).astype("<i8")
+                send_rows(ctx, lh, Matches, np.ascontiguousarray(pairs).view(np.uint8))
+            else:
+                key = PrivateKey.generate(self._bits)
+                tags = signer_tags(pool, source, key)
+                rows = len(tags)
+                permutation = rng.permutation(rows).astype(np.int64)
+                signer_round(ctx, lh, pool, key, tags[permutation])
+        finish_feature_holder(ctx, star, source, rows, PROTOCOL, permutation)

@@ -1,0 +1,77 @@
+"""RSA-PSI, the label holder's side: sign for smaller feature holders, be the client of
+larger ones, then decide the rows every party shares."""
+
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+
+from psi.chunks import recv_rows
+from psi.ids import IdSource
+from psi.parallel import GroupPool
+from psi.rsa.keys import DEFAULT_BITS, PrivateKey
+from psi.rsa.messages import Matches, SetSize
+from psi.rsa.rounds import client_round, signer_round, signer_tags
+from psi.star import Pairs, Star, default_source, finish_label_holder, resume_label_holder
+from vfl.errors import ProtocolError
+from vfl.runtime.context import PartyContext
+from vfl.runtime.program import Program
+
+PROTOCOL = "rsa"
+
+
+class RsaLabelHolder(Program):
+    phase = "align"
+
+    def __init__(
+        self,
+        source: IdSource | None = None,
+        workers: int | None = None,
+        key_bits: int = DEFAULT_BITS,
+    ) -> None:
+        self._source = source
+        self._workers = workers
+        self._bits = key_bits
+
+    def run(self, ctx: PartyContext) -> None:
+        star = Star.of(ctx)
+        source = self._source or default_source(ctx)
+        hint = source.size_hint()
+        if resume_label_holder(ctx, star, PROTOCOL, hint):
+            return
+        for f in star.feature_holders:
+            ctx.send(f, SetSize(hint))
+        sizes = {f: ctx.recv(f, SetSize).rows for f in star.feature_holders}
+        signs = [f for f in star.feature_holders if hint >= sizes[f]]  # the larger side signs
+        pairs: dict[str, Pairs] = {}
+        rows = hint
+        with GroupPool(self._workers) as pool:
+            if signs:
+                key = PrivateKey.generate(self._bits)
+                tags = signer_tags(pool, source, key)
+                rows = len(tags)
+                permutation = np.random.default_rng(secrets.randbits(128)).permutation(rows)
+                shuffled = tags[permutation]
+            for f in star.feature_holders:
+                if f in signs:
+                    signer_round(ctx, f, pool, key, shuffled)
+                    pairs[f] = _reported(ctx, f, permutation)
+                else:
+                    mine, theirs, rows = client_round(ctx, f, pool, source)
+                    pairs[f] = (mine, theirs)
+        finish_label_holder(ctx, star, source, rows, pairs, PROTOCOL)
+
+
+def _reported(ctx: PartyContext, f: str, permutation: np.ndarray) -> Pairs:
+    """The client F's Matches, mapped from L's shuffled order back to L's own order."""
+    n = len(permutation)
+    pairs = np.ascontiguousarray(recv_rows(ctx, f, Matches, 16, limit=n)).view("<i8")
+    mine, theirs = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    if len(mine) and (mine.min() < 0 or mine.max() >= n or theirs.min() < 0):
+        raise ProtocolError(f"rsa.Matches from {f}: positions out of range")
+    if len(np.unique(mine)) != len(mine) or len(np.unique(theirs)) != len(theirs):
+        raise ProtocolError(f"rsa.Matches from {f}: names a row twice")
+    own = permutation[mine].astype(np.int64)
+    order = np.argsort(own)
+    return own[order], theirs[order]

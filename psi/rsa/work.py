@@ -1,0 +1,70 @@
+"""The per-chunk RSA work, run in worker processes (see psi/parallel.py).
+
+Values travel as fixed-width big-endian rows of `key.size` bytes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+import gmpy2
+
+from psi.rsa.keys import PrivateKey, PublicKey
+from vfl.errors import CryptoError, ProtocolError
+
+
+def _ints(data: bytes, size: int) -> list[int]:
+    return [int.from_bytes(data[i : i + size], "big") for i in range(0, len(data), size)]
+
+
+def _bytes(values: Sequence[int], size: int) -> bytes:
+    return b"".join(int(v).to_bytes(size, "big") for v in values)
+
+
+def own_tags(ids: Sequence[str], key: PrivateKey) -> bytes:
+    """Signer: tag(FDH(id)^d) for its own IDs."""
+    pub = key.public
+    return b"".join(pub.tag(key.sign(pub.fdh(i))) for i in ids)
+
+
+def sign_blinded(data: bytes, key: PrivateKey) -> bytes:
+    """Signer: sign a client's blinded values; a value outside Z_n is a protocol error."""
+    n = key.public.n
+    values = _ints(data, key.public.size)
+    if any(not 0 < v < n for v in values):
+        raise ProtocolError("rsa.Blinded: a value is not in 1..n-1")
+    return _bytes([key.sign(v) for v in values], key.public.size)
+
+
+def blind(ids: Sequence[str], pub: PublicKey) -> tuple[bytes, bytes]:
+    """Client: FDH(id)·r^e mod n with a fresh r per ID; returns them and r^-1 mod n."""
+    n = gmpy2.mpz(pub.n)
+    blinded, inverses = [], []
+    for value in ids:
+        r = gmpy2.mpz(secrets.randbelow(pub.n - 2) + 2)
+        inverses.append(gmpy2.invert(r, n))  # r shares no factor with n but with ~0 chance
+        blinded.append(pub.fdh(value) * gmpy2.powmod(r, pub.e, n) % n)
+    return _bytes(blinded, pub.size), _bytes(inverses, pub.size)
+
+
+def unblind_tags(ids: Sequence[str], signed: bytes, inverses: bytes, pub: PublicKey) -> bytes:
+    """Client: s = sig·r^-1, checked against FDH(id) (s^e), then tag(s)."""
+    n = gmpy2.mpz(pub.n)
+    tags = []
+    for value, sig, r_inv in zip(
+        ids, _ints(signed, pub.size), _ints(inverses, pub.size), strict=True
+    ):
+        s = sig * r_inv % n
+        if gmpy2.powmod(s, pub.e, n) != pub.fdh(value):
+            raise CryptoError("rsa.Signed: a signature does not verify; the signer is faulty")
+        tags.append(pub.tag(int(s)))
+    return b"".join(tags)
+
+
+def blind_task(args: tuple[list[str], PublicKey]) -> tuple[bytes, bytes]:
+    return blind(*args)
+
+
+def unblind_task(args: tuple[list[str], bytes, bytes, PublicKey]) -> bytes:
+    return unblind_tags(*args)
