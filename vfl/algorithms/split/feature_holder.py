@@ -15,9 +15,11 @@ from torch import nn
 
 from vfl.algorithms.split.exchange import FeatureSide, PlainFeatureSide
 from vfl.algorithms.split.messages import TrainHello
-from vfl.algorithms.split.models import build_bottom, make_optimizer
+from vfl.algorithms.split.models import build_bottom, is_preset, make_optimizer
+from vfl.algorithms.split.paillier.feature_side import KeyGen, PaillierFeatureSide
 from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
+from vfl.crypto.keys import generate_keypair
 from vfl.runtime.context import PartyContext
 from vfl.runtime.program import Program
 
@@ -31,7 +33,25 @@ class _Setup:
     side: FeatureSide
 
 
-def _setup(ctx: PartyContext) -> _Setup:
+def _side(ctx: PartyContext, width: int, keygen: KeyGen) -> FeatureSide:
+    """This party's end of the exchange, by `train.protection`."""
+    t, label_holder = ctx.job.train, ctx.job.label_holder.name
+    if t.protection == "paillier":
+        return PaillierFeatureSide(
+            label_holder,
+            width,
+            key_bits=t.key_bits,
+            precision_bits=t.precision_bits,
+            packing=t.packing,
+            workers=t.workers,
+            learning_rate=t.learning_rate,
+            input_grad=not is_preset(ctx.job),
+            keygen=keygen,
+        )
+    return PlainFeatureSide(label_holder, width)
+
+
+def _setup(ctx: PartyContext, keygen: KeyGen = generate_keypair) -> _Setup:
     spec = ctx.job
     data = ctx.require_data().aligned(ctx.workspace.load_alignment())
     schedule = BatchSchedule(
@@ -41,9 +61,7 @@ def _setup(ctx: PartyContext) -> _Setup:
     bottom, width = build_bottom(spec, ctx.party, data.width)
     label_holder = spec.label_holder.name
     ctx.scoped(step="hello").send(label_holder, TrainHello(rows=data.rows, width=width))
-    return _Setup(
-        scaler.apply(data.features), schedule, scaler, bottom, PlainFeatureSide(label_holder, width)
-    )
+    return _Setup(scaler.apply(data.features), schedule, scaler, bottom, _side(ctx, width, keygen))
 
 
 def serve_forward(ctx: PartyContext, s: _Setup, rows: NDArray[np.int64]) -> None:
@@ -56,15 +74,26 @@ def serve_forward(ctx: PartyContext, s: _Setup, rows: NDArray[np.int64]) -> None
 class SplitTrainFeatureHolder(Program):
     phase = "train"
 
+    def __init__(self, keygen: KeyGen = generate_keypair) -> None:
+        self.keygen = keygen
+        """Paillier key factory; tests pass a small-key one (vfl.crypto.testing)."""
+
     def run(self, ctx: PartyContext) -> None:
+        s = _setup(ctx, self.keygen)
+        try:
+            self._train(ctx, s)
+        finally:
+            s.side.close()
+
+    def _train(self, ctx: PartyContext, s: _Setup) -> None:
         spec = ctx.job
-        s = _setup(ctx)
         params = list(s.bottom.parameters())
         optimizer = make_optimizer(spec, params) if params else None
         start = 0
         checkpoint = ctx.workspace.load_checkpoint("train")
         if checkpoint is not None:
             s.bottom.load_state_dict(checkpoint["bottom"])
+            s.side.load_state(checkpoint.get("side", {}))
             if optimizer is not None:
                 optimizer.load_state_dict(checkpoint["optimizer"])
             start = int(checkpoint["epoch"]) + 1
@@ -85,6 +114,7 @@ class SplitTrainFeatureHolder(Program):
                 "train",
                 {
                     "bottom": s.bottom.state_dict(),
+                    "side": s.side.state(),
                     "optimizer": optimizer.state_dict() if optimizer else {},
                     "epoch": epoch,
                 },
@@ -95,21 +125,29 @@ class SplitTrainFeatureHolder(Program):
             "feature_names": list(ctx.require_data().feature_names),
         }
         ctx.workspace.save_model(
-            {"bottom": s.bottom.state_dict(), "scaler": s.scaler.state()}, meta
+            {"bottom": s.bottom.state_dict(), "scaler": s.scaler.state(), "side": s.side.state()},
+            meta,
         )
 
 
 class SplitEvaluateFeatureHolder(Program):
     phase = "evaluate"
 
+    def __init__(self, keygen: KeyGen = generate_keypair) -> None:
+        self.keygen = keygen
+
     def run(self, ctx: PartyContext) -> None:
-        s = _setup(ctx)
-        state, _ = ctx.workspace.load_model()
-        s.bottom.load_state_dict(state["bottom"])
-        s.bottom.eval()
-        for split, rows in (
-            ("train", s.schedule.train_rows),
-            ("validation", s.schedule.valid_rows),
-        ):
-            if len(rows):
-                serve_forward(ctx.scoped(split=split), s, rows)
+        s = _setup(ctx, self.keygen)
+        try:
+            state, _ = ctx.workspace.load_model()
+            s.bottom.load_state_dict(state["bottom"])
+            s.side.load_state(state.get("side", {}))
+            s.bottom.eval()
+            for split, rows in (
+                ("train", s.schedule.train_rows),
+                ("validation", s.schedule.valid_rows),
+            ):
+                if len(rows):
+                    serve_forward(ctx.scoped(split=split), s, rows)
+        finally:
+            s.side.close()

@@ -73,6 +73,13 @@ class SplitTrainLabelHolder(Program):
         spec = ctx.job
         s = _setup(ctx)
         model = LabelHolderModel(spec, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
+        try:
+            self._train(ctx, model, s)
+        finally:
+            model.close()
+
+    def _train(self, ctx: PartyContext, model: LabelHolderModel, s: _Setup) -> None:
+        spec = ctx.job
         optimizer = make_optimizer(spec, list(model.parameters()))
         start = 0
         checkpoint = ctx.workspace.load_checkpoint("train")
@@ -139,6 +146,13 @@ class SplitEvaluateLabelHolder(Program):
         model = LabelHolderModel(ctx.job, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
         model.load_state_dict(state["model"])
         model.eval()
+        try:
+            self._evaluate(ctx, model, s)
+        finally:
+            model.close()
+
+    @staticmethod
+    def _evaluate(ctx: PartyContext, model: LabelHolderModel, s: _Setup) -> None:
         for split, rows in (
             ("train", s.schedule.train_rows),
             ("validation", s.schedule.valid_rows),

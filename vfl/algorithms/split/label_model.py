@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -16,7 +16,9 @@ from vfl.algorithms.split.models import (
     build_top,
     interactive_generator,
     interactive_width,
+    is_preset,
 )
+from vfl.algorithms.split.paillier.label_side import PaillierLabelSide
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import JobSpec
@@ -41,8 +43,10 @@ class LabelHolderModel(nn.Module):
         self.bias = nn.Parameter(torch.empty(self.u).uniform_(-bound, bound, generator=generator))
         self.sides = nn.ModuleDict(
             {
-                peer: PlainLabelSide(
-                    peer, InteractiveBlock(d, self.u, fan_in, interactive_generator(spec, peer))
+                peer: _peer_side(
+                    spec,
+                    peer,
+                    InteractiveBlock(d, self.u, fan_in, interactive_generator(spec, peer)),
                 )
                 for peer, d in peer_widths.items()
             }
@@ -50,7 +54,12 @@ class LabelHolderModel(nn.Module):
         self.top = build_top(spec, self.u, outputs)
 
     def peer_sides(self) -> list[LabelSide]:
-        return [side for side in self.sides.values() if isinstance(side, PlainLabelSide)]
+        return [cast(LabelSide, side) for side in self.sides.values()]
+
+    def close(self) -> None:
+        for side in self.sides.values():
+            if isinstance(side, PaillierLabelSide):
+                side.close()
 
     def forward_batch(self, ctx: PartyContext, x: torch.Tensor, training: bool) -> torch.Tensor:
         z = self.bottom(x) @ self.own.weight + self.bias
@@ -70,6 +79,23 @@ class LabelHolderModel(nn.Module):
             for k, batch in enumerate(BatchSchedule.eval_batches(rows)):
                 outs.append(self.forward_batch(ctx.scoped(batch=k), x[batch], training=False))
         return torch.cat(outs) if outs else torch.empty(0, 1)
+
+
+def _peer_side(spec: JobSpec, peer: str, block: InteractiveBlock) -> nn.Module:
+    """The label holder's end of the exchange with `peer`, by `train.protection`."""
+    t = spec.train
+    if t.protection == "paillier":
+        return PaillierLabelSide(
+            peer,
+            block.weight,
+            precision_bits=t.precision_bits,
+            packing=t.packing,
+            workers=t.workers,
+            learning_rate=t.learning_rate,
+            input_grad=not is_preset(spec),
+            gradient_noise=t.gradient_noise,
+        )
+    return PlainLabelSide(peer, block)
 
 
 def model_meta(

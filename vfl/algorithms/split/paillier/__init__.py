@@ -1,0 +1,1 @@
+"""`protection = "paillier"`: the encrypted interactive layer (messages.py has the protocol)."""

@@ -1,0 +1,210 @@
+"""L's end of the Paillier exchange with one feature holder: holds V = W − acc.
+
+L computes on F's ciphertexts with short fixed-point scalars only, masks every result with
+uniform noise in Z_n before F decrypts it, and updates V by SGD with the masked gradient.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+import torch
+from gmpy2 import mpz
+from numpy.typing import NDArray
+from torch import nn
+
+from vfl.algorithms.split.paillier.layouts import DELTA_BITS, SHARE_BITS, Layouts
+from vfl.algorithms.split.paillier.messages import (
+    EncryptedActivations,
+    EncryptedBackwardInputs,
+    EncryptedGradients,
+    InteractiveWidth,
+    MaskedProduct,
+    MaskedWeightGradient,
+    PaillierKey,
+    UnmaskedProduct,
+)
+from vfl.crypto.engine import PaillierEngine
+from vfl.crypto.fixed_point import encode
+from vfl.crypto.keys import PublicKey
+from vfl.crypto.wire import from_wire, plain_from_bytes, to_wire
+from vfl.crypto.worker_pool import WorkerPool
+from vfl.errors import ProtocolError
+from vfl.runtime.context import PartyContext
+
+
+class PaillierLabelSide(nn.Module):
+    def __init__(
+        self,
+        peer: str,
+        initial_weight: torch.Tensor,
+        *,
+        precision_bits: int,
+        packing: bool,
+        workers: int,
+        learning_rate: float,
+        input_grad: bool,
+        gradient_noise: float,
+    ) -> None:
+        super().__init__()
+        self.peer = peer
+        self.f = precision_bits
+        self.packing = packing
+        self.workers = workers
+        self.lr = learning_rate
+        self.input_grad = input_grad
+        self.noise = gradient_noise
+        self.d, self.u = initial_weight.shape
+        v = encode(initial_weight.detach().double().numpy(), precision_bits, SHARE_BITS, "V")
+        self.register_buffer("v_fixed", torch.from_numpy(v))
+        self._engine: PaillierEngine | None = None
+        self._lay: Layouts | None = None
+        self._z: torch.Tensor | None = None
+        self._inputs: tuple[list[mpz], list[mpz]] | None = None
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.pool.close()
+
+    def _v(self) -> NDArray[np.int64]:
+        return self.get_buffer("v_fixed").numpy()
+
+    def _handshake(self, ctx: PartyContext) -> tuple[PaillierEngine, Layouts]:
+        if self._engine is None or self._lay is None:
+            msg = ctx.recv(self.peer, PaillierKey)
+            key = PublicKey.from_bytes(
+                msg.n, msg.hs, f"split_paillier.PaillierKey from {self.peer}"
+            )
+            self._engine = PaillierEngine(key, WorkerPool(self.workers))
+            self._lay = Layouts.build(key.bits, self.f, self.d, self.u, self.packing)
+            ctx.send(self.peer, InteractiveWidth(self.u))
+        return self._engine, self._lay
+
+    def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
+        engine, lay = self._handshake(ctx)
+        key, f, where = engine.key, self.f, f"from {self.peer}"
+        groups, n = lay.groups(rows), int(engine.key.n)
+        msg = ctx.recv(self.peer, EncryptedActivations)
+        if tuple(msg.values.shape) != (rows, self.d):
+            raise ProtocolError(
+                f"split_paillier.EncryptedActivations {where}: shape {msg.values.shape}, "
+                f"expected {(rows, self.d)}"
+            )
+        cts = from_wire(
+            key,
+            msg.values,
+            self.d * groups,
+            "batch",
+            lay.batch,
+            where,
+        )
+        if training:
+            back = ctx.recv(self.peer, EncryptedBackwardInputs)
+            self._inputs = (
+                from_wire(key, back.rows, rows * lay.row_chunks, "rows", lay.rows, where),
+                from_wire(key, back.acc, lay.acc_count, "acc", lay.acc, where),
+            )
+        v = self._v()
+        terms = [
+            [(k * groups + g, int(v[k, j])) for k in range(self.d)]
+            for j in range(self.u)
+            for g in range(groups)
+        ]
+        e1 = [secrets.randbelow(n) for _ in terms]
+        product = engine.add_plain(engine.linear(cts, terms), e1)
+        ctx.send(
+            self.peer,
+            MaskedProduct(to_wire(key, product, (rows, self.u), "batch", lay.batch, 2 * f)),
+        )
+        reply = ctx.recv(self.peer, UnmaskedProduct)
+        values = plain_from_bytes(
+            key, reply.values, len(terms), f"split_paillier.UnmaskedProduct {where}"
+        )
+        z = np.zeros((rows, self.u))
+        s = lay.batch.slots
+        for j in range(self.u):
+            for g in range(groups):
+                idx = j * groups + g
+                count = min(s, rows - g * s)
+                z[g * s : g * s + count, j] = lay.batch.unpack(
+                    values[idx] - e1[idx], n, count, "z_F"
+                )
+        zt = torch.from_numpy(z / float(2 ** (2 * f))).float()
+        if training:
+            self._z = zt.requires_grad_()
+            return self._z
+        return zt
+
+    def backward_batch(self, ctx: PartyContext) -> None:
+        assert self._z is not None and self._z.grad is not None and self._inputs is not None
+        engine, lay = self._handshake(ctx)
+        key, f, n = engine.key, self.f, int(engine.key.n)
+        delta = encode(self._z.grad.double().numpy(), f, DELTA_BITS, "cut-layer gradient δ")
+        rows_ct, acc_ct = self._inputs
+        rows = delta.shape[0]
+        rc = lay.row_chunks
+        w_terms = [
+            [(i * rc + c, int(delta[i, j])) for i in range(rows)]
+            for j in range(self.u)
+            for c in range(rc)
+        ]
+        e2 = [secrets.randbelow(n) for _ in w_terms]
+        w_grad = engine.add_plain(engine.linear(rows_ct, w_terms), e2)
+        in_grad = self._input_gradient(engine, lay, delta, acc_ct) if self.input_grad else []
+        ctx.send(
+            self.peer,
+            EncryptedGradients(
+                to_wire(key, w_grad, (self.d, self.u), "rows", lay.rows, 2 * f),
+                to_wire(key, in_grad, (rows, self.d), "acc", lay.acc, 2 * f),
+            ),
+        )
+        reply = ctx.recv(self.peer, MaskedWeightGradient)
+        where = f"split_paillier.MaskedWeightGradient from {self.peer}"
+        values = plain_from_bytes(key, reply.values, len(w_terms), where)
+        grad = np.zeros((self.d, self.u))
+        sr = lay.rows.slots
+        for j in range(self.u):
+            for c in range(rc):
+                idx = j * rc + c
+                count = min(sr, self.d - c * sr)
+                grad[c * sr : c * sr + count, j] = lay.rows.unpack(
+                    values[idx] - e2[idx], n, count, where
+                )
+        step = np.rint(self.lr * grad / float(2**f)).astype(np.int64)  # grad at 2^2f → η·g at 2^f
+        self.get_buffer("v_fixed").copy_(torch.from_numpy(self._v() - step))
+        self._z, self._inputs = None, None
+
+    def _input_gradient(
+        self, engine: PaillierEngine, lay: Layouts, delta: NDArray[np.int64], acc_ct: list[mpz]
+    ) -> list[mpz]:
+        """B4: [[δ·Wᵀ]] = δ·Vᵀ (plaintext) + Σ_j δ[i,j]·[[acc[:,j]]], p rows per ciphertext."""
+        rows, cl, p, w = delta.shape[0], lay.acc_chunk, lay.acc_rows, lay.acc.width
+        plain_part = delta.astype(object) @ self._v().T.astype(object)
+        if self.noise > 0:
+            gauss = np.random.default_rng(secrets.randbits(64)).normal(
+                0, self.noise, plain_part.shape
+            )
+            plain_part = plain_part + np.rint(gauss * 2 ** (2 * self.f)).astype(np.int64).astype(
+                object
+            )
+        terms, plains = [], []
+        for r in range(-(-rows // p)):
+            for c in range(lay.acc_chunks):
+                width = min(cl, self.d - c * cl)
+                group = range(r * p, min(r * p + p, rows))
+                terms.append(
+                    [
+                        (lay.acc_index(t, j, c), int(delta[i, j]))
+                        for t, i in enumerate(group)
+                        for j in range(self.u)
+                    ]
+                )
+                plains.append(
+                    sum(
+                        int(plain_part[i, c * cl + k]) << ((t * cl + k) * w)
+                        for t, i in enumerate(group)
+                        for k in range(width)
+                    )
+                )
+        return engine.add_plain(engine.linear(acc_ct, terms), plains)

@@ -1,0 +1,115 @@
+"""Messages of split learning with `protection = "paillier"` (Zhang et al., arXiv 2007.06849).
+
+For each feature holder F (key pair pk_F/sk_F, accumulated noise acc, d×u) and the label
+holder L (V = W − acc, L's share of F's interactive weights W, which nobody holds).
+[[x]] is encryption under pk_F; every message goes through the coordinator, which holds no
+key. e1, e2 are uniform in Z_n (one per packed plaintext); ε is F's gradient mask.
+
+    F                                              L
+    |-- PaillierKey pk_F (first batch only) ------>|
+    |<------- InteractiveWidth u (first batch) ----|
+    |-- EncryptedActivations [[a]] (batch) ------->|  F1
+    |-- EncryptedBackwardInputs [[a]] (rows), ---->|  F1b, training only; acc as it is
+    |       [[acc]] (acc layout)                   |      before this batch's update
+    |<------- MaskedProduct [[a·V + e1]] ----------|  F2
+    |-- UnmaskedProduct a·V + e1 + a·acc --------->|  F3: L removes e1 → z_F = a·W
+    |                                              |  L: top model, loss, δ = ∂loss/∂z_F
+    |<------- EncryptedGradients [[aᵀδ + e2]], ----|  B1 (and B4 unless F's bottom is the
+    |          [[δ·Wᵀ (+ N(0,σ²))]]                |      identity: presets skip it)
+    |-- MaskedWeightGradient aᵀδ + e2 + ε -------->|  B2: L removes e2, V ← V − η(aᵀδ + ε);
+    |                                              |      F: acc ← acc + η·ε
+Forward-only passes (validation, evaluate) stop after F3. Then V + acc = W − η·aᵀδ: plain
+SGD on W, which is why the interactive layer of a Paillier-protected party always trains
+by SGD whatever `train.optimizer` says (Adam would need the unmasked gradient).
+
+Layouts (vfl/algorithms/split/paillier/layouts.py): F1/F2 pack along the batch (one
+ciphertext per cut-layer column and group of rows: a scalar V[k,j] multiplies every slot
+alike); F1b's rows pack along features (one per row: δ[i,j] scales a whole row); the acc
+layout packs p shifted copies of each column of acc so B4 packs p rows per ciphertext.
+Every ciphertext leaving its key holder is fresh (F) or re-randomised by multiplying in a
+fresh encryption (L), so neither side can link a ciphertext to an earlier one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vfl.protocol.serde import message
+from vfl.protocol.types import EncryptedTensor
+
+
+@message("split_paillier.PaillierKey")
+@dataclass(frozen=True)
+class PaillierKey:
+    """F → L. F's public modulus n and DJN base hs = h^n mod n². Public: reveals nothing."""
+
+    n: bytes
+    hs: bytes
+
+
+@message("split_paillier.InteractiveWidth")
+@dataclass(frozen=True)
+class InteractiveWidth:
+    """L → F. The interactive layer's width u (the class count for presets). Public."""
+
+    u: int
+
+
+@message("split_paillier.EncryptedActivations")
+@dataclass(frozen=True)
+class EncryptedActivations:
+    """F → L, F1: [[a]] along the batch. Only F can decrypt; L and the relay learn sizes."""
+
+    values: EncryptedTensor
+
+
+@message("split_paillier.EncryptedBackwardInputs")
+@dataclass(frozen=True)
+class EncryptedBackwardInputs:
+    """F → L, F1b: [[a]] along features and [[acc]]. Only F can decrypt; reveals sizes."""
+
+    rows: EncryptedTensor
+    acc: EncryptedTensor
+
+
+@message("split_paillier.MaskedProduct")
+@dataclass(frozen=True)
+class MaskedProduct:
+    """L → F, F2: [[a·V + e1]]. F decrypts a uniform element of Z_n: learns nothing of V."""
+
+    values: EncryptedTensor
+
+
+@message("split_paillier.UnmaskedProduct")
+@dataclass(frozen=True)
+class UnmaskedProduct:
+    """F → L, F3: a·V + e1 + a·acc mod n, in the clear (`count` values of n's width).
+
+    L removes e1 and learns z_F = a·W, F's contribution to the interactive layer, as in
+    any split model; not a, not W (it knows V only). The relay sees uniform residues.
+    """
+
+    count: int
+    values: bytes
+
+
+@message("split_paillier.EncryptedGradients")
+@dataclass(frozen=True)
+class EncryptedGradients:
+    """L → F, B1 + B4: [[aᵀδ + e2]] and [[δ·Wᵀ + noise]] (`input_grad` empty for presets).
+
+    F decrypts a uniform residue for B1 (nothing of δ) and δ·Wᵀ for B4: the gradient it
+    needs to train its bottom model, which carries label signal (see gradient_noise).
+    """
+
+    weight_grad: EncryptedTensor
+    input_grad: EncryptedTensor
+
+
+@message("split_paillier.MaskedWeightGradient")
+@dataclass(frozen=True)
+class MaskedWeightGradient:
+    """F → L, B2: aᵀδ + e2 + ε mod n. L removes e2 and learns aᵀδ + ε, hidden by ε."""
+
+    count: int
+    values: bytes
