@@ -129,7 +129,7 @@ data = "lab.csv"
 id_column = "patient_id"
 
 [align]
-protocol = "join"
+protocol = "ecdh"
 
 [model]
 kind = "split_nn"
@@ -175,7 +175,7 @@ data = "imaging.csv"
 id_column = "patient_id"
 
 [align]
-protocol = "join"
+protocol = "ecdh"
 
 [model]
 kind = "split_nn"
@@ -209,7 +209,7 @@ data = "lab.csv"
 id_column = "member_id"
 
 [align]
-protocol = "join"
+protocol = "ecdh"
 
 [model]
 kind = "split_nn"
@@ -248,7 +248,7 @@ data = "lab.csv"
 id_column = "lot_id"
 
 [align]
-protocol = "join"
+protocol = "ecdh"
 
 [model]
 kind = "logistic_regression"
