@@ -9,7 +9,6 @@ matches their shape and a size under the limit. Nothing is ever unpickled.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import typing
 from collections.abc import Callable
@@ -85,10 +84,15 @@ def decode(data: bytes, expected: type[_T]) -> _T:
     return expected(**values)
 
 
-@functools.cache
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
 def _hints(cls: type[Any]) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls, include_extras=True)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    """Field annotations of a message class, resolved once (get_type_hints is slow)."""
+    if cls not in _HINTS:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        _HINTS[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    return _HINTS[cls]
 
 
 def _tensor_spec(hint: Any) -> TensorSpec | None:

@@ -70,7 +70,7 @@ class PlainLabelSide(nn.Module):
         if training:
             a.requires_grad_()
             self._sent = False
-            a.register_hook(lambda grad: self._send_gradient(ctx, grad))
+            a.register_hook(lambda grad: self._send_gradient(ctx, grad))  # type: ignore[no-untyped-call]
         z: torch.Tensor = self.block(a)
         return z
 
