@@ -108,6 +108,11 @@ class Store:
                 for p in parties
             ]
 
+    def parties_named(self, names: Sequence[str]) -> set[str]:
+        with self.db.session() as s:
+            rows = s.scalars(sa.select(PartyRow.name).where(PartyRow.name.in_(list(names))))
+            return set(rows.all())
+
     def datasets(self, party: str) -> dict[str, DatasetInfo]:
         with self.db.session() as s:
             rows = s.scalars(sa.select(DatasetRow).where(DatasetRow.party == party)).all()

@@ -112,6 +112,8 @@ class EnvelopeRow(Base):
     __tablename__ = "envelopes"
     __table_args__ = (
         UniqueConstraint("job_id", "src", "dst", "seq", name="uq_envelopes_route_seq"),
+        # ids must never be reused: the relay delivers "everything after the last id sent"
+        {"sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(String(96))

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("job_id", "src", "dst", "seq", name="uq_envelopes_route_seq"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("envelopes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_envelopes_dst"), ["dst"], unique=False)

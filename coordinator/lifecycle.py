@@ -1,0 +1,189 @@
+"""The job state machine: pending → approved → align → train → evaluate → succeeded,
+or failed / cancelled from any live state.
+
+Every transition is written to the store before anyone is told, so a coordinator restarted
+after kill -9 reads where each job was (`recover`) and tells parties again when they
+reconnect. A party's failure fails the job with the party's name and its one-line reason.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import tomllib
+from collections.abc import Callable
+
+from coordinator.errors import AccessDeniedError, NotFoundError, StateError
+from coordinator.mailbox import Mailbox
+from coordinator.store import Job, JobParty, Store
+from vfl.config.job_spec import JobSpec
+from vfl.config.loading import parse_model
+from vfl.errors import ConfigError
+
+PHASES = ("align", "train", "evaluate")
+"""The phases every job runs, in order; parties.programs.PHASES is checked against this."""
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+class JobLifecycle:
+    def __init__(self, store: Store, mailbox: Mailbox, notify: Callable[[str], None]) -> None:
+        self.store = store
+        self.mailbox = mailbox
+        self._notify = notify  # job_id -> tell its connected parties
+        self._lock = threading.RLock()
+
+    # -- requests ----------------------------------------------------------------------
+    def submit(self, spec_toml: str, submitter: str, is_operator: bool) -> Job:
+        try:
+            raw = tomllib.loads(spec_toml)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"job spec: not valid TOML ({exc})") from None
+        spec = parse_model(JobSpec, raw, source="job spec")
+        names = [p.name for p in spec.parties]
+        if not is_operator and submitter not in names:
+            raise AccessDeniedError(
+                f"party {submitter} may submit only jobs it takes part in (parties: "
+                f"{', '.join(names)})"
+            )
+        self._check_datasets(spec)
+        job = Job(
+            id=f"{spec.job.name}-{secrets.token_hex(4)}",
+            name=spec.job.name,
+            mode=spec.job.mode,
+            spec_json=spec.model_dump_json(),
+            submitted_by=submitter,
+            state="pending",
+            error=None,
+            created_at=0.0,
+            parties=tuple(JobParty(p.name, p.role, False, 0, 0, None) for p in spec.parties),
+        )
+        self.store.create_job(job)
+        self.store.log(job.id, submitter, f"submitted by {submitter}")
+        self._notify(job.id)
+        return self.require(job.id)
+
+    def approve(self, job_id: str, party: str) -> Job:
+        with self._lock:
+            job = self.require(job_id)
+            if job.party(party) is None:
+                raise AccessDeniedError(f"party {party} is not part of job {job_id}")
+            if job.state != "pending":
+                raise StateError(f"job {job_id} is {job.state}; only pending jobs need approval")
+            self.store.approve(job_id, party)
+            self.store.log(job_id, party, f"approved by {party}")
+            self._maybe_start(job_id)
+        self._notify(job_id)
+        return self.require(job_id)
+
+    def cancel(self, job_id: str, who: str) -> Job:
+        with self._lock:
+            job = self.require(job_id)
+            if job.state in TERMINAL:
+                raise StateError(f"job {job_id} already {job.state}")
+            self.store.set_state(job_id, "cancelled", f"cancelled by {who}")
+            self.store.log(job_id, who, f"cancelled by {who}")
+            self.mailbox.drop_job(job_id)
+        self._notify(job_id)
+        return self.require(job_id)
+
+    def phase_done(
+        self,
+        job_id: str,
+        phase: str,
+        party: str,
+        ok: bool,
+        error: str,
+        sent: int,
+        received: int,
+        model_path: str,
+    ) -> None:
+        with self._lock:
+            job = self.require(job_id)
+            if job.party(party) is None:
+                raise AccessDeniedError(f"party {party} is not part of job {job_id}")
+            if job.state in TERMINAL or phase not in PHASES:
+                return  # late news of an aborted or finished job
+            reason = error.splitlines()[0][:500] if error else "unknown error"
+            self.store.record_phase_run(
+                job_id, phase, party, ok, None if ok else reason, sent, received, model_path
+            )
+            if not ok:
+                if job.state != phase:
+                    return
+                self.store.log(job_id, party, f"{phase} failed: {reason}")
+                self.store.set_state(job_id, "failed", f"party {party} failed {phase}: {reason}")
+                self.mailbox.drop_job(job_id)
+            else:
+                self.store.log(job_id, party, f"{phase} done")
+                self._maybe_advance(job_id)
+        self._notify(job_id)
+
+    def recover(self) -> None:
+        """After a restart: finish transitions a crash interrupted."""
+        for job in self.store.jobs(limit=10_000):
+            if job.state == "approved" or (job.state == "pending" and _all_approved(job)):
+                self._maybe_start(job.id)
+            elif job.state in PHASES:
+                self._maybe_advance(job.id)
+
+    def require(self, job_id: str) -> Job:
+        job = self.store.job(job_id)
+        if job is None:
+            raise NotFoundError(f"job {job_id!r} not found; `vfl job list` shows the jobs")
+        return job
+
+    # -- transitions -------------------------------------------------------------------
+    def _maybe_start(self, job_id: str) -> None:
+        job = self.require(job_id)
+        if not _all_approved(job):
+            return
+        if job.state == "pending":
+            self.store.set_state(job_id, "approved")
+            self.store.log(job_id, "coordinator", "approved by every party")
+        self._enter(job_id, PHASES[0])
+
+    def _maybe_advance(self, job_id: str) -> None:
+        job = self.require(job_id)
+        if job.state not in PHASES:
+            return
+        done = self.store.phases_done(job_id).get(job.state, set())
+        if done < {p.name for p in job.parties}:
+            return
+        self.store.finish_phase(job_id, job.state)
+        index = PHASES.index(job.state)
+        if index + 1 < len(PHASES):
+            self._enter(job_id, PHASES[index + 1])
+        else:
+            self.store.set_state(job_id, "succeeded")
+            self.store.log(job_id, "coordinator", "succeeded")
+            self.mailbox.drop_job(job_id)
+
+    def _enter(self, job_id: str, phase: str) -> None:
+        self.store.start_phase(job_id, phase)
+        self.store.set_state(job_id, phase)
+        self.store.log(job_id, "coordinator", f"{phase} started")
+
+    def _check_datasets(self, spec: JobSpec) -> None:
+        for p in spec.parties:
+            datasets = self.store.datasets(p.name)
+            if not datasets and not self.store.parties_named([p.name]):
+                raise ConfigError(
+                    f"job spec: party {p.name!r} is not registered; start its node "
+                    "(`vfl party serve`) first"
+                )
+            if p.data not in datasets:
+                raise ConfigError(
+                    f"job spec: party {p.name!r} has no dataset {p.data!r} (registered: "
+                    f"{', '.join(sorted(datasets)) or 'none'})"
+                )
+            columns = set(datasets[p.data].columns)
+            wanted = [p.id_column, *([p.label_column] if p.label_column else [])]
+            missing = [c for c in [*wanted, *(p.features or [])] if c not in columns]
+            if missing:
+                raise ConfigError(
+                    f"job spec: dataset {p.data!r} of party {p.name!r} has no column {missing[0]!r}"
+                )
+
+
+def _all_approved(job: Job) -> bool:
+    return all(p.approved for p in job.parties)

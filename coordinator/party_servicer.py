@@ -1,0 +1,259 @@
+"""`Party.Connect`: the one stream each party node holds, carrying relay traffic both ways,
+reports, phase results and job updates.
+
+A reader thread handles what the party sends; the generator writes the session's queue.
+Everything a party sends is checked against the identity its certificate proves: it can
+send only as itself, only inside jobs it belongs to, and it receives only its own mail.
+A malformed or oversized message is refused with a clear error on that item; the stream,
+and every other party's, keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+
+import grpc
+
+from coordinator.errors import AccessDeniedError, abort
+from coordinator.identity import peer_identity
+from coordinator.lifecycle import TERMINAL, JobLifecycle
+from coordinator.mailbox import Mailbox, PutResult
+from coordinator.sessions import PartySession, SessionRegistry
+from coordinator.store import DatasetInfo, Job, Store
+from vfl.config.coordinator_config import RelayLimits
+from vfl.errors import ProtocolError, VflError
+from vfl.protocol import reports
+from vfl.protocol.chunking import ChunkAssembler, slices
+from vfl.protocol.envelope import Envelope
+from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+MAX_DATASETS = 256
+
+
+class PartyServicer(pb_grpc.PartyServicer):
+    def __init__(
+        self,
+        store: Store,
+        mailbox: Mailbox,
+        lifecycle: JobLifecycle,
+        sessions: SessionRegistry,
+        limits: RelayLimits,
+        insecure: bool,
+    ) -> None:
+        self.store = store
+        self.mailbox = mailbox
+        self.lifecycle = lifecycle
+        self.sessions = sessions
+        self.limits = limits
+        self.insecure = insecure
+
+    def Connect(  # noqa: N802 (gRPC method name)
+        self, requests: Iterator[pb.PartyMessage], context: grpc.ServicerContext
+    ) -> Iterator[pb.CoordinatorMessage]:
+        try:
+            identity = peer_identity(context, self.insecure)
+            if identity.role != "party":
+                raise AccessDeniedError(f"{identity.name}: only parties hold a party stream")
+            first = next(requests, None)
+            if first is None or first.WhichOneof("kind") != "hello":
+                raise ProtocolError("party stream: the first message must be Hello")
+            if first.hello.party != identity.name:
+                raise AccessDeniedError(
+                    f"certificate says {identity.name!r} but Hello names "
+                    f"{first.hello.party!r}; a party can only connect as itself"
+                )
+            self.store.register_party(identity.name, _datasets(first.hello))
+        except Exception as exc:
+            abort(context, exc)
+        party = identity.name
+        session = PartySession(party)
+        self.sessions.add(session)
+        log.info("party %s connected", party)
+        session.put(
+            pb.CoordinatorMessage(
+                welcome=pb.Welcome(
+                    party=party,
+                    max_message_bytes=self.limits.max_message_bytes,
+                    chunk_bytes=self.limits.chunk_bytes,
+                )
+            )
+        )
+        for job in self.store.jobs(limit=200, party=party):
+            session.put(job_update(self.store, job.id, party))
+        context.add_callback(session.close)
+        threading.Thread(target=self._read, args=(session, requests), daemon=True).start()
+        threading.Thread(target=self._deliver, args=(session,), daemon=True).start()
+        try:
+            while (msg := session.next()) is not None:
+                yield msg
+        finally:
+            self.sessions.remove(session)
+            log.info("party %s disconnected", party)
+
+    # -- inbound -----------------------------------------------------------------------
+    def _read(self, session: PartySession, requests: Iterator[pb.PartyMessage]) -> None:
+        assembler = ChunkAssembler(self.limits.max_message_bytes)
+        try:
+            for msg in requests:
+                if session.closed.is_set():
+                    break
+                self._handle(session, assembler, msg)
+        except grpc.RpcError:
+            pass  # the party went away; it resends whatever was not acknowledged
+        except Exception:
+            log.exception("party %s: stream reader stopped", session.party)
+        finally:
+            session.close()
+
+    def _handle(
+        self, session: PartySession, assembler: ChunkAssembler, msg: pb.PartyMessage
+    ) -> None:
+        which = msg.WhichOneof("kind")
+        party = session.party
+        if which == "heartbeat":
+            self.store.touch_party(party)
+        elif which == "chunk":
+            try:
+                data = assembler.add(msg.chunk)
+            except ProtocolError as exc:
+                self._ack(session, transfer_id=msg.chunk.transfer_id, error=str(exc))
+                return
+            if data is not None:
+                self._relay(session, msg.chunk.transfer_id, data)
+        elif which == "delivered":
+            self.mailbox.confirm(party, msg.delivered.delivery_id)
+        elif which in ("report", "phase_done", "approve"):
+            item = getattr(msg, which).item_id
+            try:
+                self._handle_item(party, which, msg)
+            except VflError as exc:
+                self._ack(session, item_id=item, error=str(exc))
+                return
+            self._ack(session, item_id=item)
+        else:
+            session.put(
+                pb.CoordinatorMessage(
+                    error=pb.StreamError(
+                        message=f"unexpected message {which or '(empty)'} on the party stream"
+                    )
+                )
+            )
+
+    def _handle_item(self, party: str, which: str, msg: pb.PartyMessage) -> None:
+        if which == "report":
+            self._require_member(msg.report.job_id, party)
+            event = reports.from_proto(msg.report.event)
+            self.store.put_event(
+                msg.report.job_id, party, reports.dedupe_key(party, event), reports.to_json(event)
+            )
+        elif which == "phase_done":
+            d = msg.phase_done
+            self.lifecycle.phase_done(
+                d.job_id,
+                d.phase,
+                party,
+                d.ok,
+                d.error,
+                d.bytes_sent,
+                d.bytes_received,
+                d.model_path,
+            )
+        else:
+            job = self.lifecycle.require(msg.approve.job_id)
+            if job.state == "pending":
+                self.lifecycle.approve(msg.approve.job_id, party)
+
+    def _relay(self, session: PartySession, transfer_id: int, data: bytes) -> None:
+        try:
+            env = Envelope.from_bytes(data)
+        except Exception:
+            self._ack(session, transfer_id=transfer_id, error="envelope is not valid protobuf")
+            return
+        try:
+            if env.src != session.party:
+                raise AccessDeniedError(f"party {session.party} cannot send as {env.src!r}")
+            job = self._require_member(env.job_id, session.party)
+            if job.party(env.dst) is None:
+                raise AccessDeniedError(f"job {env.job_id} has no party {env.dst!r}")
+            if job.state in TERMINAL or job.state == "pending":
+                raise ProtocolError(f"job {env.job_id} is {job.state}; nothing to relay")
+            result = self.mailbox.put(env.job_id, env.src, env.dst, env.kind, env.seq, data)
+        except VflError as exc:
+            self._ack(session, transfer_id=transfer_id, error=str(exc))
+            return
+        if result is PutResult.FULL:
+            self._ack(session, transfer_id=transfer_id, status=pb.Ack.MAILBOX_FULL)
+            return
+        self._ack(session, transfer_id=transfer_id)
+        self.sessions.wake(env.dst)
+
+    def _require_member(self, job_id: str, party: str) -> Job:
+        job = self.store.job(job_id)
+        if job is None or job.party(party) is None:
+            raise AccessDeniedError(f"party {party} is not part of job {job_id!r}")
+        return job
+
+    @staticmethod
+    def _ack(
+        session: PartySession,
+        transfer_id: int = 0,
+        item_id: int = 0,
+        error: str = "",
+        status: pb.Ack.Status.ValueType = pb.Ack.STORED,
+    ) -> None:
+        if error:
+            status = pb.Ack.REJECTED
+        session.put(
+            pb.CoordinatorMessage(
+                ack=pb.Ack(transfer_id=transfer_id, item_id=item_id, status=status, error=error)
+            )
+        )
+
+    # -- outbound mail -----------------------------------------------------------------
+    def _deliver(self, session: PartySession) -> None:
+        last_id = 0
+        try:
+            while not session.closed.is_set():
+                mails = self.mailbox.pending(session.party, last_id)
+                if not mails:
+                    session.mail.wait(timeout=1.0)
+                    session.mail.clear()
+                    continue
+                for mail in mails:
+                    for chunk in slices(mail.data, mail.id, self.limits.chunk_bytes):
+                        if not session.put(pb.CoordinatorMessage(delivery=chunk)):
+                            return
+                    last_id = mail.id
+        except Exception:
+            log.exception("party %s: delivery stopped", session.party)
+            session.close()
+
+
+def job_update(store: Store, job_id: str, party: str) -> pb.CoordinatorMessage:
+    job = store.job(job_id)
+    assert job is not None, "job updates are sent for stored jobs"
+    me = job.party(party)
+    done = store.phases_done(job_id, party)
+    return pb.CoordinatorMessage(
+        job=pb.JobUpdate(
+            job_id=job.id,
+            state=job.state,
+            spec_json=job.spec_json,
+            approved_by_you=bool(me and me.approved),
+            error=job.error or "",
+            phases_done=sorted(done),
+        )
+    )
+
+
+def _datasets(hello: pb.Hello) -> list[DatasetInfo]:
+    if len(hello.datasets) > MAX_DATASETS:
+        raise ProtocolError(f"Hello: {len(hello.datasets)} datasets (limit {MAX_DATASETS})")
+    return [
+        DatasetInfo(d.name[:128], tuple(c[:256] for c in d.columns[:10_000]), d.rows)
+        for d in hello.datasets
+    ]

@@ -1,0 +1,96 @@
+"""The coordinator process: store, relay, lifecycle and both gRPC services on one port."""
+
+from __future__ import annotations
+
+import logging
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+
+from coordinator.admin_servicer import AdminServicer
+from coordinator.database import Database
+from coordinator.lifecycle import JobLifecycle
+from coordinator.mailbox import Mailbox, MailboxLimits
+from coordinator.party_servicer import PartyServicer, job_update
+from coordinator.sessions import SessionRegistry
+from coordinator.store import Store
+from vfl.config.coordinator_config import CoordinatorConfig
+from vfl.errors import ConfigError
+from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+
+class CoordinatorServer:
+    def __init__(self, config: CoordinatorConfig) -> None:
+        self.config = config
+        self.db = Database(config.database)
+        self.db.migrate()
+        self.store = Store(self.db)
+        limits = MailboxLimits(config.relay.mailbox_messages, config.relay.mailbox_bytes)
+        self.mailbox = Mailbox(self.db, limits)
+        self.sessions = SessionRegistry()
+        self.lifecycle = JobLifecycle(self.store, self.mailbox, self._notify)
+        self.lifecycle.recover()
+        message_limit = config.relay.chunk_bytes + (1 << 20)
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=config.max_workers),
+            options=[
+                ("grpc.max_receive_message_length", message_limit),
+                ("grpc.max_send_message_length", message_limit),
+                ("grpc.keepalive_time_ms", 20_000),
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+            ],
+        )
+        insecure = config.insecure
+        pb_grpc.add_PartyServicer_to_server(  # type: ignore[no-untyped-call]
+            PartyServicer(
+                self.store, self.mailbox, self.lifecycle, self.sessions, config.relay, insecure
+            ),
+            self.server,
+        )
+        pb_grpc.add_AdminServicer_to_server(  # type: ignore[no-untyped-call]
+            AdminServicer(self.store, self.lifecycle, self.sessions, insecure), self.server
+        )
+        if insecure:
+            self.port = self.server.add_insecure_port(config.listen)
+        else:
+            assert config.tls is not None, "validated: tls is required unless insecure"
+            ca, cert, key = config.tls.read()
+            creds = grpc.ssl_server_credentials(
+                [(key, cert)], root_certificates=ca, require_client_auth=True
+            )
+            self.port = self.server.add_secure_port(config.listen, creds)
+        if self.port == 0:
+            raise ConfigError(f"listen: cannot bind {config.listen!r} (in use or not local)")
+
+    @property
+    def address(self) -> str:
+        return f"{self.config.listen.rsplit(':', 1)[0]}:{self.port}"
+
+    def start(self, port_file: Path | None = None) -> None:
+        self.server.start()
+        log.info("coordinator serving on %s", self.address)
+        if port_file is not None:
+            tmp = port_file.with_suffix(".tmp")
+            tmp.write_text(self.address)
+            tmp.replace(port_file)
+
+    def wait(self) -> None:
+        self.server.wait_for_termination()
+
+    def stop(self, grace: float = 1.0) -> None:
+        self.sessions.close_all()
+        self.server.stop(grace).wait()
+        self.db.close()
+
+    def _notify(self, job_id: str) -> None:
+        job = self.store.job(job_id)
+        if job is None:
+            return
+        for p in job.parties:
+            session = self.sessions.get(p.name)
+            if session is not None:
+                session.put(job_update(self.store, job_id, p.name), timeout=5.0)

@@ -1,0 +1,128 @@
+"""A party node's own SQLite: its ledger, its inbox journal and the phases it finished.
+
+The ledger keeps one row per envelope sent or received (kind, peer, bytes, protection).
+The inbox journal keeps every envelope delivered to this party until its job ends: a
+program restarted after kill -9 replays its epoch from the checkpoint and must see the
+very messages its peers already sent, which the relay deleted once this party confirmed
+them. A (job, src, seq) seen twice is stored once, so duplicates never reach a program.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from vfl.runtime.ledger import LedgerEntry
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, direction TEXT NOT NULL,
+  peer TEXT NOT NULL, kind TEXT NOT NULL, seq TEXT NOT NULL, nbytes INTEGER NOT NULL,
+  protection TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS ledger_job ON ledger (job_id, direction);
+CREATE TABLE IF NOT EXISTS inbox (
+  job_id TEXT NOT NULL, src TEXT NOT NULL, seq TEXT NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY (job_id, src, seq));
+CREATE TABLE IF NOT EXISTS phases (
+  job_id TEXT NOT NULL, phase TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
+  model_path TEXT, at REAL NOT NULL, PRIMARY KEY (job_id, phase));
+"""
+
+
+class NodeStore:
+    """Thread-safe; also the `Ledger` programs write to in deployment."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    # -- ledger ------------------------------------------------------------------------
+    def record(self, entry: LedgerEntry) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO ledger (job_id, direction, peer, kind, seq, nbytes, protection, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.job_id,
+                    entry.direction,
+                    entry.peer,
+                    entry.kind,
+                    entry.seq,
+                    entry.nbytes,
+                    entry.protection,
+                    time.time(),
+                ),
+            )
+
+    def totals(self, job_id: str) -> dict[str, int]:
+        """Bytes per direction; a replayed message counts once (by its sequence number)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT direction, SUM(nbytes) FROM (SELECT direction, MAX(nbytes) AS nbytes "
+                "FROM ledger WHERE job_id = ? GROUP BY direction, peer, seq) GROUP BY direction",
+                (job_id,),
+            ).fetchall()
+        out = {"sent": 0, "received": 0}
+        out.update({str(d): int(n) for d, n in rows})
+        return out
+
+    def ledger(self, job_id: str) -> list[LedgerEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_id, direction, peer, kind, seq, nbytes, protection FROM ledger "
+                "WHERE job_id = ? ORDER BY id",
+                (job_id,),
+            ).fetchall()
+        return [LedgerEntry(*row) for row in rows]
+
+    # -- inbox journal -----------------------------------------------------------------
+    def journal_put(self, job_id: str, src: str, seq: str, data: bytes) -> bool:
+        """Store a delivered envelope; False if this (job, src, seq) was already stored."""
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO inbox (job_id, src, seq, data) VALUES (?, ?, ?, ?)",
+                (job_id, src, seq, data),
+            )
+            return cur.rowcount == 1
+
+    def journal_get(self, job_id: str, src: str, seq: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM inbox WHERE job_id = ? AND src = ? AND seq = ?",
+                (job_id, src, seq),
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def journal_drop(self, job_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM inbox WHERE job_id = ?", (job_id,))
+
+    # -- phases ------------------------------------------------------------------------
+    def set_phase(
+        self, job_id: str, phase: str, status: str, error: str | None, model_path: str | None
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO phases (job_id, phase, status, error, model_path, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (job_id, phase, status, error, model_path, time.time()),
+            )
+
+    def phase(self, job_id: str, phase: str) -> tuple[str, str | None, str | None] | None:
+        """(status, error, model_path) of a phase this node ran, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status, error, model_path FROM phases WHERE job_id = ? AND phase = ?",
+                (job_id, phase),
+            ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,94 @@
+"""Real coordinators and party links on 127.0.0.1 for the integration tests."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from coordinator.server import CoordinatorServer
+from coordinator.store import Job, JobParty
+from parties.coordinator_link import CoordinatorLink
+from parties.grpc_channel import GrpcChannel
+from parties.inbox import Inbox
+from parties.node_store import NodeStore
+from vfl.config.coordinator_config import CoordinatorConfig, RelayLimits, TlsFiles
+from vfl.protocol.v1 import coordinator_pb2 as pb
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+def start_coordinator(
+    tmp: Path, tls: TlsFiles | None = None, relay: RelayLimits | None = None
+) -> CoordinatorServer:
+    config = CoordinatorConfig(
+        listen="127.0.0.1:0",
+        database=f"sqlite:///{tmp / 'coordinator.db'}",
+        insecure=tls is None,
+        tls=tls,
+        relay=relay or RelayLimits(),
+        max_workers=16,
+    )
+    server = CoordinatorServer(config)
+    server.start()
+    return server
+
+
+def add_running_job(server: CoordinatorServer, parties: tuple[str, ...], job_id: str) -> str:
+    """A job already in its train phase, as if submitted and approved."""
+    roles = ["label_holder"] + ["feature_holder"] * (len(parties) - 1)
+    members = tuple(JobParty(p, r, True, 0, 0, None) for p, r in zip(parties, roles, strict=True))
+    server.store.create_job(
+        Job(job_id, "contract", "vertical", "{}", "operator", "train", None, 0.0, members)
+    )
+    return job_id
+
+
+@dataclass
+class PartyEnd:
+    """A party's link, inbox and channel without the node that runs programs."""
+
+    party: str
+    link: CoordinatorLink
+    inbox: Inbox
+    channel: GrpcChannel
+    store: NodeStore
+    updates: list[pb.JobUpdate]
+
+    def close(self) -> None:
+        self.link.stop()
+        self.store.close()
+
+
+def connect_party(
+    server_address: str, party: str, state: Path, credentials: grpc.ChannelCredentials | None = None
+) -> PartyEnd:
+    store = NodeStore(state / f"{party}.db")
+    inbox = Inbox(store, party)
+    updates: list[pb.JobUpdate] = []
+
+    def on_job(update: pb.JobUpdate) -> None:
+        updates.append(update)
+        if update.state in TERMINAL:
+            inbox.abort(update.job_id, f"job {update.state}")
+
+    link = CoordinatorLink(
+        server_address, party, credentials, [], inbox.deliver, on_job, reconnect_max_s=0.5
+    )
+    link.start()
+    wait_for(link.connected.is_set, f"{party} connects")
+    return PartyEnd(
+        party, link, inbox, GrpcChannel(party, link.send_envelope, inbox), store, updates
+    )
+
+
+def wait_for(condition: object, what: str, limit_s: float = 30.0) -> None:
+    """Poll until `condition()` holds; the limit only stops a hung test, it is not asserted."""
+    assert callable(condition)
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.02)

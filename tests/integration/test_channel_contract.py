@@ -1,0 +1,109 @@
+"""One contract, two channels: what programs may rely on, whichever transport runs them.
+
+Every test runs against the in-memory hub (simulation) and the gRPC channel through a real
+coordinator on 127.0.0.1 (deployment).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.integration.harness import add_running_job, connect_party, start_coordinator
+from vfl.errors import JobAbortedError, PeerUnavailableError, ProtocolError
+from vfl.protocol.envelope import Envelope
+from vfl.runtime.channel import Channel
+from vfl.runtime.in_memory import InMemoryHub
+
+JOB = "job-contract"
+
+
+@dataclass
+class Net:
+    a: Channel
+    b: Channel
+    abort: Callable[[], None]
+
+
+@pytest.fixture(params=["in_memory", "grpc"])
+def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Net]:
+    if request.param == "in_memory":
+        hub = InMemoryHub()
+        yield Net(hub.channel("a"), hub.channel("b"), lambda: hub.abort(JOB, "test abort"))
+        return
+    server = start_coordinator(tmp_path)
+    add_running_job(server, ("a", "b"), JOB)
+    a = connect_party(server.address, "a", tmp_path)
+    b = connect_party(server.address, "b", tmp_path)
+    yield Net(a.channel, b.channel, lambda: server.lifecycle.cancel(JOB, "test"))
+    a.close()
+    b.close()
+    server.stop(0)
+
+
+def _env(seq: str, body: bytes = b"body", src: str = "a", dst: str = "b") -> Envelope:
+    return Envelope(JOB, src, dst, "test.Message", seq, body)
+
+
+def test_envelope_arrives_intact(net: Net) -> None:
+    net.a.send(_env("s#0", b"\x00\x01hello"))
+    assert net.b.recv(JOB, "a", "s#0", timeout=30) == _env("s#0", b"\x00\x01hello")
+
+
+def test_envelopes_are_matched_by_seq_not_arrival_order(net: Net) -> None:
+    net.a.send(_env("s#0", b"first"))
+    net.a.send(_env("s#1", b"second"))
+    assert net.b.recv(JOB, "a", "s#1", timeout=30).body == b"second"
+    assert net.b.recv(JOB, "a", "s#0", timeout=30).body == b"first"
+
+
+def test_duplicate_delivery_is_received_once(net: Net) -> None:
+    net.a.send(_env("s#0", b"once"))
+    net.a.send(_env("s#0", b"once"))
+    assert net.b.recv(JOB, "a", "s#0", timeout=30).body == b"once"
+    net.a.send(_env("s#0", b"once"))  # a resend after it was received
+    net.a.send(_env("s#1", b"next"))
+    assert net.b.recv(JOB, "a", "s#1", timeout=30).body == b"next"
+    with pytest.raises(PeerUnavailableError):
+        net.b.recv(JOB, "a", "s#0", timeout=0.5)
+
+
+def test_both_directions_carry_traffic(net: Net) -> None:
+    net.b.send(_env("r#0", b"reply", src="b", dst="a"))
+    assert net.a.recv(JOB, "b", "r#0", timeout=30).body == b"reply"
+
+
+def test_body_larger_than_a_grpc_message_arrives_whole(net: Net) -> None:
+    body = bytes(range(256)) * (6 * 4096 + 7)  # ~6 MiB, over gRPC's 4 MiB default
+    net.a.send(_env("big#0", body))
+    assert net.b.recv(JOB, "a", "big#0", timeout=60).body == body
+
+
+def test_missing_message_times_out_with_peer_unavailable(net: Net) -> None:
+    with pytest.raises(PeerUnavailableError, match="no message s#9 from a"):
+        net.b.recv(JOB, "a", "s#9", timeout=0.3)
+
+
+def test_abort_wakes_a_waiting_recv(net: Net) -> None:
+    errors: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            net.b.recv(JOB, "a", "never#0", timeout=120)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    net.abort()
+    thread.join(60)
+    assert len(errors) == 1 and isinstance(errors[0], JobAbortedError)
+
+
+def test_sending_as_another_party_is_refused(net: Net) -> None:
+    with pytest.raises(ProtocolError, match="cannot send as b"):
+        net.a.send(_env("s#0", src="b", dst="a"))

@@ -1,0 +1,107 @@
+"""coordinator.toml: where the coordinator listens, its certificates, store and relay limits.
+
+    listen = "0.0.0.0:50051"
+    database = "sqlite:///coordinator.db"   # or postgresql+psycopg://user@host/db
+    [tls]
+    ca = "certs/ca.pem"
+    cert = "certs/coordinator.pem"
+    key = "certs/coordinator.key"
+
+Relative paths (including a relative SQLite file) resolve against the file's folder.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vfl.config.loading import parse_model, read_toml
+from vfl.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsFiles(_Strict):
+    ca: Path
+    """The federation's CA certificate: peers must present a certificate it signed."""
+    cert: Path
+    """This process's certificate (PEM)."""
+    key: Path
+    """This process's private key (PEM, mode 0600)."""
+
+    def resolved(self, base: Path) -> TlsFiles:
+        return TlsFiles(ca=base / self.ca, cert=base / self.cert, key=base / self.key)
+
+    def read(self) -> tuple[bytes, bytes, bytes]:
+        out = []
+        for what, path in (("ca", self.ca), ("cert", self.cert), ("key", self.key)):
+            try:
+                out.append(path.read_bytes())
+            except OSError as exc:
+                raise ConfigError(f"tls.{what}: cannot read {path} ({exc.strerror})") from None
+        return out[0], out[1], out[2]
+
+
+class RelayLimits(_Strict):
+    max_message_bytes: int = Field(default=512 << 20, ge=1024)
+    """Largest envelope one party may send (it travels in chunks; no 4 MiB ceiling)."""
+    chunk_bytes: int = Field(default=1 << 20, ge=1024, le=3 << 20)
+    """Size of one slice of an envelope on the stream."""
+    mailbox_messages: int = Field(default=4096, ge=1)
+    """Envelopes held at most per (job, addressed party) before senders are told to wait."""
+    mailbox_bytes: int = Field(default=1 << 30, ge=1024)
+    """Bytes held at most per (job, addressed party)."""
+
+
+class CoordinatorConfig(_Strict):
+    listen: str = "127.0.0.1:50051"
+    """host:port to serve on; port 0 picks a free one (see --port-file)."""
+    database: str = "sqlite:///coordinator.db"
+    """SQLAlchemy URL of the store; Alembic migrations run at start."""
+    insecure: bool = False
+    """Plain TCP without TLS: only for development, and only on a loopback address."""
+    tls: TlsFiles | None = None
+    """Required unless insecure."""
+    relay: RelayLimits = Field(default_factory=RelayLimits)
+    max_workers: int = Field(default=64, ge=4, le=1024)
+    """gRPC worker threads; each connected party uses two."""
+
+    @model_validator(mode="after")
+    def _check_security(self) -> CoordinatorConfig:
+        if self.insecure and not is_loopback(self.listen):
+            raise ValueError(
+                f"insecure = true is allowed only on a loopback address, not {self.listen!r}; "
+                "set [tls] or listen on 127.0.0.1"
+            )
+        if not self.insecure and self.tls is None:
+            raise ValueError("[tls] is required (ca, cert, key); run `vfl certs init`")
+        return self
+
+
+def is_loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_coordinator_config(path: Path) -> CoordinatorConfig:
+    config = parse_model(CoordinatorConfig, read_toml(path), source=str(path))
+    base = path.resolve().parent
+    url = sa.make_url(config.database)
+    updates: dict[str, object] = {}
+    local = url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:")
+    if local and not Path(url.database or "").is_absolute():
+        relative = url.set(database=str(base / (url.database or "")))
+        updates["database"] = relative.render_as_string(hide_password=False)
+    if config.tls is not None:
+        updates["tls"] = config.tls.resolved(base)
+    return config.model_copy(update=updates)

@@ -1,0 +1,93 @@
+"""party.toml: who this party is, where its coordinator is and which datasets it offers.
+
+    name = "hospital"                  # must match the CN of the party's certificate
+    coordinator = "coord.example:50051"
+    auto_approve = false               # or approve each job: `vfl party approve JOB`
+    [tls]
+    ca = "certs/ca.pem"
+    cert = "certs/hospital.pem"
+    key = "certs/hospital.key"
+    [[datasets]]
+    name = "breast"                    # jobs name data by this registered name
+    source = "data/hospital.csv"       # CSV, Parquet or a SQLAlchemy URL (+ table / query)
+
+The coordinator learns each dataset's name, columns and row count, never a row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vfl.config.coordinator_config import TlsFiles, is_loopback
+from vfl.config.job_spec import PARTY_NAME
+from vfl.config.loading import parse_model, read_toml
+
+DATASET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetConfig(_Strict):
+    name: str = Field(pattern=DATASET_NAME)
+    """The name jobs use for this data."""
+    source: str
+    """A CSV or Parquet path (relative to party.toml) or a SQLAlchemy URL."""
+    table: str | None = None
+    """With a SQL URL: the table to read."""
+    query: str | None = None
+    """With a SQL URL: a SELECT to read instead of a table."""
+
+
+class PartyConfig(_Strict):
+    name: str = Field(pattern=PARTY_NAME)
+    """This party's registered name; the coordinator checks it against the certificate."""
+    coordinator: str
+    """host:port of the coordinator; the party connects out, nothing connects in."""
+    state_dir: Path = Path("state")
+    """The party's own SQLite (ledger, inbox, phases), checkpoints and models."""
+    auto_approve: bool = False
+    """Run every job that names this party without asking."""
+    insecure: bool = False
+    """Plain TCP, for development against a coordinator on a loopback address only."""
+    tls: TlsFiles | None = None
+    heartbeat_s: float = Field(default=5.0, gt=0)
+    reconnect_max_s: float = Field(default=10.0, gt=0)
+    """Longest pause between reconnection attempts (backoff doubles up to this)."""
+    datasets: list[DatasetConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> PartyConfig:
+        if self.insecure and not is_loopback(self.coordinator):
+            raise ValueError(
+                f"insecure = true is allowed only for a loopback coordinator, not "
+                f"{self.coordinator!r}; set [tls]"
+            )
+        if not self.insecure and self.tls is None:
+            raise ValueError("[tls] is required (ca, cert, key); run `vfl certs init`")
+        names = [d.name for d in self.datasets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"datasets: name {dupes[0]!r} is used twice")
+        return self
+
+    def dataset(self, name: str) -> DatasetConfig | None:
+        return next((d for d in self.datasets if d.name == name), None)
+
+
+def load_party_config(path: Path) -> PartyConfig:
+    config = parse_model(PartyConfig, read_toml(path), source=str(path))
+    base = path.resolve().parent
+    datasets = [
+        d
+        if "://" in d.source or Path(d.source).is_absolute()
+        else d.model_copy(update={"source": str(base / d.source)})
+        for d in config.datasets
+    ]
+    updates: dict[str, object] = {"datasets": datasets, "state_dir": base / config.state_dir}
+    if config.tls is not None:
+        updates["tls"] = config.tls.resolved(base)
+    return config.model_copy(update=updates)
