@@ -26,7 +26,7 @@ JOB = "job-contract"
 class Net:
     a: Channel
     b: Channel
-    abort: Callable[[], None]
+    abort: Callable[[], object]
 
 
 @pytest.fixture(params=["in_memory", "grpc"])
