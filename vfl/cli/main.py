@@ -12,10 +12,26 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from vfl.cli import certs_cmd, demo_cmd, simulate_cmd
+from vfl.cli import (
+    certs_cmd,
+    coordinator_cmd,
+    demo_cmd,
+    job_cmd,
+    party_cmd,
+    psi_cmd,
+    simulate_cmd,
+)
 from vfl.errors import VflError
 
-COMMANDS = (simulate_cmd, demo_cmd, certs_cmd)
+COMMANDS = (
+    simulate_cmd,
+    demo_cmd,
+    certs_cmd,
+    psi_cmd,
+    coordinator_cmd,
+    party_cmd,
+    job_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
