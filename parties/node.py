@@ -1,0 +1,189 @@
+"""The party node daemon: connects out, registers its datasets, approves and runs jobs.
+
+It reacts to the coordinator's job updates: approve a pending job when configured to,
+start this party's program for the job's current phase unless it already finished it
+(a node restarted after kill -9 resumes the phase: programs restart from their last
+checkpoint and the inbox journal replays what peers already sent), and abort programs of
+jobs that failed or were cancelled. Results, checkpoints and models stay on this machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import grpc
+
+from parties.coordinator_link import CoordinatorLink
+from parties.grpc_channel import GrpcChannel
+from parties.inbox import Inbox
+from parties.node_store import NodeStore
+from parties.programs import PHASES, program_for
+from parties.registered_data import describe, load_for_job
+from parties.sealing import EnvelopeSealer, NoSealing
+from vfl.config.job_spec import JobSpec
+from vfl.config.party_config import PartyConfig
+from vfl.errors import ConfigError, JobAbortedError
+from vfl.protocol import reports
+from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.runtime.context import PartyContext
+from vfl.runtime.events import Event
+from vfl.runtime.workspace import Workspace
+
+log = logging.getLogger(__name__)
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+def credentials(config: PartyConfig) -> grpc.ChannelCredentials | None:
+    if config.insecure:
+        return None
+    assert config.tls is not None, "validated: tls is required unless insecure"
+    ca, cert, key = config.tls.read()
+    return grpc.ssl_channel_credentials(
+        root_certificates=ca, private_key=key, certificate_chain=cert
+    )
+
+
+class CoordinatorReporter:
+    """Forwards program events to the coordinator, in order, without blocking the program."""
+
+    def __init__(self, link: CoordinatorLink, job_id: str) -> None:
+        self._link, self._job_id = link, job_id
+
+    def report(self, party: str, event: Event) -> None:
+        msg = pb.Report(job_id=self._job_id, event=reports.to_proto(event))
+        self._link.submit(pb.PartyMessage(report=msg), wait=False)
+
+
+class PartyNode:
+    def __init__(self, config: PartyConfig, sealer: EnvelopeSealer | None = None) -> None:
+        self.config = config
+        self.store = NodeStore(config.state_dir / "party.db")
+        self.inbox = Inbox(self.store, config.name)
+        self.link = CoordinatorLink(
+            config.coordinator,
+            config.name,
+            credentials(config),
+            describe(config),
+            self.inbox.deliver,
+            self._on_job,
+            config.heartbeat_s,
+            config.reconnect_max_s,
+        )
+        self.sealer: EnvelopeSealer = sealer or NoSealing()
+        self.channel = GrpcChannel(config.name, self.link.send_envelope, self.inbox, self.sealer)
+        self._lock = threading.Lock()
+        self._running: dict[tuple[str, str], threading.Thread] = {}
+        self._asked: set[str] = set()
+
+    def start(self) -> None:
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+
+    # -- job updates -------------------------------------------------------------------
+    def _on_job(self, update: pb.JobUpdate) -> None:
+        job_id, state = update.job_id, update.state
+        if state == "pending" and not update.approved_by_you:
+            if self.config.auto_approve and job_id not in self._asked:
+                self._asked.add(job_id)
+                log.info("job %s: approving (auto_approve = true)", job_id)
+                self.link.submit(pb.PartyMessage(approve=pb.Approve(job_id=job_id)), wait=False)
+            elif job_id not in self._asked:
+                self._asked.add(job_id)
+                log.warning("job %s awaits approval: vfl party approve %s", job_id, job_id)
+        elif state in PHASES and state not in update.phases_done:
+            self._run_phase_once(job_id, state, update.spec_json)
+        elif state in TERMINAL:
+            self.inbox.abort(job_id, f"job {state}")
+            with self._lock:
+                busy = any(j == job_id for j, _ in self._running)
+            if not busy:
+                self.inbox.forget(job_id)
+
+    def _run_phase_once(self, job_id: str, phase: str, spec_json: str) -> None:
+        with self._lock:
+            if (job_id, phase) in self._running:
+                return
+            thread = threading.Thread(
+                target=self._phase,
+                args=(job_id, phase, spec_json),
+                name=f"{job_id}-{phase}",
+                daemon=True,
+            )
+            self._running[(job_id, phase)] = thread
+        thread.start()
+
+    def _phase(self, job_id: str, phase: str, spec_json: str) -> None:
+        try:
+            done = self.store.phase(job_id, phase)
+            if done is None or done[0] != "done":
+                done = self._execute(job_id, phase, spec_json)
+            if done is None:
+                return  # aborted: the coordinator already knows why
+            status, error, model_path = done
+            self.link.submit(
+                pb.PartyMessage(
+                    phase_done=pb.PhaseDone(
+                        job_id=job_id,
+                        phase=phase,
+                        ok=status == "done",
+                        error=error or "",
+                        bytes_sent=self.store.totals(job_id)["sent"],
+                        bytes_received=self.store.totals(job_id)["received"],
+                        model_path=model_path or "",
+                    )
+                ),
+                wait=True,
+            )
+        except Exception:
+            log.exception("job %s: could not report %s", job_id, phase)
+        finally:
+            with self._lock:
+                self._running.pop((job_id, phase), None)
+
+    def _execute(
+        self, job_id: str, phase: str, spec_json: str
+    ) -> tuple[str, str | None, str | None] | None:
+        workspace = Workspace(self.config.state_dir / "jobs" / job_id)
+        try:
+            spec = JobSpec.model_validate_json(spec_json)
+            me = next((p for p in spec.parties if p.name == self.config.name), None)
+            if me is None:
+                raise ConfigError(f"job {job_id} does not name party {self.config.name}")
+            program = program_for(spec, phase, me)
+            ctx = PartyContext(
+                party=me.name,
+                role=me.role,
+                job=spec,
+                job_id=job_id,
+                channel=self.channel,
+                workspace=workspace,
+                reporter=CoordinatorReporter(self.link, job_id),
+                ledger=self.store,
+                data=load_for_job(self.config, spec),
+                protection=spec.train.protection,
+                scope=phase,
+            )
+            log.info("job %s: %s started", job_id, phase)
+            program.run(ctx)
+        except JobAbortedError:
+            log.info("job %s: %s aborted", job_id, phase)
+            return None
+        except Exception as exc:
+            reason = str(exc) or type(exc).__name__
+            log.error("job %s: %s failed: %s", job_id, phase, reason)
+            self.store.set_phase(job_id, phase, "failed", reason, None)
+            return ("failed", reason, None)
+        model = workspace.root / "model"
+        model_path = str(model.resolve()) if model.exists() else None
+        self.store.set_phase(job_id, phase, "done", None, model_path)
+        log.info("job %s: %s done", job_id, phase)
+        return ("done", None, model_path)
+
+
+def model_dir(state_dir: Path, job_id: str) -> Path:
+    """Where a party node keeps its part of a job's model."""
+    return state_dir / "jobs" / job_id / "model"

@@ -1,0 +1,176 @@
+"""A whole federation on this machine: certificates, a coordinator and one party node per
+party of a sample job, each a separate `vfl` process on 127.0.0.1.
+
+`vfl demo` and the end-to-end tests use it; it is also the quickest way to see what a
+deployment looks like (every config file it writes is the kind an operator writes).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from coordinator.certs import init_pki
+from vfl.errors import PeerUnavailableError
+from vfl.remote import connect
+
+DATASET = "data"
+"""The name each party registers its table under in these generated configs."""
+
+
+class LocalFederation:
+    def __init__(self, root: Path, sample_job: Path, auto_approve: bool = True) -> None:
+        self.root = root
+        self.sample_job = sample_job
+        self.sample = tomllib.loads(sample_job.read_text())
+        self.parties: list[str] = [p["name"] for p in self.sample["parties"]]
+        self.auto_approve = auto_approve
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.address = ""
+        init_pki(root / "certs", ["127.0.0.1", "localhost"], self.parties)
+
+    # -- processes ---------------------------------------------------------------------
+    def start_coordinator(self) -> str:
+        config = self.root / "coordinator.toml"
+        listen = self.address or "127.0.0.1:0"
+        config.write_text(
+            f'listen = "{listen}"\ndatabase = "sqlite:///coordinator.db"\n'
+            '[tls]\nca = "certs/ca.pem"\ncert = "certs/coordinator.pem"\n'
+            'key = "certs/coordinator.key"\n'
+        )
+        port_file = self.root / "coordinator.port"
+        port_file.unlink(missing_ok=True)
+        self._spawn(
+            "coordinator",
+            ["coordinator", "serve", "--config", str(config), "--port-file", str(port_file)],
+        )
+        self._wait(port_file.exists, "the coordinator to listen", "coordinator")
+        self.address = port_file.read_text().strip()
+        return self.address
+
+    def start_party(self, name: str) -> None:
+        folder = self.root / name
+        folder.mkdir(exist_ok=True)
+        spec = next(p for p in self.sample["parties"] if p["name"] == name)
+        source = (self.sample_job.parent / spec["data"]).resolve()
+        (folder / "party.toml").write_text(
+            f'name = "{name}"\ncoordinator = "{self.address}"\n'
+            f"auto_approve = {'true' if self.auto_approve else 'false'}\n"
+            "heartbeat_s = 2\nreconnect_max_s = 1\n"
+            f'[tls]\nca = "../certs/ca.pem"\ncert = "../certs/{name}.pem"\n'
+            f'key = "../certs/{name}.key"\n'
+            f'[[datasets]]\nname = "{DATASET}"\nsource = "{source}"\n'
+        )
+        self._spawn(name, ["party", "serve", "--config", str(folder / "party.toml")])
+
+    def start(self) -> None:
+        self.start_coordinator()
+        for name in self.parties:
+            self.start_party(name)
+
+    def wait_connected(self, parties: list[str] | None = None, limit_s: float = 120) -> None:
+        """Until every party (or those named) holds its stream to the coordinator."""
+        wanted = set(parties if parties is not None else self.parties)
+        client = connect(self.address, self.root / "certs", "operator")
+        try:
+            deadline = time.monotonic() + limit_s
+            while True:
+                try:
+                    connected = {p.name for p in client.parties() if p.connected}
+                except PeerUnavailableError:
+                    connected = set()
+                if wanted <= connected:
+                    return
+                for name in wanted - connected:
+                    if name in self.processes and self.processes[name].poll() is not None:
+                        tail = (self.root / f"{name}.log").read_text()[-2000:]
+                        raise PeerUnavailableError(f"party {name} exited:\n{tail}")
+                if time.monotonic() > deadline:
+                    raise PeerUnavailableError(
+                        f"parties {sorted(wanted - connected)} never connected"
+                    )
+                time.sleep(0.1)
+        finally:
+            client.close()
+
+    def kill(self, name: str) -> None:
+        """kill -9: no clean-up, no goodbye."""
+        proc = self.processes.pop(name)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            proc = self.processes.pop(name)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    # -- jobs --------------------------------------------------------------------------
+    def job_spec(self, **train: Any) -> Path:
+        """The sample job with data named by registered dataset, and `train` overrides."""
+        lines = [
+            f'data = "{DATASET}"' if line.strip().startswith("data =") else line
+            for line in self.sample_job.read_text().splitlines()
+        ]
+        text = "\n".join(lines) + "\n"
+        for key, value in train.items():
+            rendered = f'"{value}"' if isinstance(value, str) else str(value).lower()
+            text = _set_train(text, key, rendered)
+        path = self.root / "job.toml"
+        path.write_text(text)
+        return path
+
+    def cli_args(self, identity: str = "operator") -> list[str]:
+        return [
+            "--coordinator",
+            self.address,
+            "--certs",
+            str(self.root / "certs"),
+            "--as",
+            identity,
+        ]
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = (self.root / f"{name}.log").open("ab")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.processes[name] = subprocess.Popen(  # noqa: S603 (our own interpreter and CLI)
+            [sys.executable, "-m", "vfl.cli.main", "-v", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.root,
+            env=env,
+        )
+
+    def _wait(self, condition: Any, what: str, name: str, limit_s: float = 60) -> None:
+        deadline = time.monotonic() + limit_s
+        while not condition():
+            proc = self.processes[name]
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = (self.root / f"{name}.log").read_text()[-2000:]
+                raise PeerUnavailableError(f"{name} did not start ({what}):\n{tail}")
+            time.sleep(0.05)
+
+
+def _set_train(text: str, key: str, value: str) -> str:
+    lines = text.splitlines()
+    start = lines.index("[train]") if "[train]" in lines else None
+    if start is None:
+        return text + f"\n[train]\n{key} = {value}\n"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+    for i in range(start + 1, end):
+        if lines[i].split("=")[0].strip() == key:
+            lines[i] = f"{key} = {value}"
+            return "\n".join(lines) + "\n"
+    lines.insert(start + 1, f"{key} = {value}")
+    return "\n".join(lines) + "\n"

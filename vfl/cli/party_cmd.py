@@ -1,0 +1,61 @@
+"""`vfl party serve --config party.toml` runs a party node; `vfl party approve JOB`
+approves a job for this party (with the party's own certificate)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from parties.node import PartyNode
+from vfl.config.party_config import load_party_config
+from vfl.remote import CoordinatorClient, connect
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("party", help="run or steer a party node")
+    inner = p.add_subparsers(dest="party_command", required=True)
+    serve = inner.add_parser("serve", help="connect to the coordinator and run approved jobs")
+    serve.add_argument("--config", type=Path, required=True, help="party.toml")
+    serve.set_defaults(handler=run_serve)
+    approve = inner.add_parser("approve", help="approve a pending job for this party")
+    approve.add_argument("job_id")
+    approve.add_argument("--config", type=Path, required=True, help="party.toml")
+    approve.set_defaults(handler=run_approve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    config = load_party_config(args.config)
+    node = PartyNode(config)
+    node.start()
+    print(f"party {config.name}: connecting to {config.coordinator}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        while not stop.wait(0.5):
+            pass
+    node.stop()
+    return 0
+
+
+def party_client(config_path: Path) -> CoordinatorClient:
+    config = load_party_config(config_path)
+    if config.insecure:
+        return connect(config.coordinator, identity=config.name, insecure=True)
+    assert config.tls is not None, "validated: tls is required unless insecure"
+    ca, cert, key = config.tls.read()
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=ca, private_key=key, certificate_chain=cert
+    )
+    return CoordinatorClient(grpc.secure_channel(config.coordinator, creds), [])
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    info = party_client(args.config).approve(args.job_id)
+    print(f"job {info.job_id}: approved; state {info.state}")
+    return 0
