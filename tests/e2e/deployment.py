@@ -1,0 +1,98 @@
+"""Helpers for the deployment tests: a LocalFederation, the CLI as a user runs it, and the
+simulator's result for the same job as the oracle."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vfl.api import simulate
+from vfl.cli.local_federation import LocalFederation
+from vfl.config.loading import load_job
+from vfl.remote import connect
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+VFL = [sys.executable, "-m", "vfl.cli.main"]
+
+
+def vfl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VFL, *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False
+    )
+
+
+def submit(fed: LocalFederation, spec: Path) -> str:
+    proc = vfl("job", "submit", str(spec), *fed.cli_args())
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def status(fed: LocalFederation, job_id: str) -> dict[str, Any]:
+    client = connect(fed.address, fed.root / "certs", "operator")
+    try:
+        return client.result(job_id)
+    finally:
+        client.close()
+
+
+def wait_until(
+    fed: LocalFederation, job_id: str, condition: Any, limit_s: float = 240
+) -> dict[str, Any]:
+    """Poll the job's result until `condition(result)`; the limit only ends a hung test."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            result = status(fed, job_id)
+        except Exception:
+            result = {}
+        if result and condition(result):
+            return result
+        if time.monotonic() > deadline:
+            logs = {
+                n: (fed.root / f"{n}.log").read_text()[-1500:]
+                for n in [*fed.parties, "coordinator"]
+            }
+            raise AssertionError(f"gave up waiting on job {job_id}: {result}\n{logs}")
+        time.sleep(0.05)
+
+
+def finished(result: dict[str, Any]) -> bool:
+    return result.get("status") in ("succeeded", "failed", "cancelled")
+
+
+def simulated(sample: Path, workdir: Path, **train: Any) -> dict[str, Any]:
+    spec = load_job(sample)
+    spec = spec.model_copy(update={"train": spec.train.model_copy(update=train)})
+    return simulate(spec, workdir=workdir).to_dict()
+
+
+def model_state(folder: Path) -> dict[str, Any]:
+    state: dict[str, Any] = torch.load(folder / "weights.pt", weights_only=True)
+    return state
+
+
+def assert_models_equal(deployed: dict[str, str], simulated_root: Path, tol: float = 1e-6) -> None:
+    for party, path in deployed.items():
+        got, want = model_state(Path(path)), model_state(simulated_root / party / "model")
+        _assert_close(got, want, tol, party)
+
+
+def _assert_close(got: Any, want: Any, tol: float, where: str) -> None:
+    if isinstance(want, dict):
+        assert set(got) == set(want), where
+        for key in want:
+            _assert_close(got[key], want[key], tol, f"{where}.{key}")
+    elif isinstance(want, torch.Tensor):
+        assert torch.allclose(got, want, atol=tol, rtol=0), f"{where} differs"
+    else:
+        assert got == want, where
+
+
+def dump(result: dict[str, Any]) -> str:
+    return json.dumps(result, indent=1)[:3000]
