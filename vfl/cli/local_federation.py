@@ -105,16 +105,23 @@ class LocalFederation:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
+    def stop_party(self, name: str) -> None:
+        """A clean stop (SIGTERM) of one process."""
+        self._terminate(self.processes.pop(name))
+
     def stop(self) -> None:
         for name in list(self.processes):
-            proc = self.processes.pop(name)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            self._terminate(self.processes.pop(name))
+
+    @staticmethod
+    def _terminate(proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     # -- jobs --------------------------------------------------------------------------
     def job_spec(self, **train: Any) -> Path:
