@@ -3,7 +3,8 @@
 The simulator hands programs the party's loaded dataset; `vfl psi` and the benchmark read
 tens of millions of IDs straight from a CSV column in chunks, so a party never holds more
 than one chunk of ID strings while the group operations run. Both sources apply the same
-checks: no blank IDs, no line breaks (aligned IDs are stored one per line), valid UTF-8,
+checks: no blank IDs, no line breaks of any kind (aligned IDs are stored one per line and
+read back with `str.splitlines`), valid UTF-8,
 at most `MAX_ID_BYTES`. Duplicates are found later on the hashed values (see matching.py),
 which works in bounded memory for any size.
 """
@@ -59,7 +60,7 @@ def _check(value: str, source: str, row: int) -> None:
     where = f"{source}: ID on data row {row + 1}"
     if value == "":
         raise DataValidationError(f"{where} is blank; every row needs an ID")
-    if "\n" in value or "\r" in value:
+    if value.splitlines() != [value]:  # \n, \r, but also \x1c-\x1e, \x85, \u2028...
         raise DataValidationError(f"{where} contains a line break; remove it from the source")
     try:
         size = len(value.encode("utf-8"))

@@ -13,19 +13,21 @@ import json
 import multiprocessing
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from psi.ids import CsvIds
-from psi.pipe_channel import PipeChannel
-from psi.registry import align_program
 from vfl.config.job_spec import AlignSpec, JobSection, JobSpec, PartySpec, TrainSpec
-from vfl.errors import ConfigError, DataValidationError, ProtocolError, VflError
-from vfl.runtime.context import PartyContext
-from vfl.runtime.events import NullReporter
-from vfl.runtime.ledger import MemoryLedger
-from vfl.runtime.workspace import Workspace
+from vfl.errors import (
+    ConfigError,
+    DataValidationError,
+    PeerUnavailableError,
+    ProtocolError,
+    VflError,
+)
+from vfl.runtime.events import AlignReport, Event, Progress
 
 JOB_ID = "psi-local"
 LEFT, RIGHT = "left", "right"
@@ -73,13 +75,37 @@ def job_for(left: Side, right: Side, align: AlignSpec, timeout_s: float) -> JobS
     )
 
 
+class _PipeReporter:
+    """Keeps the party's AlignReport; forwards progress to the parent as `[done, total]`."""
+
+    def __init__(self, conn: Connection, forward: bool) -> None:
+        self._conn = conn
+        self._forward = forward
+        self.align: AlignReport | None = None
+
+    def report(self, party: str, event: Event) -> None:
+        if isinstance(event, AlignReport):
+            self.align = event
+        elif isinstance(event, Progress) and self._forward:
+            self._conn.send_bytes(json.dumps([event.done, event.total]).encode())
+
+
 def _party_main(
     job_json: str, party: str, out: str, workers: int | None, conn: Connection, result: Connection
 ) -> None:
+    # Imported here: the runtime pulls in torch (checkpoints), and every worker process
+    # re-imports the main module; a light main keeps worker start-up at a fraction of a second.
+    from psi.pipe_channel import PipeChannel  # noqa: PLC0415
+    from psi.registry import align_program  # noqa: PLC0415
+    from vfl.runtime.context import PartyContext  # noqa: PLC0415
+    from vfl.runtime.ledger import MemoryLedger  # noqa: PLC0415
+    from vfl.runtime.workspace import Workspace  # noqa: PLC0415
+
     job = JobSpec.model_validate_json(job_json)
     spec = job.party(party)
     ledger = MemoryLedger()
     workspace = Workspace(Path(out) / party)
+    reporter = _PipeReporter(result, forward=party == LEFT)
     started = time.perf_counter()
     error = None
     try:
@@ -92,25 +118,23 @@ def _party_main(
             job_id=JOB_ID,
             channel=PipeChannel(party, conn),
             workspace=workspace,
-            reporter=NullReporter(),
+            reporter=reporter,
             ledger=ledger,
             scope="align",
         )
         program.run(ctx)
-        rows = source.size_hint()
     except VflError as exc:
         error = f"{type(exc).__name__}: {exc}"
-        rows = 0
     finally:
         conn.close()
     seconds = time.perf_counter() - started
     totals = ledger.totals(JOB_ID)
     aligned = workspace.root / "aligned_ids.txt"
-    size = sum(1 for _ in aligned.open()) if aligned.exists() and error is None else -1
+    report = reporter.align
     out_result = SideResult(
         party=party,
-        rows=rows,
-        intersection_size=size,
+        rows=report.rows if report else 0,
+        intersection_size=report.intersection_size if report else -1,
         seconds=seconds,
         bytes_sent=totals.get("sent", 0),
         bytes_received=totals.get("received", 0),
@@ -119,7 +143,7 @@ def _party_main(
         aligned_ids=str(aligned) if aligned.exists() else None,
         error=error,
     )
-    result.send_bytes(json.dumps(out_result.__dict__).encode())
+    result.send_bytes(json.dumps({"result": out_result.__dict__}).encode())
     result.close()
 
 
@@ -130,6 +154,7 @@ def run_two_party(
     out: Path,
     workers: int | None = None,
     timeout_s: float = 3600,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[SideResult, SideResult, float]:
     """Run both parties; return their results and the wall time of the whole run."""
     for side in (left, right):
@@ -153,15 +178,34 @@ def run_two_party(
     b.close()
     for party, reader in readers:
         try:
-            results[party] = SideResult(**json.loads(reader.recv_bytes()))
+            while True:
+                message = json.loads(reader.recv_bytes())
+                if isinstance(message, dict):
+                    results[party] = SideResult(**message["result"])
+                    break
+                if on_progress is not None:
+                    on_progress(int(message[0]), int(message[1]))
         except EOFError:
-            raise ProtocolError(f"party {party} exited without a result") from None
+            pass  # the process died without a result; reported below
     for proc in procs:
         proc.join()
     wall = time.perf_counter() - started
-    for r in results.values():
-        if r.error is not None and not r.error.startswith("PeerUnavailableError"):
-            kind, _, message = r.error.partition(": ")
-            cls = {"ConfigError": ConfigError, "DataValidationError": DataValidationError}
-            raise cls.get(kind, ProtocolError)(message)
+    _raise_first_cause(results)
     return results[LEFT], results[RIGHT], wall
+
+
+def _raise_first_cause(results: dict[str, SideResult]) -> None:
+    """The real failure, not the peer that only saw the connection close."""
+    errors = [r.error for r in results.values() if r.error is not None]
+    real = [e for e in errors if not e.startswith("PeerUnavailableError")]
+    for error in real or errors:
+        kind, _, message = error.partition(": ")
+        classes: dict[str, type[VflError]] = {
+            "ConfigError": ConfigError,
+            "DataValidationError": DataValidationError,
+            "PeerUnavailableError": PeerUnavailableError,
+        }
+        raise classes.get(kind, ProtocolError)(message)
+    for party in (LEFT, RIGHT):
+        if party not in results:
+            raise ProtocolError(f"party {party} exited without a result")

@@ -46,8 +46,11 @@ class PipeChannel:
     def send(self, envelope: Envelope) -> None:
         if envelope.src != self._party:
             raise ProtocolError(f"party {self._party} cannot send as {envelope.src}")
-        with self._send_lock:
-            self._conn.send_bytes(envelope.to_bytes())
+        try:
+            with self._send_lock:
+                self._conn.send_bytes(envelope.to_bytes())
+        except OSError:  # the peer's process ended (it failed and reported why)
+            raise PeerUnavailableError(f"{envelope.dst} closed the connection") from None
 
     def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
         key = (job_id, src, seq)

@@ -54,7 +54,9 @@ def simulate(
     workspaces = {p.name: Workspace(root / p.name) for p in spec.parties}
     started = time.perf_counter()
     try:
-        for phase in PHASES:
+        # Cardinality-only align answers "is this federation worth it?": nothing to train on.
+        phases = PHASES[:1] if spec.align.cardinality_only else PHASES
+        for phase in phases:
             runs = {
                 p.name: PartyRun(
                     program_for(spec, phase, p),
@@ -80,6 +82,6 @@ def simulate(
         result.error = str(failure)
     result.timings["total_s"] = time.perf_counter() - started
     result.bytes = {name: ledger.totals(job_id) for name, ledger in ledgers.items()}
-    if result.status == "succeeded":
+    if result.status == "succeeded" and not spec.align.cardinality_only:
         result.models = {name: str(ws.root / "model") for name, ws in workspaces.items()}
     return result

@@ -1,0 +1,70 @@
+"""`vfl psi` and the local runner: each party in its own process, CSVs streamed."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from psi.local_run import Side, run_two_party
+from vfl.cli.main import main
+from vfl.config.job_spec import AlignSpec
+from vfl.errors import DataValidationError
+
+
+def _write(path: Path, ids: list[str]) -> Path:
+    path.write_text("id,x\n" + "".join(f"{i},1\n" for i in ids))
+    return path
+
+
+def _sets(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    rng = random.Random(3)
+    shared = [f"S{rng.getrandbits(48):x}" for _ in range(300)]
+    left = shared + [f"L{i}" for i in range(700)]
+    right = shared + [f"R{i}" for i in range(200)]
+    rng.shuffle(left)
+    rng.shuffle(right)
+    return _write(tmp_path / "l.csv", left), _write(tmp_path / "r.csv", right), sorted(shared)
+
+
+@pytest.mark.parametrize("protocol", ["ecdh", "rsa"])
+def test_two_processes_write_the_same_aligned_ids(
+    tmp_path: Path, protocol: Literal["ecdh", "rsa"]
+) -> None:
+    left, right, shared = _sets(tmp_path)
+    lh, fh, wall = run_two_party(
+        Side(left, "id"),
+        Side(right, "id"),
+        AlignSpec(protocol=protocol),
+        tmp_path / "out",
+    )
+    assert lh.intersection_size == fh.intersection_size == len(shared)
+    for side in (lh, fh):
+        assert side.aligned_ids is not None
+        assert Path(side.aligned_ids).read_text().splitlines() == shared
+    assert (lh.rows, fh.rows) == (1000, 500)
+    assert lh.bytes_sent == fh.bytes_received and fh.bytes_sent == lh.bytes_received
+    assert lh.peak_rss_bytes > 0 and wall > 0
+
+
+def test_duplicates_in_a_file_fail_the_run_with_a_count(tmp_path: Path) -> None:
+    left = _write(tmp_path / "l.csv", ["a", "b", "a"])
+    right = _write(tmp_path / "r.csv", ["a"])
+    with pytest.raises(DataValidationError, match="1 IDs repeat an earlier ID"):
+        run_two_party(Side(left, "id"), Side(right, "id"), AlignSpec(), tmp_path / "out")
+
+
+def test_cli_prints_count_bytes_and_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    left, right, shared = _sets(tmp_path)
+    out = tmp_path / "cli"
+    assert main(["psi", "--left", f"{left}:id", "--right", str(right), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"shared IDs: {len(shared)}" in printed
+    assert "bytes left->right:" in printed and "peak memory" in printed
+    assert (out / "right" / "aligned_ids.txt").read_text().splitlines() == shared
+    assert main(["psi", "--left", f"{left}:nope", "--right", str(right)]) == 2
+    assert "ID column 'nope' not found" in capsys.readouterr().err

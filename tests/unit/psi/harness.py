@@ -1,0 +1,122 @@
+"""Run PSI programs for several parties in one process, the way the simulator does.
+
+Small RSA keys come only from here (`RSA_TEST_BITS`); production uses 2048 bits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from psi.ecdh.feature_holder import EcdhFeatureHolder
+from psi.ecdh.label_holder import EcdhLabelHolder
+from psi.ids import IdSource, MemoryIds
+from psi.rsa.feature_holder import RsaFeatureHolder
+from psi.rsa.label_holder import RsaLabelHolder
+from vfl.config.job_spec import AlignSpec, JobSection, JobSpec, PartySpec
+from vfl.runtime.context import PartyContext
+from vfl.runtime.events import AlignReport, Event
+from vfl.runtime.in_memory import InMemoryHub
+from vfl.runtime.ledger import MemoryLedger
+from vfl.runtime.program import Program
+from vfl.runtime.simulator import PartyRun, run_phase
+from vfl.runtime.workspace import Workspace
+
+RSA_TEST_BITS = 1024
+"""The smallest key the RSA programs accept; tests only."""
+
+Factory = Callable[[str, IdSource], Program]
+
+
+def ecdh(role: str, source: IdSource, workers: int | None = 1) -> Program:
+    if role == "label_holder":
+        return EcdhLabelHolder(source, workers)
+    return EcdhFeatureHolder(source, workers)
+
+
+def rsa(role: str, source: IdSource, workers: int | None = 1) -> Program:
+    if role == "label_holder":
+        return RsaLabelHolder(source, workers, key_bits=RSA_TEST_BITS)
+    return RsaFeatureHolder(source, workers, key_bits=RSA_TEST_BITS)
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.events: dict[str, list[Event]] = {}
+
+    def report(self, party: str, event: Event) -> None:
+        self.events.setdefault(party, []).append(event)
+
+    def align(self, party: str) -> AlignReport:
+        return next(e for e in self.events[party] if isinstance(e, AlignReport))
+
+
+@dataclass
+class Outcome:
+    aligned: dict[str, list[str] | None]
+    reports: dict[str, AlignReport]
+    ledgers: dict[str, MemoryLedger]
+
+
+def job(
+    names: Sequence[str], protocol: Literal["ecdh", "rsa"] = "ecdh", cardinality_only: bool = False
+) -> JobSpec:
+    parties = [
+        PartySpec(
+            name=name,
+            role="label_holder" if k == 0 else "feature_holder",
+            data=f"{name}.csv",
+            id_column="id",
+            label_column="y" if k == 0 else None,
+        )
+        for k, name in enumerate(names)
+    ]
+    align = AlignSpec(protocol=protocol, cardinality_only=cardinality_only)
+    return JobSpec(job=JobSection(name="psi-test"), parties=parties, align=align)
+
+
+def run_psi(
+    sets: Mapping[str, Sequence[str]],
+    root: Path,
+    factory: Callable[..., Program] = ecdh,
+    cardinality_only: bool = False,
+    sources: dict[str, IdSource] | None = None,
+    **kwargs: object,
+) -> Outcome:
+    """The first party of `sets` is the label holder; returns what each party stored."""
+    names = list(sets)
+    proto: Literal["ecdh", "rsa"] = "rsa" if factory is rsa else "ecdh"
+    spec = job(names, proto, cardinality_only)
+    hub = InMemoryHub()
+    collect = Collect()
+    ledgers = {n: MemoryLedger() for n in names}
+    workspaces = {n: Workspace(root / n) for n in names}
+    runs = {}
+    for k, name in enumerate(names):
+        role = "label_holder" if k == 0 else "feature_holder"
+        source = (sources or {}).get(name) or MemoryIds(f"{name}.csv[id]", list(sets[name]))
+        ctx = PartyContext(
+            party=name,
+            role=role,
+            job=spec,
+            job_id="job-1",
+            channel=hub.channel(name),
+            workspace=workspaces[name],
+            reporter=collect,
+            ledger=ledgers[name],
+            scope="align",
+        )
+        runs[name] = PartyRun(factory(role, source, **kwargs), ctx)
+    run_phase(hub, "job-1", runs)
+    assert hub.pending("job-1") == 0
+    aligned = {
+        n: list(ws.load_alignment()) if ws.has_alignment() else None for n, ws in workspaces.items()
+    }
+    return Outcome(aligned, {n: collect.align(n) for n in names}, ledgers)
+
+
+def oracle(sets: Mapping[str, Sequence[str]]) -> list[str]:
+    common = set.intersection(*(set(s) for s in sets.values()))
+    return sorted(common)
