@@ -8,8 +8,10 @@ live in `vfl/algorithms/split/paillier/`.
 
 from __future__ import annotations
 
+import secrets
 from typing import Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -53,13 +55,18 @@ class PlainLabelSide(nn.Module):
     """Sends ∂loss/∂a from an autograd hook, the moment backward reaches the cut layer.
 
     F's backward then overlaps the rest of L's backward and its optimizer step, instead
-    of waiting for them; the values sent are exactly those of `a.grad`.
+    of waiting for them; the values sent are exactly those of `a.grad`, plus Gaussian noise
+    of std `gradient_noise` when set (against label inference from the gradient; L's own
+    weights still train on the exact gradient).
     """
 
-    def __init__(self, peer: str, block: InteractiveBlock) -> None:
+    def __init__(self, peer: str, block: InteractiveBlock, gradient_noise: float = 0.0) -> None:
         super().__init__()
         self.peer = peer
         self.block = block
+        self.noise = gradient_noise
+        # Noise F must not predict: seeded from the OS, never from the job seed.
+        self._rng = np.random.default_rng(secrets.randbits(128))
         self._sent = True
 
     def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
@@ -75,7 +82,11 @@ class PlainLabelSide(nn.Module):
         return z
 
     def _send_gradient(self, ctx: PartyContext, grad: torch.Tensor) -> None:
-        ctx.send(self.peer, CutGradient(grad.numpy()))
+        values = grad.numpy()
+        if self.noise > 0:
+            noise = self._rng.normal(0.0, self.noise, values.shape)
+            values = (values + noise).astype(values.dtype)
+        ctx.send(self.peer, CutGradient(values))
         self._sent = True
 
     def backward_batch(self, ctx: PartyContext) -> None:

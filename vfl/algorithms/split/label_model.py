@@ -95,7 +95,7 @@ def _peer_side(spec: JobSpec, peer: str, block: InteractiveBlock) -> nn.Module:
             input_grad=not is_preset(spec),
             gradient_noise=t.gradient_noise,
         )
-    return PlainLabelSide(peer, block)
+    return PlainLabelSide(peer, block, t.gradient_noise)
 
 
 def model_meta(
