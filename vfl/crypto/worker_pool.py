@@ -1,19 +1,30 @@
 """Spread integer kernels over processes: gmpy2 holds the GIL, threads would not scale.
 
-`workers = 1` runs everything inline (tests, and machines with one core); more workers
-use a spawn-started process pool, so no torch or thread state is ever forked.
+`workers = 1` runs everything inline (tests, and machines with one core). More workers
+are `python -m vfl.crypto.worker` subprocesses fed over pipes (see worker.py for why not
+multiprocessing): no torch or thread state is forked, and the user's main module is never
+re-imported. One feeder thread per worker takes tasks from a shared queue, so a slow
+task never holds up the others; the threads wait on pipes, which releases the GIL.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import queue
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
+
+from vfl.crypto.worker import read_frame, write_frame
+from vfl.errors import CryptoError
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_Task = tuple[Callable[..., Any], tuple[Any, ...], "Future[Any]"]
 
 
 def resolve_workers(requested: int) -> int:
@@ -24,18 +35,52 @@ def resolve_workers(requested: int) -> int:
 class WorkerPool:
     def __init__(self, workers: int) -> None:
         self.workers = resolve_workers(workers)
-        self._executor: Executor | None = None
+        self._tasks: queue.Queue[_Task | None] = queue.Queue()
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._threads: list[threading.Thread] = []
         if self.workers > 1:
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            env = dict(os.environ)
+            root = str(Path(__file__).resolve().parents[2])  # the directory holding `vfl`
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+            for k in range(self.workers):
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "vfl.crypto.worker"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=env,
+                )
+                thread = threading.Thread(
+                    target=self._feed, args=(proc,), name=f"vfl-crypto-{k}", daemon=True
+                )
+                thread.start()
+                self._procs.append(proc)
+                self._threads.append(thread)
+
+    def _feed(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        while (task := self._tasks.get()) is not None:
+            fn, args, future = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                write_frame(proc.stdin, (fn.__module__, fn.__name__, args))
+                reply = read_frame(proc.stdout)
+            except OSError as exc:
+                reply = (False, f"worker pipe failed: {exc}")
+            if reply is None:
+                future.set_exception(CryptoError("a Paillier worker process exited; see stderr"))
+            elif reply[0]:
+                future.set_result(reply[1])
+            else:
+                future.set_exception(CryptoError(f"Paillier worker task failed: {reply[1]}"))
 
     def submit(self, fn: Callable[..., _R], *args: Any) -> Future[_R]:
-        if self._executor is None:
-            future: Future[_R] = Future()
+        future: Future[_R] = Future()
+        if not self._procs:
             future.set_result(fn(*args))
-            return future
-        return self._executor.submit(fn, *args)
+        else:
+            self._tasks.put((fn, args, future))
+        return future
 
     def map_split(self, fn: Callable[..., list[_R]], items: Sequence[_T], *args: Any) -> list[_R]:
         """fn(chunk, *args) over one chunk per worker, results concatenated in order."""
@@ -50,6 +95,21 @@ class WorkerPool:
         return out
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        if not self._procs:
+            return
+        while True:  # cancel what has not started; the feeders finish what has
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            if task is not None:
+                task[2].cancel()
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+        for proc in self._procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait()
+        self._procs, self._threads = [], []

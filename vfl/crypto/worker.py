@@ -1,0 +1,62 @@
+"""A Paillier worker process: `python -m vfl.crypto.worker`, fed tasks over its stdin.
+
+Started by `WorkerPool` as a plain subprocess rather than by multiprocessing's spawn,
+which re-imports the parent's `__main__`: a user script without an
+`if __name__ == "__main__":` guard would then start training again inside every worker.
+Here nothing but this module and the task's module are imported.
+
+Frames are length-prefixed pickles between the party and its own child process, never
+bytes from a peer. A task names its function by module and name; only functions of
+`vfl.crypto` modules are accepted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import struct
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+_LEN = struct.Struct(">Q")
+ALLOWED_PREFIX = "vfl.crypto."
+
+
+def write_frame(out: IO[bytes], obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_LEN.pack(len(data)) + data)
+    out.flush()
+
+
+def read_frame(inp: IO[bytes]) -> Any:
+    """The next object, or None at end of stream."""
+    head = inp.read(_LEN.size)
+    if len(head) < _LEN.size:
+        return None
+    (size,) = _LEN.unpack(head)
+    data = inp.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)  # noqa: S301 - our own parent process, see module docstring
+
+
+def resolve(module: str, name: str) -> Callable[..., Any]:
+    if not module.startswith(ALLOWED_PREFIX):
+        raise ValueError(f"worker task {module}.{name} is outside {ALLOWED_PREFIX}")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def main() -> None:
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    while (task := read_frame(inp)) is not None:
+        module, name, args = task
+        try:
+            write_frame(out, (True, resolve(module, name)(*args)))
+        except Exception as exc:  # reported to the parent, which raises it
+            write_frame(out, (False, f"{type(exc).__name__}: {exc}"))
+
+
+if __name__ == "__main__":
+    main()
