@@ -44,9 +44,11 @@ class Run:
             self.metrics[event.split] = dict(event.values)
 
 
-def run_job(spec: JobSpec, workdir: Path, keygen: KeyGen | None = None) -> Run:
+def run_job(
+    spec: JobSpec, workdir: Path, keygen: KeyGen | None = None, run: Run | None = None
+) -> Run:
     keygen = keygen or insecure_keygen(512)
-    run = Run()
+    run = run or Run()
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     for phase in PHASES:
         runs = {}
