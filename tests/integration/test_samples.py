@@ -18,6 +18,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
     ("sample", "metric", "floor"),
     [
         ("breast", "auc", 0.97),
+        ("breast_paillier", "auc", 0.97),
         ("breast_three_party", "auc", 0.97),
         ("wine_multiclass", "accuracy", 0.85),
         ("diabetes_regression", "r2", 0.35),
