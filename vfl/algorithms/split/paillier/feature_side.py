@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from gmpy2 import mpz
 from numpy.typing import NDArray
 
 from vfl.algorithms.split.paillier.layouts import A_BITS, MASK_BITS, SHARE_BITS, Layouts
@@ -28,6 +29,7 @@ from vfl.algorithms.split.paillier.messages import (
 from vfl.crypto.engine import PaillierEngine
 from vfl.crypto.fixed_point import encode
 from vfl.crypto.keys import KeyPair, generate_keypair
+from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_to_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
 from vfl.errors import ProtocolError
@@ -63,6 +65,7 @@ class PaillierFeatureSide:
         self.packing = packing
         self._lay: Layouts | None = None
         self._a: NDArray[np.int64] | None = None
+        self.clock = PhaseClock()
 
     def state(self) -> dict[str, torch.Tensor]:
         return {} if self.acc is None else {"acc": torch.from_numpy(self.acc.copy())}
@@ -103,75 +106,93 @@ class PaillierFeatureSide:
     # -- forward: F1, F1b, then F2 → F3 ------------------------------------------------
     def forward_batch(self, ctx: PartyContext, a: torch.Tensor, training: bool) -> None:
         acc = self._handshake(ctx)
-        key, lay, f = self._keys.public, self.lay, self.f
-        ai = encode(a.detach().double().numpy(), f, A_BITS, "cut-layer activations")
-        rows, groups, s = ai.shape[0], lay.groups(ai.shape[0]), lay.batch.slots
-        plains = [
-            lay.batch.pack([int(v) for v in ai[g * s : (g + 1) * s, k]])
-            for k in range(self.width)
-            for g in range(groups)
-        ]
-        if training:
-            self._engine.prefill(rows * lay.row_chunks + lay.acc_count)
-        ctx.send(
-            self.label_holder,
-            EncryptedActivations(
-                to_wire(key, self._engine.encrypt(plains), ai.shape, "batch", lay.batch, f)
-            ),
-        )
+        key, lay, f, clock = self._keys.public, self.lay, self.f, self.clock
+        with clock("F1.pack"):
+            ai = encode(a.detach().double().numpy(), f, A_BITS, "cut-layer activations")
+            rows, groups, s = ai.shape[0], lay.groups(ai.shape[0]), lay.batch.slots
+            plains = [
+                lay.batch.pack([int(v) for v in ai[g * s : (g + 1) * s, k]])
+                for k in range(self.width)
+                for g in range(groups)
+            ]
+        with clock("F1.encrypt"):
+            if training:
+                self._engine.prefill(rows * lay.row_chunks + lay.acc_count)
+            body = to_wire(key, self._engine.encrypt(plains), ai.shape, "batch", lay.batch, f)
+        ctx.send(self.label_holder, EncryptedActivations(body))
         if training:
             self._a = ai
             ctx.send(self.label_holder, self._backward_inputs(ai))
         where = f"split_paillier.MaskedProduct from {self.label_holder}"
         msg = ctx.recv(self.label_holder, MaskedProduct)
         count = self.u * groups
-        masked = self._engine.decrypt(from_wire(key, msg.values, count, "batch", lay.batch, where))
-        share = ai.astype(object) @ acc.astype(object)  # exact a·acc at scale 2^2f
-        out = []
-        for j in range(self.u):
-            for g in range(groups):
-                own = sum(
-                    int(v) << (t * lay.batch.width)
-                    for t, v in enumerate(share[g * s : (g + 1) * s, j])
-                )
-                out.append(int(masked[j * groups + g]) + own)
-        ctx.send(self.label_holder, UnmaskedProduct(len(out), plain_to_bytes(key, out)))
+        with clock("F2.decrypt"):
+            masked = self._engine.decrypt(
+                from_wire(key, msg.values, count, "batch", lay.batch, where)
+            )
+        with clock("F3.share"):
+            share = ai.astype(object) @ acc.astype(object)  # exact a·acc at scale 2^2f
+            out = []
+            for j in range(self.u):
+                for g in range(groups):
+                    own = sum(
+                        int(v) << (t * lay.batch.width)
+                        for t, v in enumerate(share[g * s : (g + 1) * s, j])
+                    )
+                    out.append(int(masked[j * groups + g]) + own)
+            body_out = plain_to_bytes(key, out)
+        ctx.send(self.label_holder, UnmaskedProduct(len(out), body_out))
 
     def _backward_inputs(self, ai: NDArray[np.int64]) -> EncryptedBackwardInputs:
         key, lay, f, acc = self._keys.public, self.lay, self.f, self._handshake_done()
-        sr = lay.rows.slots
-        row_plains = [
-            lay.rows.pack([int(v) for v in ai[i, c * sr : (c + 1) * sr]])
-            for i in range(ai.shape[0])
-            for c in range(lay.row_chunks)
-        ]
-        encode(acc.astype(np.float64) / 2**f, 0, SHARE_BITS, "accumulated noise")
-        cl, w = lay.acc_chunk, lay.acc.width
-        acc_plains = [0] * lay.acc_count
-        for t in range(lay.acc_rows):
-            for j in range(self.u):
-                for c in range(lay.acc_chunks):
-                    col = acc[c * cl : (c + 1) * cl, j]
-                    acc_plains[lay.acc_index(t, j, c)] = sum(
-                        int(v) << ((t * cl + k) * w) for k, v in enumerate(col)
-                    )
-        return EncryptedBackwardInputs(
-            to_wire(key, self._engine.encrypt(row_plains), ai.shape, "rows", lay.rows, f),
-            to_wire(key, self._engine.encrypt(acc_plains), acc.shape, "acc", lay.acc, f),
-        )
+        with self.clock("F1b.pack"):
+            sr = lay.rows.slots
+            row_plains = [
+                lay.rows.pack([int(v) for v in ai[i, c * sr : (c + 1) * sr]])
+                for i in range(ai.shape[0])
+                for c in range(lay.row_chunks)
+            ]
+            encode(acc.astype(np.float64) / 2**f, 0, SHARE_BITS, "accumulated noise")
+            cl, w = lay.acc_chunk, lay.acc.width
+            acc_plains = [0] * lay.acc_count
+            for t in range(lay.acc_rows):
+                for j in range(self.u):
+                    for c in range(lay.acc_chunks):
+                        col = acc[c * cl : (c + 1) * cl, j]
+                        acc_plains[lay.acc_index(t, j, c)] = sum(
+                            int(v) << ((t * cl + k) * w) for k, v in enumerate(col)
+                        )
+        with self.clock("F1b.encrypt"):
+            return EncryptedBackwardInputs(
+                to_wire(key, self._engine.encrypt(row_plains), ai.shape, "rows", lay.rows, f),
+                to_wire(key, self._engine.encrypt(acc_plains), acc.shape, "acc", lay.acc, f),
+            )
 
     # -- backward: B1 + B4 → B2 ------------------------------------------------------------
     def backward_batch(self, ctx: PartyContext, rows: int) -> torch.Tensor:
         assert self._a is not None, "forward_batch(training=True) first"
-        key, lay, f = self._keys.public, self.lay, self.f
+        key, lay = self._keys.public, self.lay
         where = f"split_paillier.EncryptedGradients from {self.label_holder}"
         msg = ctx.recv(self.label_holder, EncryptedGradients)
         n_w = self.u * lay.row_chunks
         outs = -(-rows // lay.acc_rows) * lay.acc_chunks if self.input_grad else 0
-        cts = from_wire(key, msg.weight_grad, n_w, "rows", lay.rows, where)
-        cts += from_wire(key, msg.input_grad, outs, "acc", lay.acc, where)
-        plain = self._engine.decrypt(cts)
-        # B2: add ε (scale 2^2f) to every slot of aᵀδ + e2; keep η·ε in acc (scale 2^f).
+        with self.clock("B1+B4.decrypt"):
+            cts = from_wire(key, msg.weight_grad, n_w, "rows", lay.rows, where)
+            cts += from_wire(key, msg.input_grad, outs, "acc", lay.acc, where)
+            plain = self._engine.decrypt(cts)
+        with self.clock("B2.mask"):
+            body = self._mask_gradient(plain, n_w)
+        ctx.send(self.label_holder, MaskedWeightGradient(n_w, body))
+        self._a = None
+        if not self.input_grad:
+            return torch.zeros(rows, self.width)
+        with self.clock("B4.unpack"):
+            grad = self._input_grad(plain[n_w:], rows, int(key.n))
+        return torch.from_numpy(grad).float()
+
+    def _mask_gradient(self, plain: list[mpz], n_w: int) -> bytes:
+        """B2: add ε (scale 2^2f) to every slot of aᵀδ + e2; keep η·ε in acc (scale 2^f)."""
+        key, lay, f = self._keys.public, self.lay, self.f
         bound = 1 << (MASK_BITS + 2 * f)
         eps = np.array(
             [
@@ -188,17 +209,14 @@ class PaillierFeatureSide:
                     for k, v in enumerate(eps[c * sr : (c + 1) * sr, j])
                 )
                 out.append(int(plain[j * lay.row_chunks + c]) + noise)
-        ctx.send(self.label_holder, MaskedWeightGradient(len(out), plain_to_bytes(key, out)))
         step = np.array(
             [[round(self.lr * float(e) / 2**f) for e in row] for row in eps], dtype=np.int64
         )
         self.acc = self._handshake_done() + step
-        self._a = None
-        if not self.input_grad:
-            return torch.zeros(rows, self.width)
-        return torch.from_numpy(self._input_grad(plain[n_w:], rows, int(key.n))).float()
+        assert len(out) == n_w
+        return plain_to_bytes(key, out)
 
-    def _input_grad(self, plain: list[object], rows: int, n: int) -> NDArray[np.float64]:
+    def _input_grad(self, plain: list[mpz], rows: int, n: int) -> NDArray[np.float64]:
         lay, cl, p = self.lay, self.lay.acc_chunk, self.lay.acc_rows
         grad = np.zeros((rows, self.width))
         what = "split_paillier.EncryptedGradients.input_grad"
@@ -206,7 +224,7 @@ class PaillierFeatureSide:
             for c in range(lay.acc_chunks):
                 width = min(cl, self.width - c * cl)
                 in_group = min(p, rows - r * p)
-                vals = lay.acc.unpack(int(plain[r * lay.acc_chunks + c]), n, in_group * cl, what)  # type: ignore[call-overload]
+                vals = lay.acc.unpack(int(plain[r * lay.acc_chunks + c]), n, in_group * cl, what)
                 for t in range(in_group):
                     grad[r * p + t, c * cl : c * cl + width] = vals[t * cl : t * cl + width]
         return grad / float(2 ** (2 * self.f))

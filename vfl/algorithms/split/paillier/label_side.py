@@ -28,6 +28,7 @@ from vfl.algorithms.split.paillier.messages import (
 from vfl.crypto.engine import PaillierEngine
 from vfl.crypto.fixed_point import encode
 from vfl.crypto.keys import PublicKey
+from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_from_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
 from vfl.errors import ProtocolError
@@ -62,6 +63,7 @@ class PaillierLabelSide(nn.Module):
         self._lay: Layouts | None = None
         self._z: torch.Tensor | None = None
         self._inputs: tuple[list[mpz], list[mpz]] | None = None
+        self.clock = PhaseClock()
 
     def close(self) -> None:
         if self._engine is not None:
@@ -86,50 +88,48 @@ class PaillierLabelSide(nn.Module):
         key, f, where = engine.key, self.f, f"from {self.peer}"
         groups, n = lay.groups(rows), int(engine.key.n)
         msg = ctx.recv(self.peer, EncryptedActivations)
+        clock = self.clock
         if tuple(msg.values.shape) != (rows, self.d):
             raise ProtocolError(
                 f"split_paillier.EncryptedActivations {where}: shape {msg.values.shape}, "
                 f"expected {(rows, self.d)}"
             )
-        cts = from_wire(
-            key,
-            msg.values,
-            self.d * groups,
-            "batch",
-            lay.batch,
-            where,
-        )
+        with clock("F1.parse"):
+            cts = from_wire(key, msg.values, self.d * groups, "batch", lay.batch, where)
         if training:
             back = ctx.recv(self.peer, EncryptedBackwardInputs)
-            self._inputs = (
-                from_wire(key, back.rows, rows * lay.row_chunks, "rows", lay.rows, where),
-                from_wire(key, back.acc, lay.acc_count, "acc", lay.acc, where),
-            )
+            with clock("F1b.parse"):
+                self._inputs = (
+                    from_wire(key, back.rows, rows * lay.row_chunks, "rows", lay.rows, where),
+                    from_wire(key, back.acc, lay.acc_count, "acc", lay.acc, where),
+                )
         v = self._v()
         terms = [
             [(k * groups + g, int(v[k, j])) for k in range(self.d)]
             for j in range(self.u)
             for g in range(groups)
         ]
-        e1 = [secrets.randbelow(n) for _ in terms]
-        product = engine.add_plain(engine.linear(cts, terms), e1)
-        ctx.send(
-            self.peer,
-            MaskedProduct(to_wire(key, product, (rows, self.u), "batch", lay.batch, 2 * f)),
-        )
+        with clock("F2.products"):
+            product = engine.linear(cts, terms)
+        with clock("F2.mask"):
+            e1 = [secrets.randbelow(n) for _ in terms]
+            product = engine.add_plain(product, e1)
+            body = to_wire(key, product, (rows, self.u), "batch", lay.batch, 2 * f)
+        ctx.send(self.peer, MaskedProduct(body))
         reply = ctx.recv(self.peer, UnmaskedProduct)
-        values = plain_from_bytes(
-            key, reply.values, len(terms), f"split_paillier.UnmaskedProduct {where}"
-        )
-        z = np.zeros((rows, self.u))
-        s = lay.batch.slots
-        for j in range(self.u):
-            for g in range(groups):
-                idx = j * groups + g
-                count = min(s, rows - g * s)
-                z[g * s : g * s + count, j] = lay.batch.unpack(
-                    values[idx] - e1[idx], n, count, "z_F"
-                )
+        with clock("F3.unpack"):
+            values = plain_from_bytes(
+                key, reply.values, len(terms), f"split_paillier.UnmaskedProduct {where}"
+            )
+            z = np.zeros((rows, self.u))
+            s = lay.batch.slots
+            for j in range(self.u):
+                for g in range(groups):
+                    idx = j * groups + g
+                    count = min(s, rows - g * s)
+                    z[g * s : g * s + count, j] = lay.batch.unpack(
+                        values[idx] - e1[idx], n, count, "z_F"
+                    )
         zt = torch.from_numpy(z / float(2 ** (2 * f))).float()
         if training:
             self._z = zt.requires_grad_()
@@ -149,8 +149,11 @@ class PaillierLabelSide(nn.Module):
             for j in range(self.u)
             for c in range(rc)
         ]
-        e2 = [secrets.randbelow(n) for _ in w_terms]
-        w_grad = engine.add_plain(engine.linear(rows_ct, w_terms), e2)
+        with self.clock("B1.products"):
+            w_grad = engine.linear(rows_ct, w_terms)
+        with self.clock("B1.mask"):
+            e2 = [secrets.randbelow(n) for _ in w_terms]
+            w_grad = engine.add_plain(w_grad, e2)
         in_grad = self._input_gradient(engine, lay, delta, acc_ct) if self.input_grad else []
         ctx.send(
             self.peer,
@@ -161,16 +164,17 @@ class PaillierLabelSide(nn.Module):
         )
         reply = ctx.recv(self.peer, MaskedWeightGradient)
         where = f"split_paillier.MaskedWeightGradient from {self.peer}"
-        values = plain_from_bytes(key, reply.values, len(w_terms), where)
-        grad = np.zeros((self.d, self.u))
-        sr = lay.rows.slots
-        for j in range(self.u):
-            for c in range(rc):
-                idx = j * rc + c
-                count = min(sr, self.d - c * sr)
-                grad[c * sr : c * sr + count, j] = lay.rows.unpack(
-                    values[idx] - e2[idx], n, count, where
-                )
+        with self.clock("B2.unpack"):
+            values = plain_from_bytes(key, reply.values, len(w_terms), where)
+            grad = np.zeros((self.d, self.u))
+            sr = lay.rows.slots
+            for j in range(self.u):
+                for c in range(rc):
+                    idx = j * rc + c
+                    count = min(sr, self.d - c * sr)
+                    grad[c * sr : c * sr + count, j] = lay.rows.unpack(
+                        values[idx] - e2[idx], n, count, where
+                    )
         step = np.rint(self.lr * grad / float(2**f)).astype(np.int64)  # grad at 2^2f → η·g at 2^f
         self.get_buffer("v_fixed").copy_(torch.from_numpy(self._v() - step))
         self._z, self._inputs = None, None
@@ -207,4 +211,7 @@ class PaillierLabelSide(nn.Module):
                         for k in range(width)
                     )
                 )
-        return engine.add_plain(engine.linear(acc_ct, terms), plains)
+        with self.clock("B4.products"):
+            product = engine.linear(acc_ct, terms)
+        with self.clock("B4.mask"):
+            return engine.add_plain(product, plains)

@@ -1,0 +1,142 @@
+"""Seconds per epoch, CPU per phase, bytes and AUC: plain vs Paillier packed vs unpacked.
+
+30,000 rows; label holder 13 features, feature holder 10 (the public default-credit data
+from ../shared/data/fate when present, else synthetic data of that shape); split_nn with
+32-wide bottoms, cut width 16, B = 256, 2048-bit keys. In one run:
+- plain: `vfl.simulate` trains one full epoch over the 30,000 rows;
+- Paillier packed / unpacked: the real exchange (benchmarks/he_split_driver.py) runs a
+  few full batches after a warm-up batch; s/epoch = median batch × 30,000/256. Key
+  generation and pool start + handshake are measured and reported separately;
+- CPU seconds per batch by phase and side: packed again with `workers = 1`, so every
+  crypto operation runs inline in the party's thread and its phase clock sees all of it;
+- validation AUC: `vfl.simulate` plain and packed on the first --auc-rows rows (a full
+  30,000-row Paillier run per epoch is ~100 s here), same spec, same epochs.
+
+    .venv/bin/python -m benchmarks.he_split [--batches 4] [--auc-rows 4000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from numpy.typing import NDArray
+
+from benchmarks.common import write_result
+from benchmarks.he_split_driver import drive
+from tests.factories import job_dict, job_spec, synthetic_vertical
+from vfl.api import simulate
+
+ROWS, BATCH = 30_000, 256
+FATE = Path(__file__).resolve().parents[2] / "shared" / "data" / "fate"
+MODEL = {"bottom_hidden": [32], "cut_width": 16, "top_hidden": [16]}
+
+
+def data(folder: Path, rows: int) -> tuple[dict[str, Path], str]:
+    guest, host = FATE / "default_credit_hetero_guest.csv", FATE / "default_credit_hetero_host.csv"
+    if guest.exists() and host.exists():
+        paths = {"bank": folder / f"bank{rows}.csv", "bureau": folder / f"bureau{rows}.csv"}
+        pd.read_csv(guest).head(rows).to_csv(paths["bank"], index=False)
+        pd.read_csv(host).head(rows).to_csv(paths["bureau"], index=False)
+        return paths, "default_credit_hetero (FATE examples, UCI default of credit card clients)"
+    sub = folder / f"synthetic{rows}"
+    sub.mkdir(exist_ok=True)
+    return synthetic_vertical(sub, {"bank": 13, "bureau": 10}, rows=rows, seed=1), "synthetic"
+
+
+def tensors(paths: dict[str, Path]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    bank, bureau = (pd.read_csv(paths[p]).set_index("id").sort_index() for p in paths)
+    y = torch.tensor(bank.pop("y").to_numpy(np.float32))
+    return torch.tensor(_scaled(bank)), torch.tensor(_scaled(bureau)), y
+
+
+def _scaled(frame: pd.DataFrame) -> NDArray[np.float32]:
+    x = frame.to_numpy(np.float64)
+    std = x.std(axis=0)
+    out: NDArray[np.float32] = ((x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(
+        np.float32
+    )
+    return out
+
+
+def spec_for(paths: dict[str, Path], **train: Any) -> Any:
+    base = {"batch_size": BATCH, "epochs": 1, "validation_fraction": 0.0, "key_bits": 2048}
+    return job_spec(job_dict(paths, model=MODEL, train={**base, **train}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batches", type=int, default=4, help="measured packed batches")
+    parser.add_argument("--unpacked-batches", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--auc-rows", type=int, default=4000)
+    parser.add_argument("--auc-epochs", type=int, default=2)
+    parser.add_argument("--optimizer", default="adam")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    out: dict[str, Any] = {"rows": ROWS, "batch_size": BATCH, "cut_width": 16, "key_bits": 2048}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        paths, source = data(folder, ROWS)
+        out["data"] = source
+        plain = simulate(spec_for(paths), workdir=folder / "plain")
+        assert plain.status == "succeeded", plain.error
+        out["plain_s_per_epoch"] = plain.timings["train_s"]
+        xl, xf, y = tensors(paths)
+        runs = {
+            "packed": (args.workers, True, args.batches),
+            "unpacked": (args.workers, False, args.unpacked_batches),
+            "packed_cpu_profile": (1, True, args.batches),
+        }
+        for name, (workers, packing, batches) in runs.items():
+            spec = spec_for(paths, protection="paillier", workers=workers, packing=packing)
+            result = drive(spec, xl, xf, y, batches, folder / name).summary()
+            result["s_per_epoch"] = result["median_batch_wall_s"] * ROWS / BATCH
+            # Load-independent view: the party's CPU per batch spread over 2 cores.
+            cpu = result["cpu_s_per_batch"]["total"]
+            result["cpu_bound_s_per_epoch_2_cores"] = (
+                cpu / 2 * ROWS / BATCH if workers == 1 else None
+            )
+            out[name] = result
+            print(f"{name}: {result['median_batch_wall_s']:.3f} s/batch", flush=True)
+        out["packed_speedup_over_unpacked"] = (
+            out["unpacked"]["s_per_epoch"] / out["packed"]["s_per_epoch"]
+        )
+        out["auc"] = auc_comparison(folder, args)
+    out["goals"] = {
+        "packed_s_per_epoch_le_30": out["packed"]["s_per_epoch"] <= 30,
+        "speedup_ge_20": out["packed_speedup_over_unpacked"] >= 20,
+        "auc_within_0_01": abs(out["auc"]["plain"] - out["auc"]["packed"]) <= 0.01,
+    }
+    path = write_result("he_split", out)
+    print(
+        f"plain {out['plain_s_per_epoch']:.2f} s/epoch; packed {out['packed']['s_per_epoch']:.1f}"
+        f" s/epoch; unpacked {out['unpacked']['s_per_epoch']:.0f} s/epoch "
+        f"({out['packed_speedup_over_unpacked']:.1f}x); AUC plain {out['auc']['plain']:.4f} "
+        f"packed {out['auc']['packed']:.4f} -> {path}"
+    )
+
+
+def auc_comparison(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    paths, _ = data(folder, args.auc_rows)
+    train = {"epochs": args.auc_epochs, "validation_fraction": 0.2, "optimizer": args.optimizer}
+    out: dict[str, Any] = {"rows": args.auc_rows, "epochs": args.auc_epochs, **train}
+    for name, extra in (("plain", {}), ("packed", {"protection": "paillier"})):
+        start = time.perf_counter()
+        workers = {"workers": args.workers} if extra else {}
+        result = simulate(spec_for(paths, **train, **extra, **workers), workdir=folder / name)
+        assert result.status == "succeeded", result.error
+        out[name] = result.metrics["validation"]["auc"]
+        out[f"{name}_wall_s"] = time.perf_counter() - start
+        print(f"AUC {name}: {out[name]:.4f}", flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    main()
