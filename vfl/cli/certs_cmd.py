@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from coordinator.certs import init_pki
+from vfl.cli.commands import help_for
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("certs", help="create mTLS certificates")
+    p: argparse.ArgumentParser = sub.add_parser("certs", help=help_for("certs"))
     inner = p.add_subparsers(dest="certs_command", required=True)
     init = inner.add_parser("init", help="a CA, the coordinator's and every party's certificate")
     init.add_argument("--out", type=Path, required=True, help="an empty folder to write into")

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from coordinator.server import CoordinatorServer
+from vfl.cli.commands import help_for
 from vfl.config.coordinator_config import load_coordinator_config
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("coordinator", help="run the coordinator")
+    p: argparse.ArgumentParser = sub.add_parser("coordinator", help=help_for("coordinator"))
     inner = p.add_subparsers(dest="coordinator_command", required=True)
     serve = inner.add_parser("serve", help="serve parties and the admin API")
     serve.add_argument("--config", type=Path, required=True, help="coordinator.toml")

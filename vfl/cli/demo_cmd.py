@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from vfl.cli.commands import help_for
 from vfl.cli.job_cmd import follow
 from vfl.cli.local_federation import LocalFederation
 from vfl.cli.simulate_cmd import run_job
@@ -23,7 +24,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("demo", help="run the sample vertical job")
+    p: argparse.ArgumentParser = sub.add_parser("demo", help=help_for("demo"))
     p.add_argument("--samples", type=Path, default=SAMPLES, help="the samples folder")
     p.add_argument("--json", type=Path, help="write the result JSON here")
     p.add_argument("--in-process", action="store_true", help="simulate instead of deploying")

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from vfl.cli.commands import help_for
 from vfl.cli.progress import ProgressReporter, print_summary
 from vfl.errors import ConfigError
 from vfl.protocol.v1 import coordinator_pb2 as pb
@@ -23,7 +24,7 @@ from vfl.runtime.events import Progress
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("job", help="submit and follow jobs")
+    p: argparse.ArgumentParser = sub.add_parser("job", help=help_for("job"))
     inner = p.add_subparsers(dest="job_command", required=True)
     submit = inner.add_parser("submit", help="submit a job spec")
     submit.add_argument("spec", type=Path, help="the job spec (TOML)")

@@ -1,53 +1,42 @@
 """Entry point of the `vfl` command.
 
-Each subcommand lives in its own module with `register(subparsers)`; this file only wires
-them and turns errors into one line and an exit code: 2 for usage, config and data
-errors, 1 for failures at run time.
+Each subcommand lives in its own module with `register(subparsers)`, listed in
+commands.py; only the chosen one is imported. This file wires them and turns errors into
+one line and an exit code: 2 for usage, config and data errors, 1 for failures at run time.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
-from vfl.cli import (
-    certs_cmd,
-    coordinator_cmd,
-    demo_cmd,
-    job_cmd,
-    party_cmd,
-    psi_cmd,
-    simulate_cmd,
-)
+from vfl.cli.commands import COMMANDS
 from vfl.errors import VflError
 
-COMMANDS = (
-    simulate_cmd,
-    demo_cmd,
-    certs_cmd,
-    psi_cmd,
-    coordinator_cmd,
-    party_cmd,
-    job_cmd,
-)
 
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the `chosen` command is imported and gets its full arguments."""
     parser = argparse.ArgumentParser(
         prog="vfl", description="Federated learning across organizations."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
-        command.register(sub)
+    for name, (module, text) in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
+    args = parser.parse_args(args_list)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

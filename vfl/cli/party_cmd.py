@@ -13,12 +13,13 @@ from typing import Any
 import grpc
 
 from parties.node import PartyNode
+from vfl.cli.commands import help_for
 from vfl.config.party_config import load_party_config
 from vfl.remote import CoordinatorClient, connect
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("party", help="run or steer a party node")
+    p: argparse.ArgumentParser = sub.add_parser("party", help=help_for("party"))
     inner = p.add_subparsers(dest="party_command", required=True)
     serve = inner.add_parser("serve", help="connect to the coordinator and run approved jobs")
     serve.add_argument("--config", type=Path, required=True, help="party.toml")

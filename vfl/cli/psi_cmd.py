@@ -17,14 +17,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from psi.local_run import Side, run_two_party
+from vfl.cli.commands import help_for
 from vfl.config.job_spec import AlignSpec
 from vfl.errors import ConfigError
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "psi", help="private set intersection of two local CSV files (one process per side)"
-    )
+    p: argparse.ArgumentParser = sub.add_parser("psi", help=help_for("psi"))
     p.add_argument("--left", required=True, help="FILE[:COLUMN] of the label holder side")
     p.add_argument("--right", required=True, help="FILE[:COLUMN] of the other side")
     p.add_argument("--protocol", choices=["ecdh", "rsa"], default="ecdh")

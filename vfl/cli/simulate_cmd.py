@@ -10,14 +10,13 @@ from typing import Any
 import torch
 
 from vfl.api import simulate
+from vfl.cli.commands import help_for
 from vfl.cli.progress import ProgressReporter, print_summary
 from vfl.config.loading import load_job
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "simulate", help="run a job with every party in this process"
-    )
+    p: argparse.ArgumentParser = sub.add_parser("simulate", help=help_for("simulate"))
     p.add_argument("job", type=Path, help="the job spec (TOML)")
     p.add_argument("--json", type=Path, help="write the result JSON here")
     p.add_argument("--workdir", type=Path, help="party state and models (default .vfl/runs/ID)")

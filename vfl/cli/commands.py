@@ -1,0 +1,21 @@
+"""The table of `vfl` subcommands: name → module and one-line help.
+
+Kept free of heavy imports so `vfl` imports only the module of the command it runs:
+`vfl coordinator serve` never loads torch, and every command starts faster.
+"""
+
+from __future__ import annotations
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "simulate": ("vfl.cli.simulate_cmd", "run a job with every party in this process"),
+    "demo": ("vfl.cli.demo_cmd", "run the sample vertical job"),
+    "psi": ("vfl.cli.psi_cmd", "align two local ID files with private set intersection"),
+    "certs": ("vfl.cli.certs_cmd", "create mTLS certificates"),
+    "coordinator": ("vfl.cli.coordinator_cmd", "run the coordinator"),
+    "party": ("vfl.cli.party_cmd", "run or steer a party node"),
+    "job": ("vfl.cli.job_cmd", "submit and follow jobs"),
+}
+
+
+def help_for(name: str) -> str:
+    return COMMANDS[name][1]
