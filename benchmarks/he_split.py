@@ -77,7 +77,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--auc-rows", type=int, default=4000)
     parser.add_argument("--auc-epochs", type=int, default=2)
-    parser.add_argument("--optimizer", default="adam")
     args = parser.parse_args()
     torch.set_num_threads(1)
     out: dict[str, Any] = {"rows": ROWS, "batch_size": BATCH, "cut_width": 16, "key_bits": 2048}
@@ -96,7 +95,8 @@ def main() -> None:
         }
         for name, (workers, packing, batches) in runs.items():
             spec = spec_for(paths, protection="paillier", workers=workers, packing=packing)
-            result = drive(spec, xl, xf, y, batches, folder / name).summary()
+            warmup = BATCH if packing else 16  # a full warm-up batch fills F's obfuscator pool
+            result = drive(spec, xl, xf, y, batches, folder / name, warmup).summary()
             result["s_per_epoch"] = result["median_batch_wall_s"] * ROWS / BATCH
             # Load-independent view: the party's CPU per batch spread over 2 cores.
             cpu = result["cpu_s_per_batch"]["total"]
@@ -112,29 +112,42 @@ def main() -> None:
     out["goals"] = {
         "packed_s_per_epoch_le_30": out["packed"]["s_per_epoch"] <= 30,
         "speedup_ge_20": out["packed_speedup_over_unpacked"] >= 20,
-        "auc_within_0_01": abs(out["auc"]["plain"] - out["auc"]["packed"]) <= 0.01,
+        "auc_within_0_01_adam": abs(out["auc"]["adam"]["difference"]) <= 0.01,
+        "auc_within_0_01_sgd": abs(out["auc"]["sgd"]["difference"]) <= 0.01,
     }
     path = write_result("he_split", out)
     print(
         f"plain {out['plain_s_per_epoch']:.2f} s/epoch; packed {out['packed']['s_per_epoch']:.1f}"
         f" s/epoch; unpacked {out['unpacked']['s_per_epoch']:.0f} s/epoch "
-        f"({out['packed_speedup_over_unpacked']:.1f}x); AUC plain {out['auc']['plain']:.4f} "
-        f"packed {out['auc']['packed']:.4f} -> {path}"
+        f"({out['packed_speedup_over_unpacked']:.1f}x); AUC packed - plain: adam "
+        f"{out['auc']['adam']['difference']:+.4f}, sgd {out['auc']['sgd']['difference']:+.4f} "
+        f"-> {path}"
     )
 
 
 def auc_comparison(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Validation AUC, plain vs packed, for Adam (the default) and for SGD everywhere.
+
+    A Paillier-protected interactive layer always trains by SGD (docs/paillier.md), so
+    with `optimizer = "adam"` the two runs differ in that layer's optimizer as well as in
+    the encryption; with "sgd" only the fixed-point arithmetic differs.
+    """
     paths, _ = data(folder, args.auc_rows)
-    train = {"epochs": args.auc_epochs, "validation_fraction": 0.2, "optimizer": args.optimizer}
-    out: dict[str, Any] = {"rows": args.auc_rows, "epochs": args.auc_epochs, **train}
-    for name, extra in (("plain", {}), ("packed", {"protection": "paillier"})):
-        start = time.perf_counter()
-        workers = {"workers": args.workers} if extra else {}
-        result = simulate(spec_for(paths, **train, **extra, **workers), workdir=folder / name)
-        assert result.status == "succeeded", result.error
-        out[name] = result.metrics["validation"]["auc"]
-        out[f"{name}_wall_s"] = time.perf_counter() - start
-        print(f"AUC {name}: {out[name]:.4f}", flush=True)
+    out: dict[str, Any] = {"rows": args.auc_rows, "epochs": args.auc_epochs}
+    for optimizer, lr in (("adam", 0.01), ("sgd", 0.05)):
+        train = {"epochs": args.auc_epochs, "validation_fraction": 0.2, "optimizer": optimizer}
+        row: dict[str, Any] = {"learning_rate": lr}
+        for name, extra in (("plain", {}), ("packed", {"protection": "paillier"})):
+            start = time.perf_counter()
+            workers = {"workers": args.workers} if extra else {}
+            spec = spec_for(paths, **train, learning_rate=lr, **extra, **workers)
+            result = simulate(spec, workdir=folder / f"{name}-{optimizer}")
+            assert result.status == "succeeded", result.error
+            row[name] = result.metrics["validation"]["auc"]
+            row[f"{name}_wall_s"] = time.perf_counter() - start
+            print(f"AUC {optimizer} {name}: {row[name]:.4f}", flush=True)
+        row["difference"] = row["packed"] - row["plain"]
+        out[optimizer] = row
     return out
 
 

@@ -64,8 +64,9 @@ def drive(
     y: torch.Tensor,
     batches: int,
     workdir: Path,
+    warmup: int,
 ) -> DriveResult:
-    """A 16-row warm-up batch (handshake, pool start), then `batches` full batches."""
+    """A `warmup`-row batch (handshake, pool start), then `batches` full batches."""
     t, bs = spec.train, spec.train.batch_size
     keygen_s: list[float] = []
 
@@ -100,7 +101,7 @@ def drive(
         )  # fmt: skip
 
     fctx, lctx = ctx(F, "feature_holder", ledger), ctx(L, "label_holder", MemoryLedger())
-    sizes = [16] + [bs] * batches
+    sizes = [warmup] + [bs] * batches
     offsets = [sum(sizes[:b]) for b in range(len(sizes))]
     starts: list[float] = []
     opt_f = torch.optim.SGD(bottom_f.parameters(), lr=t.learning_rate)

@@ -36,24 +36,28 @@ class PaillierEngine:
 
     # -- obfuscators -------------------------------------------------------------------
     def prefill(self, count: int) -> None:
-        """Start computing `count` obfuscators in the background."""
-        for _ in range(-(-count // _CHUNK)):
-            self._pending.append(
-                self.pool.submit(
-                    kernels.djn_chunk, self.key.n2, self.key.hs, self.key.alpha_bits, _CHUNK
-                )
-            )
+        """Have at least `count` obfuscators ready or in the making, in the background."""
+        short = count - len(self._ready) - _CHUNK * len(self._pending)
+        for _ in range(-(-short // _CHUNK) if short > 0 else 0):
+            self._pending.append(self._djn(_CHUNK))
+
+    def _djn(self, count: int) -> Future[list[mpz]]:
+        """`count` obfuscators on a worker: by CRT when this party owns the key."""
+        k = self.key
+        if self._private is not None:
+            p, q = self._private.p, self._private.q
+            return self.pool.submit(kernels.djn_chunk_crt, p, q, k.hs, k.alpha_bits, count)
+        return self.pool.submit(kernels.djn_chunk, k.n2, k.hs, k.alpha_bits, count)
 
     def obfuscators(self, count: int) -> list[mpz]:
         while len(self._ready) < count and self._pending:
             self._ready.extend(self._pending.popleft().result())
         missing = count - len(self._ready)
         if missing > 0:
-            counts = [1] * missing
-            fresh = self.pool.map_split(
-                _djn_counts, counts, self.key.n2, self.key.hs, self.key.alpha_bits
-            )
-            self._ready.extend(fresh)
+            parts = min(self.pool.workers, missing)
+            futures = [self._djn(len(range(i, missing, parts))) for i in range(parts)]
+            for f in futures:
+                self._ready.extend(f.result())
         return [self._ready.popleft() for _ in range(count)]
 
     # -- operations ----------------------------------------------------------------------
@@ -75,10 +79,6 @@ class PaillierEngine:
         if self._private is None:
             raise CryptoError("this party does not hold the private key of these ciphertexts")
         return self.pool.map_split(kernels.decrypt_crt, list(cts), self._private.p, self._private.q)
-
-
-def _djn_counts(counts: list[int], n2: mpz, hs: mpz, alpha_bits: int) -> list[mpz]:
-    return kernels.djn_chunk(n2, hs, alpha_bits, sum(counts))
 
 
 def _multi_exp_chunk(

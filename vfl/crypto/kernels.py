@@ -144,3 +144,30 @@ def djn_chunk(n2: mpz, hs: mpz, alpha_bits: int, count: int) -> list[mpz]:
         table = comb_table(hs, alpha_bits, n2)
         _COMB_CACHE[key] = table
     return djn_obfuscators(table, count, alpha_bits, n2)
+
+
+_CRT_CACHE: dict[tuple[int, int, int], tuple[list[list[mpz]], list[list[mpz]]]] = {}
+"""Per-process memo of the key owner's comb tables mod p² and q² (2 × 8 MB at 2048 bits)."""
+
+
+def djn_chunk_crt(p: mpz, q: mpz, hs: mpz, alpha_bits: int, count: int) -> list[mpz]:
+    """The same obfuscators hs^α mod n², computed by the key owner mod p² and q².
+
+    Identical distribution to `djn_chunk` (same α, same base): CRT only changes how the
+    power is computed. Each product is on 2048-bit instead of 4096-bit numbers, ~3.5×
+    cheaper, so two half-size combs cost about half of one full-size comb.
+    """
+    p2, q2 = p * p, q * q
+    key = (int(p), int(q), int(hs))
+    tables = _CRT_CACHE.get(key)
+    if tables is None:
+        _CRT_CACHE.clear()
+        tables = (comb_table(hs % p2, alpha_bits, p2), comb_table(hs % q2, alpha_bits, q2))
+        _CRT_CACHE[key] = tables
+    q2_inv = gmpy2.invert(q2, p2)
+    out = []
+    for _ in range(count):
+        alpha = secrets.randbits(alpha_bits)
+        xp, xq = comb_power(tables[0], alpha, p2), comb_power(tables[1], alpha, q2)
+        out.append(xq + ((xp - xq) * q2_inv % p2) * q2)
+    return out

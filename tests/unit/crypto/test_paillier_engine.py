@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+import gmpy2
 import pytest
 from gmpy2 import mpz
 from hypothesis import given, settings
@@ -122,3 +123,16 @@ def test_public_key_parsing_rejects_nonsense() -> None:
 def test_production_keys_refuse_small_moduli() -> None:
     with pytest.raises(CryptoError, match="2048"):
         generate_keypair(1024)
+
+
+def test_key_owner_crt_obfuscators_equal_the_public_comb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same α → the same hs^α mod n², whether computed mod n² or mod p² and q²."""
+    alphas = [secrets.randbits(KEYS.public.alpha_bits) for _ in range(4)]
+    k, sk = KEYS.public, KEYS.private
+    monkeypatch.setattr(secrets, "randbits", lambda _bits: alphas[len(seen)])  # kernels draws α
+    seen: list[mpz] = []
+    for _ in alphas:
+        seen += kernels.djn_chunk_crt(sk.p, sk.q, k.hs, k.alpha_bits, 1)
+    expected = [gmpy2.powmod(k.hs, a, k.n2) for a in alphas]
+    assert seen == expected
+    assert [int(m) for m in ENGINE.decrypt(seen)] == [0, 0, 0, 0]

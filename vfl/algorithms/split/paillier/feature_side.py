@@ -116,8 +116,6 @@ class PaillierFeatureSide:
                 for g in range(groups)
             ]
         with clock("F1.encrypt"):
-            if training:
-                self._engine.prefill(rows * lay.row_chunks + lay.acc_count)
             body = to_wire(key, self._engine.encrypt(plains), ai.shape, "batch", lay.batch, f)
         ctx.send(self.label_holder, EncryptedActivations(body))
         if training:
@@ -142,6 +140,9 @@ class PaillierFeatureSide:
                     out.append(int(masked[j * groups + g]) + own)
             body_out = plain_to_bytes(key, out)
         ctx.send(self.label_holder, UnmaskedProduct(len(out), body_out))
+        if training:  # the next batch's F1 and F1b, computed while L works on this one
+            with clock("F1.encrypt"):
+                self._engine.prefill(self.width * groups + rows * lay.row_chunks + lay.acc_count)
 
     def _backward_inputs(self, ai: NDArray[np.int64]) -> EncryptedBackwardInputs:
         key, lay, f, acc = self._keys.public, self.lay, self.f, self._handshake_done()

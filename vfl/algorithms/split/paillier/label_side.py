@@ -116,6 +116,9 @@ class PaillierLabelSide(nn.Module):
             product = engine.add_plain(product, e1)
             body = to_wire(key, product, (rows, self.u), "batch", lay.batch, 2 * f)
         ctx.send(self.peer, MaskedProduct(body))
+        if training:  # B1/B4's masks, computed while F decrypts (idle cores in deployment)
+            with clock("masks.prefill"):
+                engine.prefill(self.u * lay.row_chunks + self._b4_outputs(lay, rows))
         reply = ctx.recv(self.peer, UnmaskedProduct)
         with clock("F3.unpack"):
             values = plain_from_bytes(
@@ -162,6 +165,8 @@ class PaillierLabelSide(nn.Module):
                 to_wire(key, in_grad, (rows, self.d), "acc", lay.acc, 2 * f),
             ),
         )
+        with self.clock("masks.prefill"):  # the next batch's F2 masks, likewise
+            engine.prefill(self.u * lay.groups(rows))
         reply = ctx.recv(self.peer, MaskedWeightGradient)
         where = f"split_paillier.MaskedWeightGradient from {self.peer}"
         with self.clock("B2.unpack"):
@@ -178,6 +183,9 @@ class PaillierLabelSide(nn.Module):
         step = np.rint(self.lr * grad / float(2**f)).astype(np.int64)  # grad at 2^2f → η·g at 2^f
         self.get_buffer("v_fixed").copy_(torch.from_numpy(self._v() - step))
         self._z, self._inputs = None, None
+
+    def _b4_outputs(self, lay: Layouts, rows: int) -> int:
+        return -(-rows // lay.acc_rows) * lay.acc_chunks if self.input_grad else 0
 
     def _input_gradient(
         self, engine: PaillierEngine, lay: Layouts, delta: NDArray[np.int64], acc_ct: list[mpz]
