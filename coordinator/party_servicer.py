@@ -32,6 +32,7 @@ from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 MAX_DATASETS = 256
+MAX_KEY_BYTES = 16 * 1024
 
 
 class PartyServicer(pb_grpc.PartyServicer):
@@ -66,7 +67,9 @@ class PartyServicer(pb_grpc.PartyServicer):
                     f"certificate says {identity.name!r} but Hello names "
                     f"{first.hello.party!r}; a party can only connect as itself"
                 )
-            self.store.register_party(identity.name, _datasets(first.hello))
+            self.store.register_party(
+                identity.name, _datasets(first.hello), _sealing_key(first.hello, identity.name)
+            )
         except Exception as exc:
             abort(context, exc)
         party = identity.name
@@ -238,6 +241,7 @@ def job_update(store: Store, job_id: str, party: str) -> pb.CoordinatorMessage:
     assert job is not None, "job updates are sent for stored jobs"
     me = job.party(party)
     done = store.phases_done(job_id, party)
+    keys = store.sealing_keys([p.name for p in job.parties])
     return pb.CoordinatorMessage(
         job=pb.JobUpdate(
             job_id=job.id,
@@ -246,8 +250,21 @@ def job_update(store: Store, job_id: str, party: str) -> pb.CoordinatorMessage:
             approved_by_you=bool(me and me.approved),
             error=job.error or "",
             phases_done=sorted(done),
+            sealing_keys=[pb.SealingKey.FromString(keys[name]) for name in sorted(keys)],
         )
     )
+
+
+def _sealing_key(hello: pb.Hello, party: str) -> bytes | None:
+    """The party's key statement, stored as sent; only its peers can and do verify it."""
+    if not hello.HasField("sealing_key"):
+        return None
+    key = hello.sealing_key
+    if key.party != party:
+        raise AccessDeniedError(f"party {party} cannot publish a sealing key for {key.party!r}")
+    if len(key.SerializeToString()) > MAX_KEY_BYTES:
+        raise ProtocolError(f"Hello: sealing key statement larger than {MAX_KEY_BYTES} bytes")
+    return key.SerializeToString()
 
 
 def _datasets(hello: pb.Hello) -> list[DatasetInfo]:

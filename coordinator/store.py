@@ -73,14 +73,17 @@ class Store:
         self.db = db
 
     # -- parties -----------------------------------------------------------------------
-    def register_party(self, name: str, datasets: Sequence[DatasetInfo]) -> None:
+    def register_party(
+        self, name: str, datasets: Sequence[DatasetInfo], sealing_key: bytes | None = None
+    ) -> None:
         now = time.time()
         with self.db.session() as s:
             row = s.get(PartyRow, name)
             if row is None:
-                s.add(PartyRow(name=name, first_seen=now, last_seen=now))
+                s.add(PartyRow(name=name, first_seen=now, last_seen=now, sealing_key=sealing_key))
             else:
                 row.last_seen = now
+                row.sealing_key = sealing_key
             s.execute(sa.delete(DatasetRow).where(DatasetRow.party == name))
             for d in datasets:
                 s.add(
@@ -112,6 +115,16 @@ class Store:
         with self.db.session() as s:
             rows = s.scalars(sa.select(PartyRow.name).where(PartyRow.name.in_(list(names))))
             return set(rows.all())
+
+    def sealing_keys(self, names: Sequence[str]) -> dict[str, bytes]:
+        """The key statements the named parties published (opaque bytes, forwarded as-is)."""
+        with self.db.session() as s:
+            rows = s.execute(
+                sa.select(PartyRow.name, PartyRow.sealing_key).where(
+                    PartyRow.name.in_(list(names)), PartyRow.sealing_key.is_not(None)
+                )
+            ).all()
+            return {r[0]: bytes(r[1]) for r in rows if r[1] is not None}
 
     def datasets(self, party: str) -> dict[str, DatasetInfo]:
         with self.db.session() as s:

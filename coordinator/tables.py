@@ -27,6 +27,8 @@ class PartyRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     first_seen: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
+    sealing_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The party's signed X25519 key statement (a serialised SealingKey), opaque here."""
 
 
 class DatasetRow(Base):

@@ -47,10 +47,12 @@ class CoordinatorLink:
         on_job: Callable[[pb.JobUpdate], None],
         heartbeat_s: float = 5.0,
         reconnect_max_s: float = 10.0,
+        sealing_key: pb.SealingKey | None = None,
     ) -> None:
         self.target, self.party = target, party
         self._credentials = credentials
         self._datasets = list(datasets)
+        self._sealing_key = sealing_key  # published in Hello; peers verify it, not the relay
         self._on_delivery, self._on_job = on_delivery, on_job
         self._heartbeat_s, self._reconnect_max_s = heartbeat_s, reconnect_max_s
         self._ids = itertools.count(1)
@@ -154,7 +156,10 @@ class CoordinatorLink:
             metadata = []
         with channel:
             out: queue.Queue[pb.PartyMessage | None] = queue.Queue()
-            out.put(pb.PartyMessage(hello=pb.Hello(party=self.party, datasets=self._datasets)))
+            hello = pb.Hello(party=self.party, datasets=self._datasets)
+            if self._sealing_key is not None:
+                hello.sealing_key.CopyFrom(self._sealing_key)
+            out.put(pb.PartyMessage(hello=hello))
             with self._lock:
                 for item in sorted(self._pending.values(), key=lambda p: p.id):
                     for m in item.messages:

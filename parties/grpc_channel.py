@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from parties.inbox import Inbox
-from parties.sealing import EnvelopeSealer, NoSealing
 from vfl.errors import ProtocolError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.sealing import EnvelopeSealer, NoSealing
 
 
 class GrpcChannel:
@@ -32,6 +32,10 @@ class GrpcChannel:
     @property
     def party(self) -> str:
         return self._party
+
+    @property
+    def sealing(self) -> str:
+        return self._sealer.name
 
     def send(self, envelope: Envelope) -> None:
         if envelope.src != self._party:

@@ -5,6 +5,8 @@ start this party's program for the job's current phase unless it already finishe
 (a node restarted after kill -9 resumes the phase: programs restart from their last
 checkpoint and the inbox journal replays what peers already sent), and abort programs of
 jobs that failed or were cancelled. Results, checkpoints and models stay on this machine.
+Before a phase runs, the peers' sealing keys from the job update are verified against this
+party's own CA (a coordinator that substitutes keys fails the job here).
 """
 
 from __future__ import annotations
@@ -16,19 +18,21 @@ from pathlib import Path
 import grpc
 
 from parties.coordinator_link import CoordinatorLink
+from parties.coordinator_reporter import CoordinatorReporter
 from parties.grpc_channel import GrpcChannel
 from parties.inbox import Inbox
 from parties.node_store import NodeStore
 from parties.programs import PHASES, program_for
 from parties.registered_data import describe, load_for_job
-from parties.sealing import EnvelopeSealer, NoSealing
+from parties.sealing_keys import from_proto, node_sealing
 from vfl.config.job_spec import JobSpec
 from vfl.config.party_config import PartyConfig
+from vfl.crypto.sealing import PairwiseSealer
+from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.errors import ConfigError, JobAbortedError
-from vfl.protocol import reports
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.context import PartyContext
-from vfl.runtime.events import Event
+from vfl.runtime.sealing import EnvelopeSealer
 from vfl.runtime.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -45,22 +49,13 @@ def credentials(config: PartyConfig) -> grpc.ChannelCredentials | None:
     )
 
 
-class CoordinatorReporter:
-    """Forwards program events to the coordinator, in order, without blocking the program."""
-
-    def __init__(self, link: CoordinatorLink, job_id: str) -> None:
-        self._link, self._job_id = link, job_id
-
-    def report(self, party: str, event: Event) -> None:
-        msg = pb.Report(job_id=self._job_id, event=reports.to_proto(event))
-        self._link.submit(pb.PartyMessage(report=msg), wait=False)
-
-
 class PartyNode:
-    def __init__(self, config: PartyConfig, sealer: EnvelopeSealer | None = None) -> None:
+    def __init__(self, config: PartyConfig) -> None:
         self.config = config
         self.store = NodeStore(config.state_dir / "party.db")
         self.inbox = Inbox(self.store, config.name)
+        sealing = node_sealing(config, self.store)
+        self.sealer: EnvelopeSealer = sealing.sealer
         self.link = CoordinatorLink(
             config.coordinator,
             config.name,
@@ -70,12 +65,13 @@ class PartyNode:
             self._on_job,
             config.heartbeat_s,
             config.reconnect_max_s,
+            sealing.hello_key,
         )
-        self.sealer: EnvelopeSealer = sealer or NoSealing()
         self.channel = GrpcChannel(config.name, self.link.send_envelope, self.inbox, self.sealer)
         self._lock = threading.Lock()
         self._running: dict[tuple[str, str], threading.Thread] = {}
         self._asked: set[str] = set()
+        self._keys: dict[str, list[pb.SealingKey]] = {}  # job -> its parties' statements
 
     def start(self) -> None:
         self.link.start()
@@ -86,6 +82,8 @@ class PartyNode:
     # -- job updates -------------------------------------------------------------------
     def _on_job(self, update: pb.JobUpdate) -> None:
         job_id, state = update.job_id, update.state
+        with self._lock:
+            self._keys[job_id] = list(update.sealing_keys)
         if state == "pending" and not update.approved_by_you:
             if self.config.auto_approve and job_id not in self._asked:
                 self._asked.add(job_id)
@@ -102,6 +100,8 @@ class PartyNode:
                 busy = any(j == job_id for j, _ in self._running)
             if not busy:
                 self.inbox.forget(job_id)
+                if isinstance(self.sealer, PairwiseSealer):
+                    self.sealer.forget(job_id)
 
     def _run_phase_once(self, job_id: str, phase: str, spec_json: str) -> None:
         with self._lock:
@@ -154,6 +154,11 @@ class PartyNode:
             if me is None:
                 raise ConfigError(f"job {job_id} does not name party {self.config.name}")
             program = program_for(spec, phase, me)
+            if isinstance(self.sealer, PairwiseSealer):
+                with self._lock:
+                    keys = from_proto(self._keys.get(job_id, []))
+                names = [p.name for p in spec.parties]
+                self.sealer.admit(job_id, job_digest(spec_json), names, keys)
             ctx = PartyContext(
                 party=me.name,
                 role=me.role,
@@ -161,7 +166,7 @@ class PartyNode:
                 job_id=job_id,
                 channel=self.channel,
                 workspace=workspace,
-                reporter=CoordinatorReporter(self.link, job_id),
+                reporter=CoordinatorReporter(self.link, job_id, self.config.report),
                 ledger=self.store,
                 data=load_for_job(self.config, spec),
                 protection=spec.train.protection,

@@ -1,10 +1,14 @@
-"""A party node's own SQLite: its ledger, its inbox journal and the phases it finished.
+"""A party node's own SQLite: its ledger, its inbox journal, the phases it finished and
+its sealing counters.
 
-The ledger keeps one row per envelope sent or received (kind, peer, bytes, protection).
+The ledger keeps one row per envelope sent or received (kind, peer, bytes, protection, and
+how the body was sealed between the parties).
 The inbox journal keeps every envelope delivered to this party until its job ends: a
 program restarted after kill -9 replays its epoch from the checkpoint and must see the
 very messages its peers already sent, which the relay deleted once this party confirmed
 them. A (job, src, seq) seen twice is stored once, so duplicates never reach a program.
+The sealing counters are the nonces this party has handed out per (job, receiver); they
+are never deleted, so no restart and no reused job id can make a nonce repeat.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
   id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, direction TEXT NOT NULL,
   peer TEXT NOT NULL, kind TEXT NOT NULL, seq TEXT NOT NULL, nbytes INTEGER NOT NULL,
-  protection TEXT NOT NULL, at REAL NOT NULL);
+  protection TEXT NOT NULL, at REAL NOT NULL, sealing TEXT NOT NULL DEFAULT 'none');
 CREATE INDEX IF NOT EXISTS ledger_job ON ledger (job_id, direction);
 CREATE TABLE IF NOT EXISTS inbox (
   job_id TEXT NOT NULL, src TEXT NOT NULL, seq TEXT NOT NULL, data BLOB NOT NULL,
@@ -28,6 +32,8 @@ CREATE TABLE IF NOT EXISTS inbox (
 CREATE TABLE IF NOT EXISTS phases (
   job_id TEXT NOT NULL, phase TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
   model_path TEXT, at REAL NOT NULL, PRIMARY KEY (job_id, phase));
+CREATE TABLE IF NOT EXISTS seal_counters (
+  job_id TEXT NOT NULL, dst TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (job_id, dst));
 """
 
 
@@ -41,13 +47,16 @@ class NodeStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(ledger)")}
+        if "sealing" not in columns:  # a node store from before sealing existed
+            self._db.execute("ALTER TABLE ledger ADD COLUMN sealing TEXT NOT NULL DEFAULT 'none'")
 
     # -- ledger ------------------------------------------------------------------------
     def record(self, entry: LedgerEntry) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT INTO ledger (job_id, direction, peer, kind, seq, nbytes, protection, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO ledger (job_id, direction, peer, kind, seq, nbytes, protection, "
+                "sealing, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     entry.job_id,
                     entry.direction,
@@ -56,6 +65,7 @@ class NodeStore:
                     entry.seq,
                     entry.nbytes,
                     entry.protection,
+                    entry.sealing,
                     time.time(),
                 ),
             )
@@ -75,8 +85,8 @@ class NodeStore:
     def ledger(self, job_id: str) -> list[LedgerEntry]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT job_id, direction, peer, kind, seq, nbytes, protection FROM ledger "
-                "WHERE job_id = ? ORDER BY id",
+                "SELECT job_id, direction, peer, kind, seq, nbytes, protection, sealing "
+                "FROM ledger WHERE job_id = ? ORDER BY id",
                 (job_id,),
             ).fetchall()
         return [LedgerEntry(*row) for row in rows]
@@ -102,6 +112,30 @@ class NodeStore:
     def journal_drop(self, job_id: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM inbox WHERE job_id = ?", (job_id,))
+
+    # -- sealing counters --------------------------------------------------------------
+    def reserve(self, job_id: str, dst: str, count: int) -> int:
+        """`NonceCounters`: the first of `count` counters for (job, dst), stored before use."""
+        with self._lock:
+            # fsync this one: a reservation lost to a power cut could hand a nonce out twice
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT next FROM seal_counters WHERE job_id = ? AND dst = ?", (job_id, dst)
+                ).fetchone()
+                first = 0 if row is None else int(row[0])
+                self._db.execute(
+                    "INSERT OR REPLACE INTO seal_counters (job_id, dst, next) VALUES (?, ?, ?)",
+                    (job_id, dst, first + count),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._db.execute("PRAGMA synchronous=NORMAL")
+        return first
 
     # -- phases ------------------------------------------------------------------------
     def set_phase(

@@ -3,6 +3,8 @@
     name = "hospital"                  # must match the CN of the party's certificate
     coordinator = "coord.example:50051"
     auto_approve = false               # or approve each job: `vfl party approve JOB`
+    seal = true                        # seal envelope bodies end to end (the default)
+    report = ["progress", "epoch", "metrics"]  # what the coordinator may see (default: all)
     [tls]
     ca = "certs/ca.pem"
     cert = "certs/hospital.pem"
@@ -11,12 +13,15 @@
     name = "breast"                    # jobs name data by this registered name
     source = "data/hospital.csv"       # CSV, Parquet or a SQLAlchemy URL (+ table / query)
 
-The coordinator learns each dataset's name, columns and row count, never a row.
+The coordinator learns each dataset's name, columns and row count, never a row, and the
+program events this party chooses to `report`; every envelope body is sealed between the
+parties (needs [tls]: the sealing key is bound to the party's certificate).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -25,6 +30,8 @@ from vfl.config.job_spec import PARTY_NAME
 from vfl.config.loading import parse_model, read_toml
 
 DATASET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+ReportKind = Literal["progress", "align", "epoch", "step", "metrics"]
+REPORT_KINDS: tuple[ReportKind, ...] = ("progress", "align", "epoch", "step", "metrics")
 
 
 class _Strict(BaseModel):
@@ -54,6 +61,14 @@ class PartyConfig(_Strict):
     insecure: bool = False
     """Plain TCP, for development against a coordinator on a loopback address only."""
     tls: TlsFiles | None = None
+    seal: bool = True
+    """Seal envelope bodies end to end with keys bound to this party's certificate. Off
+    only to measure its cost: a party that seals refuses unsealed bodies from its peers.
+    Needs [tls]; with insecure = true there is no certificate and nothing is sealed."""
+    report: tuple[ReportKind, ...] = REPORT_KINDS
+    """The program events this party reports to the coordinator (its one channel for
+    results meant for the operator): progress, align (row and intersection counts),
+    epoch (losses), step (batch losses), metrics (AUC, accuracy...). Others stay here."""
     heartbeat_s: float = Field(default=5.0, gt=0)
     reconnect_max_s: float = Field(default=10.0, gt=0)
     """Longest pause between reconnection attempts (backoff doubles up to this)."""

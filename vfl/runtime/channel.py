@@ -20,6 +20,11 @@ class Channel(Protocol):
         """The party this channel sends as and receives for."""
         ...
 
+    @property
+    def sealing(self) -> str:
+        """How bodies are sealed between parties on this channel ("none" if they are not)."""
+        ...
+
     def send(self, envelope: Envelope) -> None:
         """Hand an envelope to the transport. `envelope.src` must be this party."""
         ...

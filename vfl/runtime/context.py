@@ -64,7 +64,9 @@ class PartyContext:
         kind = serde.kind_of(type(msg))
         self.channel.send(Envelope(self.job_id, self.party, to, kind, seq, body))
         self.ledger.record(
-            LedgerEntry(self.job_id, "sent", to, kind, seq, len(body), self.protection)
+            LedgerEntry(
+                self.job_id, "sent", to, kind, seq, len(body), self.protection, self.channel.sealing
+            )
         )
 
     def recv(self, frm: str, expected: type[_M]) -> _M:
@@ -77,7 +79,14 @@ class PartyContext:
             )
         self.ledger.record(
             LedgerEntry(
-                self.job_id, "received", frm, kind, seq, len(envelope.body), self.protection
+                self.job_id,
+                "received",
+                frm,
+                kind,
+                seq,
+                len(envelope.body),
+                self.protection,
+                self.channel.sealing,
             )
         )
         return serde.decode(envelope.body, expected)

@@ -1,7 +1,8 @@
 """In-process transport: every party of a simulated job shares one hub.
 
 Envelopes are still serialised to bytes, so byte counts, message decoding and checks are
-exactly those of a deployment; only the socket is missing.
+exactly those of a deployment; only the socket is missing. A channel may be given a real
+sealer, so the sealing code path of a deployment runs (and is tested) without sockets.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 
 from vfl.errors import JobAbortedError, PeerUnavailableError, ProtocolError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.sealing import EnvelopeSealer, NoSealing
 
 _Key = tuple[str, str, str, str]  # job, src, dst, seq
 
@@ -24,8 +26,8 @@ class InMemoryHub:
         self._delivered: set[_Key] = set()
         self._aborted: dict[str, str] = {}
 
-    def channel(self, party: str) -> InMemoryChannel:
-        return InMemoryChannel(self, party)
+    def channel(self, party: str, sealer: EnvelopeSealer | None = None) -> InMemoryChannel:
+        return InMemoryChannel(self, party, sealer)
 
     def abort(self, job_id: str, reason: str) -> None:
         with self._cond:
@@ -67,18 +69,23 @@ class InMemoryHub:
 class InMemoryChannel:
     """A party's handle on an `InMemoryHub`."""
 
-    def __init__(self, hub: InMemoryHub, party: str) -> None:
+    def __init__(self, hub: InMemoryHub, party: str, sealer: EnvelopeSealer | None = None) -> None:
         self._hub = hub
         self._party = party
+        self._sealer: EnvelopeSealer = sealer or NoSealing()
 
     @property
     def party(self) -> str:
         return self._party
 
+    @property
+    def sealing(self) -> str:
+        return self._sealer.name
+
     def send(self, envelope: Envelope) -> None:
         if envelope.src != self._party:
             raise ProtocolError(f"party {self._party} cannot send as {envelope.src}")
-        self._hub.post(envelope)
+        self._hub.post(self._sealer.seal(envelope))
 
     def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
-        return self._hub.take(job_id, src, self._party, seq, timeout)
+        return self._sealer.open(self._hub.take(job_id, src, self._party, seq, timeout))

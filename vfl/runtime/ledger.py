@@ -1,4 +1,4 @@
-"""A party's record of what it sent and received: kind, peer, bytes, protection.
+"""A party's record of what it sent and received: kind, peer, bytes, protection, sealing.
 
 This in-memory ledger counts; the party node's SQLite ledger (deployment) also keeps
 every row. Both have this interface, so programs never know which one they write to.
@@ -21,6 +21,8 @@ class LedgerEntry:
     seq: str
     nbytes: int
     protection: str
+    sealing: str = "none"
+    """How the body was sealed between the parties (e.g. x25519-chacha20poly1305)."""
 
 
 class Ledger(Protocol):

@@ -81,22 +81,64 @@ class Hello(_message.Message):
 
     PARTY_FIELD_NUMBER: _builtins.int
     DATASETS_FIELD_NUMBER: _builtins.int
+    SEALING_KEY_FIELD_NUMBER: _builtins.int
     party: _builtins.str
     @_builtins.property
     def datasets(self) -> _containers.RepeatedCompositeFieldContainer[Global___Dataset]: ...
+    @_builtins.property
+    def sealing_key(self) -> Global___SealingKey:
+        """absent when the party does not seal (insecure mode)"""
+
     def __init__(
         self,
         *,
         party: _builtins.str = ...,
         datasets: _abc.Iterable[Global___Dataset] | None = ...,
+        sealing_key: Global___SealingKey | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sealing_key", b"sealing_key"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["datasets", b"datasets", "party", b"party"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["datasets", b"datasets", "party", b"party", "sealing_key", b"sealing_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Hello: _TypeAlias = Hello  # noqa: Y015
+
+@_typing.final
+class SealingKey(_message.Message):
+    """A party's long-term X25519 public key, signed with its certificate's key. The
+    coordinator stores and forwards it; peers verify it against their own copy of the CA
+    (vfl/crypto/sealing/key_statement.py), so the coordinator cannot substitute keys.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTY_FIELD_NUMBER: _builtins.int
+    PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    party: _builtins.str
+    public_key: _builtins.bytes
+    """raw X25519, 32 bytes"""
+    certificate: _builtins.bytes
+    """the party's certificate, PEM"""
+    signature: _builtins.bytes
+    """over the party name and public key"""
+    def __init__(
+        self,
+        *,
+        party: _builtins.str = ...,
+        public_key: _builtins.bytes = ...,
+        certificate: _builtins.bytes = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "party", b"party", "public_key", b"public_key", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SealingKey: _TypeAlias = SealingKey  # noqa: Y015
 
 @_typing.final
 class Dataset(_message.Message):
@@ -619,6 +661,7 @@ class JobUpdate(_message.Message):
     APPROVED_BY_YOU_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     PHASES_DONE_FIELD_NUMBER: _builtins.int
+    SEALING_KEYS_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     state: _builtins.str
     """pending | approved | align | train | evaluate | succeeded | failed | cancelled"""
@@ -630,6 +673,10 @@ class JobUpdate(_message.Message):
     def phases_done(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """phases the coordinator has recorded as done by you"""
 
+    @_builtins.property
+    def sealing_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___SealingKey]:
+        """the job's parties' keys, as they published them"""
+
     def __init__(
         self,
         *,
@@ -639,10 +686,11 @@ class JobUpdate(_message.Message):
         approved_by_you: _builtins.bool = ...,
         error: _builtins.str = ...,
         phases_done: _abc.Iterable[_builtins.str] | None = ...,
+        sealing_keys: _abc.Iterable[Global___SealingKey] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by_you", b"approved_by_you", "error", b"error", "job_id", b"job_id", "phases_done", b"phases_done", "spec_json", b"spec_json", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by_you", b"approved_by_you", "error", b"error", "job_id", b"job_id", "phases_done", b"phases_done", "sealing_keys", b"sealing_keys", "spec_json", b"spec_json", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,9 +1,10 @@
 """The seam where envelope bodies are sealed end to end before they leave a party.
 
-The gRPC channel passes every outgoing envelope through `seal` and every delivered one
-through `open`. `NoSealing` hands bodies through unchanged; sealing with per-job pairwise
-keys (X25519 + HKDF + an AEAD over the header) plugs in here without touching programs,
-the channel or the relay.
+Both channels pass every outgoing envelope through `seal` and every received one through
+`open`: the gRPC channel always (the coordinator relays what it must not read), the
+in-memory channel when a test or a simulation asks for it, so the one sealing code path is
+exercised without sockets too. `NoSealing` hands bodies through unchanged; the real sealer
+(`vfl.crypto.sealing.PairwiseSealer`) plugs in without touching programs or the relay.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from vfl.protocol.envelope import Envelope
 class EnvelopeSealer(Protocol):
     @property
     def name(self) -> str:
-        """What the ledger records as the envelope's transport protection."""
+        """What the ledger records as the envelope's transport sealing ("none" if none)."""
         ...
 
     def seal(self, envelope: Envelope) -> Envelope:
@@ -24,7 +25,7 @@ class EnvelopeSealer(Protocol):
         ...
 
     def open(self, envelope: Envelope) -> Envelope:
-        """The delivered envelope with its body checked and opened; raises on tampering."""
+        """The received envelope with its body checked and opened; ProtocolError if not."""
         ...
 
 

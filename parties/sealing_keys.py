@@ -1,0 +1,53 @@
+"""This party's sealing: its long-term key, its signed statement and the sealer.
+
+A party node with certificates seals by default: the X25519 key is made on first start in
+the state folder (0600) and its public half is signed with the certificate key, sent in
+Hello, and forwarded by the coordinator to the party's peers in every job update. With
+`insecure = true` (loopback development) there is no certificate to bind a key to, so
+nothing is sealed and the ledger says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from parties.node_store import NodeStore
+from vfl.config.party_config import PartyConfig
+from vfl.crypto.sealing import IdentityKey, KeyStatement, PairwiseSealer
+from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.runtime.sealing import EnvelopeSealer, NoSealing
+
+log = logging.getLogger(__name__)
+KEY_FILE = "sealing_x25519.key"
+
+
+@dataclass(frozen=True)
+class NodeSealing:
+    sealer: EnvelopeSealer
+    hello_key: pb.SealingKey | None  # what this party publishes, or None if it does not seal
+
+
+def node_sealing(config: PartyConfig, store: NodeStore) -> NodeSealing:
+    if not config.seal:
+        log.warning("seal = false: envelope bodies to peers are NOT sealed end to end")
+        return NodeSealing(NoSealing(), None)
+    if config.insecure or config.tls is None:
+        log.warning("insecure = true: no certificate to bind a sealing key to; bodies unsealed")
+        return NodeSealing(NoSealing(), None)
+    ca, cert, key = config.tls.read()
+    identity = IdentityKey.load_or_create(config.state_dir / KEY_FILE)
+    statement = identity.statement(config.name, cert, key)
+    return NodeSealing(PairwiseSealer(config.name, identity, ca, store), to_proto(statement))
+
+
+def to_proto(statement: KeyStatement) -> pb.SealingKey:
+    s = statement
+    return pb.SealingKey(
+        party=s.party, public_key=s.public_key, certificate=s.certificate, signature=s.signature
+    )
+
+
+def from_proto(keys: Iterable[pb.SealingKey]) -> list[KeyStatement]:
+    return [KeyStatement(k.party, k.public_key, k.certificate, k.signature) for k in keys]
