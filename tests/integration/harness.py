@@ -16,6 +16,7 @@ from parties.inbox import Inbox
 from parties.node_store import NodeStore
 from vfl.config.coordinator_config import CoordinatorConfig, RelayLimits, TlsFiles
 from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.runtime.sealing import EnvelopeSealer
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 
@@ -63,7 +64,11 @@ class PartyEnd:
 
 
 def connect_party(
-    server_address: str, party: str, state: Path, credentials: grpc.ChannelCredentials | None = None
+    server_address: str,
+    party: str,
+    state: Path,
+    credentials: grpc.ChannelCredentials | None = None,
+    sealer: EnvelopeSealer | None = None,
 ) -> PartyEnd:
     store = NodeStore(state / f"{party}.db")
     inbox = Inbox(store, party)
@@ -80,7 +85,7 @@ def connect_party(
     link.start()
     wait_for(link.connected.is_set, f"{party} connects")
     return PartyEnd(
-        party, link, inbox, GrpcChannel(party, link.send_envelope, inbox), store, updates
+        party, link, inbox, GrpcChannel(party, link.send_envelope, inbox, sealer), store, updates
     )
 
 

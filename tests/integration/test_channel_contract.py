@@ -1,7 +1,8 @@
 """One contract, two channels: what programs may rely on, whichever transport runs them.
 
 Every test runs against the in-memory hub (simulation) and the gRPC channel through a real
-coordinator on 127.0.0.1 (deployment).
+coordinator on 127.0.0.1 (deployment), each without and with end-to-end sealing: sealing
+must not change anything a program sees.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.harness import add_running_job, connect_party, start_coordinator
+from tests.sealing_harness import federation
 from vfl.errors import JobAbortedError, PeerUnavailableError, ProtocolError
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.channel import Channel
@@ -29,16 +31,21 @@ class Net:
     abort: Callable[[], object]
 
 
-@pytest.fixture(params=["in_memory", "grpc"])
+@pytest.fixture(params=["in_memory", "in_memory_sealed", "grpc", "grpc_sealed"])
 def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Net]:
-    if request.param == "in_memory":
+    transport = str(request.param).removesuffix("_sealed")
+    seal = "_sealed" in str(request.param)
+    fed = federation(tmp_path, ("a", "b")) if seal else None
+    sa = fed.admitted("a", (JOB,)) if fed else None
+    sb = fed.admitted("b", (JOB,)) if fed else None
+    if transport == "in_memory":
         hub = InMemoryHub()
-        yield Net(hub.channel("a"), hub.channel("b"), lambda: hub.abort(JOB, "test abort"))
+        yield Net(hub.channel("a", sa), hub.channel("b", sb), lambda: hub.abort(JOB, "test abort"))
         return
     server = start_coordinator(tmp_path)
     add_running_job(server, ("a", "b"), JOB)
-    a = connect_party(server.address, "a", tmp_path)
-    b = connect_party(server.address, "b", tmp_path)
+    a = connect_party(server.address, "a", tmp_path, sealer=sa)
+    b = connect_party(server.address, "b", tmp_path, sealer=sb)
     yield Net(a.channel, b.channel, lambda: server.lifecycle.cancel(JOB, "test"))
     a.close()
     b.close()
