@@ -5,7 +5,7 @@ they chose, and a coordinator that substitutes a party's key is caught."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -74,7 +74,7 @@ def test_relayed_bodies_are_sealed_and_the_coordinator_cannot_open_them(
 def test_coordinator_that_substitutes_a_key_fails_the_job(fed: NodeFederation) -> None:
     honest = fed.server.store.sealing_keys
 
-    def swapping(names: list[str]) -> dict[str, bytes]:
+    def swapping(names: Sequence[str]) -> dict[str, bytes]:
         keys = dict(honest(names))
         if "lab" in keys:  # the classic relay man-in-the-middle: its own key for the lab
             lab = pb.SealingKey.FromString(keys["lab"])
