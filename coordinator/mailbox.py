@@ -44,15 +44,15 @@ class Mailbox:
         self.limits = limits
 
     def put(self, job_id: str, src: str, dst: str, kind: str, seq: str, data: bytes) -> PutResult:
+        try:
+            return self._put(job_id, src, dst, kind, seq, data)
+        except sa.exc.IntegrityError:
+            # uq_envelopes_route_seq: the same (job, src, dst, seq) is in flight. Letting the
+            # constraint find it saves a query per envelope on the common, first-copy path.
+            return PutResult.DUPLICATE
+
+    def _put(self, job_id: str, src: str, dst: str, kind: str, seq: str, data: bytes) -> PutResult:
         with self.db.session() as s:
-            route = (
-                EnvelopeRow.job_id == job_id,
-                EnvelopeRow.src == src,
-                EnvelopeRow.dst == dst,
-                EnvelopeRow.seq == seq,
-            )
-            if s.scalar(sa.select(EnvelopeRow.id).where(*route)) is not None:
-                return PutResult.DUPLICATE
             count, size = s.execute(
                 sa.select(
                     sa.func.count(EnvelopeRow.id),
@@ -63,8 +63,8 @@ class Mailbox:
                 count >= self.limits.max_messages or size + len(data) > self.limits.max_bytes
             ):
                 return PutResult.FULL
-            s.add(
-                EnvelopeRow(
+            s.execute(
+                sa.insert(EnvelopeRow).values(
                     job_id=job_id,
                     src=src,
                     dst=dst,

@@ -5,7 +5,8 @@ A reader thread handles what the party sends; the generator writes the session's
 Everything a party sends is checked against the identity its certificate proves: it can
 send only as itself, only inside jobs it belongs to, and it receives only its own mail.
 A malformed or oversized message is refused with a clear error on that item; the stream,
-and every other party's, keeps working.
+and every other party's, keeps working. A job's parties never change once it is created,
+so the relay caches them; the job's state is read afresh for every envelope.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 MAX_DATASETS = 256
 MAX_KEY_BYTES = 16 * 1024
+BATCH = 16
+"""Mails read from the store per query when delivering."""
 
 
 class PartyServicer(pb_grpc.PartyServicer):
@@ -51,6 +54,8 @@ class PartyServicer(pb_grpc.PartyServicer):
         self.sessions = sessions
         self.limits = limits
         self.insecure = insecure
+        self._members: dict[str, frozenset[str]] = {}  # job -> its parties (immutable)
+        self._members_lock = threading.Lock()
 
     def Connect(  # noqa: N802 (gRPC method name)
         self, requests: Iterator[pb.PartyMessage], context: grpc.ServicerContext
@@ -179,11 +184,14 @@ class PartyServicer(pb_grpc.PartyServicer):
         try:
             if env.src != session.party:
                 raise AccessDeniedError(f"party {session.party} cannot send as {env.src!r}")
-            job = self._require_member(env.job_id, session.party)
-            if job.party(env.dst) is None:
+            members = self._job_members(env.job_id)
+            if session.party not in members:
+                raise AccessDeniedError(f"party {session.party} is not part of job {env.job_id!r}")
+            if env.dst not in members:
                 raise AccessDeniedError(f"job {env.job_id} has no party {env.dst!r}")
-            if job.state in TERMINAL or job.state == "pending":
-                raise ProtocolError(f"job {env.job_id} is {job.state}; nothing to relay")
+            state = self.store.job_state(env.job_id)
+            if state is None or state in TERMINAL or state == "pending":
+                raise ProtocolError(f"job {env.job_id} is {state}; nothing to relay")
             result = self.mailbox.put(env.job_id, env.src, env.dst, env.kind, env.seq, data)
         except VflError as exc:
             self._ack(session, transfer_id=transfer_id, error=str(exc))
@@ -193,6 +201,17 @@ class PartyServicer(pb_grpc.PartyServicer):
             return
         self._ack(session, transfer_id=transfer_id)
         self.sessions.wake(env.dst)
+
+    def _job_members(self, job_id: str) -> frozenset[str]:
+        with self._members_lock:
+            members = self._members.get(job_id)
+        if members is None:
+            job = self.store.job(job_id)
+            members = frozenset(p.name for p in job.parties) if job else frozenset()
+            if job is not None:
+                with self._members_lock:
+                    self._members[job_id] = members
+        return members
 
     def _require_member(self, job_id: str, party: str) -> Job:
         job = self.store.job(job_id)
@@ -221,16 +240,17 @@ class PartyServicer(pb_grpc.PartyServicer):
         last_id = 0
         try:
             while not session.closed.is_set():
-                mails = self.mailbox.pending(session.party, last_id)
-                if not mails:
-                    session.mail.wait(timeout=1.0)
-                    session.mail.clear()
-                    continue
+                # Clear before looking: mail stored after this line sets the event again, mail
+                # stored before it is in the query, so none waits for the 1 s backstop.
+                session.mail.clear()
+                mails = self.mailbox.pending(session.party, last_id, BATCH)
                 for mail in mails:
                     for chunk in slices(mail.data, mail.id, self.limits.chunk_bytes):
                         if not session.put(pb.CoordinatorMessage(delivery=chunk)):
                             return
                     last_id = mail.id
+                if len(mails) < BATCH:  # nothing else was waiting: sleep until new mail
+                    session.mail.wait(timeout=1.0)
         except Exception:
             log.exception("party %s: delivery stopped", session.party)
             session.close()

@@ -165,6 +165,12 @@ class Store:
             row = s.get(JobRow, job_id)
             return None if row is None else _job(row, _parties_of(s, [job_id])[job_id])
 
+    def job_state(self, job_id: str) -> str | None:
+        """Just the state: the relay asks for every envelope, so one indexed column."""
+        with self.db.session() as s:
+            state = s.scalar(sa.select(JobRow.state).where(JobRow.id == job_id))
+            return None if state is None else str(state)
+
     def jobs(self, limit: int = 100, party: str | None = None) -> list[Job]:
         with self.db.session() as s:
             query = sa.select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)

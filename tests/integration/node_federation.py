@@ -1,5 +1,6 @@
 """A whole deployment in this process: a coordinator with mTLS on 127.0.0.1:0 and real
-party nodes (their SQLite, their programs, their sealing) for the breast sample.
+party nodes (their SQLite, their programs, their sealing), each offering one dataset
+registered as "data". The breast sample by default; benchmarks/sealing.py brings its own.
 
 Faster than the process tests in tests/e2e and just as real on the wire; the coordinator
 object is at hand, so a test can record every body it relays or make it misbehave.
@@ -31,14 +32,9 @@ class NodeFederation:
     nodes: dict[str, PartyNode] = field(default_factory=dict)
     relayed: list[bytes] = field(default_factory=list)
 
-    def run_job(self, epochs: int = 2, limit_s: float = 120) -> tuple[str, str, str | None]:
-        """Submit the sample job and wait for it to end: (job id, state, error)."""
-        lines = [
-            'data = "data"' if line.startswith("data =") else line
-            for line in (SAMPLE / "job.toml").read_text().splitlines()
-        ]
-        text = "\n".join(lines).replace("epochs = 20", f"epochs = {epochs}")
-        job = self.server.lifecycle.submit(text, "operator", is_operator=True)
+    def run_job(self, spec_toml: str, limit_s: float = 600) -> tuple[str, str, str | None]:
+        """Submit a job and wait for it to end: (job id, state, error)."""
+        job = self.server.lifecycle.submit(spec_toml, "operator", is_operator=True)
         deadline = time.monotonic() + limit_s
         while (state := self.server.store.job(job.id)) is None or state.state not in TERMINAL:
             if time.monotonic() > deadline:
@@ -54,11 +50,24 @@ class NodeFederation:
             node.store.close()
 
 
+def breast_job(epochs: int) -> str:
+    """The breast sample job with data named by registered dataset."""
+    lines = [
+        'data = "data"' if line.startswith("data =") else line
+        for line in (SAMPLE / "job.toml").read_text().splitlines()
+    ]
+    return "\n".join(lines).replace("epochs = 20", f"epochs = {epochs}")
+
+
 def start(
-    root: Path, seal: bool = True, report: dict[str, tuple[ReportKind, ...]] | None = None
+    root: Path,
+    seal: bool = True,
+    report: dict[str, tuple[ReportKind, ...]] | None = None,
+    datasets: dict[str, Path] | None = None,
 ) -> NodeFederation:
+    data = datasets or {name: SAMPLE / f"{name}.csv" for name in PARTIES}
     pki = root / "certs"
-    init_pki(pki, ["127.0.0.1"], list(PARTIES))
+    init_pki(pki, ["127.0.0.1"], list(data))
     tls = TlsFiles(ca=pki / "ca.pem", cert=pki / "coordinator.pem", key=pki / "coordinator.key")
     server = start_coordinator(root, tls=tls)
     fed = NodeFederation(root, server)
@@ -71,7 +80,7 @@ def start(
         return put(job_id, src, dst, kind, seq, data)
 
     server.mailbox.put = recording_put  # type: ignore[method-assign]
-    for name in PARTIES:
+    for name, source in data.items():
         config = PartyConfig(
             name=name,
             coordinator=server.address,
@@ -82,7 +91,7 @@ def start(
             report=(report or {}).get(name, REPORT_KINDS),
             heartbeat_s=1.0,
             reconnect_max_s=0.5,
-            datasets=[DatasetConfig(name="data", source=str(SAMPLE / f"{name}.csv"))],
+            datasets=[DatasetConfig(name="data", source=str(source))],
         )
         fed.nodes[name] = node = PartyNode(config)
         node.start()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration import node_federation
-from tests.integration.node_federation import NodeFederation
+from tests.integration.node_federation import NodeFederation, breast_job
 from tests.sealing_harness import (
     CHI2_LIMIT,
     chi_square,
@@ -50,7 +50,7 @@ def _statements(fed: NodeFederation) -> dict[str, KeyStatement]:
 def test_relayed_bodies_are_sealed_and_the_coordinator_cannot_open_them(
     fed: NodeFederation,
 ) -> None:
-    job_id, state, error = fed.run_job(epochs=2)
+    job_id, state, error = fed.run_job(breast_job(epochs=2))
     assert state == "succeeded", error
     job = fed.server.store.job(job_id)
     assert job is not None
@@ -91,7 +91,7 @@ def test_coordinator_that_substitutes_a_key_fails_the_job(fed: NodeFederation) -
         return keys
 
     fed.server.store.sealing_keys = swapping  # type: ignore[method-assign]
-    _, state, error = fed.run_job(epochs=1)
+    _, state, error = fed.run_job(breast_job(epochs=1))
     assert state == "failed"
     assert error is not None and "hospital" in error
     assert "peer lab: its sealing key is not bound to its certificate" in error
