@@ -13,6 +13,7 @@ bytes from a peer. A task names its function by module and name; only functions 
 from __future__ import annotations
 
 import importlib
+import os
 import pickle
 import struct
 import sys
@@ -49,7 +50,12 @@ def resolve(module: str, name: str) -> Callable[..., Any]:
 
 
 def main() -> None:
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    # Frames get a private copy of fd 1; fd 1 itself then points at stderr, so anything an
+    # imported library prints (from Python or C) cannot corrupt the frame stream.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    inp = sys.stdin.buffer
     while (task := read_frame(inp)) is not None:
         module, name, args = task
         try:
