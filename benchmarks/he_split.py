@@ -10,7 +10,8 @@ from ../shared/data/fate when present, else synthetic data of that shape); split
 - CPU seconds per batch by phase and side: packed again with `workers = 1`, so every
   crypto operation runs inline in the party's thread and its phase clock sees all of it;
 - validation AUC: `vfl.simulate` plain and packed on the first --auc-rows rows (a full
-  30,000-row Paillier run per epoch is ~100 s here), same spec, same epochs.
+  30,000-row Paillier epoch takes ~3 min on this shared box), same spec, same epochs,
+  for Adam and for SGD.
 
     .venv/bin/python -m benchmarks.he_split [--batches 4] [--auc-rows 4000]
 """
