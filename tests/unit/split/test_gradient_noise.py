@@ -45,3 +45,19 @@ def test_zero_gradient_noise_sends_the_exact_gradient_every_time(tmp_path: Path)
     second = _gradients(paths, tmp_path / "b", 0.0)
     assert len(first) == 5
     assert all(np.array_equal(x, y) for x, y in zip(first, second, strict=True))
+
+
+def test_gradient_noise_is_replayed_after_a_restart_and_differs_between_parties(
+    tmp_path: Path,
+) -> None:
+    """Same workspace → same noise (a restarted program re-sends what it sent); another
+    workspace (another label holder) → other noise: it comes from a local key, not the seed."""
+    paths = synthetic_vertical(tmp_path, {"bank": 3, "shop": 4}, rows=200)
+    first = _gradients(paths, tmp_path / "a", SIGMA)
+    for party in ("bank", "shop"):  # restart training from scratch, keep the workspace
+        (tmp_path / "a" / party / "checkpoints" / "train.pt").unlink()
+    replayed = _gradients(paths, tmp_path / "a", SIGMA)
+    other = _gradients(paths, tmp_path / "b", SIGMA)
+    assert len(first) == len(replayed) == len(other) == 5
+    assert all(np.array_equal(x, y) for x, y in zip(first, replayed, strict=True))
+    assert not np.array_equal(first[0], other[0])

@@ -8,6 +8,7 @@ live in `vfl/algorithms/split/paillier/`.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Protocol
 
@@ -65,8 +66,6 @@ class PlainLabelSide(nn.Module):
         self.peer = peer
         self.block = block
         self.noise = gradient_noise
-        # Noise F must not predict: seeded from the OS, never from the job seed.
-        self._rng = np.random.default_rng(secrets.randbits(128))
         self._sent = True
 
     def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
@@ -84,13 +83,29 @@ class PlainLabelSide(nn.Module):
     def _send_gradient(self, ctx: PartyContext, grad: torch.Tensor) -> None:
         values = grad.numpy()
         if self.noise > 0:
-            noise = self._rng.normal(0.0, self.noise, values.shape)
+            noise = _noise_rng(ctx).normal(0.0, self.noise, values.shape)
             values = (values + noise).astype(values.dtype)
         ctx.send(self.peer, CutGradient(values))
         self._sent = True
 
     def backward_batch(self, ctx: PartyContext) -> None:
         assert self._sent, "loss.backward() must reach every feature holder's activations"
+
+
+def _noise_rng(ctx: PartyContext) -> np.random.Generator:
+    """This batch's noise generator: a party-local key, never the job seed, so F cannot
+    predict it; derived per message scope, so a restarted program re-sends the same noisy
+    gradient (replay determinism, docs/architecture.md). The key lives in the workspace."""
+    state = ctx.workspace.load_checkpoint(_NOISE_KEY)
+    if state is None:
+        state = {"key": torch.tensor(list(secrets.token_bytes(32)), dtype=torch.uint8)}
+        ctx.workspace.save_checkpoint(_NOISE_KEY, state)
+    key = bytes(state["key"].tolist())
+    digest = hashlib.sha256(key + ctx.scope.encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest, "big"))
+
+
+_NOISE_KEY = "gradient_noise_key"
 
 
 class PlainFeatureSide:
