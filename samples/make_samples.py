@@ -242,6 +242,7 @@ kind = "split_nn"
 task = "binary"
 
 [train]
+protection = "none"
 epochs = 20
 batch_size = 64
 learning_rate = 0.01

@@ -73,7 +73,12 @@ def job_dict(paths: dict[str, Path], **sections: dict[str, Any]) -> dict[str, An
         "parties": parties,
         "align": {"protocol": "join"},
         "model": {"task": "binary", "bottom_hidden": [6], "cut_width": 4, "top_hidden": [5]},
-        "train": {"epochs": 2, "batch_size": 32, "validation_fraction": 0.2},
+        "train": {
+            "protection": "none",
+            "epochs": 2,
+            "batch_size": 32,
+            "validation_fraction": 0.2,
+        },
     }
     for name, values in sections.items():
         spec[name] = {**spec.get(name, {}), **values}

@@ -46,6 +46,8 @@ def test_valid_spec_loads_and_resolves_paths_against_its_folder(tmp_path: Path) 
     assert spec.base_dir == tmp_path.resolve()
     assert spec.label_holder.name == "bank"
     assert [p.name for p in spec.feature_holders] == ["shop"]
+    assert spec.train.protection == "paillier"  # secure by default (DESIGN §6.2)
+    assert spec.train.key_bits == 2048
 
 
 def test_typo_in_a_field_suggests_the_right_name(tmp_path: Path) -> None:

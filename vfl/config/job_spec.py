@@ -112,9 +112,10 @@ class ModelSpec(_Strict):
 
 
 class TrainSpec(_Strict):
-    protection: Literal["none", "paillier"] = "none"
-    """How cut-layer values cross parties: `none` in plaintext; `paillier` encrypted under
-    each feature holder's key (the interactive layer of that party then trains by SGD)."""
+    protection: Literal["none", "paillier"] = "paillier"
+    """How cut-layer values cross parties: `paillier` (default) encrypted under each feature
+    holder's key (the interactive layer of that party then trains by SGD); `none` in
+    plaintext, for parties that trust each other and as the baseline."""
     key_bits: int = Field(default=2048, ge=2048, le=8192)
     """Paillier modulus size (paillier only); 2048 is the minimum."""
     precision_bits: int = Field(default=16, ge=8, le=24)
