@@ -111,8 +111,10 @@ class PairwiseSealer:
         aead = self._keys(envelope.job_id, envelope.src, "into")
         counter, body = open_body(aead, envelope)
         with self._lock:
-            seen = self._jobs[envelope.job_id].seen
-            first = seen.setdefault((envelope.src, counter), envelope.seq)
+            keys = self._jobs.get(envelope.job_id)
+            first = envelope.seq
+            if keys is not None:  # None only if the job was forgotten while this opened
+                first = keys.seen.setdefault((envelope.src, counter), envelope.seq)
         if first != envelope.seq:
             raise ProtocolError(
                 f"message {envelope.seq} from {envelope.src} (job {envelope.job_id}): its "
