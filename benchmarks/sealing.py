@@ -118,7 +118,12 @@ def main() -> None:
             {name: Path("data") for name in data},
             align={"protocol": args.align},
             model={"bottom_hidden": [32], "cut_width": 16, "top_hidden": [16]},
-            train={"epochs": args.epochs, "batch_size": 256, "validation_fraction": 0.2},
+            train={
+                "epochs": args.epochs,
+                "batch_size": 256,
+                "validation_fraction": 0.2,
+                "protection": "none",
+            },
         )
         spec_toml = write_toml(folder / "job.toml", spec).read_text()
         for k in range(args.repeats):
