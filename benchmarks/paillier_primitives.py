@@ -1,6 +1,6 @@
 """Per-operation Paillier rates at 2048 bits: python-paillier baseline vs our kernels.
 
-Run: `.venv/bin/python benchmarks/paillier_primitives.py`
+Run: `.venv/bin/python -m benchmarks.paillier_primitives`
 (writes benchmarks/results/paillier_primitives.json).
 The baseline (phe encrypt/decrypt/scalar multiply) is measured in the same run.
 """

@@ -5,7 +5,7 @@ public default-credit data), B = 256, split_nn 32-16 bottoms, 16 top. Both runs 
 same epochs on the same batches in the same process; the ratio is what matters, since the
 machine is shared and absolute times drift. Goal: ratio <= 1.3.
 
-    .venv/bin/python benchmarks/split_plain.py [--epochs 5] [--repeats 3]
+    .venv/bin/python -m benchmarks.split_plain [--epochs 5] [--repeats 5] [--threads 1]
 """
 
 from __future__ import annotations
