@@ -83,8 +83,8 @@ def drive(
     w_l = torch.nn.Linear(d_l, u)
     w_f = torch.empty(d, u).uniform_(-0.2, 0.2)
     fside = PaillierFeatureSide(
-        L, d, key_bits=t.key_bits, precision_bits=t.precision_bits, packing=t.packing,
-        workers=t.workers, learning_rate=t.learning_rate, input_grad=True, keygen=timed_keygen,
+        L, d, timed_keygen(t.key_bits), precision_bits=t.precision_bits, packing=t.packing,
+        workers=t.workers, learning_rate=t.learning_rate, input_grad=True,
     )  # fmt: skip
     lside = PaillierLabelSide(
         F, w_f, precision_bits=t.precision_bits, packing=t.packing, workers=t.workers,
@@ -109,6 +109,7 @@ def drive(
     bytes_after_warmup: list[int] = []
 
     def feature() -> None:
+        fside.start(fctx.scoped(step="exchange"))
         for b, rows in enumerate(sizes):
             bctx = fctx.scoped(batch=b)
             a = bottom_f(x_feature[offsets[b] : offsets[b] + rows])
@@ -122,8 +123,11 @@ def drive(
                 fside.clock.reset()
 
     def label() -> None:
+        starts.append(time.perf_counter())  # the warm-up batch includes handshake, pool start
+        lside.start(lctx.scoped(step="exchange"))
         for b, rows in enumerate(sizes):
-            starts.append(time.perf_counter())
+            if b:
+                starts.append(time.perf_counter())
             bctx = lctx.scoped(batch=b)
             sl = slice(offsets[b], offsets[b] + rows)
             opt_l.zero_grad()

@@ -36,9 +36,10 @@ def main() -> None:
     priv = paillier.PaillierPrivateKey(pub, int(p), int(q))
     phe_cts = [pub.encrypt(i) for i in range(10)]
     table = kernels.comb_table(keys.public.hs, keys.public.alpha_bits, n2)
-    obf = kernels.djn_obfuscators(table, 400, keys.public.alpha_bits, n2)
+    alphas = [secrets.randbits(keys.public.alpha_bits) for _ in range(400)]
+    obf = kernels.djn_obfuscators(table, alphas, n2)
     cts = kernels.encrypt_with(list(range(400)), obf, n)
-    kernels.djn_chunk_crt(p, q, keys.public.hs, keys.public.alpha_bits, 1)  # builds its tables
+    kernels.djn_chunk_crt(p, q, keys.public.hs, keys.public.alpha_bits, alphas[:1])  # tables
     exps16 = [[(i, secrets.randbits(16) - (1 << 15)) for i in range(256)] for _ in range(4)]
     r: dict[str, float] = {
         "phe_encrypt_per_s": per_second(lambda: [pub.encrypt(i) for i in range(20)], 20),
@@ -46,10 +47,13 @@ def main() -> None:
         "phe_mul_int16_per_s": per_second(lambda: [c * 40000 for c in phe_cts * 20], 200),
         "classic_rn_crt_per_s": per_second(lambda: kernels.classic_obfuscators_crt(20, p, q), 20),
         "djn_comb_obfuscator_per_s": per_second(
-            lambda: kernels.djn_obfuscators(table, 200, keys.public.alpha_bits, n2), 200
+            lambda: kernels.djn_obfuscators(table, alphas[:200], n2), 200
         ),
         "djn_crt_obfuscator_key_owner_per_s": per_second(
-            lambda: kernels.djn_chunk_crt(p, q, keys.public.hs, keys.public.alpha_bits, 200), 200
+            lambda: kernels.djn_chunk_crt(
+                p, q, keys.public.hs, keys.public.alpha_bits, alphas[:200]
+            ),
+            200,
         ),
         "encrypt_with_pooled_obfuscator_per_s": per_second(
             lambda: kernels.encrypt_with(list(range(400)), obf, n), 400

@@ -1,15 +1,21 @@
 """Vectorised Paillier on integer lists: what the protocol sides call on the hot path.
 
 `PaillierEngine` works under one public key; with the private key it can also decrypt.
-Obfuscators come from a pool that is topped up in the background (`prefill`), so the
-party's own encryptions cost one modular multiplication each when it needs them.
+Obfuscators hs^α come from named random streams (`RandomSource`): obfuscator i of a stream
+uses its value i as α, so a stream derived from the party's secret and a message scope
+gives the same ciphertexts every time the program runs (replay determinism, see
+vfl/runtime/party_secret.py). Streams are computed ahead in the background (`prefill`),
+so the party's own encryptions cost one modular multiplication each when it needs them.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from gmpy2 import mpz
 
@@ -22,54 +28,119 @@ _CHUNK = 64
 """Obfuscators per background job: small enough to interleave with other work."""
 
 
+class RandomSource(Protocol):
+    """A stream of uniform integers by index; `label` (not secret) names the stream."""
+
+    @property
+    def label(self) -> str: ...
+
+    def bits(self, index: int, bits: int) -> int:
+        """Value `index`, uniform in [0, 2^bits)."""
+        ...
+
+
+class OsRandom:
+    """Fresh OS randomness, for callers that never replay (tests, benchmarks)."""
+
+    label = "os"
+
+    def bits(self, index: int, bits: int) -> int:
+        return secrets.randbits(bits)
+
+
+@dataclass
+class _Stream:
+    taken: int = 0
+    """Obfuscators handed out; the next one has index `taken`."""
+    scheduled: int = 0
+    """Indices below this are ready or in the making."""
+    ready: deque[mpz] = field(default_factory=deque)
+    pending: deque[Future[list[mpz]]] = field(default_factory=deque)
+
+
 class PaillierEngine:
     def __init__(self, key: PublicKey, pool: WorkerPool, private: PrivateKey | None = None) -> None:
         self.key = key
         self.pool = pool
         self._private = private
-        self._ready: deque[mpz] = deque()
-        self._pending: deque[Future[list[mpz]]] = deque()
+        self._streams: dict[str, _Stream] = {}
+        self._spent: dict[str, int] = {}  # released streams: how many were handed out
 
     @staticmethod
     def owner(keys: KeyPair, pool: WorkerPool) -> PaillierEngine:
         return PaillierEngine(keys.public, pool, keys.private)
 
     # -- obfuscators -------------------------------------------------------------------
-    def prefill(self, count: int) -> None:
-        """Have at least `count` obfuscators ready or in the making, in the background."""
-        short = count - len(self._ready) - _CHUNK * len(self._pending)
-        for _ in range(-(-short // _CHUNK) if short > 0 else 0):
-            self._pending.append(self._djn(_CHUNK))
+    def prefill(self, source: RandomSource, count: int) -> None:
+        """Have the next `count` obfuscators of `source` ready or in the making."""
+        s = self._stream(source.label)
+        want = s.taken + count
+        while s.scheduled < want:
+            n = min(_CHUNK, want - s.scheduled)
+            s.pending.append(self._djn(source, s.scheduled, n))
+            s.scheduled += n
 
-    def _djn(self, count: int) -> Future[list[mpz]]:
-        """`count` obfuscators on a worker: by CRT when this party owns the key."""
+    def _djn(self, source: RandomSource, start: int, count: int) -> Future[list[mpz]]:
+        """Obfuscators start .. start+count of `source` on a worker (by CRT for the owner)."""
         k = self.key
+        alphas = [source.bits(i, k.alpha_bits) for i in range(start, start + count)]
         if self._private is not None:
             p, q = self._private.p, self._private.q
-            return self.pool.submit(kernels.djn_chunk_crt, p, q, k.hs, k.alpha_bits, count)
-        return self.pool.submit(kernels.djn_chunk, k.n2, k.hs, k.alpha_bits, count)
+            return self.pool.submit(kernels.djn_chunk_crt, p, q, k.hs, k.alpha_bits, alphas)
+        return self.pool.submit(kernels.djn_chunk, k.n2, k.hs, k.alpha_bits, alphas)
 
-    def obfuscators(self, count: int) -> list[mpz]:
-        while len(self._ready) < count and self._pending:
-            self._ready.extend(self._pending.popleft().result())
-        missing = count - len(self._ready)
+    def obfuscators(self, source: RandomSource, count: int) -> list[mpz]:
+        """The next `count` obfuscators of `source`: never the same index twice in a run."""
+        self._release_before(source.label)
+        s = self._stream(source.label)
+        while len(s.ready) < count and s.pending:
+            s.ready.extend(s.pending.popleft().result())
+        missing = count - len(s.ready)
         if missing > 0:
             parts = min(self.pool.workers, missing)
-            futures = [self._djn(len(range(i, missing, parts))) for i in range(parts)]
+            sizes = [len(range(i, missing, parts)) for i in range(parts)]
+            futures = []
+            for size in sizes:
+                futures.append(self._djn(source, s.scheduled, size))
+                s.scheduled += size
             for f in futures:
-                self._ready.extend(f.result())
-        return [self._ready.popleft() for _ in range(count)]
+                s.ready.extend(f.result())
+        s.taken += count
+        return [s.ready.popleft() for _ in range(count)]
+
+    def _stream(self, label: str) -> _Stream:
+        s = self._streams.get(label)
+        if s is None:
+            done = self._spent.pop(label, 0)
+            s = self._streams[label] = _Stream(taken=done, scheduled=done)
+        return s
+
+    def _release_before(self, label: str) -> None:
+        """Drop the obfuscators of streams opened before `label` (finished, or a prefill
+        guessed a scope that never came). Only their counters are kept, so no index is
+        ever handed out twice in a run."""
+        for other in list(self._streams):
+            if other == label:
+                break
+            s = self._streams.pop(other)
+            for f in s.pending:
+                f.cancel()
+            self._spent[other] = s.taken
 
     # -- operations ----------------------------------------------------------------------
-    def encrypt(self, plaintexts: Sequence[int]) -> list[mpz]:
-        return kernels.encrypt_with(plaintexts, self.obfuscators(len(plaintexts)), self.key.n)
+    def encrypt(self, plaintexts: Sequence[int], source: RandomSource | None = None) -> list[mpz]:
+        obf = self.obfuscators(source or OsRandom(), len(plaintexts))
+        return kernels.encrypt_with(plaintexts, obf, self.key.n)
 
-    def add_plain(self, cts: Sequence[mpz], plaintexts: Sequence[int]) -> list[mpz]:
+    def add_plain(
+        self, cts: Sequence[mpz], plaintexts: Sequence[int], source: RandomSource | None = None
+    ) -> list[mpz]:
         """[[x + m]], each multiplied by a fresh obfuscator: this re-randomises."""
-        return kernels.add_plain(cts, plaintexts, self.obfuscators(len(cts)), self.key.n)
+        obf = self.obfuscators(source or OsRandom(), len(cts))
+        return kernels.add_plain(cts, plaintexts, obf, self.key.n)
 
-    def rerandomize(self, cts: Sequence[mpz]) -> list[mpz]:
-        return self.add_plain(cts, [0] * len(cts))
+    def rerandomize(self, cts: Sequence[mpz], source: RandomSource | None = None) -> list[mpz]:
+        return self.add_plain(cts, [0] * len(cts), source)
 
     def linear(self, bases: Sequence[mpz], terms: Sequence[Sequence[tuple[int, int]]]) -> list[mpz]:
         """Π_i [[x_i]]^e for each output's (i, e) terms: Σ e·x_i under encryption."""

@@ -90,9 +90,13 @@ def comb_power(table: list[list[mpz]], exponent: int, n2: mpz) -> mpz:
     return acc
 
 
-def djn_obfuscators(table: list[list[mpz]], count: int, alpha_bits: int, n2: mpz) -> list[mpz]:
-    """hs^α for uniform α < 2^alpha_bits (Damgård–Jurik–Nielsen): ~alpha_bits/8 products."""
-    return [comb_power(table, secrets.randbits(alpha_bits), n2) for _ in range(count)]
+def djn_obfuscators(table: list[list[mpz]], alphas: Sequence[int], n2: mpz) -> list[mpz]:
+    """hs^α for each α < 2^alpha_bits (Damgård–Jurik–Nielsen): ~alpha_bits/8 products.
+
+    The caller draws the α, uniform below 2^alpha_bits: from the OS, or derived from the
+    party's secret so that a replayed program re-sends the same ciphertexts.
+    """
+    return [comb_power(table, alpha, n2) for alpha in alphas]
 
 
 def multi_exp(
@@ -135,25 +139,25 @@ _COMB_CACHE: dict[tuple[int, int], list[list[mpz]]] = {}
 """Per-process memo of comb tables (16 MB for 2048-bit keys), keyed by (n², hs)."""
 
 
-def djn_chunk(n2: mpz, hs: mpz, alpha_bits: int, count: int) -> list[mpz]:
-    """A worker's share of obfuscators; builds the key's comb table once per process."""
+def djn_chunk(n2: mpz, hs: mpz, alpha_bits: int, alphas: list[int]) -> list[mpz]:
+    """hs^α for a worker's share of the α; builds the key's comb table once per process."""
     key = (int(n2), int(hs))
     table = _COMB_CACHE.get(key)
     if table is None:
         _COMB_CACHE.clear()  # one key at a time per worker keeps memory bounded
         table = comb_table(hs, alpha_bits, n2)
         _COMB_CACHE[key] = table
-    return djn_obfuscators(table, count, alpha_bits, n2)
+    return djn_obfuscators(table, alphas, n2)
 
 
 _CRT_CACHE: dict[tuple[int, int, int], tuple[list[list[mpz]], list[list[mpz]]]] = {}
 """Per-process memo of the key owner's comb tables mod p² and q² (2 × 8 MB at 2048 bits)."""
 
 
-def djn_chunk_crt(p: mpz, q: mpz, hs: mpz, alpha_bits: int, count: int) -> list[mpz]:
+def djn_chunk_crt(p: mpz, q: mpz, hs: mpz, alpha_bits: int, alphas: list[int]) -> list[mpz]:
     """The same obfuscators hs^α mod n², computed by the key owner mod p² and q².
 
-    Identical distribution to `djn_chunk` (same α, same base): CRT only changes how the
+    Identical values to `djn_chunk` (same α, same base): CRT only changes how the
     power is computed. Each product is on 2048-bit instead of 4096-bit numbers, ~3.5×
     cheaper, so two half-size combs cost about half of one full-size comb.
     """
@@ -166,8 +170,7 @@ def djn_chunk_crt(p: mpz, q: mpz, hs: mpz, alpha_bits: int, count: int) -> list[
         _CRT_CACHE[key] = tables
     q2_inv = gmpy2.invert(q2, p2)
     out = []
-    for _ in range(count):
-        alpha = secrets.randbits(alpha_bits)
+    for alpha in alphas:
         xp, xq = comb_power(tables[0], alpha, p2), comb_power(tables[1], alpha, q2)
         out.append(xq + ((xp - xq) * q2_inv % p2) * q2)
     return out

@@ -2,7 +2,9 @@
 
 The public key carries n and the DJN obfuscator base hs = h^n mod n² (h = -x² mod n for a
 random x), so a party that does not own the key can re-randomise cheaply (docs/paillier.md).
-The private key never leaves the party that generated it: it has no serialiser.
+The private key never leaves the party that generated it: its only serialiser
+(key_file.py) writes to the owner's own workspace, 0600, so a restarted party resumes
+under the same key.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,41 @@ class Workspace:
         state: dict[str, Any] = torch.load(folder / "weights.pt", weights_only=True)
         meta: dict[str, Any] = json.loads((folder / "model.json").read_text())
         return state, meta
+
+    # -- private files: secrets that must survive a restart and never leave the machine ---
+    def private(self, name: str, create: Callable[[], bytes]) -> bytes:
+        """The content of private file `name`, made by `create()` the first time.
+
+        Written once, 0600 in a 0700 folder, fsync'd before it is returned: a program
+        that sends something derived from it must find the same bytes after a crash. If
+        two callers race, the first file wins and both get its content.
+        """
+        folder = self.root / "private"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / name
+        if not path.exists():
+            data = create()
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}")  # mkstemp: mode 0600
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.link(tmp, path)  # never replaces an existing file, unlike rename
+                _fsync_dir(folder)
+            except FileExistsError:
+                pass
+            finally:
+                Path(tmp).unlink()
+        return path.read_bytes()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from phe import paillier
 
 from vfl.crypto import kernels
-from vfl.crypto.engine import PaillierEngine
+from vfl.crypto.engine import OsRandom, PaillierEngine
 from vfl.crypto.keys import PublicKey, generate_keypair
 from vfl.crypto.packing import SlotLayout
 from vfl.crypto.testing import insecure_keypair
@@ -88,7 +88,7 @@ def test_process_pool_gives_the_same_results() -> None:
     pool = WorkerPool(2)
     try:
         engine = PaillierEngine.owner(KEYS, pool)
-        engine.prefill(3)
+        engine.prefill(OsRandom(), 3)
         xs = [secrets.randbelow(1 << 40) for _ in range(5)]
         cts = engine.encrypt(xs)
         assert [int(m) for m in engine.decrypt(cts)] == xs
@@ -125,14 +125,12 @@ def test_production_keys_refuse_small_moduli() -> None:
         generate_keypair(1024)
 
 
-def test_key_owner_crt_obfuscators_equal_the_public_comb(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_owner_crt_obfuscators_equal_the_public_comb() -> None:
     """Same α → the same hs^α mod n², whether computed mod n² or mod p² and q²."""
     alphas = [secrets.randbits(KEYS.public.alpha_bits) for _ in range(4)]
     k, sk = KEYS.public, KEYS.private
-    monkeypatch.setattr(secrets, "randbits", lambda _bits: alphas[len(seen)])  # kernels draws α
-    seen: list[mpz] = []
-    for _ in alphas:
-        seen += kernels.djn_chunk_crt(sk.p, sk.q, k.hs, k.alpha_bits, 1)
+    seen = kernels.djn_chunk_crt(sk.p, sk.q, k.hs, k.alpha_bits, alphas)
     expected = [gmpy2.powmod(k.hs, a, k.n2) for a in alphas]
     assert seen == expected
+    assert kernels.djn_chunk(k.n2, k.hs, k.alpha_bits, alphas) == expected
     assert [int(m) for m in ENGINE.decrypt(seen)] == [0, 0, 0, 0]

@@ -61,7 +61,7 @@ def test_worker_errors_come_back_as_crypto_errors() -> None:
     pool = WorkerPool(2)
     try:
         with pytest.raises(CryptoError, match="worker task failed"):
-            pool.submit(kernels.djn_chunk, 1, 2, 3, "not a count").result(timeout=30)
+            pool.submit(kernels.djn_chunk, 1, 2, 3, "not alphas").result(timeout=30)
         keys = insecure_keypair(512)
         cts = PaillierEngine.owner(keys, WorkerPool(1)).encrypt([4, 5, 6])
         plain = pool.map_split(kernels.decrypt_crt, cts, keys.private.p, keys.private.q)

@@ -8,8 +8,6 @@ live in `vfl/algorithms/split/paillier/`.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import Protocol
 
 import numpy as np
@@ -20,12 +18,18 @@ from vfl.algorithms.split.messages import Activations, CutGradient
 from vfl.algorithms.split.models import InteractiveBlock
 from vfl.protocol.checks import expect_shape
 from vfl.runtime.context import PartyContext
+from vfl.runtime.party_secret import PartySecret
 
 
 class LabelSide(Protocol):
     """L's end with one feature holder: yields z_p = a_p·W_p, then trains W_p."""
 
     peer: str
+
+    def start(self, ctx: PartyContext) -> None:
+        """Once per phase, before the first batch, in a fixed scope (not a batch's), so a
+        program restarted mid-phase repeats it under the same sequence numbers."""
+        ...
 
     def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
         """This batch's contribution z_p (B×u); with `training`, a tensor autograd reaches."""
@@ -38,6 +42,10 @@ class LabelSide(Protocol):
 
 class FeatureSide(Protocol):
     """F's end: hands over its bottom output, gets back ∂loss/∂a."""
+
+    def start(self, ctx: PartyContext) -> None:
+        """Once per phase, after `load_state`, in a fixed scope (see LabelSide.start)."""
+        ...
 
     def forward_batch(self, ctx: PartyContext, a: torch.Tensor, training: bool) -> None: ...
 
@@ -67,6 +75,11 @@ class PlainLabelSide(nn.Module):
         self.block = block
         self.noise = gradient_noise
         self._sent = True
+        self._secret: PartySecret | None = None
+
+    def start(self, ctx: PartyContext) -> None:
+        if self.noise > 0:
+            self._secret = PartySecret.of(ctx)
 
     def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
         msg = ctx.recv(self.peer, Activations)
@@ -83,7 +96,7 @@ class PlainLabelSide(nn.Module):
     def _send_gradient(self, ctx: PartyContext, grad: torch.Tensor) -> None:
         values = grad.numpy()
         if self.noise > 0:
-            noise = _noise_rng(ctx).normal(0.0, self.noise, values.shape)
+            noise = self._noise_rng(ctx.scope).normal(0.0, self.noise, values.shape)
             values = (values + noise).astype(values.dtype)
         ctx.send(self.peer, CutGradient(values))
         self._sent = True
@@ -91,27 +104,21 @@ class PlainLabelSide(nn.Module):
     def backward_batch(self, ctx: PartyContext) -> None:
         assert self._sent, "loss.backward() must reach every feature holder's activations"
 
-
-def _noise_rng(ctx: PartyContext) -> np.random.Generator:
-    """This batch's noise generator: a party-local key, never the job seed, so F cannot
-    predict it; derived per message scope, so a restarted program re-sends the same noisy
-    gradient (replay determinism, docs/architecture.md). The key lives in the workspace."""
-    state = ctx.workspace.load_checkpoint(_NOISE_KEY)
-    if state is None:
-        state = {"key": torch.tensor(list(secrets.token_bytes(32)), dtype=torch.uint8)}
-        ctx.workspace.save_checkpoint(_NOISE_KEY, state)
-    key = bytes(state["key"].tolist())
-    digest = hashlib.sha256(key + ctx.scope.encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest, "big"))
-
-
-_NOISE_KEY = "gradient_noise_key"
+    def _noise_rng(self, scope: str) -> np.random.Generator:
+        """This batch's noise: from the label holder's party secret, never the job seed, so
+        F cannot predict it; per peer and message scope, so a restarted program re-sends
+        the same noisy gradient (replay determinism, docs/architecture.md)."""
+        assert self._secret is not None, "start() first"
+        return self._secret.derive(f"split/gradient_noise/{self.peer}", scope).generator()
 
 
 class PlainFeatureSide:
     def __init__(self, label_holder: str, width: int) -> None:
         self.label_holder = label_holder
         self.width = width
+
+    def start(self, ctx: PartyContext) -> None:
+        pass
 
     def forward_batch(self, ctx: PartyContext, a: torch.Tensor, training: bool) -> None:
         ctx.send(self.label_holder, Activations(a.detach().numpy()))

@@ -14,9 +14,10 @@ from numpy.typing import NDArray
 from torch import nn
 
 from vfl.algorithms.split.exchange import FeatureSide, PlainFeatureSide
-from vfl.algorithms.split.messages import TrainHello
+from vfl.algorithms.split.messages import EXCHANGE_STEP, TrainHello
 from vfl.algorithms.split.models import build_bottom, is_preset, make_optimizer
 from vfl.algorithms.split.paillier.feature_side import KeyGen, PaillierFeatureSide
+from vfl.algorithms.split.paillier.phase_keys import phase_keypair
 from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.crypto.keys import generate_keypair
@@ -33,25 +34,24 @@ class _Setup:
     side: FeatureSide
 
 
-def _side(ctx: PartyContext, width: int, keygen: KeyGen) -> FeatureSide:
+def _side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> FeatureSide:
     """This party's end of the exchange, by `train.protection`."""
     t, label_holder = ctx.job.train, ctx.job.label_holder.name
     if t.protection == "paillier":
         return PaillierFeatureSide(
             label_holder,
             width,
-            key_bits=t.key_bits,
+            phase_keypair(ctx.workspace, ctx.job_id, phase, t.key_bits, keygen),
             precision_bits=t.precision_bits,
             packing=t.packing,
             workers=t.workers,
             learning_rate=t.learning_rate,
             input_grad=not is_preset(ctx.job),
-            keygen=keygen,
         )
     return PlainFeatureSide(label_holder, width)
 
 
-def _setup(ctx: PartyContext, keygen: KeyGen = generate_keypair) -> _Setup:
+def _setup(ctx: PartyContext, keygen: KeyGen, phase: str) -> _Setup:
     spec = ctx.job
     data = ctx.require_data().aligned(ctx.workspace.load_alignment())
     schedule = BatchSchedule(
@@ -61,7 +61,8 @@ def _setup(ctx: PartyContext, keygen: KeyGen = generate_keypair) -> _Setup:
     bottom, width = build_bottom(spec, ctx.party, data.width)
     label_holder = spec.label_holder.name
     ctx.scoped(step="hello").send(label_holder, TrainHello(rows=data.rows, width=width))
-    return _Setup(scaler.apply(data.features), schedule, scaler, bottom, _side(ctx, width, keygen))
+    side = _side(ctx, width, keygen, phase)
+    return _Setup(scaler.apply(data.features), schedule, scaler, bottom, side)
 
 
 def serve_forward(ctx: PartyContext, s: _Setup, rows: NDArray[np.int64]) -> None:
@@ -79,7 +80,7 @@ class SplitTrainFeatureHolder(Program):
         """Paillier key factory; tests pass a small-key one (vfl.crypto.testing)."""
 
     def run(self, ctx: PartyContext) -> None:
-        s = _setup(ctx, self.keygen)
+        s = _setup(ctx, self.keygen, self.phase)
         try:
             self._train(ctx, s)
         finally:
@@ -97,6 +98,7 @@ class SplitTrainFeatureHolder(Program):
             if optimizer is not None:
                 optimizer.load_state_dict(checkpoint["optimizer"])
             start = int(checkpoint["epoch"]) + 1
+        s.side.start(ctx.scoped(step=EXCHANGE_STEP))
         for epoch in range(start, spec.train.epochs):
             ectx = ctx.scoped(epoch=epoch)
             for b, rows in enumerate(s.schedule.train_batches(epoch)):
@@ -137,12 +139,13 @@ class SplitEvaluateFeatureHolder(Program):
         self.keygen = keygen
 
     def run(self, ctx: PartyContext) -> None:
-        s = _setup(ctx, self.keygen)
+        s = _setup(ctx, self.keygen, self.phase)
         try:
             state, _ = ctx.workspace.load_model()
             s.bottom.load_state_dict(state["bottom"])
             s.side.load_state(state.get("side", {}))
             s.bottom.eval()
+            s.side.start(ctx.scoped(step=EXCHANGE_STEP))
             for split, rows in (
                 ("train", s.schedule.train_rows),
                 ("validation", s.schedule.valid_rows),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from vfl.algorithms.split.label_model import LabelHolderModel, model_meta
-from vfl.algorithms.split.messages import TrainHello
+from vfl.algorithms.split.messages import EXCHANGE_STEP, TrainHello
 from vfl.algorithms.split.models import make_optimizer
 from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
@@ -74,6 +74,7 @@ class SplitTrainLabelHolder(Program):
         s = _setup(ctx)
         model = LabelHolderModel(spec, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
         try:
+            model.start(ctx.scoped(step=EXCHANGE_STEP))
             self._train(ctx, model, s)
         finally:
             model.close()
@@ -147,6 +148,7 @@ class SplitEvaluateLabelHolder(Program):
         model.load_state_dict(state["model"])
         model.eval()
         try:
+            model.start(ctx.scoped(step=EXCHANGE_STEP))
             self._evaluate(ctx, model, s)
         finally:
             model.close()

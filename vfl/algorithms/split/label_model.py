@@ -61,6 +61,11 @@ class LabelHolderModel(nn.Module):
             if isinstance(side, PaillierLabelSide):
                 side.close()
 
+    def start(self, ctx: PartyContext) -> None:
+        """Every peer's exchange handshake, once per phase, in a fixed scope."""
+        for side in self.peer_sides():
+            side.start(ctx)
+
     def forward_batch(self, ctx: PartyContext, x: torch.Tensor, training: bool) -> torch.Tensor:
         z = self.bottom(x) @ self.own.weight + self.bias
         for side in self.peer_sides():

@@ -4,7 +4,8 @@ One batch, for each feature holder F and the label holder L (rows and batches co
 the schedule every party derives from the job seed, so no row index is ever sent):
 
     F                                   L
-    |-- TrainHello(rows, width) ------->|   once per train/evaluate phase
+    |-- TrainHello(rows, width) ------->|   once per train/evaluate phase (scope step=hello)
+    |   (paillier: key handshake)       |   once per phase (scope step=exchange)
     |                                   |
     |-- Activations a = bottom_F(x) --->|   z = Σ_p a_p·W_p + a_L·W_L + b → top → loss
     |<-- CutGradient ∂loss/∂a ----------|   L steps its optimizer, F back-propagates
@@ -27,6 +28,10 @@ from vfl.protocol.serde import message
 from vfl.protocol.types import TensorSpec
 
 F32Matrix = Annotated[np.ndarray, TensorSpec("float32", ndim=2)]
+
+EXCHANGE_STEP = "exchange"
+"""The scope of the once-per-phase exchange set-up (Paillier: the key handshake). Fixed,
+not the first batch's: a program restarted mid-phase repeats it under the same seqs."""
 
 
 @message("split.TrainHello")

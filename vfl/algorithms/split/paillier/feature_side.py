@@ -2,13 +2,12 @@
 
 F encrypts its cut-layer output, decrypts only masked residues and its own input gradient,
 and adds its share a·acc (forward) and its gradient mask ε (backward) before anything goes
-back to the label holder.
+back to the label holder. Its key pair is kept for the phase (phase_keys.py) and every
+random value it sends is derived from its party secret (side_randomness.py), so a restarted
+feature holder re-sends exactly what it sent before.
 """
 
 from __future__ import annotations
-
-import secrets
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -26,16 +25,19 @@ from vfl.algorithms.split.paillier.messages import (
     PaillierKey,
     UnmaskedProduct,
 )
+from vfl.algorithms.split.paillier.phase_keys import KeyGen
+from vfl.algorithms.split.paillier.side_randomness import SideRandomness, next_batch_scope
 from vfl.crypto.engine import PaillierEngine
 from vfl.crypto.fixed_point import encode
-from vfl.crypto.keys import KeyPair, generate_keypair
+from vfl.crypto.keys import KeyPair
 from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_to_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
 from vfl.errors import ProtocolError
 from vfl.runtime.context import PartyContext
+from vfl.runtime.party_secret import DerivedRandomness, PartySecret
 
-KeyGen = Callable[[int], KeyPair]
+__all__ = ["KeyGen", "PaillierFeatureSide"]
 
 
 class PaillierFeatureSide:
@@ -43,14 +45,13 @@ class PaillierFeatureSide:
         self,
         label_holder: str,
         width: int,
+        keys: KeyPair,
         *,
-        key_bits: int,
         precision_bits: int,
         packing: bool,
         workers: int,
         learning_rate: float,
         input_grad: bool,
-        keygen: KeyGen = generate_keypair,
     ) -> None:
         self.label_holder = label_holder
         self.width = width
@@ -59,12 +60,13 @@ class PaillierFeatureSide:
         self.lr = learning_rate
         self.input_grad = input_grad
         self.acc: NDArray[np.int64] | None = None
-        self._keys = keygen(key_bits)
+        self._keys = keys
         self._pool = WorkerPool(workers)
         self._engine = PaillierEngine.owner(self._keys, self._pool)
         self.packing = packing
         self._lay: Layouts | None = None
         self._a: NDArray[np.int64] | None = None
+        self._rand: SideRandomness | None = None
         self.clock = PhaseClock()
 
     def state(self) -> dict[str, torch.Tensor]:
@@ -79,22 +81,27 @@ class PaillierFeatureSide:
         assert self._lay is not None, "handshake first"
         return self._lay
 
-    def _handshake(self, ctx: PartyContext) -> NDArray[np.int64]:
-        if self._lay is None:
-            key = self._keys.public
-            ctx.send(self.label_holder, PaillierKey(_b(key.n), _b(key.hs)))
-            u = ctx.recv(self.label_holder, InteractiveWidth).u
-            if not 1 <= u <= 4096 or (self.acc is not None and self.acc.shape != (self.width, u)):
-                raise ProtocolError(
-                    f"split_paillier.InteractiveWidth from {self.label_holder}: width {u} does "
-                    f"not fit this party's model; both sides must run the same job spec"
-                )
-            self.u = u
-            if self.acc is None:
-                self.acc = np.zeros((self.width, u), dtype=np.int64)
-            self._lay = Layouts.build(key.bits, self.f, self.width, u, self.packing)
-        assert self.acc is not None
-        return self.acc
+    def start(self, ctx: PartyContext) -> None:
+        """Send pk_F, learn u. `ctx` is a fixed scope of the phase, not a batch's: a party
+        restarted mid-phase repeats the handshake under the same sequence numbers."""
+        self._rand = SideRandomness(PartySecret.of(ctx), "F", self.label_holder)
+        key = self._keys.public
+        ctx.send(self.label_holder, PaillierKey(_b(key.n), _b(key.hs)))
+        u = ctx.recv(self.label_holder, InteractiveWidth).u
+        if not 1 <= u <= 4096 or (self.acc is not None and self.acc.shape != (self.width, u)):
+            raise ProtocolError(
+                f"split_paillier.InteractiveWidth from {self.label_holder}: width {u} does "
+                f"not fit this party's model; both sides must run the same job spec"
+            )
+        self.u = u
+        if self.acc is None:
+            self.acc = np.zeros((self.width, u), dtype=np.int64)
+        self._lay = Layouts.build(key.bits, self.f, self.width, u, self.packing)
+
+    @property
+    def rand(self) -> SideRandomness:
+        assert self._rand is not None, "start() first"
+        return self._rand
 
     def close(self) -> None:
         self._pool.close()
@@ -105,8 +112,9 @@ class PaillierFeatureSide:
 
     # -- forward: F1, F1b, then F2 → F3 ------------------------------------------------
     def forward_batch(self, ctx: PartyContext, a: torch.Tensor, training: bool) -> None:
-        acc = self._handshake(ctx)
+        acc = self._handshake_done()
         key, lay, f, clock = self._keys.public, self.lay, self.f, self.clock
+        obf = self.rand.obfuscators(ctx.scope)
         with clock("F1.pack"):
             ai = encode(a.detach().double().numpy(), f, A_BITS, "cut-layer activations")
             rows, groups, s = ai.shape[0], lay.groups(ai.shape[0]), lay.batch.slots
@@ -116,11 +124,11 @@ class PaillierFeatureSide:
                 for g in range(groups)
             ]
         with clock("F1.encrypt"):
-            body = to_wire(key, self._engine.encrypt(plains), ai.shape, "batch", lay.batch, f)
+            body = to_wire(key, self._engine.encrypt(plains, obf), ai.shape, "batch", lay.batch, f)
         ctx.send(self.label_holder, EncryptedActivations(body))
         if training:
             self._a = ai
-            ctx.send(self.label_holder, self._backward_inputs(ai))
+            ctx.send(self.label_holder, self._backward_inputs(ai, obf))
         where = f"split_paillier.MaskedProduct from {self.label_holder}"
         msg = ctx.recv(self.label_holder, MaskedProduct)
         count = self.u * groups
@@ -140,11 +148,17 @@ class PaillierFeatureSide:
                     out.append(int(masked[j * groups + g]) + own)
             body_out = plain_to_bytes(key, out)
         ctx.send(self.label_holder, UnmaskedProduct(len(out), body_out))
-        if training:  # the next batch's F1 and F1b, computed while L works on this one
+        following = next_batch_scope(ctx.scope)
+        if training and following:  # the next batch's F1 and F1b, while L works on this one
             with clock("F1.encrypt"):
-                self._engine.prefill(self.width * groups + rows * lay.row_chunks + lay.acc_count)
+                self._engine.prefill(
+                    self.rand.obfuscators(following),
+                    self.width * groups + rows * lay.row_chunks + lay.acc_count,
+                )
 
-    def _backward_inputs(self, ai: NDArray[np.int64]) -> EncryptedBackwardInputs:
+    def _backward_inputs(
+        self, ai: NDArray[np.int64], obf: DerivedRandomness
+    ) -> EncryptedBackwardInputs:
         key, lay, f, acc = self._keys.public, self.lay, self.f, self._handshake_done()
         with self.clock("F1b.pack"):
             sr = lay.rows.slots
@@ -165,8 +179,8 @@ class PaillierFeatureSide:
                         )
         with self.clock("F1b.encrypt"):
             return EncryptedBackwardInputs(
-                to_wire(key, self._engine.encrypt(row_plains), ai.shape, "rows", lay.rows, f),
-                to_wire(key, self._engine.encrypt(acc_plains), acc.shape, "acc", lay.acc, f),
+                to_wire(key, self._engine.encrypt(row_plains, obf), ai.shape, "rows", lay.rows, f),
+                to_wire(key, self._engine.encrypt(acc_plains, obf), acc.shape, "acc", lay.acc, f),
             )
 
     # -- backward: B1 + B4 → B2 ------------------------------------------------------------
@@ -182,7 +196,7 @@ class PaillierFeatureSide:
             cts += from_wire(key, msg.input_grad, outs, "acc", lay.acc, where)
             plain = self._engine.decrypt(cts)
         with self.clock("B2.mask"):
-            body = self._mask_gradient(plain, n_w)
+            body = self._mask_gradient(plain, n_w, self.rand.stream("epsilon", ctx.scope))
         ctx.send(self.label_holder, MaskedWeightGradient(n_w, body))
         self._a = None
         if not self.input_grad:
@@ -191,14 +205,17 @@ class PaillierFeatureSide:
             grad = self._input_grad(plain[n_w:], rows, int(key.n))
         return torch.from_numpy(grad).float()
 
-    def _mask_gradient(self, plain: list[mpz], n_w: int) -> bytes:
-        """B2: add ε (scale 2^2f) to every slot of aᵀδ + e2; keep η·ε in acc (scale 2^f)."""
+    def _mask_gradient(self, plain: list[mpz], n_w: int, draws: DerivedRandomness) -> bytes:
+        """B2: add ε (scale 2^2f) to every slot of aᵀδ + e2; keep η·ε in acc (scale 2^f).
+
+        ε[i, j] is uniform in [−2^(MASK_BITS+2f), 2^(MASK_BITS+2f)): value i·u + j of a
+        stream derived from the party secret and the batch scope."""
         key, lay, f = self._keys.public, self.lay, self.f
-        bound = 1 << (MASK_BITS + 2 * f)
+        bits = MASK_BITS + 2 * f
         eps = np.array(
             [
-                [secrets.randbelow(2 * bound) - bound for _ in range(self.u)]
-                for _ in range(self.width)
+                [draws.bits(i * self.u + j, bits + 1) - (1 << bits) for j in range(self.u)]
+                for i in range(self.width)
             ],
             dtype=object,
         )

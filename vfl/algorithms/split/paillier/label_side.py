@@ -2,11 +2,12 @@
 
 L computes on F's ciphertexts with short fixed-point scalars only, masks every result with
 uniform noise in Z_n before F decrypts it, and updates V by SGD with the masked gradient.
+Masks, noise and re-randomisation obfuscators are derived from L's party secret and the
+batch scope (side_randomness.py), so a restarted label holder re-sends what it sent and
+removes from F's journaled replies exactly the masks that are in them.
 """
 
 from __future__ import annotations
-
-import secrets
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from vfl.algorithms.split.paillier.messages import (
     PaillierKey,
     UnmaskedProduct,
 )
+from vfl.algorithms.split.paillier.side_randomness import SideRandomness, next_batch_scope
 from vfl.crypto.engine import PaillierEngine
 from vfl.crypto.fixed_point import encode
 from vfl.crypto.keys import PublicKey
@@ -33,6 +35,7 @@ from vfl.crypto.wire import from_wire, plain_from_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
 from vfl.errors import ProtocolError
 from vfl.runtime.context import PartyContext
+from vfl.runtime.party_secret import PartySecret
 
 
 class PaillierLabelSide(nn.Module):
@@ -63,6 +66,7 @@ class PaillierLabelSide(nn.Module):
         self._lay: Layouts | None = None
         self._z: torch.Tensor | None = None
         self._inputs: tuple[list[mpz], list[mpz]] | None = None
+        self._rand: SideRandomness | None = None
         self.clock = PhaseClock()
 
     def close(self) -> None:
@@ -72,20 +76,28 @@ class PaillierLabelSide(nn.Module):
     def _v(self) -> NDArray[np.int64]:
         return self.get_buffer("v_fixed").numpy()
 
-    def _handshake(self, ctx: PartyContext) -> tuple[PaillierEngine, Layouts]:
-        if self._engine is None or self._lay is None:
-            msg = ctx.recv(self.peer, PaillierKey)
-            key = PublicKey.from_bytes(
-                msg.n, msg.hs, f"split_paillier.PaillierKey from {self.peer}"
-            )
-            self._engine = PaillierEngine(key, WorkerPool(self.workers))
-            self._lay = Layouts.build(key.bits, self.f, self.d, self.u, self.packing)
-            ctx.send(self.peer, InteractiveWidth(self.u))
-        return self._engine, self._lay
+    def start(self, ctx: PartyContext) -> None:
+        """Receive pk_F, send u. `ctx` is a fixed scope of the phase, not a batch's: a party
+        restarted mid-phase repeats the handshake under the same sequence numbers."""
+        self._rand = SideRandomness(PartySecret.of(ctx), "L", self.peer)
+        msg = ctx.recv(self.peer, PaillierKey)
+        key = PublicKey.from_bytes(msg.n, msg.hs, f"split_paillier.PaillierKey from {self.peer}")
+        if self._engine is not None:
+            self._engine.pool.close()
+        self._engine = PaillierEngine(key, WorkerPool(self.workers))
+        self._lay = Layouts.build(key.bits, self.f, self.d, self.u, self.packing)
+        ctx.send(self.peer, InteractiveWidth(self.u))
+
+    def _started(self) -> tuple[PaillierEngine, Layouts, SideRandomness]:
+        assert self._engine is not None and self._lay is not None and self._rand is not None, (
+            "start() first"
+        )
+        return self._engine, self._lay, self._rand
 
     def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
-        engine, lay = self._handshake(ctx)
+        engine, lay, rand = self._started()
         key, f, where = engine.key, self.f, f"from {self.peer}"
+        obf = rand.obfuscators(ctx.scope)
         groups, n = lay.groups(rows), int(engine.key.n)
         msg = ctx.recv(self.peer, EncryptedActivations)
         clock = self.clock
@@ -112,13 +124,14 @@ class PaillierLabelSide(nn.Module):
         with clock("F2.products"):
             product = engine.linear(cts, terms)
         with clock("F2.mask"):
-            e1 = [secrets.randbelow(n) for _ in terms]
-            product = engine.add_plain(product, e1)
+            draws = rand.stream("e1", ctx.scope)
+            e1 = [draws.below(i, n) for i in range(len(terms))]
+            product = engine.add_plain(product, e1, obf)
             body = to_wire(key, product, (rows, self.u), "batch", lay.batch, 2 * f)
         ctx.send(self.peer, MaskedProduct(body))
         if training:  # B1/B4's masks, computed while F decrypts (idle cores in deployment)
             with clock("masks.prefill"):
-                engine.prefill(self.u * lay.row_chunks + self._b4_outputs(lay, rows))
+                engine.prefill(obf, self.u * lay.row_chunks + self._b4_outputs(lay, rows))
         reply = ctx.recv(self.peer, UnmaskedProduct)
         with clock("F3.unpack"):
             values = plain_from_bytes(
@@ -141,8 +154,9 @@ class PaillierLabelSide(nn.Module):
 
     def backward_batch(self, ctx: PartyContext) -> None:
         assert self._z is not None and self._z.grad is not None and self._inputs is not None
-        engine, lay = self._handshake(ctx)
+        engine, lay, rand = self._started()
         key, f, n = engine.key, self.f, int(engine.key.n)
+        obf = rand.obfuscators(ctx.scope)
         delta = encode(self._z.grad.double().numpy(), f, DELTA_BITS, "cut-layer gradient δ")
         rows_ct, acc_ct = self._inputs
         rows = delta.shape[0]
@@ -155,9 +169,12 @@ class PaillierLabelSide(nn.Module):
         with self.clock("B1.products"):
             w_grad = engine.linear(rows_ct, w_terms)
         with self.clock("B1.mask"):
-            e2 = [secrets.randbelow(n) for _ in w_terms]
-            w_grad = engine.add_plain(w_grad, e2)
-        in_grad = self._input_gradient(engine, lay, delta, acc_ct) if self.input_grad else []
+            draws = rand.stream("e2", ctx.scope)
+            e2 = [draws.below(i, n) for i in range(len(w_terms))]
+            w_grad = engine.add_plain(w_grad, e2, obf)
+        in_grad = (
+            self._input_gradient(ctx.scope, engine, lay, delta, acc_ct) if self.input_grad else []
+        )
         ctx.send(
             self.peer,
             EncryptedGradients(
@@ -165,8 +182,10 @@ class PaillierLabelSide(nn.Module):
                 to_wire(key, in_grad, (rows, self.d), "acc", lay.acc, 2 * f),
             ),
         )
-        with self.clock("masks.prefill"):  # the next batch's F2 masks, likewise
-            engine.prefill(self.u * lay.groups(rows))
+        following = next_batch_scope(ctx.scope)
+        if following:  # the next batch's F2 masks, likewise
+            with self.clock("masks.prefill"):
+                engine.prefill(rand.obfuscators(following), self.u * lay.groups(rows))
         reply = ctx.recv(self.peer, MaskedWeightGradient)
         where = f"split_paillier.MaskedWeightGradient from {self.peer}"
         with self.clock("B2.unpack"):
@@ -188,14 +207,22 @@ class PaillierLabelSide(nn.Module):
         return -(-rows // lay.acc_rows) * lay.acc_chunks if self.input_grad else 0
 
     def _input_gradient(
-        self, engine: PaillierEngine, lay: Layouts, delta: NDArray[np.int64], acc_ct: list[mpz]
+        self,
+        scope: str,
+        engine: PaillierEngine,
+        lay: Layouts,
+        delta: NDArray[np.int64],
+        acc_ct: list[mpz],
     ) -> list[mpz]:
         """B4: [[δ·Wᵀ]] = δ·Vᵀ (plaintext) + Σ_j δ[i,j]·[[acc[:,j]]], p rows per ciphertext."""
         rows, cl, p, w = delta.shape[0], lay.acc_chunk, lay.acc_rows, lay.acc.width
         plain_part = delta.astype(object) @ self._v().T.astype(object)
         if self.noise > 0:
-            gauss = np.random.default_rng(secrets.randbits(64)).normal(
-                0, self.noise, plain_part.shape
+            gauss = (
+                self._started()[2]
+                .stream("gradient_noise", scope)
+                .generator()
+                .normal(0, self.noise, plain_part.shape)
             )
             plain_part = plain_part + np.rint(gauss * 2 ** (2 * self.f)).astype(np.int64).astype(
                 object
@@ -222,4 +249,4 @@ class PaillierLabelSide(nn.Module):
         with self.clock("B4.products"):
             product = engine.linear(acc_ct, terms)
         with self.clock("B4.mask"):
-            return engine.add_plain(product, plains)
+            return engine.add_plain(product, plains, self._started()[2].obfuscators(scope))

@@ -1,0 +1,45 @@
+"""A key pair as bytes for its owner's own disk, so a restarted party gets its key back.
+
+Deployment resume needs it: a feature holder killed mid-phase and restarted is handed the
+replies its peer already sent, encrypted under the key it had. The bytes are written only
+through `Workspace.private` (0600, on the owner's machine); they are never sent, logged or
+put in a checkpoint or model file. The format is small JSON with hex integers, so loading
+it never runs a deserialiser that could execute anything.
+"""
+
+from __future__ import annotations
+
+import json
+
+import gmpy2
+from gmpy2 import mpz
+
+from vfl.crypto.keys import KeyPair, PrivateKey, PublicKey
+from vfl.errors import CryptoError
+
+_FORMAT = "vfl-paillier-keypair-v1"
+
+
+def keypair_to_bytes(keys: KeyPair) -> bytes:
+    p, q, hs = keys.private.p, keys.private.q, keys.public.hs
+    return json.dumps(
+        {"format": _FORMAT, "p": f"{int(p):x}", "q": f"{int(q):x}", "hs": f"{int(hs):x}"}
+    ).encode()
+
+
+def keypair_from_bytes(data: bytes, where: str) -> KeyPair:
+    """Parse and check a stored key pair; `where` names the file for the error message."""
+    fix = "the file is damaged; this phase cannot resume, restart the job"
+    try:
+        doc = json.loads(data)
+        if doc.get("format") != _FORMAT:
+            raise ValueError("unknown format")
+        p, q, hs = (mpz(int(doc[k], 16)) for k in ("p", "q", "hs"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CryptoError(f"{where}: not a stored Paillier key pair ({exc}); {fix}") from None
+    n = p * q
+    if not (gmpy2.is_prime(p) and gmpy2.is_prime(q)) or p == q:
+        raise CryptoError(f"{where}: the stored primes are not two distinct primes; {fix}")
+    if not 1 < hs < n * n or gmpy2.gcd(hs, n) != 1:
+        raise CryptoError(f"{where}: the stored obfuscator base is out of range; {fix}")
+    return KeyPair(PublicKey(n, hs), PrivateKey(p, q))
