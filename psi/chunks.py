@@ -37,11 +37,18 @@ _C = TypeVar("_C", bound=Chunk)
 
 
 def send_rows(
-    ctx: PartyContext, to: str, cls: type[_C], rows: NDArray[np.uint8], chunk: int = CHUNK_ROWS
+    ctx: PartyContext,
+    to: str,
+    cls: type[_C],
+    rows: NDArray[np.uint8],
+    chunk: int = CHUNK_ROWS,
+    order: NDArray[np.int64] | None = None,
 ) -> None:
+    """Send `rows` (or `rows[order]`, permuted chunk by chunk without a full copy)."""
     total = len(rows)
     for start in range(0, max(total, 1), chunk):
-        ctx.send(to, cls(total=total, offset=start, data=rows[start : start + chunk]))
+        part = rows[start : start + chunk] if order is None else rows[order[start : start + chunk]]
+        ctx.send(to, cls(total=total, offset=start, data=part))
 
 
 def recv_rows(

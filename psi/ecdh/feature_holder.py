@@ -45,7 +45,7 @@ class EcdhFeatureHolder(Program):
             rows = len(mine)
             # A shuffled order hides F's file order from L; F keeps the permutation.
             permutation = rng.permutation(rows).astype(np.int64)
-            send_rows(ctx, lh, Blinded, mine[permutation])
+            send_rows(ctx, lh, Blinded, mine, order=permutation)
             del mine
             if star.cardinality_only:
                 for _ in star.feature_holders:  # one vector per other party lacks F's key

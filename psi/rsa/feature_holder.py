@@ -55,5 +55,5 @@ class RsaFeatureHolder(Program):
                 tags = signer_tags(pool, source, key)
                 rows = len(tags)
                 permutation = rng.permutation(rows).astype(np.int64)
-                signer_round(ctx, lh, pool, key, tags[permutation])
+                signer_round(ctx, lh, pool, key, tags[permutation])  # 16 bytes per ID
         finish_feature_holder(ctx, star, source, rows, PROTOCOL, permutation)
