@@ -49,6 +49,8 @@ class SideResult:
     bytes_received: int
     peak_rss_bytes: int
     workers_peak_rss_bytes: int
+    """Largest RUSAGE_CHILDREN peak: an upper bound, since the forkserver child counts the
+    party's own pages between its fork and exec (workers measured ~115 MB at 10^7)."""
     aligned_ids: str | None
     error: str | None = None
 
