@@ -7,25 +7,19 @@ program restarted after a crash finds what arrived before it in the journal.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
 from parties.node_store import NodeStore
-from vfl.errors import JobAbortedError, PeerUnavailableError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.mailboxes import Mailboxes
 
 log = logging.getLogger(__name__)
-_Key = tuple[str, str, str]  # job, src, seq
 
 
 class Inbox:
     def __init__(self, store: NodeStore, party: str) -> None:
         self._store = store
         self._party = party
-        self._cond = threading.Condition()
-        self._mail: dict[_Key, Envelope] = {}
-        self._taken: set[_Key] = set()  # received by a program of this process
-        self._aborted: dict[str, str] = {}
+        self._mail: Mailboxes[Envelope] = Mailboxes()
 
     def deliver(self, data: bytes) -> None:
         """A delivery from the relay, stored before the link confirms it."""
@@ -41,42 +35,20 @@ class Inbox:
         if envelope.dst != self._party:
             return  # the relay only routes this party's mail here; ignore anything else
         key = (envelope.job_id, envelope.src, envelope.seq)
-        if not self._store.journal_put(*key, data):
-            return
-        with self._cond:
-            self._mail[key] = envelope
-            self._cond.notify_all()
+        if self._store.journal_put(*key, data):
+            self._mail.put(key, envelope)
 
     def take(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
-        key = (job_id, src, seq)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            if key not in self._mail and key not in self._taken:
-                stored = self._store.journal_get(*key)  # arrived before a restart
-                if stored is not None:
-                    self._taken.add(key)
-                    return Envelope.from_bytes(stored)
-            while key not in self._mail:
-                if job_id in self._aborted:
-                    raise JobAbortedError(f"job {job_id} aborted: {self._aborted[job_id]}")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise PeerUnavailableError(
-                        f"no message {seq} from {src} within {timeout:.0f} s (job {job_id})"
-                    )
-                self._cond.wait(remaining)
-            self._taken.add(key)
-            return self._mail.pop(key)
+        def journaled() -> Envelope | None:  # arrived before a restart
+            stored = self._store.journal_get(job_id, src, seq)
+            return None if stored is None else Envelope.from_bytes(stored)
+
+        return self._mail.take((job_id, src, seq), timeout, f"message {seq} from {src}", journaled)
 
     def abort(self, job_id: str, reason: str) -> None:
-        with self._cond:
-            self._aborted.setdefault(job_id, reason)
-            self._cond.notify_all()
+        self._mail.abort(job_id, reason)
 
     def forget(self, job_id: str) -> None:
         """The job ended: drop its mail from memory and the journal."""
-        with self._cond:
-            for key in [k for k in self._mail if k[0] == job_id]:
-                del self._mail[key]
-            self._taken = {k for k in self._taken if k[0] != job_id}
+        self._mail.forget(job_id)
         self._store.journal_drop(job_id)

@@ -7,62 +7,34 @@ sealer, so the sealing code path of a deployment runs (and is tested) without so
 
 from __future__ import annotations
 
-import threading
-import time
-
-from vfl.errors import JobAbortedError, PeerUnavailableError, ProtocolError
+from vfl.errors import ProtocolError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.mailboxes import Mailboxes
 from vfl.runtime.sealing import EnvelopeSealer, NoSealing
-
-_Key = tuple[str, str, str, str]  # job, src, dst, seq
 
 
 class InMemoryHub:
     """Mailboxes keyed by (job, src, dst, seq); `abort` wakes every waiter of a job."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._mail: dict[_Key, bytes] = {}
-        self._delivered: set[_Key] = set()
-        self._aborted: dict[str, str] = {}
+        self._mail: Mailboxes[bytes] = Mailboxes()
 
     def channel(self, party: str, sealer: EnvelopeSealer | None = None) -> InMemoryChannel:
         return InMemoryChannel(self, party, sealer)
 
     def abort(self, job_id: str, reason: str) -> None:
-        with self._cond:
-            self._aborted.setdefault(job_id, reason)
-            self._cond.notify_all()
+        self._mail.abort(job_id, reason)
 
     def pending(self, job_id: str) -> int:
         """Envelopes posted for the job and not yet received (0 after a clean run)."""
-        with self._cond:
-            return sum(1 for key in self._mail if key[0] == job_id)
+        return self._mail.pending(job_id)
 
     def post(self, envelope: Envelope) -> None:
         key = (envelope.job_id, envelope.src, envelope.dst, envelope.seq)
-        data = envelope.to_bytes()
-        with self._cond:
-            if key in self._delivered or key in self._mail:
-                return  # a duplicate delivery; the first copy wins
-            self._mail[key] = data
-            self._cond.notify_all()
+        self._mail.put(key, envelope.to_bytes())  # a duplicate is dropped: first copy wins
 
     def take(self, job_id: str, src: str, dst: str, seq: str, timeout: float) -> Envelope:
-        key = (job_id, src, dst, seq)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while key not in self._mail:
-                if job_id in self._aborted:
-                    raise JobAbortedError(f"job {job_id} aborted: {self._aborted[job_id]}")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise PeerUnavailableError(
-                        f"no message {seq} from {src} within {timeout:.0f} s (job {job_id})"
-                    )
-                self._cond.wait(remaining)
-            data = self._mail.pop(key)
-            self._delivered.add(key)
+        data = self._mail.take((job_id, src, dst, seq), timeout, f"message {seq} from {src}")
         return Envelope.from_bytes(data)
 
 
