@@ -58,4 +58,5 @@ class EcdhFeatureHolder(Program):
             theirs = recv_rows(ctx, lh, Blinded, 32)
             back = reblind(pool, theirs, key)
             send_rows(ctx, lh, Reblinded, np.ascontiguousarray(back[:, :KEY_BYTES]))
+            del theirs, back  # 640 MB at 10^7 that the final pass over the IDs must not carry
         finish_feature_holder(ctx, star, source, rows, PROTOCOL, permutation)

@@ -63,6 +63,7 @@ class EcdhLabelHolder(Program):
                 back = recv_rows(ctx, f, Reblinded, KEY_BYTES, limit=rows)
                 require_distinct(back, f"ecdh.Reblinded from {f}", expected=rows)
                 pairs[f] = match(back, theirs.pop(f))
+                del back
         finish_label_holder(ctx, star, source, rows, pairs, PROTOCOL)
 
 
