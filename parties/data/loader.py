@@ -118,6 +118,12 @@ def _normalised_ids(
     text = values.astype(str)
     for rule in rules:
         text = text.str.strip() if rule == "strip" else text.str.lower()
+    broken = text.str.contains("\n", regex=False) | text.str.contains("\r", regex=False)
+    if broken.any():
+        raise DataValidationError(
+            f"{source}: ID column {column!r} has {int(broken.sum())} IDs containing a line "
+            "break; IDs must be single-line text — clean the source"
+        )
     if (text == "").any():
         raise DataValidationError(
             f"{source}: ID column {column!r} has {int((text == '').sum())} blank IDs"

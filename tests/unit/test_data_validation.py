@@ -144,6 +144,16 @@ def test_missing_labels_are_counted(tmp_path: Path) -> None:
     assert "label column 'y' has 1 missing values" in _error(tmp_path, _frame(y=[0, None, 1, 1]))
 
 
+def test_ids_with_line_breaks_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bank.parquet"  # Parquet keeps the IDs exactly; CSV rows would split
+    _frame(id=["a\nb", "c", "d\re", "f"]).to_parquet(path)
+    spec = job_spec(job_dict({"bank": path, "shop": tmp_path / "shop.csv"}))
+    with pytest.raises(DataValidationError) as info:
+        load_dataset(spec, spec.parties[0])
+    assert "2 IDs containing a line break" in str(info.value)
+    assert "a\nb" not in str(info.value)
+
+
 def test_blank_ids(tmp_path: Path) -> None:
     assert "1 blank IDs" in _error(
         tmp_path, _frame(id=["a", " ", "c", "d"]), align={"normalize": ["strip"]}

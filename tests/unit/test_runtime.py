@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
 from vfl.api import simulate
@@ -157,3 +160,18 @@ def test_simulate_returns_a_failed_result_naming_party_and_reason(tmp_path: Path
     assert result.error is not None
     assert "share no IDs" in result.error
     assert result.error.startswith("party ")
+
+
+@given(st.lists(st.text().filter(lambda s: "\n" not in s and "\r" not in s and s), unique=True))
+def test_aligned_ids_round_trip_exactly(ids: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Workspace(Path(tmp))
+        workspace.save_alignment(ids)
+        assert workspace.load_alignment() == tuple(ids)
+
+
+def test_unusual_separators_inside_ids_survive(tmp_path: Path) -> None:
+    ids = ["a\x1eb", "c\u2028d", "e\x85f", "g\x0ch", "007"]
+    workspace = Workspace(tmp_path)
+    workspace.save_alignment(ids)
+    assert workspace.load_alignment() == tuple(ids)

@@ -29,15 +29,18 @@ class Workspace:
         return self.root / "aligned_ids.txt"
 
     def save_alignment(self, ids: list[str] | tuple[str, ...]) -> None:
-        _atomic_write(self._aligned_path, "".join(f"{i}\n" for i in ids).encode())
+        """One ID a line. IDs never hold a line break: the data loader refuses them."""
+        _atomic_write(self._aligned_path, ("\n".join(ids) + "\n" if ids else "").encode())
 
     def load_alignment(self) -> tuple[str, ...]:
         if not self._aligned_path.exists():
             raise DataValidationError(
                 f"{self.root}: no aligned IDs yet; the align phase must finish first"
             )
-        text = self._aligned_path.read_text()
-        return tuple(text.splitlines())
+        # Bytes, split on "\n" only: read_text() would translate "\r", and splitlines()
+        # also breaks on "\x1e", "\x85", "\u2028" and others that may sit inside an ID.
+        text = self._aligned_path.read_bytes().decode()
+        return tuple(text.removesuffix("\n").split("\n")) if text else ()
 
     def has_alignment(self) -> bool:
         return self._aligned_path.exists()
