@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
-
 import numpy as np
 
 from psi.checks import require_unique_ids
 from psi.chunks import recv_rows, send_rows
 from psi.ecdh.blinding import blind_ids, reblind
-from psi.ecdh.group import new_scalar
 from psi.ecdh.messages import Blinded, ChainRequest, ChainResult, Reblinded
 from psi.ids import IdSource
 from psi.matching import KEY_BYTES
 from psi.messages import Cardinality
 from psi.parallel import GroupPool
+from psi.replay import PsiRandomness
 from psi.star import Star, default_source, finish_feature_holder, resume_feature_holder
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import AlignReport
@@ -37,21 +35,23 @@ class EcdhFeatureHolder(Program):
         hint = source.size_hint()
         if resume_feature_holder(ctx, star, PROTOCOL, hint):
             return
-        key = new_scalar()
-        rng = np.random.default_rng(secrets.randbits(128))
+        # Derived, not drawn: a restarted F must re-send exactly what it sent before.
+        rand = PsiRandomness(ctx, PROTOCOL)
+        key = rand.scalar("key")
         with GroupPool(self._workers) as pool:
             mine = blind_ids(pool, source, key)
             require_unique_ids(mine, source)
             rows = len(mine)
             # A shuffled order hides F's file order from L; F keeps the permutation.
-            permutation = rng.permutation(rows).astype(np.int64)
+            permutation = rand.permutation("order", rows)
             send_rows(ctx, lh, Blinded, mine, order=permutation)
             del mine
             if star.cardinality_only:
-                for _ in star.feature_holders:  # one vector per other party lacks F's key
+                for k, _ in enumerate(star.feature_holders):  # one vector per party lacking F's key
                     vector = recv_rows(ctx, lh, ChainRequest, 32)
                     out = reblind(pool, vector, key)
-                    send_rows(ctx, lh, ChainResult, out[rng.permutation(len(out))])
+                    shuffle = rand.permutation(f"chain/{k}", len(out))
+                    send_rows(ctx, lh, ChainResult, out[shuffle])
                 count = ctx.recv(lh, Cardinality).count
                 ctx.report(AlignReport(rows=rows, intersection_size=count, protocol=PROTOCOL))
                 return

@@ -28,12 +28,6 @@ DOMAIN = b"vfl.psi.ecdh.v1/hash-to-ristretto255\x00"
 _lib = pysodium.sodium
 
 
-def new_scalar() -> bytes:
-    """A fresh uniformly random non-zero secret scalar (one per party per job)."""
-    scalar: bytes = pysodium.crypto_core_ristretto255_scalar_random()
-    return scalar
-
-
 def invert(scalar: bytes) -> bytes:
     inverse: bytes = pysodium.crypto_core_ristretto255_scalar_invert(scalar)
     return inverse

@@ -8,12 +8,13 @@ from numpy.typing import NDArray
 from psi.checks import require_distinct, require_unique_ids
 from psi.chunks import recv_rows, send_rows
 from psi.ecdh.blinding import blind_ids, reblind
-from psi.ecdh.group import invert, new_scalar
+from psi.ecdh.group import invert
 from psi.ecdh.messages import Blinded, ChainRequest, ChainResult, Reblinded
 from psi.ids import IdSource
 from psi.matching import KEY_BYTES, match
 from psi.messages import Cardinality
 from psi.parallel import GroupPool
+from psi.replay import PsiRandomness
 from psi.star import (
     Pairs,
     ProgressMeter,
@@ -43,12 +44,13 @@ class EcdhLabelHolder(Program):
         if resume_label_holder(ctx, star, PROTOCOL, hint):
             return
         meter = ProgressMeter(ctx, hint)
-        key = new_scalar()
+        rand = PsiRandomness(ctx, PROTOCOL)  # replayable: see psi/replay.py
+        key = rand.scalar("key")
         with GroupPool(self._workers) as pool:
             mine = blind_ids(pool, source, key, meter)
             require_unique_ids(mine, source)
             if star.cardinality_only:
-                count = _cardinality(ctx, star, pool, key, mine, meter)
+                count = _cardinality(ctx, star, pool, rand, key, mine, meter)
                 for f in star.feature_holders:
                     ctx.send(f, Cardinality(count))
                 ctx.report(AlignReport(rows=len(mine), intersection_size=count, protocol=PROTOCOL))
@@ -81,6 +83,7 @@ def _cardinality(
     ctx: PartyContext,
     star: Star,
     pool: GroupPool,
+    rand: PsiRandomness,
     key: bytes,
     mine: NDArray[np.uint8],
     meter: ProgressMeter,
@@ -96,7 +99,7 @@ def _cardinality(
         applied.append({f})
     for f in star.feature_holders:
         todo = [i for i, keys in enumerate(applied) if f not in keys]
-        masks = [new_scalar() if len(todo) > 1 else None for _ in todo]
+        masks = [rand.scalar(f"mask/{f}/{i}") if len(todo) > 1 else None for i in todo]
         for i, mask in zip(todo, masks, strict=True):
             out = vectors[i] if mask is None else reblind(pool, vectors[i], mask)
             send_rows(ctx, f, ChainRequest, out)
