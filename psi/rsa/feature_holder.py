@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-
 import numpy as np
 
 from psi.chunks import send_rows
 from psi.ids import IdSource
 from psi.parallel import GroupPool
-from psi.rsa.keys import DEFAULT_BITS, PrivateKey
+from psi.replay import PsiRandomness
+from psi.rsa.key_store import job_key
+from psi.rsa.keys import DEFAULT_BITS
 from psi.rsa.messages import Matches, SetSize
 from psi.rsa.rounds import client_round, signer_round, signer_tags
 from psi.star import Star, default_source, finish_feature_holder, resume_feature_holder
@@ -41,19 +41,19 @@ class RsaFeatureHolder(Program):
             return
         ctx.send(lh, SetSize(hint))
         label_holder_signs = ctx.recv(lh, SetSize).rows >= hint
-        rng = np.random.default_rng(secrets.randbits(128))
+        rand = PsiRandomness(ctx, PROTOCOL)  # replayable: see psi/replay.py
         with GroupPool(self._workers) as pool:
             if label_holder_signs:
-                mine, theirs, rows = client_round(ctx, lh, pool, source)
+                mine, theirs, rows = client_round(ctx, lh, pool, source, rand)
                 # Report F's rows in a shuffled order so L does not learn F's file order.
-                permutation = rng.permutation(rows).astype(np.int64)
+                permutation = rand.permutation("order", rows)
                 shuffled_at = np.argsort(permutation)[mine]
                 pairs = np.stack([theirs, shuffled_at], axis=1).astype("<i8")
                 send_rows(ctx, lh, Matches, np.ascontiguousarray(pairs).view(np.uint8))
             else:
-                key = PrivateKey.generate(self._bits)
+                key = job_key(ctx.workspace, ctx.job_id, self._bits)
                 tags = signer_tags(pool, source, key)
                 rows = len(tags)
-                permutation = rng.permutation(rows).astype(np.int64)
+                permutation = rand.permutation("order", rows)
                 signer_round(ctx, lh, pool, key, tags[permutation])  # 16 bytes per ID
         finish_feature_holder(ctx, star, source, rows, PROTOCOL, permutation)

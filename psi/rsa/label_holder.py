@@ -3,14 +3,14 @@ larger ones, then decide the rows every party shares."""
 
 from __future__ import annotations
 
-import secrets
-
 import numpy as np
 
 from psi.chunks import recv_rows
 from psi.ids import IdSource
 from psi.parallel import GroupPool
-from psi.rsa.keys import DEFAULT_BITS, PrivateKey
+from psi.replay import PsiRandomness
+from psi.rsa.key_store import job_key
+from psi.rsa.keys import DEFAULT_BITS
 from psi.rsa.messages import Matches, SetSize
 from psi.rsa.rounds import client_round, signer_round, signer_tags
 from psi.star import Pairs, Star, default_source, finish_label_holder, resume_label_holder
@@ -46,19 +46,20 @@ class RsaLabelHolder(Program):
         signs = [f for f in star.feature_holders if hint >= sizes[f]]  # the larger side signs
         pairs: dict[str, Pairs] = {}
         rows = hint
+        rand = PsiRandomness(ctx, PROTOCOL)  # replayable: see psi/replay.py
         with GroupPool(self._workers) as pool:
             if signs:
-                key = PrivateKey.generate(self._bits)
+                key = job_key(ctx.workspace, ctx.job_id, self._bits)
                 tags = signer_tags(pool, source, key)
                 rows = len(tags)
-                permutation = np.random.default_rng(secrets.randbits(128)).permutation(rows)
+                permutation = rand.permutation("order", rows)
                 shuffled = tags[permutation]
             for f in star.feature_holders:
                 if f in signs:
                     signer_round(ctx, f, pool, key, shuffled)
                     pairs[f] = _reported(ctx, f, permutation)
                 else:
-                    mine, theirs, rows = client_round(ctx, f, pool, source)
+                    mine, theirs, rows = client_round(ctx, f, pool, source, rand)
                     pairs[f] = (mine, theirs)
         finish_label_holder(ctx, star, source, rows, pairs, PROTOCOL)
 

@@ -17,11 +17,13 @@ from psi.chunks import recv_rows, send_rows
 from psi.ids import IdSource
 from psi.matching import match
 from psi.parallel import GroupPool
+from psi.replay import PsiRandomness
 from psi.rsa.keys import TAG_BYTES, PrivateKey, PublicKey, check_public
 from psi.rsa.messages import Blinded, PublicKeyMsg, Signed, Tags
 from psi.rsa.work import blind_task, own_tags, sign_blinded, unblind_task
 from vfl.errors import ProtocolError
 from vfl.runtime.context import PartyContext
+from vfl.runtime.party_secret import DerivedRandomness
 
 TASK = 512
 """IDs per worker task: a 2048-bit CRT signature takes ~0.65 ms."""
@@ -61,14 +63,22 @@ def signer_round(
 
 
 def client_round(
-    ctx: PartyContext, peer: str, pool: GroupPool, source: IdSource
+    ctx: PartyContext, peer: str, pool: GroupPool, source: IdSource, rand: PsiRandomness
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
     """Returns (own positions, signer's shuffled positions) of shared rows and own count."""
     msg = ctx.recv(peer, PublicKeyMsg)
     pub = check_public(msg.modulus, msg.exponent, f"rsa.PublicKey from {peer}")
     size = pub.size
     blinded, inverses = bytearray(), bytearray()
-    for b, inv in pool.map(blind_task, ((ids, pub) for ids in _tasks(source))):
+    factors = rand.stream(f"blinding/{peer}")
+
+    def blind_jobs() -> Iterator[tuple[list[str], PublicKey, DerivedRandomness, int]]:
+        first = 0
+        for ids in _tasks(source):
+            yield ids, pub, factors, first
+            first += len(ids)
+
+    for b, inv in pool.map(blind_task, blind_jobs()):
         blinded += b
         inverses += inv
     rows = len(blinded) // size

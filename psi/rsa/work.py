@@ -1,17 +1,20 @@
 """The per-chunk RSA work, run in worker processes (see psi/parallel.py).
 
-Values travel as fixed-width big-endian rows of `key.size` bytes.
+Values travel as fixed-width big-endian rows of `key.size` bytes. The client's blinding
+factors come from a stream derived from its party secret (psi/replay.py), indexed by the
+ID's position, so a restarted client re-sends the same blinded values; the stream is
+passed to this party's own worker processes only.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
 import gmpy2
 
 from psi.rsa.keys import PrivateKey, PublicKey
 from vfl.errors import CryptoError, ProtocolError
+from vfl.runtime.party_secret import DerivedRandomness
 
 
 def _ints(data: bytes, size: int) -> list[int]:
@@ -37,12 +40,15 @@ def sign_blinded(data: bytes, key: PrivateKey) -> bytes:
     return _bytes([key.sign(v) for v in values], key.public.size)
 
 
-def blind(ids: Sequence[str], pub: PublicKey) -> tuple[bytes, bytes]:
-    """Client: FDH(id)·r^e mod n with a fresh r per ID; returns them and r^-1 mod n."""
+def blind(
+    ids: Sequence[str], pub: PublicKey, factors: DerivedRandomness, first: int
+) -> tuple[bytes, bytes]:
+    """Client: FDH(id)·r^e mod n, r = value `first + k` of `factors` for the k-th ID;
+    returns them and r^-1 mod n."""
     n = gmpy2.mpz(pub.n)
     blinded, inverses = [], []
-    for value in ids:
-        r = gmpy2.mpz(secrets.randbelow(pub.n - 2) + 2)
+    for k, value in enumerate(ids):
+        r = gmpy2.mpz(factors.below(first + k, pub.n - 2) + 2)
         inverses.append(gmpy2.invert(r, n))  # r shares no factor with n but with ~0 chance
         blinded.append(pub.fdh(value) * gmpy2.powmod(r, pub.e, n) % n)
     return _bytes(blinded, pub.size), _bytes(inverses, pub.size)
@@ -62,7 +68,7 @@ def unblind_tags(ids: Sequence[str], signed: bytes, inverses: bytes, pub: Public
     return b"".join(tags)
 
 
-def blind_task(args: tuple[list[str], PublicKey]) -> tuple[bytes, bytes]:
+def blind_task(args: tuple[list[str], PublicKey, DerivedRandomness, int]) -> tuple[bytes, bytes]:
     return blind(*args)
 
 
