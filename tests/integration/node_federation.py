@@ -31,6 +31,7 @@ class NodeFederation:
     server: CoordinatorServer
     nodes: dict[str, PartyNode] = field(default_factory=dict)
     relayed: list[bytes] = field(default_factory=list)
+    routes: list[tuple[str, str]] = field(default_factory=list)  # (src, dst) per relayed body
 
     def run_job(self, spec_toml: str, limit_s: float = 600) -> tuple[str, str, str | None]:
         """Submit a job and wait for it to end: (job id, state, error)."""
@@ -77,6 +78,7 @@ def start(
         job_id: str, src: str, dst: str, kind: str, seq: str, data: bytes
     ) -> PutResult:
         fed.relayed.append(data)
+        fed.routes.append((src, dst))
         return put(job_id, src, dst, kind, seq, data)
 
     server.mailbox.put = recording_put  # type: ignore[method-assign]
