@@ -124,14 +124,8 @@ def wine() -> None:
     _write(HERE / "wine_multiclass", parts, WINE_JOB)
 
 
-BREAST_JOB = """\
-# Breast cancer diagnosis (UCI Wisconsin, from scikit-learn) split between a hospital that
-# holds the diagnosis and 10 measurements, and a lab that holds 20 others.
-[job]
-name = "breast-vertical"
-mode = "vertical"
-seed = 7
-
+# The two parties every breast-cancer sample shares (the three-party one adds imaging).
+HOSPITAL_AND_LAB = """\
 [[parties]]
 name = "hospital"
 role = "label_holder"
@@ -144,7 +138,17 @@ name = "lab"
 role = "feature_holder"
 data = "lab.csv"
 id_column = "patient_id"
+"""
 
+BREAST_JOB = f"""\
+# Breast cancer diagnosis (UCI Wisconsin, from scikit-learn) split between a hospital that
+# holds the diagnosis and 10 measurements, and a lab that holds 20 others.
+[job]
+name = "breast-vertical"
+mode = "vertical"
+seed = 7
+
+{HOSPITAL_AND_LAB}
 [align]
 protocol = "ecdh"
 
@@ -164,7 +168,7 @@ learning_rate = 0.01
 validation_fraction = 0.2
 """
 
-BREAST_PAILLIER_JOB = """\
+BREAST_PAILLIER_JOB = f"""\
 # The breast sample with protection = "paillier": the lab's cut-layer outputs and their
 # gradients cross only encrypted under the lab's own 2048-bit Paillier key, and neither
 # side learns the lab's interactive weights (docs/paillier.md). Smaller cut and fewer,
@@ -174,19 +178,7 @@ name = "breast-paillier"
 mode = "vertical"
 seed = 7
 
-[[parties]]
-name = "hospital"
-role = "label_holder"
-data = "hospital.csv"
-id_column = "patient_id"
-label_column = "diagnosis"
-
-[[parties]]
-name = "lab"
-role = "feature_holder"
-data = "lab.csv"
-id_column = "patient_id"
-
+{HOSPITAL_AND_LAB}
 [align]
 protocol = "ecdh"
 
@@ -207,7 +199,7 @@ learning_rate = 0.02
 validation_fraction = 0.2
 """
 
-THREE_PARTY_JOB = """\
+THREE_PARTY_JOB = f"""\
 # The breast cancer data split three ways: a hospital with the diagnosis and 10
 # measurements, a lab with 10 others and an imaging centre with the last 10.
 [job]
@@ -215,19 +207,7 @@ name = "breast-three-party"
 mode = "vertical"
 seed = 7
 
-[[parties]]
-name = "hospital"
-role = "label_holder"
-data = "hospital.csv"
-id_column = "patient_id"
-label_column = "diagnosis"
-
-[[parties]]
-name = "lab"
-role = "feature_holder"
-data = "lab.csv"
-id_column = "patient_id"
-
+{HOSPITAL_AND_LAB}
 [[parties]]
 name = "imaging"
 role = "feature_holder"
