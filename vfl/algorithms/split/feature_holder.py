@@ -51,13 +51,16 @@ def _side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> FeatureS
     return PlainFeatureSide(label_holder, width)
 
 
-def _setup(ctx: PartyContext, keygen: KeyGen, phase: str) -> _Setup:
+def _setup(
+    ctx: PartyContext, keygen: KeyGen, phase: str, scaler: Standardizer | None = None
+) -> _Setup:
+    """Train fits the scaler on the training rows; evaluate passes the published one."""
     spec = ctx.job
     data = ctx.require_data().aligned(ctx.workspace.load_alignment())
     schedule = BatchSchedule(
         data.rows, spec.train.batch_size, spec.train.validation_fraction, spec.job.seed
     )
-    scaler = Standardizer.fit(data.features[schedule.train_rows], spec.train.standardize)
+    scaler = scaler or Standardizer.fit(data.features[schedule.train_rows], spec.train.standardize)
     bottom, width = build_bottom(spec, ctx.party, data.width)
     label_holder = spec.label_holder.name
     ctx.scoped(step="hello").send(label_holder, TrainHello(rows=data.rows, width=width))
@@ -139,9 +142,9 @@ class SplitEvaluateFeatureHolder(Program):
         self.keygen = keygen
 
     def run(self, ctx: PartyContext) -> None:
-        s = _setup(ctx, self.keygen, self.phase)
+        state, _ = ctx.workspace.load_model()
+        s = _setup(ctx, self.keygen, self.phase, Standardizer.from_state(state["scaler"]))
         try:
-            state, _ = ctx.workspace.load_model()
             s.bottom.load_state_dict(state["bottom"])
             s.side.load_state(state.get("side", {}))
             s.bottom.eval()

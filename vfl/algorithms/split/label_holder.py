@@ -33,7 +33,8 @@ class _Setup:
     peer_widths: dict[str, int]
 
 
-def _setup(ctx: PartyContext) -> _Setup:
+def _setup(ctx: PartyContext, scaler: Standardizer | None = None) -> _Setup:
+    """Train fits the scaler on the training rows; evaluate passes the published one."""
     spec = ctx.job
     data = ctx.require_data().aligned(ctx.workspace.load_alignment())
     assert data.labels is not None, "the label holder's dataset carries labels"
@@ -51,7 +52,7 @@ def _setup(ctx: PartyContext) -> _Setup:
         if not 1 <= hello.width <= 1_000_000:
             raise ProtocolError(f"split.TrainHello from {peer}: width {hello.width} out of range")
         peer_widths[peer] = hello.width
-    scaler = Standardizer.fit(data.features[schedule.train_rows], spec.train.standardize)
+    scaler = scaler or Standardizer.fit(data.features[schedule.train_rows], spec.train.standardize)
     codec = LabelCodec.fit(
         spec.model.task, data.labels, schedule.train_rows, data.source, spec.train.standardize
     )
@@ -142,8 +143,8 @@ class SplitEvaluateLabelHolder(Program):
     phase = "evaluate"
 
     def run(self, ctx: PartyContext) -> None:
-        s = _setup(ctx)
         state, _ = ctx.workspace.load_model()
+        s = _setup(ctx, Standardizer.from_state(state["scaler"]))
         model = LabelHolderModel(ctx.job, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
         model.load_state_dict(state["model"])
         model.eval()
