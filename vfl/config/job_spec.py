@@ -148,12 +148,46 @@ class TrainSpec(_Strict):
         return self
 
 
+class PrivacySpec(_Strict):
+    """Label-DP for the cut-layer gradient each feature holder receives (docs/privacy.md).
+
+    Off unless `label_dp_epsilon` (or the expert `noise_multiplier`) is set. The label
+    holder clips each row of the gradient to `clip` and adds Gaussian noise whose scale a
+    maintained accountant (dp-accounting) calibrates to (ε, δ) over the job's epochs; the
+    ε spent is reported per feature holder in the result JSON (`privacy.epsilon`).
+    """
+
+    label_dp_epsilon: float | None = Field(default=None, gt=0, le=1000)
+    """Target ε of label-DP against every feature holder; unset: no label-DP."""
+    label_dp_delta: float = Field(default=1e-5, gt=0, lt=1)
+    """Target δ of label-DP."""
+    clip: float = Field(default=1.0, gt=0, le=1e6)
+    """Per-row L2 bound of the clipped cut-layer gradient."""
+    noise_multiplier: float | None = Field(default=None, gt=0, le=1e6)
+    """Expert knob: noise std / sensitivity set directly instead of from
+    `label_dp_epsilon`; the accountant still reports the ε it spends."""
+
+    @model_validator(mode="after")
+    def _check_one(self) -> PrivacySpec:
+        if self.label_dp_epsilon is not None and self.noise_multiplier is not None:
+            raise ValueError(
+                "privacy: set label_dp_epsilon (calibrated noise) or noise_multiplier "
+                "(expert), not both"
+            )
+        return self
+
+    @property
+    def label_dp(self) -> bool:
+        return self.label_dp_epsilon is not None or self.noise_multiplier is not None
+
+
 class JobSpec(_Strict):
     job: JobSection
     parties: list[PartySpec] = Field(min_length=2)
     align: AlignSpec = Field(default_factory=AlignSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
+    privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
     @model_validator(mode="after")
