@@ -76,19 +76,21 @@ def drive(
         keygen_s.append(time.perf_counter() - start)
         return keys
 
-    bottom_f, d = build_bottom(spec, F, x_feature.shape[1])
-    bottom_l, d_l = build_bottom(spec, L, x_label.shape[1])
+    gen = torch.Generator().manual_seed(spec.job.seed)  # a benchmark: public init is fine
+    bottom_f, d = build_bottom(spec, x_feature.shape[1], gen)
+    bottom_l, d_l = build_bottom(spec, x_label.shape[1], gen)
     u = d
-    top = build_top(spec, u, 1)
+    top = build_top(spec, u, 1, gen)
     w_l = torch.nn.Linear(d_l, u)
-    w_f = torch.empty(d, u).uniform_(-0.2, 0.2)
     fside = PaillierFeatureSide(
         L, d, timed_keygen(t.key_bits), precision_bits=t.precision_bits, packing=t.packing,
         workers=t.workers, learning_rate=t.learning_rate, input_grad=True,
+        batch_size=t.batch_size,
     )  # fmt: skip
     lside = PaillierLabelSide(
-        F, w_f, precision_bits=t.precision_bits, packing=t.packing, workers=t.workers,
-        learning_rate=t.learning_rate, input_grad=True, gradient_noise=0.0,
+        F, d, u, d + d_l, precision_bits=t.precision_bits, packing=t.packing,
+        workers=t.workers, learning_rate=t.learning_rate, input_grad=True, gradient_noise=0.0,
+        batch_size=t.batch_size,
     )  # fmt: skip
     hub = InMemoryHub()
     ledger = MemoryLedger()
@@ -110,6 +112,7 @@ def drive(
 
     def feature() -> None:
         fside.start(fctx.scoped(step="exchange"))
+        fside.initial_share(fctx.scoped(step="init"), fresh=True)
         for b, rows in enumerate(sizes):
             bctx = fctx.scoped(batch=b)
             a = bottom_f(x_feature[offsets[b] : offsets[b] + rows])
@@ -125,6 +128,7 @@ def drive(
     def label() -> None:
         starts.append(time.perf_counter())  # the warm-up batch includes handshake, pool start
         lside.start(lctx.scoped(step="exchange"))
+        lside.initial_share(lctx.scoped(step="init"))
         for b, rows in enumerate(sizes):
             if b:
                 starts.append(time.perf_counter())

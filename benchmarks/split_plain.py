@@ -21,12 +21,15 @@ import torch
 
 from benchmarks.common import median_seconds, write_result
 from tests.factories import job_dict, job_spec, synthetic_vertical
+from vfl.algorithms.split.initial_weights import init_generator
 from vfl.algorithms.split.label_model import LabelHolderModel
 from vfl.algorithms.split.models import build_bottom, make_optimizer
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.api import simulate
 from vfl.config.job_spec import JobSpec
+from vfl.runtime.party_secret import PartySecret
+from vfl.runtime.workspace import Workspace
 
 ROWS, BATCH = 30_000, 256
 WIDTHS = {"bank": 13, "bureau": 10}
@@ -37,8 +40,10 @@ def centralized_epochs(spec: JobSpec, x: torch.Tensor, y_raw: np.ndarray) -> Non
     schedule = BatchSchedule(len(x), spec.train.batch_size, 0.0, spec.job.seed)
     codec = LabelCodec.fit("binary", y_raw, schedule.train_rows, "bench", False)
     y = codec.encode(y_raw)
-    label = LabelHolderModel(spec, "bank", 13, {"bureau": spec.model.cut_width}, 1)
-    bureau, _ = build_bottom(spec, "bureau", 10)
+    with tempfile.TemporaryDirectory() as tmp:  # the architecture only: any secret will do
+        secret = PartySecret.load(Workspace(Path(tmp)), "bench", "bank")
+        label = LabelHolderModel(spec, secret, 13, {"bureau": spec.model.cut_width}, 1)
+        bureau, _ = build_bottom(spec, 10, init_generator(secret, "bureau"))
     model = torch.nn.ModuleDict({"label": label.bottom, "bureau": bureau, "top": label.top})
     w = torch.nn.Linear(2 * spec.model.cut_width, label.u)
     params = [*model.parameters(), *w.parameters()]

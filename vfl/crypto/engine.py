@@ -1,8 +1,9 @@
 """Vectorised Paillier on integer lists: what the protocol sides call on the hot path.
 
 `PaillierEngine` works under one public key; with the private key it can also decrypt.
-Obfuscators hs^α come from named random streams (`RandomSource`): obfuscator i of a stream
-uses its value i as α, so a stream derived from the party's secret and a message scope
+Obfuscators come from named random streams (`RandomSource`): obfuscator i of a stream uses
+its value i (as the DJN exponent α of hs^α, or as r of a classic r^n), so a stream derived
+from the party's secret and a message scope
 gives the same ciphertexts every time the program runs (replay determinism, see
 vfl/runtime/party_secret.py). Streams are computed ahead in the background (`prefill`),
 so the party's own encryptions cost one modular multiplication each when it needs them.
@@ -15,6 +16,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 from gmpy2 import mpz
@@ -24,6 +26,8 @@ from vfl.crypto.keys import KeyPair, PrivateKey, PublicKey
 from vfl.crypto.worker_pool import WorkerPool
 from vfl.errors import CryptoError
 
+_MARGIN_BITS = 128
+"""Extra bits drawn before reducing r mod n: r is within 2^-128 of uniform in Z_n."""
 _CHUNK = 64
 """Obfuscators per background job: small enough to interleave with other work."""
 
@@ -37,6 +41,18 @@ class RandomSource(Protocol):
     def bits(self, index: int, bits: int) -> int:
         """Value `index`, uniform in [0, 2^bits)."""
         ...
+
+
+class Obfuscation(Enum):
+    """How an engine re-randomises (docs/paillier.md, "Who re-randomises how")."""
+
+    DJN = "djn"
+    """hs^α with a short α (half the key size): fast, hiding against parties without the
+    factorisation. The key owner's own encryptions use it."""
+    CLASSIC = "classic"
+    """r^n with r uniform in Z_n: perfectly re-randomising even against the key owner,
+    who chose hs and knows the factorisation. The peer's ciphertexts that go back to the
+    key owner use it."""
 
 
 class OsRandom:
@@ -59,10 +75,17 @@ class _Stream:
 
 
 class PaillierEngine:
-    def __init__(self, key: PublicKey, pool: WorkerPool, private: PrivateKey | None = None) -> None:
+    def __init__(
+        self,
+        key: PublicKey,
+        pool: WorkerPool,
+        private: PrivateKey | None = None,
+        obfuscation: Obfuscation = Obfuscation.DJN,
+    ) -> None:
         self.key = key
         self.pool = pool
         self._private = private
+        self.obfuscation = obfuscation
         self._streams: dict[str, _Stream] = {}
         self._spent: dict[str, int] = {}  # released streams: how many were handed out
 
@@ -77,12 +100,16 @@ class PaillierEngine:
         want = s.taken + count
         while s.scheduled < want:
             n = min(_CHUNK, want - s.scheduled)
-            s.pending.append(self._djn(source, s.scheduled, n))
+            s.pending.append(self._obfuscate(source, s.scheduled, n))
             s.scheduled += n
 
-    def _djn(self, source: RandomSource, start: int, count: int) -> Future[list[mpz]]:
+    def _obfuscate(self, source: RandomSource, start: int, count: int) -> Future[list[mpz]]:
         """Obfuscators start .. start+count of `source` on a worker (by CRT for the owner)."""
         k = self.key
+        if self.obfuscation is Obfuscation.CLASSIC:
+            bits = k.bits + _MARGIN_BITS
+            rs = [source.bits(i, bits) % k.n for i in range(start, start + count)]
+            return self.pool.submit(kernels.classic_chunk, k.n, rs)
         alphas = [source.bits(i, k.alpha_bits) for i in range(start, start + count)]
         if self._private is not None:
             p, q = self._private.p, self._private.q
@@ -101,7 +128,7 @@ class PaillierEngine:
             sizes = [len(range(i, missing, parts)) for i in range(parts)]
             futures = []
             for size in sizes:
-                futures.append(self._djn(source, s.scheduled, size))
+                futures.append(self._obfuscate(source, s.scheduled, size))
                 s.scheduled += size
             for f in futures:
                 s.ready.extend(f.result())

@@ -66,6 +66,17 @@ def classic_obfuscators_crt(count: int, p: mpz, q: mpz) -> list[mpz]:
     return out
 
 
+def classic_chunk(n: mpz, rs: list[int]) -> list[mpz]:
+    """r^n mod n² for each r: a full-length exponent, by anyone holding the public key.
+
+    r = 0 (or any r sharing a factor with n) has probability ~2^-1023 for a uniform r and
+    would reveal a factor of n to whoever drew it, so it is replaced by 1 rather than
+    failing a job on an event that does not happen.
+    """
+    n2 = n * n
+    return [gmpy2.powmod(mpz(r) if gmpy2.gcd(r, n) == 1 else mpz(1), n, n2) for r in rs]
+
+
 def comb_table(base: mpz, exponent_bits: int, n2: mpz) -> list[list[mpz]]:
     """table[w][k] = base^(k·2^(8w)) for every 8-bit window w: fixed-base exponentiation."""
     table = []

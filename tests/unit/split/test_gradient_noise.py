@@ -7,6 +7,7 @@ the difference between the two gradients the label holder sends is exactly the n
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from tests.factories import job_dict, job_spec, synthetic_vertical
 from tests.unit.split_paillier.harness import run_job
 from vfl.algorithms.split.messages import CutGradient
 from vfl.protocol import serde
+from vfl.runtime.party_secret import secret_file
+from vfl.runtime.workspace import Workspace
 
 SIGMA = 0.5
 
@@ -57,6 +60,10 @@ def test_gradient_noise_is_replayed_after_a_restart_and_differs_between_parties(
     for party in ("bank", "shop"):  # restart training from scratch, keep the workspace
         (tmp_path / "a" / party / "checkpoints" / "train.pt").unlink()
     replayed = _gradients(paths, tmp_path / "a", SIGMA)
+    for party in ("bank", "shop"):  # another party's secret (run_job would fix it)
+        Workspace(tmp_path / "b" / party).private(
+            secret_file("job"), lambda: secrets.token_bytes(32)
+        )
     other = _gradients(paths, tmp_path / "b", SIGMA)
     assert len(first) == len(replayed) == len(other) == 5
     assert all(np.array_equal(x, y) for x, y in zip(first, replayed, strict=True))

@@ -7,6 +7,7 @@ one nn.Module over the concatenated columns, one optimizer, a textbook loop.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from pathlib import Path
 
@@ -17,7 +18,12 @@ import torch
 from torch import nn
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
-from vfl.algorithms.split.exchange import PlainLabelSide
+from vfl.algorithms.split.initial_weights import (
+    FEATURE_HALF_PURPOSE,
+    init_generator,
+    interactive_half,
+    label_half_purpose,
+)
 from vfl.algorithms.split.label_model import LabelHolderModel
 from vfl.algorithms.split.models import build_bottom
 from vfl.algorithms.split.preprocess import LabelCodec
@@ -25,6 +31,8 @@ from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.api import simulate
 from vfl.config.job_spec import JobSpec
 from vfl.runtime.events import Event, StepReport
+from vfl.runtime.party_secret import PartySecret
+from vfl.runtime.workspace import Workspace
 
 TOLERANCE = 1e-6
 
@@ -75,6 +83,11 @@ class StepLog:
             self.losses.append(event.loss)
 
 
+def _fixed(paths: dict[str, Path]) -> dict[str, bytes]:
+    """Fixed party secrets: the run is reproducible, not a draw of fresh secrets each time."""
+    return {n: hashlib.sha256(n.encode()).digest() for n in paths}
+
+
 def _joined(paths: dict[str, Path]) -> pd.DataFrame:
     frames = [pd.read_csv(p, dtype={"id": str}).set_index("id") for p in paths.values()]
     joined = frames[0]
@@ -83,7 +96,9 @@ def _joined(paths: dict[str, Path]) -> pd.DataFrame:
     return joined.sort_index()  # the join protocol's agreed order
 
 
-def _oracle_run(spec: JobSpec, paths: dict[str, Path]) -> tuple[list[float], Centralized]:
+def _oracle_run(
+    spec: JobSpec, paths: dict[str, Path], secrets: dict[str, PartySecret]
+) -> tuple[list[float], Centralized]:
     joined = _joined(paths)
     names = list(paths)
     columns = [[c for c in joined.columns if c.startswith(f"{n}_f")] for n in names]
@@ -94,17 +109,22 @@ def _oracle_run(spec: JobSpec, paths: dict[str, Path]) -> tuple[list[float], Cen
     )
     codec = LabelCodec.fit(spec.model.task, y_raw, schedule.train_rows, "oracle", False)
     y = codec.encode(y_raw)
-    # Initial weights: the builders every party uses, so both runs start equal.
-    bottoms = [build_bottom(spec, n, len(c))[0] for n, c in zip(names, columns, strict=True)]
-    widths = {n: build_bottom(spec, n, len(c))[1] for n, c in zip(names, columns, strict=True)}
-    label = LabelHolderModel(
-        spec, names[0], len(columns[0]), {n: widths[n] for n in names[1:]}, codec.outputs
-    )
+    # Initial weights: the builders every party uses, from the run's party secrets, so both
+    # runs start equal; each peer's interactive slice is the sum of its two halves.
+    built = [
+        build_bottom(spec, len(c), init_generator(secrets[n], "bottom"))
+        for n, c in zip(names, columns, strict=True)
+    ]
+    bottoms = [b for b, _ in built]
+    widths = {n: d for n, (_, d) in zip(names, built, strict=True)}
+    peers = {n: widths[n] for n in names[1:]}
+    label = LabelHolderModel(spec, secrets[names[0]], len(columns[0]), peers, codec.outputs)
     blocks = [label.own.weight.detach()]
-    for name in names[1:]:
-        side = label.sides[name]
-        assert isinstance(side, PlainLabelSide)
-        blocks.append(side.block.weight.detach())
+    fan_in = label.own.weight.shape[0] + sum(peers.values())
+    for name, d in peers.items():
+        u = label.u
+        mine = interactive_half(secrets[names[0]], label_half_purpose(name), d, u, fan_in)
+        blocks.append(mine + interactive_half(secrets[name], FEATURE_HALF_PURPOSE, d, u, fan_in))
     bounds = np.cumsum([0] + [len(c) for c in columns])
     slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
     model = Centralized(
@@ -142,10 +162,15 @@ def test_split_training_equals_centralized_model(
         )
     )
     log = StepLog()
-    result = simulate(spec, workdir=tmp_path / "run", reporter=log)
+    result = simulate(
+        spec, workdir=tmp_path / "run", reporter=log, job_id="oracle", party_secrets=_fixed(paths)
+    )
     assert result.status == "succeeded", result.error
 
-    expected_losses, oracle = _oracle_run(spec, paths)
+    secrets = {
+        n: PartySecret.load(Workspace(tmp_path / "run" / n), result.job_id, n) for n in paths
+    }
+    expected_losses, oracle = _oracle_run(spec, paths, secrets)
     assert len(log.losses) == len(expected_losses) > 10
     np.testing.assert_allclose(log.losses, expected_losses, rtol=0, atol=TOLERANCE)
 
@@ -176,6 +201,9 @@ def test_oracle_detects_a_different_model(tmp_path: Path) -> None:
         job_dict(paths, job={"name": "other", "seed": 8}, train={"standardize": False})
     )
     log = StepLog()
-    simulate(other, workdir=tmp_path / "run", reporter=log)
-    expected, _ = _oracle_run(spec, paths)
+    result = simulate(other, workdir=tmp_path / "run", reporter=log)
+    secrets = {
+        n: PartySecret.load(Workspace(tmp_path / "run" / n), result.job_id, n) for n in paths
+    }
+    expected, _ = _oracle_run(spec, paths, secrets)
     assert not np.allclose(log.losses, expected, atol=TOLERANCE)

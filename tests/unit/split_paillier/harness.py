@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from parties.data import load_dataset
 from parties.programs import PHASES, program_for
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
+from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
 from vfl.algorithms.split.paillier.feature_side import KeyGen
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import JobSpec, PartySpec
 from vfl.crypto.testing import insecure_keygen
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import Event, MetricsReport, StepReport
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
+from vfl.runtime.party_secret import secret_file
 from vfl.runtime.program import Program
 from vfl.runtime.simulator import PartyRun, run_phase
 from vfl.runtime.workspace import Workspace
+
+TEST_KEY_BITS = 512
+
+
+def small_key_program(spec: JobSpec, phase: str, p: PartySpec, keygen: KeyGen) -> Program:
+    """The party's program, with feature holders making keys by `keygen` and the label
+    holder accepting keys of TEST_KEY_BITS (production refuses anything under 2048)."""
+    if p.role == "feature_holder" and phase == "train":
+        return SplitTrainFeatureHolder(keygen)
+    if p.role == "feature_holder" and phase == "evaluate":
+        return SplitEvaluateFeatureHolder(keygen)
+    if p.role == "label_holder" and phase == "train":
+        return SplitTrainLabelHolder(min_key_bits=TEST_KEY_BITS)
+    if p.role == "label_holder" and phase == "evaluate":
+        return SplitEvaluateLabelHolder(min_key_bits=TEST_KEY_BITS)
+    return program_for(spec, phase, p)
+
+
+def fixed_secret(workspace: Workspace, job_id: str, party: str) -> None:
+    """Give `party` a secret that depends on its name only, unless it has one already."""
+    workspace.private(secret_file(job_id), lambda: hashlib.sha256(party.encode()).digest())
 
 
 class RecordingHub(InMemoryHub):
@@ -47,17 +71,15 @@ class Run:
 def run_job(
     spec: JobSpec, workdir: Path, keygen: KeyGen | None = None, run: Run | None = None
 ) -> Run:
-    keygen = keygen or insecure_keygen(512)
+    keygen = keygen or insecure_keygen(TEST_KEY_BITS)
     run = run or Run()
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
+    for p in spec.parties:  # fixed secrets: runs in other folders start from the same weights
+        fixed_secret(Workspace(workdir / p.name), "job", p.name)
     for phase in PHASES:
         runs = {}
         for p in spec.parties:
-            program: Program = program_for(spec, phase, p)
-            if p.role == "feature_holder" and phase == "train":
-                program = SplitTrainFeatureHolder(keygen)
-            elif p.role == "feature_holder" and phase == "evaluate":
-                program = SplitEvaluateFeatureHolder(keygen)
+            program = small_key_program(spec, phase, p, keygen)
             ctx = PartyContext(
                 party=p.name,
                 role=p.role,

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parties.data import load_dataset
-from parties.programs import program_for
-from tests.unit.split_paillier.harness import RecordingHub, Run
-from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
+from tests.unit.split_paillier.harness import RecordingHub, Run, small_key_program
 from vfl.algorithms.split.paillier.phase_keys import KeyGen
 from vfl.config.job_spec import JobSpec, PartySpec
 from vfl.crypto.keys import KeyPair
@@ -29,7 +27,6 @@ from vfl.runtime.channel import Channel
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import Event, StepReport
 from vfl.runtime.ledger import MemoryLedger
-from vfl.runtime.program import Program
 from vfl.runtime.simulator import PartyRun, run_phase
 from vfl.runtime.workspace import Workspace
 
@@ -109,13 +106,7 @@ class CountingKeygen:
         return self.make(bits)
 
 
-def _program(spec: JobSpec, phase: str, p: PartySpec, keygen: KeyGen) -> Program:
-    if p.role == "feature_holder":
-        if phase == "train":
-            return SplitTrainFeatureHolder(keygen)
-        if phase == "evaluate":
-            return SplitEvaluateFeatureHolder(keygen)
-    return program_for(spec, phase, p)
+_program = small_key_program
 
 
 def run_with_restart(

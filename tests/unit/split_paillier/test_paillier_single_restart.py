@@ -8,9 +8,10 @@ party secret and the message scope). Checked three ways:
 - byte-identical bodies for every sequence number the victim sent twice;
 - the whole run equals an uninterrupted run of parties holding the same secrets (copied
   workspace `private/` folders): identical losses, metrics and model files;
-- a restart with the victim's own secrets against an uninterrupted run with other secrets
-  and keys (and no gradient noise, which would differ by design): final model and
-  metrics agree within the oracle's fixed-point tolerance (TOLERANCE, test_paillier_oracle.py).
+- a restart with its own keys against an uninterrupted run with other keys (party
+  secrets are fixed in both, since they also draw the initial weights; no gradient noise):
+  final model and metrics agree within the oracle's fixed-point tolerance (TOLERANCE,
+  test_paillier_oracle.py).
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ import pytest
 import torch
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
-from tests.unit.split_paillier.harness import run_job
+from tests.unit.split_paillier.harness import fixed_secret, run_job
 from tests.unit.split_paillier.restart_harness import CountingKeygen, RestartRun, run_with_restart
 from tests.unit.split_paillier.test_paillier_oracle import TOLERANCE
 from vfl.algorithms.split.paillier import messages as pm
+from vfl.algorithms.split.paillier.shares import from_tensor
 from vfl.config.job_spec import JobSpec
 from vfl.protocol import serde
+from vfl.runtime.workspace import Workspace
 
 L, F = "bank", "shop"
 CRASH_AT = "train/epoch=1/batch=2#0"  # the victim's first message of epoch 1, batch 2
@@ -81,6 +84,8 @@ class Runs:
                 self.noisy, work, victim, CRASH_AT, self.keygens[victim]
             )
             self.own_keygens[victim] = CountingKeygen()
+            for party in (L, F):  # the fixed secrets run_job gives: same initial weights
+                fixed_secret(Workspace(root / f"own-{victim}" / party), "job", party)
             self.own[victim] = run_with_restart(
                 self.spec, root / f"own-{victim}", victim, CRASH_AT, self.own_keygens[victim]
             )
@@ -153,10 +158,9 @@ def test_single_party_restart_matches_a_fresh_run_within_fixed_point_tolerance(
     f = runs.spec.train.precision_bits
 
     def interactive(root: Path) -> torch.Tensor:
-        v = _weights(root / L)["model"][f"sides.{F}.v_fixed"]
-        acc = _weights(root / F)["side"]["acc"]
-        w: torch.Tensor = (v + acc).double() / 2**f
-        return w
+        v = from_tensor(_weights(root / L)["model"][f"sides.{F}.v_fixed"], "V")
+        acc = from_tensor(_weights(root / F)["side"]["acc"], "acc")
+        return torch.tensor([[float(x) / 2**f for x in row] for row in v + acc])
 
     w_restarted = interactive(runs.root / f"own-{victim}")
     w_fresh = interactive(runs.root / "fresh")

@@ -14,8 +14,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from vfl.algorithms.split.messages import Activations, CutGradient
+from vfl.algorithms.split.initial_weights import (
+    FEATURE_HALF_PURPOSE,
+    interactive_half,
+    label_half_purpose,
+)
+from vfl.algorithms.split.messages import (
+    Activations,
+    CutGradient,
+    InteractiveShape,
+    InteractiveShare,
+)
 from vfl.algorithms.split.models import InteractiveBlock
+from vfl.errors import ProtocolError
 from vfl.protocol.checks import expect_shape
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
@@ -29,6 +40,11 @@ class LabelSide(Protocol):
     def start(self, ctx: PartyContext) -> None:
         """Once per phase, before the first batch, in a fixed scope (not a batch's), so a
         program restarted mid-phase repeats it under the same sequence numbers."""
+        ...
+
+    def initial_share(self, ctx: PartyContext) -> None:
+        """Training only, in a fixed scope: set W_p's starting value from this party's half
+        and the peer's share (initial_weights.py)."""
         ...
 
     def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
@@ -45,6 +61,11 @@ class FeatureSide(Protocol):
 
     def start(self, ctx: PartyContext) -> None:
         """Once per phase, after `load_state`, in a fixed scope (see LabelSide.start)."""
+        ...
+
+    def initial_share(self, ctx: PartyContext, fresh: bool) -> None:
+        """Training only, after `start`: send this party's share of W₀; keep the matching
+        state unless a checkpoint was loaded (`fresh` is False)."""
         ...
 
     def forward_batch(self, ctx: PartyContext, a: torch.Tensor, training: bool) -> None: ...
@@ -69,10 +90,11 @@ class PlainLabelSide(nn.Module):
     weights still train on the exact gradient).
     """
 
-    def __init__(self, peer: str, block: InteractiveBlock, gradient_noise: float = 0.0) -> None:
+    def __init__(self, peer: str, d: int, u: int, fan_in: int, gradient_noise: float = 0.0) -> None:
         super().__init__()
         self.peer = peer
-        self.block = block
+        self.fan_in = fan_in
+        self.block = InteractiveBlock.shared(d, u)
         self.noise = gradient_noise
         self._sent = True
         self._secret: PartySecret | None = None
@@ -80,6 +102,18 @@ class PlainLabelSide(nn.Module):
     def start(self, ctx: PartyContext) -> None:
         if self.noise > 0:
             self._secret = PartySecret.of(ctx)
+
+    def initial_share(self, ctx: PartyContext) -> None:
+        d, u = self.block.weight.shape
+        ctx.send(self.peer, InteractiveShape(u, self.fan_in))
+        share = ctx.recv(self.peer, InteractiveShare)
+        where = f"split.InteractiveShare from {self.peer}"
+        theirs = torch.from_numpy(expect_shape(where, share.values, (d, u)))
+        half = interactive_half(
+            PartySecret.of(ctx), label_half_purpose(self.peer), d, u, self.fan_in
+        )
+        with torch.no_grad():
+            self.block.weight.copy_(half + theirs)
 
     def forward_batch(self, ctx: PartyContext, rows: int, training: bool) -> torch.Tensor:
         msg = ctx.recv(self.peer, Activations)
@@ -113,12 +147,27 @@ class PlainLabelSide(nn.Module):
 
 
 class PlainFeatureSide:
+    """F's end in plaintext: sends activations, receives ∂loss/∂a."""
+
     def __init__(self, label_holder: str, width: int) -> None:
         self.label_holder = label_holder
         self.width = width
 
     def start(self, ctx: PartyContext) -> None:
         pass
+
+    def initial_share(self, ctx: PartyContext, fresh: bool) -> None:
+        """Send W_F in the clear: under `none` L holds W_p (and sees a) anyway."""
+        shape = ctx.recv(self.label_holder, InteractiveShape)
+        if not (1 <= shape.u <= 4096 and 1 <= shape.fan_in <= 1 << 20):
+            raise ProtocolError(
+                f"split.InteractiveShape from {self.label_holder}: u = {shape.u}, fan_in = "
+                f"{shape.fan_in} out of range; both sides must run the same job spec"
+            )
+        half = interactive_half(
+            PartySecret.of(ctx), FEATURE_HALF_PURPOSE, self.width, shape.u, shape.fan_in
+        )
+        ctx.send(self.label_holder, InteractiveShare(half.numpy()))
 
     def forward_batch(self, ctx: PartyContext, a: torch.Tensor, training: bool) -> None:
         ctx.send(self.label_holder, Activations(a.detach().numpy()))

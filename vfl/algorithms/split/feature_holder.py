@@ -14,7 +14,8 @@ from numpy.typing import NDArray
 from torch import nn
 
 from vfl.algorithms.split.exchange import FeatureSide, PlainFeatureSide
-from vfl.algorithms.split.messages import EXCHANGE_STEP, TrainHello
+from vfl.algorithms.split.initial_weights import init_generator
+from vfl.algorithms.split.messages import EXCHANGE_STEP, INIT_STEP, TrainHello
 from vfl.algorithms.split.models import build_bottom, is_preset, make_optimizer
 from vfl.algorithms.split.paillier.feature_side import KeyGen, PaillierFeatureSide
 from vfl.algorithms.split.paillier.phase_keys import phase_keypair
@@ -22,6 +23,7 @@ from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.crypto.keys import generate_keypair
 from vfl.runtime.context import PartyContext
+from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.program import Program
 
 
@@ -47,6 +49,7 @@ def _side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> FeatureS
             workers=t.workers,
             learning_rate=t.learning_rate,
             input_grad=not is_preset(ctx.job),
+            batch_size=t.batch_size,
         )
     return PlainFeatureSide(label_holder, width)
 
@@ -61,7 +64,7 @@ def _setup(
         data.rows, spec.train.batch_size, spec.train.validation_fraction, spec.job.seed
     )
     scaler = scaler or Standardizer.fit(data.features[schedule.train_rows], spec.train.standardize)
-    bottom, width = build_bottom(spec, ctx.party, data.width)
+    bottom, width = build_bottom(spec, data.width, init_generator(PartySecret.of(ctx), "bottom"))
     label_holder = spec.label_holder.name
     ctx.scoped(step="hello").send(label_holder, TrainHello(rows=data.rows, width=width))
     side = _side(ctx, width, keygen, phase)
@@ -102,6 +105,7 @@ class SplitTrainFeatureHolder(Program):
                 optimizer.load_state_dict(checkpoint["optimizer"])
             start = int(checkpoint["epoch"]) + 1
         s.side.start(ctx.scoped(step=EXCHANGE_STEP))
+        s.side.initial_share(ctx.scoped(step=INIT_STEP), fresh=checkpoint is None)
         for epoch in range(start, spec.train.epochs):
             ectx = ctx.scoped(epoch=epoch)
             for b, rows in enumerate(s.schedule.train_batches(epoch)):

@@ -15,10 +15,12 @@ from vfl.algorithms.split.messages import EXCHANGE_STEP, TrainHello
 from vfl.algorithms.split.models import make_optimizer
 from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
+from vfl.crypto.keys import MIN_KEY_BITS
 from vfl.errors import ProtocolError
 from vfl.metrics import compute_metrics
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import EpochReport, MetricsReport, Progress, StepReport
+from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.program import Program
 
 
@@ -67,15 +69,30 @@ def _setup(ctx: PartyContext, scaler: Standardizer | None = None) -> _Setup:
     )
 
 
+def _model(ctx: PartyContext, s: _Setup, min_key_bits: int) -> LabelHolderModel:
+    return LabelHolderModel(
+        ctx.job,
+        PartySecret.of(ctx),
+        s.x.shape[1],
+        s.peer_widths,
+        s.codec.outputs,
+        min_key_bits,
+    )
+
+
 class SplitTrainLabelHolder(Program):
     phase = "train"
 
+    def __init__(self, min_key_bits: int = MIN_KEY_BITS) -> None:
+        self.min_key_bits = min_key_bits
+        """Smallest Paillier modulus accepted from a feature holder; tests lower it."""
+
     def run(self, ctx: PartyContext) -> None:
-        spec = ctx.job
         s = _setup(ctx)
-        model = LabelHolderModel(spec, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
+        model = _model(ctx, s, self.min_key_bits)
         try:
             model.start(ctx.scoped(step=EXCHANGE_STEP))
+            model.initial_shares(ctx)
             self._train(ctx, model, s)
         finally:
             model.close()
@@ -142,10 +159,13 @@ class SplitEvaluateLabelHolder(Program):
 
     phase = "evaluate"
 
+    def __init__(self, min_key_bits: int = MIN_KEY_BITS) -> None:
+        self.min_key_bits = min_key_bits
+
     def run(self, ctx: PartyContext) -> None:
         state, _ = ctx.workspace.load_model()
         s = _setup(ctx, Standardizer.from_state(state["scaler"]))
-        model = LabelHolderModel(ctx.job, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
+        model = _model(ctx, s, self.min_key_bits)
         model.load_state_dict(state["model"])
         model.eval()
         try:

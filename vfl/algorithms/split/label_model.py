@@ -10,11 +10,12 @@ from numpy.typing import NDArray
 from torch import nn
 
 from vfl.algorithms.split.exchange import LabelSide, PlainLabelSide
+from vfl.algorithms.split.initial_weights import init_generator
+from vfl.algorithms.split.messages import INIT_STEP
 from vfl.algorithms.split.models import (
     InteractiveBlock,
     build_bottom,
     build_top,
-    interactive_generator,
     interactive_width,
     is_preset,
 )
@@ -22,36 +23,45 @@ from vfl.algorithms.split.paillier.label_side import PaillierLabelSide
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import JobSpec
+from vfl.crypto.keys import MIN_KEY_BITS
 from vfl.runtime.context import PartyContext
+from vfl.runtime.party_secret import PartySecret
 
 
 class LabelHolderModel(nn.Module):
-    """z = bottom_L(x)·W_L + b + Σ_p z_p, out = top(z); z_p comes from each peer's side."""
+    """z = bottom_L(x)·W_L + b + Σ_p z_p, out = top(z); z_p comes from each peer's side.
+
+    The label holder's own parts are drawn from its party secret; each peer's slice starts
+    as the sum of two halves (`initial_shares`, initial_weights.py)."""
 
     def __init__(
-        self, spec: JobSpec, party: str, own_width: int, peer_widths: dict[str, int], outputs: int
+        self,
+        spec: JobSpec,
+        secret: PartySecret,
+        own_width: int,
+        peer_widths: dict[str, int],
+        outputs: int,
+        min_key_bits: int = MIN_KEY_BITS,
     ) -> None:
         super().__init__()
         self.u = interactive_width(spec, outputs)
         self.bottom, d_own = (
-            build_bottom(spec, party, own_width) if own_width else (nn.Identity(), 0)
+            build_bottom(spec, own_width, init_generator(secret, "bottom"))
+            if own_width
+            else (nn.Identity(), 0)
         )
         fan_in = d_own + sum(peer_widths.values())
-        generator = interactive_generator(spec, party)
-        self.own = InteractiveBlock(d_own, self.u, fan_in, generator)
+        generator = init_generator(secret, "interactive/own")
+        self.own = InteractiveBlock.drawn(d_own, self.u, fan_in, generator)
         bound = 1.0 / max(fan_in, 1) ** 0.5
         self.bias = nn.Parameter(torch.empty(self.u).uniform_(-bound, bound, generator=generator))
         self.sides = nn.ModuleDict(
             {
-                peer: _peer_side(
-                    spec,
-                    peer,
-                    InteractiveBlock(d, self.u, fan_in, interactive_generator(spec, peer)),
-                )
+                peer: _peer_side(spec, peer, d, self.u, fan_in, min_key_bits)
                 for peer, d in peer_widths.items()
             }
         )
-        self.top = build_top(spec, self.u, outputs)
+        self.top = build_top(spec, self.u, outputs, init_generator(secret, "top"))
 
     def peer_sides(self) -> list[LabelSide]:
         return [cast(LabelSide, side) for side in self.sides.values()]
@@ -65,6 +75,12 @@ class LabelHolderModel(nn.Module):
         """Every peer's exchange handshake, once per phase, in a fixed scope."""
         for side in self.peer_sides():
             side.start(ctx)
+
+    def initial_shares(self, ctx: PartyContext) -> None:
+        """Every peer's slice W₀ = W_L + W_F, once per training phase, before a checkpoint
+        (if any) is loaded over it."""
+        for side in self.peer_sides():
+            side.initial_share(ctx.scoped(step=INIT_STEP))
 
     def forward_batch(self, ctx: PartyContext, x: torch.Tensor, training: bool) -> torch.Tensor:
         z = self.bottom(x) @ self.own.weight + self.bias
@@ -86,21 +102,27 @@ class LabelHolderModel(nn.Module):
         return torch.cat(outs) if outs else torch.empty(0, 1)
 
 
-def _peer_side(spec: JobSpec, peer: str, block: InteractiveBlock) -> nn.Module:
+def _peer_side(
+    spec: JobSpec, peer: str, d: int, u: int, fan_in: int, min_key_bits: int
+) -> nn.Module:
     """The label holder's end of the exchange with `peer`, by `train.protection`."""
     t = spec.train
     if t.protection == "paillier":
         return PaillierLabelSide(
             peer,
-            block.weight,
+            d,
+            u,
+            fan_in,
             precision_bits=t.precision_bits,
             packing=t.packing,
             workers=t.workers,
             learning_rate=t.learning_rate,
             input_grad=not is_preset(spec),
             gradient_noise=t.gradient_noise,
+            batch_size=t.batch_size,
+            min_key_bits=min_key_bits,
         )
-    return PlainLabelSide(peer, block, t.gradient_noise)
+    return PlainLabelSide(peer, d, u, fan_in, t.gradient_noise)
 
 
 def model_meta(

@@ -6,6 +6,9 @@ the schedule every party derives from the job seed, so no row index is ever sent
     F                                   L
     |-- TrainHello(rows, width) ------->|   once per train/evaluate phase (scope step=hello)
     |   (paillier: key handshake)       |   once per phase (scope step=exchange)
+    |<-- InteractiveShape(u, fan_in) ---|   train only (scope step=init): W_p starts as
+    |-- InteractiveShare W_F ---------->|   W_L + W_F, halves drawn from each party's
+    |   (paillier: InitialShare)        |   secret (initial_weights.py)
     |                                   |
     |-- Activations a = bottom_F(x) --->|   z = Σ_p a_p·W_p + a_L·W_L + b → top → loss
     |<-- CutGradient ∂loss/∂a ----------|   L steps its optimizer, F back-propagates
@@ -41,6 +44,31 @@ class TrainHello:
 
     rows: int
     width: int
+
+
+INIT_STEP = "init"
+"""The scope of the initial-weight exchange, once per training phase (fixed, like above)."""
+
+
+@message("split.InteractiveShape")
+@dataclass(frozen=True)
+class InteractiveShape:
+    """L → F. The interactive layer's width u and fan-in (Σ cut widths): public, both
+    follow from the spec and TrainHello. F draws its half W_F of its slice with them."""
+
+    u: int
+    fan_in: int
+
+
+@message("split.InteractiveShare")
+@dataclass(frozen=True)
+class InteractiveShare:
+    """F → L (plain). F's half W_F (d×u) of its interactive slice W₀ = W_L + W_F.
+
+    Reveals W_F to L, which holds W in the clear under `protection = "none"` anyway (and
+    sees F's activations). Under Paillier F sends split_paillier.InitialShare instead."""
+
+    values: F32Matrix
 
 
 @message("split.Activations")

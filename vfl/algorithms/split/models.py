@@ -13,21 +13,25 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vfl.algorithms.split.schedule import derive_seed
 from vfl.config.job_spec import JobSpec
-from vfl.models.mlp import init_linear, mlp, seeded
+from vfl.models.mlp import mlp
 
 
 def is_preset(spec: JobSpec) -> bool:
     return spec.model.kind != "split_nn"
 
 
-def build_bottom(spec: JobSpec, party: str, in_width: int) -> tuple[nn.Module, int]:
-    """The party's bottom model and its output width d."""
+def bottom_width(spec: JobSpec, in_width: int) -> int:
+    """The output width d of a bottom model over `in_width` columns."""
+    return in_width if is_preset(spec) else spec.model.cut_width
+
+
+def build_bottom(spec: JobSpec, in_width: int, generator: torch.Generator) -> tuple[nn.Module, int]:
+    """The party's bottom model and its output width d, initialised from `generator`
+    (the party's own secret: initial_weights.py)."""
     if is_preset(spec):
         return nn.Identity(), in_width
     widths = [in_width, *spec.model.bottom_hidden, spec.model.cut_width]
-    generator = seeded(derive_seed(spec.job.seed, "bottom", party))
     return mlp(widths, generator, final_activation=True), spec.model.cut_width
 
 
@@ -37,31 +41,32 @@ def interactive_width(spec: JobSpec, outputs: int) -> int:
     return spec.model.interactive_width or spec.model.cut_width
 
 
-def build_top(spec: JobSpec, u: int, outputs: int) -> nn.Module:
+def build_top(spec: JobSpec, u: int, outputs: int, generator: torch.Generator) -> nn.Module:
     if is_preset(spec):
         return nn.Identity()
-    generator = seeded(derive_seed(spec.job.seed, "top"))
     return nn.Sequential(nn.ReLU(), mlp([u, *spec.model.top_hidden, outputs], generator, False))
 
 
 class InteractiveBlock(nn.Module):
-    """One party's slice W_p (d_p×u) of the interactive layer, held by the label holder.
+    """One party's slice W_p (d_p×u) of the interactive layer, held by the label holder."""
 
-    Each slice draws ±1/√(Σ d) like one Linear over the concatenated cut layer would.
-    """
-
-    def __init__(self, d: int, u: int, fan_in: int, generator: torch.Generator) -> None:
+    def __init__(self, weight: torch.Tensor) -> None:
         super().__init__()
-        linear = nn.Linear(d, u, bias=False)
-        init_linear(linear, generator, fan_in=fan_in)
-        self.weight = nn.Parameter(linear.weight.detach().t().contiguous())
+        self.weight = nn.Parameter(weight)
+
+    @staticmethod
+    def drawn(d: int, u: int, fan_in: int, generator: torch.Generator) -> InteractiveBlock:
+        """Uniform ±1/√fan_in, like one Linear over the concatenated cut layer."""
+        bound = 1.0 / max(fan_in, 1) ** 0.5
+        return InteractiveBlock(torch.empty(d, u).uniform_(-bound, bound, generator=generator))
+
+    @staticmethod
+    def shared(d: int, u: int) -> InteractiveBlock:
+        """A peer's slice, zero until its shares arrive (initial_weights.py)."""
+        return InteractiveBlock(torch.zeros(d, u))
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         return a @ self.weight
-
-
-def interactive_generator(spec: JobSpec, party: str) -> torch.Generator:
-    return seeded(derive_seed(spec.job.seed, "interactive", party))
 
 
 def make_optimizer(spec: JobSpec, params: list[nn.Parameter]) -> torch.optim.Optimizer:

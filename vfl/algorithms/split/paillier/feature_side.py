@@ -14,11 +14,14 @@ import torch
 from gmpy2 import mpz
 from numpy.typing import NDArray
 
-from vfl.algorithms.split.paillier.layouts import A_BITS, MASK_BITS, SHARE_BITS, Layouts
+from vfl.algorithms.split.initial_weights import FEATURE_HALF_PURPOSE, interactive_half
+from vfl.algorithms.split.messages import InteractiveShape
+from vfl.algorithms.split.paillier.layouts import A_BITS, Layouts, acc0_bits, eps_bits
 from vfl.algorithms.split.paillier.messages import (
     EncryptedActivations,
     EncryptedBackwardInputs,
     EncryptedGradients,
+    InitialShare,
     InteractiveWidth,
     MaskedProduct,
     MaskedWeightGradient,
@@ -26,6 +29,16 @@ from vfl.algorithms.split.paillier.messages import (
     UnmaskedProduct,
 )
 from vfl.algorithms.split.paillier.phase_keys import KeyGen
+from vfl.algorithms.split.paillier.shares import (
+    Shares,
+    check_wide,
+    encode_exact,
+    from_tensor,
+    pack_signed,
+    sgd_step,
+    to_tensor,
+    uniform_signed,
+)
 from vfl.algorithms.split.paillier.side_randomness import SideRandomness, next_batch_scope
 from vfl.crypto.engine import PaillierEngine
 from vfl.crypto.fixed_point import encode
@@ -41,6 +54,8 @@ __all__ = ["KeyGen", "PaillierFeatureSide"]
 
 
 class PaillierFeatureSide:
+    """F's end: owns the key pair and its share acc of the interactive weights W = V + acc."""
+
     def __init__(
         self,
         label_holder: str,
@@ -52,14 +67,16 @@ class PaillierFeatureSide:
         workers: int,
         learning_rate: float,
         input_grad: bool,
+        batch_size: int,
     ) -> None:
         self.label_holder = label_holder
+        self.batch_size = batch_size
         self.width = width
         self.u = 0
         self.f = precision_bits
         self.lr = learning_rate
         self.input_grad = input_grad
-        self.acc: NDArray[np.int64] | None = None
+        self.acc: Shares | None = None
         self._keys = keys
         self._pool = WorkerPool(workers)
         self._engine = PaillierEngine.owner(self._keys, self._pool)
@@ -70,11 +87,11 @@ class PaillierFeatureSide:
         self.clock = PhaseClock()
 
     def state(self) -> dict[str, torch.Tensor]:
-        return {} if self.acc is None else {"acc": torch.from_numpy(self.acc.copy())}
+        return {} if self.acc is None else {"acc": to_tensor(self.acc)}
 
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
         if "acc" in state:
-            self.acc = state["acc"].numpy().astype(np.int64)
+            self.acc = from_tensor(state["acc"], "checkpoint entry side.acc")
 
     @property
     def lay(self) -> Layouts:
@@ -94,9 +111,31 @@ class PaillierFeatureSide:
                 f"not fit this party's model; both sides must run the same job spec"
             )
         self.u = u
-        if self.acc is None:
-            self.acc = np.zeros((self.width, u), dtype=np.int64)
-        self._lay = Layouts.build(key.bits, self.f, self.width, u, self.packing)
+        self._lay = Layouts.build(key.bits, self.f, self.width, u, self.packing, self.batch_size)
+
+    def initial_share(self, ctx: PartyContext, fresh: bool) -> None:
+        """Send M = W_F − acc₀ (messages.InitialShare); keep acc₀ when training starts
+        afresh (`fresh`), else the checkpoint's acc. Always sent, and always the same bytes
+        (both halves come from the party secret), so a restarted party repeats it."""
+        shape = ctx.recv(self.label_holder, InteractiveShape)
+        if shape.u != self.u or not 1 <= shape.fan_in <= 1 << 20:
+            raise ProtocolError(
+                f"split.InteractiveShape from {self.label_holder}: u = {shape.u}, fan_in = "
+                f"{shape.fan_in} do not match this party's model (u = {self.u})"
+            )
+        secret = PartySecret.of(ctx)
+        half = interactive_half(secret, FEATURE_HALF_PURPOSE, self.width, self.u, shape.fan_in)
+        acc0 = self.initial_mask(secret)
+        ctx.send(
+            self.label_holder, InitialShare(pack_signed(encode_exact(half.numpy(), self.f) - acc0))
+        )
+        if fresh:
+            self.acc = acc0
+
+    def initial_mask(self, secret: PartySecret) -> Shares:
+        """acc₀, uniform on [−2^k, 2^k) with k = acc0_bits(f): hides W_F inside M."""
+        draws = secret.derive(f"split_paillier/F/{self.label_holder}/acc0", "init")
+        return uniform_signed(draws, (self.width, self.u), acc0_bits(self.f))
 
     @property
     def rand(self) -> SideRandomness:
@@ -106,8 +145,8 @@ class PaillierFeatureSide:
     def close(self) -> None:
         self._pool.close()
 
-    def _handshake_done(self) -> NDArray[np.int64]:
-        assert self.acc is not None, "handshake first"
+    def _handshake_done(self) -> Shares:
+        assert self.acc is not None, "initial_share (train) or load_state (evaluate) first"
         return self.acc
 
     # -- forward: F1, F1b, then F2 → F3 ------------------------------------------------
@@ -137,7 +176,7 @@ class PaillierFeatureSide:
                 from_wire(key, msg.values, count, "batch", lay.batch, where)
             )
         with clock("F3.share"):
-            share = ai.astype(object) @ acc.astype(object)  # exact a·acc at scale 2^2f
+            share = ai.astype(object) @ acc  # exact a·acc at scale 2^2f
             out = []
             for j in range(self.u):
                 for g in range(groups):
@@ -167,7 +206,6 @@ class PaillierFeatureSide:
                 for i in range(ai.shape[0])
                 for c in range(lay.row_chunks)
             ]
-            encode(acc.astype(np.float64) / 2**f, 0, SHARE_BITS, "accumulated noise")
             cl, w = lay.acc_chunk, lay.acc.width
             acc_plains = [0] * lay.acc_count
             for t in range(lay.acc_rows):
@@ -208,17 +246,10 @@ class PaillierFeatureSide:
     def _mask_gradient(self, plain: list[mpz], n_w: int, draws: DerivedRandomness) -> bytes:
         """B2: add ε (scale 2^2f) to every slot of aᵀδ + e2; keep η·ε in acc (scale 2^f).
 
-        ε[i, j] is uniform in [−2^(MASK_BITS+2f), 2^(MASK_BITS+2f)): value i·u + j of a
-        stream derived from the party secret and the batch scope."""
+        ε[i, j] is uniform in [−2^k, 2^k), k = eps_bits(f, B) (layouts.py): value i·u + j
+        of a stream derived from the party secret and the batch scope."""
         key, lay, f = self._keys.public, self.lay, self.f
-        bits = MASK_BITS + 2 * f
-        eps = np.array(
-            [
-                [draws.bits(i * self.u + j, bits + 1) - (1 << bits) for j in range(self.u)]
-                for i in range(self.width)
-            ],
-            dtype=object,
-        )
+        eps = uniform_signed(draws, (self.width, self.u), eps_bits(f, lay.batch_size))
         sr, out = lay.rows.slots, []
         for j in range(self.u):
             for c in range(lay.row_chunks):
@@ -227,10 +258,7 @@ class PaillierFeatureSide:
                     for k, v in enumerate(eps[c * sr : (c + 1) * sr, j])
                 )
                 out.append(int(plain[j * lay.row_chunks + c]) + noise)
-        step = np.array(
-            [[round(self.lr * float(e) / 2**f) for e in row] for row in eps], dtype=np.int64
-        )
-        self.acc = self._handshake_done() + step
+        self.acc = check_wide(self._handshake_done() + sgd_step(eps, self.lr, f), "acc")
         assert len(out) == n_w
         return plain_to_bytes(key, out)
 

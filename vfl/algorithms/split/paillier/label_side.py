@@ -15,21 +15,33 @@ from gmpy2 import mpz
 from numpy.typing import NDArray
 from torch import nn
 
-from vfl.algorithms.split.paillier.layouts import DELTA_BITS, SHARE_BITS, Layouts
+from vfl.algorithms.split.initial_weights import interactive_half, label_half_purpose
+from vfl.algorithms.split.messages import InteractiveShape
+from vfl.algorithms.split.paillier.layouts import DELTA_BITS, Layouts
 from vfl.algorithms.split.paillier.messages import (
     EncryptedActivations,
     EncryptedBackwardInputs,
     EncryptedGradients,
+    InitialShare,
     InteractiveWidth,
     MaskedProduct,
     MaskedWeightGradient,
     PaillierKey,
     UnmaskedProduct,
 )
+from vfl.algorithms.split.paillier.shares import (
+    Shares,
+    check_wide,
+    encode_exact,
+    from_tensor,
+    sgd_step,
+    to_tensor,
+    unpack_signed,
+)
 from vfl.algorithms.split.paillier.side_randomness import SideRandomness, next_batch_scope
-from vfl.crypto.engine import PaillierEngine
+from vfl.crypto.engine import Obfuscation, PaillierEngine
 from vfl.crypto.fixed_point import encode
-from vfl.crypto.keys import PublicKey
+from vfl.crypto.keys import MIN_KEY_BITS, PublicKey
 from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_from_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
@@ -39,10 +51,14 @@ from vfl.runtime.party_secret import PartySecret
 
 
 class PaillierLabelSide(nn.Module):
+    """L's end with one feature holder: holds V, its share of W = V + acc (buffer `v_fixed`)."""
+
     def __init__(
         self,
         peer: str,
-        initial_weight: torch.Tensor,
+        d: int,
+        u: int,
+        fan_in: int,
         *,
         precision_bits: int,
         packing: bool,
@@ -50,18 +66,23 @@ class PaillierLabelSide(nn.Module):
         learning_rate: float,
         input_grad: bool,
         gradient_noise: float,
+        batch_size: int,
+        min_key_bits: int = MIN_KEY_BITS,
     ) -> None:
         super().__init__()
         self.peer = peer
+        self.fan_in = fan_in
+        self.batch_size = batch_size
+        self.min_key_bits = min_key_bits
         self.f = precision_bits
         self.packing = packing
         self.workers = workers
         self.lr = learning_rate
         self.input_grad = input_grad
         self.noise = gradient_noise
-        self.d, self.u = initial_weight.shape
-        v = encode(initial_weight.detach().double().numpy(), precision_bits, SHARE_BITS, "V")
-        self.register_buffer("v_fixed", torch.from_numpy(v))
+        self.d, self.u = d, u
+        # V until initial_share() (train) or load_state_dict() (evaluate) sets it
+        self.register_buffer("v_fixed", to_tensor(np.zeros((d, u), dtype=object)))
         self._engine: PaillierEngine | None = None
         self._lay: Layouts | None = None
         self._z: torch.Tensor | None = None
@@ -73,19 +94,44 @@ class PaillierLabelSide(nn.Module):
         if self._engine is not None:
             self._engine.pool.close()
 
-    def _v(self) -> NDArray[np.int64]:
-        return self.get_buffer("v_fixed").numpy()
+    def _v(self) -> Shares:
+        return from_tensor(self.get_buffer("v_fixed"), f"{self.peer}'s share V")
+
+    def _set_v(self, v: Shares) -> None:
+        self.get_buffer("v_fixed").copy_(to_tensor(check_wide(v, f"{self.peer}'s share V")))
+
+    def initial_share(self, ctx: PartyContext) -> None:
+        """V₀ = W_L + M, M = W_F − acc₀ from F (messages.InitialShare): V₀ + acc₀ = W₀.
+
+        Called at the start of every training phase, before a checkpoint (if any)
+        overwrites V: the exchange is always repeated, with the same bytes."""
+        ctx.send(self.peer, InteractiveShape(self.u, self.fan_in))
+        msg = ctx.recv(self.peer, InitialShare)
+        where = f"split_paillier.InitialShare from {self.peer}"
+        share = unpack_signed(msg.values, (self.d, self.u), where)
+        half = interactive_half(
+            PartySecret.of(ctx), label_half_purpose(self.peer), self.d, self.u, self.fan_in
+        )
+        self._set_v(encode_exact(half.numpy(), self.f) + share)
 
     def start(self, ctx: PartyContext) -> None:
         """Receive pk_F, send u. `ctx` is a fixed scope of the phase, not a batch's: a party
         restarted mid-phase repeats the handshake under the same sequence numbers."""
         self._rand = SideRandomness(PartySecret.of(ctx), "L", self.peer)
         msg = ctx.recv(self.peer, PaillierKey)
-        key = PublicKey.from_bytes(msg.n, msg.hs, f"split_paillier.PaillierKey from {self.peer}")
+        where = f"split_paillier.PaillierKey from {self.peer}"
+        key = PublicKey.from_bytes(msg.n, msg.hs, where)
+        if key.bits < self.min_key_bits:
+            raise ProtocolError(
+                f"{where}: a {key.bits}-bit modulus, this party accepts {self.min_key_bits} "
+                "bits or more; the feature holder must use train.key_bits >= 2048"
+            )
         if self._engine is not None:
             self._engine.pool.close()
-        self._engine = PaillierEngine(key, WorkerPool(self.workers))
-        self._lay = Layouts.build(key.bits, self.f, self.d, self.u, self.packing)
+        # Classic r^n: F knows the factorisation, so DJN's short exponents would not hide
+        # from it what L's ciphertexts carry in their randomness (docs/paillier.md).
+        self._engine = PaillierEngine(key, WorkerPool(self.workers), None, Obfuscation.CLASSIC)
+        self._lay = Layouts.build(key.bits, self.f, self.d, self.u, self.packing, self.batch_size)
         ctx.send(self.peer, InteractiveWidth(self.u))
 
     def _started(self) -> tuple[PaillierEngine, Layouts, SideRandomness]:
@@ -190,7 +236,7 @@ class PaillierLabelSide(nn.Module):
         where = f"split_paillier.MaskedWeightGradient from {self.peer}"
         with self.clock("B2.unpack"):
             values = plain_from_bytes(key, reply.values, len(w_terms), where)
-            grad = np.zeros((self.d, self.u))
+            grad = np.zeros((self.d, self.u), dtype=object)
             sr = lay.rows.slots
             for j in range(self.u):
                 for c in range(rc):
@@ -199,8 +245,7 @@ class PaillierLabelSide(nn.Module):
                     grad[c * sr : c * sr + count, j] = lay.rows.unpack(
                         values[idx] - e2[idx], n, count, where
                     )
-        step = np.rint(self.lr * grad / float(2**f)).astype(np.int64)  # grad at 2^2f → η·g at 2^f
-        self.get_buffer("v_fixed").copy_(torch.from_numpy(self._v() - step))
+        self._set_v(self._v() - sgd_step(grad, self.lr, f))  # grad at 2^2f → η·(g + ε) at 2^f
         self._z, self._inputs = None, None
 
     def _b4_outputs(self, lay: Layouts, rows: int) -> int:
@@ -216,7 +261,7 @@ class PaillierLabelSide(nn.Module):
     ) -> list[mpz]:
         """B4: [[δ·Wᵀ]] = δ·Vᵀ (plaintext) + Σ_j δ[i,j]·[[acc[:,j]]], p rows per ciphertext."""
         rows, cl, p, w = delta.shape[0], lay.acc_chunk, lay.acc_rows, lay.acc.width
-        plain_part = delta.astype(object) @ self._v().T.astype(object)
+        plain_part = delta.astype(object) @ self._v().T
         if self.noise > 0:
             gauss = (
                 self._started()[2]

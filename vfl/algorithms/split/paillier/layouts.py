@@ -3,10 +3,23 @@
 Both parties derive the same layouts from the job spec, the key size and the cut width,
 so no layout is negotiated on the wire (the receiver checks the sender used it).
 
-Bounds (real magnitudes; encoding fails loudly past them, decoding detects overflow):
-  |a| < 2^A_BITS, |δ| < 2^DELTA_BITS, |V|, |acc| < 2^SHARE_BITS,
-  |a·W|, |δ·Wᵀ| < 2^RESULT_BITS, the gradient mask |ε| < 2^MASK_BITS.
+Bounds on real magnitudes (encoding fails loudly past them, decoding detects overflow):
+  |a| < 2^A_BITS, |δ| < 2^DELTA_BITS, |a·W|, |δ·Wᵀ| < 2^RESULT_BITS,
+  each half of the initial interactive weights |W_L|, |W_F| < 2^INIT_BITS.
 Products of two encoded values carry 2f fractional bits (f = train.precision_bits).
+
+Mask widths come from these bounds and a statistical-distance target of 2^-STAT_BITS per
+entry (docs/paillier.md, "Shares and masks"). For a uniform mask on [−2^k, 2^k) the
+distributions of x + mask for two secrets x, x' with |x − x'| ≤ Δ are Δ/2^(k+1) apart:
+- ε (B2, scale 2^2f) hides each entry of aᵀδ, |aᵀδ| < 2^(A_BITS+DELTA_BITS+⌈log2 B⌉) = 2^G,
+  so Δ < 2^(G+2f+1) and k = G + 2f + STAT_BITS gives ≤ 2^-STAT_BITS (`eps_bits`);
+- acc₀ (scale 2^f) hides F's half W_F inside M = W_F − acc₀, Δ < 2^(INIT_BITS+f+1), so
+  k = INIT_BITS + f + 1 + STAT_BITS (`acc0_bits`).
+V and acc then hold integers of ~100 bits: they are kept as exact Python integers (object
+arrays), stored as WIDE_BYTES two's-complement bytes, and re-checked against that width
+every step. Nothing requires them to fit a slot: every operation on them is linear mod n,
+so the large terms cancel exactly (V + acc = W) and only the final a·W, δ·Wᵀ and aᵀδ + ε
+must fit their slots, which `Layouts.build` sizes.
 """
 
 from __future__ import annotations
@@ -17,11 +30,27 @@ from vfl.crypto.packing import SlotLayout
 
 A_BITS = 12
 DELTA_BITS = 8
-SHARE_BITS = 40
 RESULT_BITS = 16
-MASK_BITS = 32
-"""ε uniform in ±2^32 hides each entry of aᵀδ (|·| ≲ 2^4 in practice) from the label
-holder up to statistical distance ~2^-28 per entry and batch (docs/paillier.md)."""
+INIT_BITS = 0
+STAT_BITS = 40
+"""Statistical distance target per masked entry: 2^-40."""
+WIDE_BYTES = 64
+"""Storage of one share entry (V, acc): 511 bits and a sign, checked every step."""
+
+
+def gradient_bits(batch_size: int) -> int:
+    """Bits of |aᵀδ| (real) for a batch of `batch_size` rows: a sum of B products."""
+    return A_BITS + DELTA_BITS + max(batch_size - 1, 0).bit_length()
+
+
+def eps_bits(f: int, batch_size: int) -> int:
+    """ε uniform in [−2^k, 2^k) at scale 2^2f, k = G + 2f + STAT_BITS."""
+    return gradient_bits(batch_size) + 2 * f + STAT_BITS
+
+
+def acc0_bits(f: int) -> int:
+    """acc₀ uniform in [−2^k, 2^k) at scale 2^f, k = INIT_BITS + f + 1 + STAT_BITS."""
+    return INIT_BITS + f + 1 + STAT_BITS
 
 
 def _ceil(a: int, b: int) -> int:
@@ -36,19 +65,26 @@ class Layouts:
     batch: SlotLayout
     """F1/F2/F3: [[a]] packed along the batch; results z_F = a·W per slot."""
     rows: SlotLayout
-    """F1b/B1/B2: [[a]] packed along features (one row per ciphertext chunk); results aᵀδ+ε."""
+    """F1b/B1/B2: [[a]] packed along features (one row per ciphertext chunk); results aᵀδ+ε,
+    so its slots are sized by the mask ε (`eps_bits`)."""
     acc: SlotLayout
     """F1b/B4: [[acc]] packed along features, p rows per ciphertext; results δ·Wᵀ."""
 
+    batch_size: int
+    """The training batch size B the rows layout (aᵀδ + ε) was sized for."""
+
     @staticmethod
-    def build(key_bits: int, f: int, d: int, u: int, packing: bool) -> Layouts:
+    def build(key_bits: int, f: int, d: int, u: int, packing: bool, batch_size: int) -> Layouts:
+        """Raises CryptoError when a slot cannot hold its value (too large B or f for the
+        key): the spec validator calls `check_fits` so this surfaces before any job runs."""
         return Layouts(
             f,
             d,
             u,
             SlotLayout.for_key(key_bits, 2 * f + RESULT_BITS, packing),
-            SlotLayout.for_key(key_bits, 2 * f + MASK_BITS + 1, packing),
+            SlotLayout.for_key(key_bits, eps_bits(f, batch_size) + 1, packing),
             SlotLayout.for_key(key_bits, 2 * f + RESULT_BITS, packing),
+            batch_size,
         )
 
     # batch layout: ciphertext (k, g) holds a[g·s : (g+1)·s, k]

@@ -3,11 +3,14 @@
 For each feature holder F (key pair pk_F/sk_F, accumulated noise acc, d×u) and the label
 holder L (V = W − acc, L's share of F's interactive weights W, which nobody holds).
 [[x]] is encryption under pk_F; every message goes through the coordinator, which holds no
-key. e1, e2 are uniform in Z_n (one per packed plaintext); ε is F's gradient mask.
+key. e1, e2 are uniform in Z_n (one per packed plaintext); ε is F's gradient mask. Nobody
+holds W, from the first step: W₀ = V₀ + acc₀ with acc₀ uniform and wide (layouts.py).
 
     F                                              L
-    |-- PaillierKey pk_F (first batch only) ------>|
-    |<------- InteractiveWidth u (first batch) ----|
+    |-- PaillierKey pk_F (once per phase) -------->|  L refuses keys under 2048 bits
+    |<------- InteractiveWidth u (once per phase) -|
+    |<------- split.InteractiveShape (train) ------|  shares of W₀ = W_L + W_F:
+    |-- InitialShare M = W_F − acc₀ (train) ------>|  L: V₀ = W_L + M; F: acc = acc₀
     |-- EncryptedActivations [[a]] (batch) ------->|  F1
     |-- EncryptedBackwardInputs [[a]] (rows), ---->|  F1b, training only; acc as it is
     |       [[acc]] (acc layout)                   |      before this batch's update
@@ -55,6 +58,22 @@ class InteractiveWidth:
     u: int
 
 
+@message("split_paillier.InitialShare")
+@dataclass(frozen=True)
+class InitialShare:
+    """F → L, once per training phase: M = W_F − acc₀ (d×u integers at scale 2^f, signed,
+    WIDE_BYTES each, row-major), so that L's V₀ = W_L + M and V₀ + acc₀ = W_L + W_F = W₀.
+
+    Leakage: acc₀ is uniform on [−2^k, 2^k) with k = acc0_bits(f), drawn from F's party
+    secret, so M is within statistical distance 2^-40 per entry of a value independent of
+    W_F: L learns nothing of W_F, hence of W₀ beyond its own half W_L. Attack that checks
+    it: tests/unit/split_paillier/test_reconstruction_attack.py (L inverts z_F = a·W₀ with
+    its best estimate of W₀; exact when acc₀ = 0, ~100 % error by default).
+    """
+
+    values: bytes
+
+
 @message("split_paillier.EncryptedActivations")
 @dataclass(frozen=True)
 class EncryptedActivations:
@@ -75,7 +94,13 @@ class EncryptedBackwardInputs:
 @message("split_paillier.MaskedProduct")
 @dataclass(frozen=True)
 class MaskedProduct:
-    """L → F, F2: [[a·V + e1]]. F decrypts a uniform element of Z_n: learns nothing of V."""
+    """L → F, F2: [[a·V + e1]]. F decrypts a uniform element of Z_n: learns nothing of V.
+
+    Re-randomised by L with a classic obfuscator r^n (r uniform in Z_n from L's secret),
+    not the DJN base hs that F chose: F knows the factorisation, so only a full-length
+    r^n makes the ciphertext independent of the product's randomness Π r_k^V[k,j], which
+    would otherwise carry V (docs/paillier.md). Wire test: test_paillier_wire.py recomputes
+    L's homomorphic product and checks the ciphertext sent differs from it."""
 
     values: EncryptedTensor
 
@@ -87,6 +112,7 @@ class UnmaskedProduct:
 
     L removes e1 and learns z_F = a·W, F's contribution to the interactive layer, as in
     any split model; not a, not W (it knows V only). The relay sees uniform residues.
+    Attack: the reconstruction test above (a = z_F·W⁻¹ needs W, which L does not hold).
     """
 
     count: int
@@ -109,7 +135,10 @@ class EncryptedGradients:
 @message("split_paillier.MaskedWeightGradient")
 @dataclass(frozen=True)
 class MaskedWeightGradient:
-    """F → L, B2: aᵀδ + e2 + ε mod n. L removes e2 and learns aᵀδ + ε, hidden by ε."""
+    """F → L, B2: aᵀδ + e2 + ε mod n. L removes e2 and learns aᵀδ + ε, hidden by ε.
+
+    ε is uniform on [−2^k, 2^k) at scale 2^2f with k = eps_bits(f, B) (layouts.py): within
+    statistical distance 2^-40 per entry of a value independent of aᵀδ."""
 
     count: int
     values: bytes
