@@ -16,6 +16,7 @@ from vfl.api import simulate
 from vfl.cli.local_federation import LocalFederation
 from vfl.config.loading import load_job
 from vfl.remote import connect
+from vfl.runtime.party_secret import secret_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 VFL = [sys.executable, "-m", "vfl.cli.main"]
@@ -66,10 +67,20 @@ def finished(result: dict[str, Any]) -> bool:
     return result.get("status") in ("succeeded", "failed", "cancelled")
 
 
-def simulated(sample: Path, workdir: Path, **train: Any) -> dict[str, Any]:
+def simulated(
+    sample: Path, workdir: Path, fed: LocalFederation, job_id: str, **train: Any
+) -> dict[str, Any]:
+    """The simulator's run of the job `fed` ran as `job_id`: same id, same party secrets
+    (read from each node's workspace), so the same initial weights, masks and noise."""
     spec = load_job(sample)
     spec = spec.model_copy(update={"train": spec.train.model_copy(update=train)})
-    return simulate(spec, workdir=workdir).to_dict()
+    secrets = {
+        p.name: (
+            fed.root / p.name / "state" / "jobs" / job_id / "private" / secret_file(job_id)
+        ).read_bytes()
+        for p in spec.parties
+    }
+    return simulate(spec, workdir=workdir, job_id=job_id, party_secrets=secrets).to_dict()
 
 
 def model_state(folder: Path) -> dict[str, Any]:

@@ -51,7 +51,9 @@ def test_two_party_job_matches_the_simulator(breast: LocalFederation, tmp_path: 
     assert proc.returncode == 0, proc.stderr + proc.stdout
     print(f"e2e two-party wall time: {time.perf_counter() - started:.1f} s")
     deployed = json.loads(out.read_text())
-    oracle = simulated(SAMPLES / "breast" / "job.toml", tmp_path / "sim", epochs=4)
+    oracle = simulated(
+        SAMPLES / "breast" / "job.toml", tmp_path / "sim", breast, deployed["job_id"], epochs=4
+    )
     assert deployed["status"] == "succeeded"
     assert set(deployed) == set(oracle)
     _metrics_match(deployed["metrics"], oracle["metrics"])
@@ -79,7 +81,7 @@ def test_three_party_job_matches_the_simulator(tmp_path: Path) -> None:
     finally:
         fed.stop()
     assert result["status"] == "succeeded", result.get("error")
-    oracle = simulated(sample, tmp_path / "sim", epochs=3)
+    oracle = simulated(sample, tmp_path / "sim", fed, job_id, epochs=3)
     _metrics_match(result["metrics"], oracle["metrics"])
     assert_models_equal(result["models"], tmp_path / "sim")
 

@@ -62,7 +62,9 @@ def test_kill_9_mid_training_then_restart_resumes_to_the_same_model(
     assert len(before["history"]) < EPOCHS
     assert result["status"] == "succeeded", result.get("error")
     assert [h["epoch"] for h in result["history"]] == list(range(EPOCHS))
-    oracle = simulated(SAMPLES / "breast" / "job.toml", tmp_path / "sim", epochs=EPOCHS)
+    oracle = simulated(
+        SAMPLES / "breast" / "job.toml", tmp_path / "sim", fed, job_id, epochs=EPOCHS
+    )
     assert result["metrics"]["validation"] == pytest.approx(
         oracle["metrics"]["validation"], rel=1e-6
     )
@@ -90,7 +92,7 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
     finally:
         fed.stop()
     assert result["status"] == "succeeded", result.get("error")
-    oracle = simulated(sample, tmp_path / "sim", epochs=2)
+    oracle = simulated(sample, tmp_path / "sim", fed, job_id, epochs=2)
     assert result["align"] == oracle["align"]
     assert_models_equal(result["models"], tmp_path / "sim")
 
@@ -180,7 +182,7 @@ def test_kill_9_paillier_feature_holder_mid_training_resumes_alone(tmp_path: Pat
         f"kill -9 lab (Paillier): killed after epoch {len(before['history'])}, "
         f"{len(replayed)} envelopes re-sent ({sorted(kinds)}), wall time {wall:.1f} s"
     )
-    oracle = simulated(sample, tmp_path / "sim")
+    oracle = simulated(sample, tmp_path / "sim", fed, job_id)
     assert oracle["status"] == "succeeded"
     for split in ("train", "validation"):
         assert result["metrics"][split] == pytest.approx(

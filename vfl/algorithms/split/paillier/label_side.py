@@ -183,15 +183,8 @@ class PaillierLabelSide(nn.Module):
             values = plain_from_bytes(
                 key, reply.values, len(terms), f"split_paillier.UnmaskedProduct {where}"
             )
-            z = np.zeros((rows, self.u))
-            s = lay.batch.slots
-            for j in range(self.u):
-                for g in range(groups):
-                    idx = j * groups + g
-                    count = min(s, rows - g * s)
-                    z[g * s : g * s + count, j] = lay.batch.unpack(
-                        values[idx] - e1[idx], n, count, "z_F"
-                    )
+            unmasked = [v - m for v, m in zip(values, e1, strict=True)]
+            z = lay.unpack_batch(unmasked, rows, self.u, n, "z_F")
         zt = torch.from_numpy(z / float(2 ** (2 * f))).float()
         if training:
             self._z = zt.requires_grad_()

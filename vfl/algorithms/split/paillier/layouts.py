@@ -26,6 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from vfl.crypto.packing import SlotLayout
 
 A_BITS = 12
@@ -90,6 +93,21 @@ class Layouts:
     # batch layout: ciphertext (k, g) holds a[g·s : (g+1)·s, k]
     def groups(self, rows: int) -> int:
         return _ceil(rows, self.batch.slots)
+
+    def unpack_batch(
+        self, plains: list[int], rows: int, cols: int, n: int, what: str
+    ) -> NDArray[np.float64]:
+        """The rows×cols values (scale as packed) of batch-layout plaintexts, index
+        col·groups + g holding rows g·s .. (g+1)·s of column col."""
+        s, groups = self.batch.slots, self.groups(rows)
+        out = np.zeros((rows, cols))
+        for j in range(cols):
+            for g in range(groups):
+                count = min(s, rows - g * s)
+                out[g * s : g * s + count, j] = self.batch.unpack(
+                    plains[j * groups + g], n, count, what
+                )
+        return out
 
     # rows layout: ciphertext (i, c) holds a[i, c·s_r : (c+1)·s_r]
     @property

@@ -1,0 +1,62 @@
+"""The label holder's activation-reconstruction attack, mounted on the real programs.
+
+L inverts z_F = a·W₀ with its best estimate of W₀ (vfl/privacy/attacks/). The attack must
+succeed exactly on a deliberately broken feature holder that starts its share at acc₀ = 0
+(so L's V₀ = W₀, the bug the review found): that proves the test can fail. On the default
+protocol acc₀ is wide and uniform, and L's best reconstruction is off by ~100 % or more.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.factories import job_dict, job_spec, synthetic_vertical
+from tests.unit.split_paillier.harness import run_job
+from vfl.algorithms.split.paillier.feature_side import PaillierFeatureSide
+from vfl.algorithms.split.paillier.shares import Shares
+from vfl.privacy.attacks.activation_reconstruction import (
+    Reconstruction,
+    label_holder_reconstruction,
+)
+from vfl.runtime.party_secret import PartySecret
+from vfl.runtime.workspace import Workspace
+
+L, F = "bank", "shop"
+
+
+def _attack(tmp_path: Path) -> Reconstruction:
+    paths = synthetic_vertical(tmp_path, {L: 3, F: 5}, rows=120)
+    train = {"protection": "paillier", "workers": 1, "epochs": 1, "batch_size": 32}
+    model = {"bottom_hidden": [6], "cut_width": 4}
+    spec = job_spec(job_dict(paths, train=train, model=model))
+    run = run_job(spec, tmp_path / "run")
+    return label_holder_reconstruction(
+        run.hub.envelopes,
+        spec,
+        "job",
+        L,
+        F,
+        Workspace(tmp_path / "run" / L),
+        Workspace(tmp_path / "run" / F),
+    )
+
+
+def test_label_holder_cannot_reconstruct_activations_by_default(tmp_path: Path) -> None:
+    result = _attack(tmp_path)
+    assert result.relative_error > 0.9, result.by_estimate
+
+
+def test_the_attack_is_exact_when_the_initial_share_is_not_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broken variant: acc₀ = 0, so M = W_F and L's V₀ is W₀ itself."""
+
+    def unmasked(self: PaillierFeatureSide, secret: PartySecret) -> Shares:
+        return np.zeros((self.width, self.u), dtype=object)
+
+    monkeypatch.setattr(PaillierFeatureSide, "initial_mask", unmasked)
+    result = _attack(tmp_path)
+    assert result.by_estimate["V0"] < 1e-4, result.by_estimate

@@ -1,0 +1,1 @@
+"""What each party can learn about the others' data, measured by mounting the attacks."""
