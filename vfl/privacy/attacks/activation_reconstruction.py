@@ -50,7 +50,7 @@ class Reconstruction:
     by_estimate: dict[str, float]
 
 
-class _Transcript:
+class EnvelopeLog:
     """The decoded messages of one job between L and F, found by kind and scope."""
 
     def __init__(self, envelopes: Sequence[Envelope], label: str, feature: str) -> None:
@@ -74,7 +74,7 @@ def label_holder_reconstruction(
     feature_workspace: Workspace,
 ) -> Reconstruction:
     t, f = spec.train, spec.train.precision_bits
-    seen = _Transcript(envelopes, label, feature)
+    seen = EnvelopeLog(envelopes, label, feature)
     key_msg = seen.one(feature, pm.PaillierKey, "train/step=exchange")
     assert isinstance(key_msg, pm.PaillierKey)
     key = PublicKey.from_bytes(key_msg.n, key_msg.hs, "transcript")
