@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from vfl.config.paillier_bounds import rows_slot_error
+
 Mode = Literal["vertical", "horizontal", "transfer"]
 Role = Literal["label_holder", "feature_holder"]
 Task = Literal["binary", "multiclass", "regression"]
@@ -145,6 +147,10 @@ class TrainSpec(_Strict):
                 "weight_decay needs the interactive weights in the clear; with protection = "
                 "'paillier' nobody holds them: set weight_decay = 0"
             )
+        if self.protection == "paillier":
+            error = rows_slot_error(self.key_bits, self.precision_bits, self.batch_size)
+            if error:
+                raise ValueError(error)
         return self
 
 

@@ -9,6 +9,15 @@ from gmpy2 import mpz
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
 from tests.unit.split_paillier.harness import run_job
+from vfl.config.paillier_bounds import (
+    A_BITS,
+    DELTA_BITS,
+    INIT_BITS,
+    STAT_BITS,
+    acc0_bits,
+    eps_bits,
+    rows_slot_error,
+)
 from vfl.crypto.engine import PaillierEngine
 from vfl.crypto.keys import KeyPair
 from vfl.crypto.testing import insecure_keygen, insecure_keypair
@@ -81,3 +90,15 @@ def test_protocol_algebra_without_noise_or_encryption_is_the_plain_split_model()
     assert np.allclose(z, a @ w)
     assert np.allclose(input_grad, delta @ w.T)
     assert np.allclose(v + acc, w - lr * a.T @ delta)
+
+
+def test_mask_widths_follow_the_written_bounds() -> None:
+    """ε covers |aᵀδ| < 2^(A+D+⌈log2 B⌉) at scale 2^2f with 40 bits to spare; acc₀ covers
+    |W_F| < 2^INIT_BITS at scale 2^f likewise; a batch the slots cannot hold is refused."""
+    assert STAT_BITS == 40
+    assert eps_bits(16, 256) == A_BITS + DELTA_BITS + 8 + 32 + 40
+    assert eps_bits(16, 257) == eps_bits(16, 256) + 1  # one more bit of log2 B
+    assert acc0_bits(16) == INIT_BITS + 16 + 1 + 40
+    assert rows_slot_error(2048, 24, 1_000_000) is None
+    error = rows_slot_error(96, 24, 4096)
+    assert error is not None and "train.batch_size = 4096" in error

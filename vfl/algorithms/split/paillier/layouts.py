@@ -29,31 +29,31 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from vfl.config.paillier_bounds import (
+    A_BITS,
+    DELTA_BITS,
+    INIT_BITS,
+    RESULT_BITS,
+    STAT_BITS,
+    WIDE_BYTES,
+    acc0_bits,
+    eps_bits,
+    gradient_bits,
+)
 from vfl.crypto.packing import SlotLayout
 
-A_BITS = 12
-DELTA_BITS = 8
-RESULT_BITS = 16
-INIT_BITS = 0
-STAT_BITS = 40
-"""Statistical distance target per masked entry: 2^-40."""
-WIDE_BYTES = 64
-"""Storage of one share entry (V, acc): 511 bits and a sign, checked every step."""
-
-
-def gradient_bits(batch_size: int) -> int:
-    """Bits of |aᵀδ| (real) for a batch of `batch_size` rows: a sum of B products."""
-    return A_BITS + DELTA_BITS + max(batch_size - 1, 0).bit_length()
-
-
-def eps_bits(f: int, batch_size: int) -> int:
-    """ε uniform in [−2^k, 2^k) at scale 2^2f, k = G + 2f + STAT_BITS."""
-    return gradient_bits(batch_size) + 2 * f + STAT_BITS
-
-
-def acc0_bits(f: int) -> int:
-    """acc₀ uniform in [−2^k, 2^k) at scale 2^f, k = INIT_BITS + f + 1 + STAT_BITS."""
-    return INIT_BITS + f + 1 + STAT_BITS
+__all__ = [
+    "A_BITS",
+    "DELTA_BITS",
+    "INIT_BITS",
+    "RESULT_BITS",
+    "STAT_BITS",
+    "WIDE_BYTES",
+    "Layouts",
+    "acc0_bits",
+    "eps_bits",
+    "gradient_bits",
+]
 
 
 def _ceil(a: int, b: int) -> int:
