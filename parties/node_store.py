@@ -9,16 +9,20 @@ very messages its peers already sent, which the relay deleted once this party co
 them. A (job, src, seq) seen twice is stored once, so duplicates never reach a program.
 The sealing counters are the nonces this party has handed out per (job, receiver); they
 are never deleted, so no restart and no reused job id can make a nonce repeat.
+The file is 0600 in a 0700 state folder (SQLite gives its -wal and -shm files the same
+mode): it holds what peers sent this party.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from vfl.runtime.ledger import LedgerEntry
+from vfl.runtime.workspace import FILE_MODE, private_dir
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -41,7 +45,9 @@ class NodeStore:
     """Thread-safe; also the `Ledger` programs write to in deployment."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+        path.chmod(FILE_MODE)  # also a store made before this rule, or under a loose umask
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
