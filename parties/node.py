@@ -33,7 +33,7 @@ from vfl.errors import ConfigError, JobAbortedError
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.context import PartyContext
 from vfl.runtime.sealing import EnvelopeSealer
-from vfl.runtime.workspace import Workspace
+from vfl.runtime.workspace import Workspace, private_dir
 
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -52,7 +52,8 @@ def credentials(config: PartyConfig) -> grpc.ChannelCredentials | None:
 class PartyNode:
     def __init__(self, config: PartyConfig) -> None:
         self.config = config
-        self.store = NodeStore(config.state_dir / "party.db")
+        self.store = NodeStore(config.state_dir / "party.db")  # makes state_dir 0700
+        private_dir(config.state_dir / "jobs")
         self.inbox = Inbox(self.store, config.name)
         sealing = node_sealing(config, self.store)
         self.sealer: EnvelopeSealer = sealing.sealer

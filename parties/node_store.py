@@ -2,23 +2,28 @@
 its sealing counters.
 
 The ledger keeps one row per envelope sent or received (kind, peer, bytes, protection, and
-how the body was sealed between the parties).
+how the body was sealed between the parties), and the SHA-256 of each plaintext body
+sent, per (job, receiver, seq): a restarted program may re-send only the same bodies.
 The inbox journal keeps every envelope delivered to this party until its job ends: a
 program restarted after kill -9 replays its epoch from the checkpoint and must see the
 very messages its peers already sent, which the relay deleted once this party confirmed
 them. A (job, src, seq) seen twice is stored once, so duplicates never reach a program.
 The sealing counters are the nonces this party has handed out per (job, receiver); they
 are never deleted, so no restart and no reused job id can make a nonce repeat.
+The file is 0600 in a 0700 state folder (SQLite gives its -wal and -shm files the same
+mode): it holds what peers sent this party.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from vfl.runtime.ledger import LedgerEntry
+from vfl.runtime.workspace import FILE_MODE, private_dir
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -32,6 +37,9 @@ CREATE TABLE IF NOT EXISTS inbox (
 CREATE TABLE IF NOT EXISTS phases (
   job_id TEXT NOT NULL, phase TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
   model_path TEXT, at REAL NOT NULL, PRIMARY KEY (job_id, phase));
+CREATE TABLE IF NOT EXISTS sent_digests (
+  job_id TEXT NOT NULL, dst TEXT NOT NULL, seq TEXT NOT NULL, digest BLOB NOT NULL,
+  PRIMARY KEY (job_id, dst, seq));
 CREATE TABLE IF NOT EXISTS seal_counters (
   job_id TEXT NOT NULL, dst TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (job_id, dst));
 """
@@ -41,7 +49,9 @@ class NodeStore:
     """Thread-safe; also the `Ledger` programs write to in deployment."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+        path.chmod(FILE_MODE)  # also a store made before this rule, or under a loose umask
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -81,6 +91,20 @@ class NodeStore:
         out = {"sent": 0, "received": 0}
         out.update({str(d): int(n) for d, n in rows})
         return out
+
+    def remember_sent(self, job_id: str, dst: str, seq: str, digest: bytes) -> bytes:
+        """`Ledger.remember_sent`: kept across restarts (kill -9 safe; like the ledger rows,
+        a power cut may lose the last few, which are then simply taken again)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO sent_digests (job_id, dst, seq, digest) VALUES (?, ?, ?, ?)",
+                (job_id, dst, seq, digest),
+            )
+            row = self._db.execute(
+                "SELECT digest FROM sent_digests WHERE job_id = ? AND dst = ? AND seq = ?",
+                (job_id, dst, seq),
+            ).fetchone()
+        return bytes(row[0])
 
     def ledger(self, job_id: str) -> list[LedgerEntry]:
         with self._lock:

@@ -52,12 +52,20 @@ def send_rows(
 
 
 def recv_rows(
-    ctx: PartyContext, frm: str, cls: type[_C], width: int, limit: int = MAX_ROWS
+    ctx: PartyContext,
+    frm: str,
+    cls: type[_C],
+    width: int,
+    limit: int = MAX_ROWS,
+    bound: str = "",
 ) -> NDArray[np.uint8]:
+    """The whole vector; more than `limit` rows is refused before allocating, with `bound`
+    (what the limit is) in the message."""
     kind = kind_of(cls)
     first = ctx.recv(frm, cls)
     if not 0 <= first.total <= limit:
-        raise ProtocolError(f"{kind} from {frm}: announces {first.total} rows, limit {limit}")
+        why = bound or f"limit {limit}"
+        raise ProtocolError(f"{kind} from {frm}: announces {first.total} rows, {why}")
     out = np.empty((first.total, width), dtype=np.uint8)
     msg, done = first, 0
     while True:

@@ -34,7 +34,8 @@ class IdSource(Protocol):
         ...
 
     def size_hint(self) -> int:
-        """How many IDs there are, or an estimate for progress bars."""
+        """How many IDs there are, or an overestimate: never fewer (RSA-PSI declares it to
+        the signer as the most values it will have signed)."""
         ...
 
     def chunks(self, size: int = CHUNK) -> Iterator[list[str]]:
@@ -115,11 +116,15 @@ class CsvIds:
         return f"{self._path}[{self._column}]"
 
     def size_hint(self) -> int:
-        lines = 0
+        """Lines after the header, the last one counted without its line break: never fewer
+        than the rows (RSA-PSI declares this number and may not send more); blank lines and
+        quoted line breaks make it an overcount."""
+        lines, last = 0, b"\n"
         with self._path.open("rb") as fh:
             while block := fh.read(1 << 24):
                 lines += block.count(b"\n")
-        return max(lines - 1, 0)
+                last = block[-1:]
+        return max(lines - 1 + (last != b"\n"), 0)
 
     def _raw_chunks(self, size: int) -> Iterator[list[str]]:
         reader = pd.read_csv(

@@ -21,6 +21,7 @@ from psi.chunks import positions_to_rows, recv_rows, rows_to_positions, send_row
 from psi.ids import IdSource, MemoryIds
 from psi.messages import AlignCheck, Selection
 from vfl.errors import ProtocolError
+from vfl.protocol import serde
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import AlignReport, Progress
 
@@ -54,9 +55,17 @@ def _digest(ids: Sequence[str]) -> bytes:
 
 
 def _stored(ctx: PartyContext, star: Star) -> AlignCheck:
-    if star.cardinality_only or not ctx.workspace.has_alignment():
-        return AlignCheck(False, b"")
-    return AlignCheck(True, _digest(ctx.workspace.load_alignment()))
+    """Whether this party holds a stored alignment, as it answered the first time in this
+    job: an align restarted after it stored its rows must re-send the same AlignCheck (its
+    peers keep the first copy, and `ctx.send` refuses another body under a used number)."""
+
+    def first_answer() -> bytes:
+        if star.cardinality_only or not ctx.workspace.has_alignment():
+            return serde.encode(AlignCheck(False, b""))
+        return serde.encode(AlignCheck(True, _digest(ctx.workspace.load_alignment())))
+
+    name = hashlib.sha256(f"{ctx.job_id}\x00{ctx.scope}".encode()).hexdigest()[:16]
+    return serde.decode(ctx.workspace.private(f"align-check-{name}", first_answer), AlignCheck)
 
 
 def resume_label_holder(ctx: PartyContext, star: Star, protocol: str, rows: int) -> bool:

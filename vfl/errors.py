@@ -38,5 +38,10 @@ class JobAbortedError(PeerUnavailableError):
     """Another program of the same job failed; this one stops without touching state."""
 
 
+class ReplayError(VflError):
+    """This party was about to send a different body under a sequence number it already
+    used: a resumed program that does not replay what it sent (masks would repeat)."""
+
+
 class CryptoError(VflError):
     """A cryptographic operation failed (overflow, wrong key, tampering)."""

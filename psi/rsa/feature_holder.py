@@ -9,9 +9,8 @@ from psi.ids import IdSource
 from psi.parallel import GroupPool
 from psi.replay import PsiRandomness
 from psi.rsa.key_store import job_key
-from psi.rsa.keys import DEFAULT_BITS
 from psi.rsa.messages import Matches, SetSize
-from psi.rsa.rounds import client_round, signer_round, signer_tags
+from psi.rsa.rounds import client_round, recv_size, signer_round, signer_tags
 from psi.star import Star, default_source, finish_feature_holder, resume_feature_holder
 from vfl.runtime.context import PartyContext
 from vfl.runtime.program import Program
@@ -20,17 +19,14 @@ PROTOCOL = "rsa"
 
 
 class RsaFeatureHolder(Program):
+    """A feature holder's align program under `align.protocol = "rsa"`; when it signs, its
+    key has the spec's `align.key_bits`."""
+
     phase = "align"
 
-    def __init__(
-        self,
-        source: IdSource | None = None,
-        workers: int | None = None,
-        key_bits: int = DEFAULT_BITS,
-    ) -> None:
+    def __init__(self, source: IdSource | None = None, workers: int | None = None) -> None:
         self._source = source
         self._workers = workers
-        self._bits = key_bits
 
     def run(self, ctx: PartyContext) -> None:
         star = Star.of(ctx)
@@ -40,20 +36,21 @@ class RsaFeatureHolder(Program):
         if resume_feature_holder(ctx, star, PROTOCOL, hint):
             return
         ctx.send(lh, SetSize(hint))
-        label_holder_signs = ctx.recv(lh, SetSize).rows >= hint
+        theirs_declared = recv_size(ctx, lh)
+        label_holder_signs = theirs_declared >= hint
         rand = PsiRandomness(ctx, PROTOCOL)  # replayable: see psi/replay.py
         with GroupPool(self._workers) as pool:
             if label_holder_signs:
-                mine, theirs, rows = client_round(ctx, lh, pool, source, rand)
+                mine, theirs, rows = client_round(ctx, lh, pool, source, rand, hint)
                 # Report F's rows in a shuffled order so L does not learn F's file order.
                 permutation = rand.permutation("order", rows)
                 shuffled_at = np.argsort(permutation)[mine]
                 pairs = np.stack([theirs, shuffled_at], axis=1).astype("<i8")
                 send_rows(ctx, lh, Matches, np.ascontiguousarray(pairs).view(np.uint8))
             else:
-                key = job_key(ctx.workspace, ctx.job_id, self._bits)
+                key = job_key(ctx.workspace, ctx.job_id, ctx.job.align.key_bits)
                 tags = signer_tags(pool, source, key)
                 rows = len(tags)
                 permutation = rand.permutation("order", rows)
-                signer_round(ctx, lh, pool, key, tags[permutation])  # 16 bytes per ID
+                signer_round(ctx, lh, pool, key, tags[permutation], theirs_declared)
         finish_feature_holder(ctx, star, source, rows, PROTOCOL, permutation)

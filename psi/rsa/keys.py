@@ -15,9 +15,13 @@ from dataclasses import dataclass
 import gmpy2
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from vfl.errors import ConfigError, CryptoError
+from vfl.errors import ConfigError, ProtocolError
 
 DEFAULT_BITS = 2048
+MIN_BITS = 2048
+"""The smallest modulus a signer generates and a client accepts. A module constant, not a
+parameter: neither a job spec nor a caller nor a test can lower it (tests use real 2048-bit
+keys: making one takes ~40 ms)."""
 EXPONENT = 65537
 TAG_BYTES = 16
 _FDH = b"vfl.psi.rsa.v1/fdh\x00"
@@ -60,8 +64,8 @@ class PrivateKey:
 
     @classmethod
     def generate(cls, bits: int = DEFAULT_BITS) -> PrivateKey:
-        if bits < 1024:
-            raise ConfigError(f"RSA key of {bits} bits: at least 1024 (2048 by default)")
+        if bits < MIN_BITS:
+            raise ConfigError(f"align.key_bits: {bits}; RSA-PSI keys have at least {MIN_BITS} bits")
         numbers = rsa.generate_private_key(EXPONENT, bits).private_numbers()
         pub = PublicKey(numbers.public_numbers.n, numbers.public_numbers.e)
         return cls(pub, numbers.p, numbers.q, numbers.dmp1, numbers.dmq1, numbers.iqmp)
@@ -73,12 +77,16 @@ class PrivateKey:
         return int(sq + ((self.qinv * (sp - sq)) % p) * q)
 
 
-def check_public(modulus: bytes, exponent: int, where: str) -> PublicKey:
-    """A peer's public key: big enough and with the exponent we expect."""
+def check_public(modulus: bytes, exponent: int, where: str, min_bits: int) -> PublicKey:
+    """A signer's public key: at least `min_bits` (never under MIN_BITS), odd, exponent e.
+
+    A client that blinds under a weak modulus hands its IDs to whoever can factor it."""
     n = int.from_bytes(modulus, "big")
-    if n.bit_length() < 1024 or n % 2 == 0 or exponent != EXPONENT:
-        raise CryptoError(
-            f"{where}: RSA key of {n.bit_length()} bits with exponent {exponent}; expected an "
-            f"odd modulus of >= 1024 bits and exponent {EXPONENT}"
+    wanted = max(min_bits, MIN_BITS)
+    if n.bit_length() < wanted or n % 2 == 0 or exponent != EXPONENT:
+        raise ProtocolError(
+            f"{where}: RSA key of {n.bit_length()} bits with exponent {exponent}; refused: "
+            f"this client needs an odd modulus of >= {wanted} bits (align.key_bits) and "
+            f"exponent {EXPONENT}"
         )
     return PublicKey(n, exponent)

@@ -10,9 +10,8 @@ from psi.ids import IdSource
 from psi.parallel import GroupPool
 from psi.replay import PsiRandomness
 from psi.rsa.key_store import job_key
-from psi.rsa.keys import DEFAULT_BITS
 from psi.rsa.messages import Matches, SetSize
-from psi.rsa.rounds import client_round, signer_round, signer_tags
+from psi.rsa.rounds import client_round, recv_size, signer_round, signer_tags
 from psi.star import Pairs, Star, default_source, finish_label_holder, resume_label_holder
 from vfl.errors import ProtocolError
 from vfl.runtime.context import PartyContext
@@ -22,17 +21,14 @@ PROTOCOL = "rsa"
 
 
 class RsaLabelHolder(Program):
+    """The label holder's align program under `align.protocol = "rsa"`; its signing key
+    has the spec's `align.key_bits`."""
+
     phase = "align"
 
-    def __init__(
-        self,
-        source: IdSource | None = None,
-        workers: int | None = None,
-        key_bits: int = DEFAULT_BITS,
-    ) -> None:
+    def __init__(self, source: IdSource | None = None, workers: int | None = None) -> None:
         self._source = source
         self._workers = workers
-        self._bits = key_bits
 
     def run(self, ctx: PartyContext) -> None:
         star = Star.of(ctx)
@@ -42,24 +38,24 @@ class RsaLabelHolder(Program):
             return
         for f in star.feature_holders:
             ctx.send(f, SetSize(hint))
-        sizes = {f: ctx.recv(f, SetSize).rows for f in star.feature_holders}
+        sizes = {f: recv_size(ctx, f) for f in star.feature_holders}
         signs = [f for f in star.feature_holders if hint >= sizes[f]]  # the larger side signs
         pairs: dict[str, Pairs] = {}
         rows = hint
         rand = PsiRandomness(ctx, PROTOCOL)  # replayable: see psi/replay.py
         with GroupPool(self._workers) as pool:
             if signs:
-                key = job_key(ctx.workspace, ctx.job_id, self._bits)
+                key = job_key(ctx.workspace, ctx.job_id, ctx.job.align.key_bits)
                 tags = signer_tags(pool, source, key)
                 rows = len(tags)
                 permutation = rand.permutation("order", rows)
                 shuffled = tags[permutation]
             for f in star.feature_holders:
                 if f in signs:
-                    signer_round(ctx, f, pool, key, shuffled)
+                    signer_round(ctx, f, pool, key, shuffled, sizes[f])
                     pairs[f] = _reported(ctx, f, permutation)
                 else:
-                    mine, theirs, rows = client_round(ctx, f, pool, source, rand)
+                    mine, theirs, rows = client_round(ctx, f, pool, source, rand, hint)
                     pairs[f] = (mine, theirs)
         finish_label_holder(ctx, star, source, rows, pairs, PROTOCOL)
 

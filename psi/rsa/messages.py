@@ -5,8 +5,8 @@ does cheap work: exponent 65537, one inverse and one hash per ID. Ties: L signs.
 
     S                                                C
     |<-- SetSize(rows) ---------------- / --- SetSize ->|  both ways; decides who signs
-    |--- PublicKey(n, e) ----------------------------->|
-    |<-- Blinded(FDH(y)·r^e mod n, per y) -------------|
+    |--- PublicKey(n, e) ----------------------------->|  C refuses n < align.key_bits
+    |<-- Blinded(FDH(y)·r^e mod n, per y) -------------|  S refuses more than C's SetSize
     |--- Signed(Blinded^d, same order) --------------->|  C unblinds, checks s^e = FDH(y)
     |--- Tags(H(FDH(x)^d), S's shuffled order) ------->|  C matches tags
     |<-- Matches(positions) ---------------------------|  only when C is the feature holder
@@ -24,7 +24,8 @@ from vfl.protocol.serde import message
 @message("rsa.SetSize")
 @dataclass(frozen=True)
 class SetSize:
-    """The sender's number of IDs. Leakage: the set size (every PSI reveals it)."""
+    """The sender's number of IDs (or more, never fewer), and, from a client, the most
+    values it may have signed. Leakage: the set size (every PSI reveals it)."""
 
     rows: int
 

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import stat
+import tomllib
 from pathlib import Path
 
+from tests.factories import job_dict, job_spec, synthetic_vertical
+from vfl.config.job_spec import JobSpec
+from vfl.config.loading import parse_model
+from vfl.crypto.sealing.pairwise_sealer import job_digest
+from vfl.runtime.context import PartyContext
+from vfl.runtime.events import NullReporter
+from vfl.runtime.in_memory import InMemoryHub
+from vfl.runtime.ledger import MemoryLedger
 from vfl.runtime.party_secret import PartySecret, secret_file
 from vfl.runtime.workspace import Workspace
 
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "breast_paillier" / "job.toml"
 
-def _secret(root: Path, job: str = "job-1", party: str = "bank") -> PartySecret:
-    return PartySecret.load(Workspace(root), job, party)
+
+def _secret(
+    root: Path, job: str = "job-1", party: str = "bank", spec: bytes = b"spec-digest"
+) -> PartySecret:
+    return PartySecret.load(Workspace(root), job, party, spec)
 
 
 def test_the_secret_is_made_once_kept_private_and_reloaded(tmp_path: Path) -> None:
@@ -38,9 +51,10 @@ def test_streams_are_independent_across_purpose_scope_party_job_and_workspace(
         value(base, scope="train/batch=1"),
         value(_secret(tmp_path / "a", party="shop")),
         value(_secret(tmp_path / "a", job="job-2")),
+        value(_secret(tmp_path / "a", spec=b"another-spec-digest")),
         value(_secret(tmp_path / "b")),  # same job and party, another machine: another secret
     }
-    assert len(values) == 6
+    assert len(values) == 7
     stream = base.derive("e1", "train/batch=0")
     assert len({stream.bits(i, 128) for i in range(64)}) == 64
 
@@ -57,3 +71,42 @@ def test_values_have_the_requested_range_and_look_uniform(tmp_path: Path) -> Non
     gauss = stream.generator().normal(0, 1, 4000)
     assert abs(float(gauss.std()) - 1) < 0.06
     assert (stream.generator().normal(0, 1, 8) == gauss[:8]).all()
+
+
+def _ctx(root: Path, spec: JobSpec) -> PartyContext:
+    return PartyContext(
+        party="bank",
+        role="label_holder",
+        job=spec,
+        job_id="job-1",
+        channel=InMemoryHub().channel("bank"),
+        workspace=Workspace(root),
+        reporter=NullReporter(),
+        ledger=MemoryLedger(),
+    )
+
+
+def test_the_same_job_id_with_another_spec_gives_other_streams(tmp_path: Path) -> None:
+    """A job id run again with a changed spec (same workspace, so the same stored secret)
+    must not repeat a mask: the streams are bound to the spec digest."""
+    paths = synthetic_vertical(tmp_path, {"bank": 2, "shop": 2}, rows=20)
+    spec = job_spec(job_dict(paths))
+    changed = job_spec(job_dict(paths, train={"epochs": 3}))
+    root = tmp_path / "ws"
+
+    def first_values(s: JobSpec) -> list[int]:
+        stream = PartySecret.of(_ctx(root, s)).derive("masks", "train/epoch=0/batch=0")
+        return [stream.bits(i, 128) for i in range(4)]
+
+    assert first_values(spec) == first_values(spec)  # the control: a replay repeats them
+    assert first_values(spec) != first_values(changed)
+    assert len(list((root / "private").iterdir())) == 1  # one stored secret for both
+
+
+def test_the_spec_digest_is_the_one_sealing_binds_keys_to() -> None:
+    """In deployment the sealer salts with the spec JSON as the coordinator sent it; the
+    party secret digests the parsed spec re-dumped: both must be the same bytes."""
+    spec = parse_model(JobSpec, tomllib.loads(SAMPLE.read_text()), source="job.toml")
+    stored = spec.model_dump_json()  # what the coordinator keeps and sends (lifecycle.submit)
+    received = JobSpec.model_validate_json(stored)  # what the party node runs with
+    assert job_digest(received.model_dump_json()) == job_digest(stored)

@@ -16,6 +16,8 @@ from vfl.config.paillier_bounds import rows_slot_error
 Mode = Literal["vertical", "horizontal", "transfer"]
 Role = Literal["label_holder", "feature_holder"]
 Task = Literal["binary", "multiclass", "regression"]
+AlignProtocol = Literal["ecdh", "rsa", "join"]
+Protection = Literal["none", "paillier"]
 PARTY_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
@@ -68,12 +70,14 @@ class PartySpec(_Strict):
 
 
 class AlignSpec(_Strict):
-    protocol: Literal["ecdh", "rsa", "join"] = "ecdh"
+    protocol: AlignProtocol = "ecdh"
     """How parties find their shared rows: `ecdh` (PSI on ristretto255), `rsa` (blind-
     signature PSI for very unbalanced sets: the smaller side does cheap work), or `join`
     (exchanges raw IDs: tests only)."""
     normalize: list[Literal["strip", "lower"]] = Field(default_factory=list)
     """ID clean-up applied on every side before matching, in order."""
+    key_bits: int = Field(default=2048, ge=2048, le=8192)
+    """RSA modulus of the signer's key (rsa only); clients refuse a smaller one."""
     cardinality_only: bool = False
     """Only count the shared rows (reported to every party); nobody learns which rows,
     nothing is aligned and the job stops after the align phase. Needs `ecdh`."""
@@ -114,7 +118,7 @@ class ModelSpec(_Strict):
 
 
 class TrainSpec(_Strict):
-    protection: Literal["none", "paillier"] = "paillier"
+    protection: Protection = "paillier"
     """How cut-layer values cross parties: `paillier` (default) encrypted under each feature
     holder's key (the interactive layer of that party then trains by SGD); `none` in
     plaintext, for parties that trust each other and as the baseline."""

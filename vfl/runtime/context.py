@@ -4,17 +4,24 @@ Sequence numbers are namespaced by scope: `ctx.scoped(epoch=3, batch=7)` gives a
 whose n-th message to a peer is `epoch=3/batch=7#n`. Sender and receiver advance the same
 counters, so each message is matched to exactly one `recv`, a duplicated delivery is
 dropped, and a restarted program resumes in the right place.
+
+A restarted program re-sends what it had sent, and its peers keep the first copy. That is
+sound only if the copy is identical: a different body under a used number would mean
+masks or noise drawn twice for different values, or peers that disagree silently. So
+`send` digests each plaintext body into the party's ledger (kept across restarts) and
+refuses, with ReplayError, a different body under a number the party already used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from vfl.config.job_spec import JobSpec
 from vfl.dataset import PartyDataset
-from vfl.errors import ProtocolError
+from vfl.errors import ProtocolError, ReplayError
 from vfl.protocol import serde
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.channel import Channel
@@ -62,6 +69,14 @@ class PartyContext:
         body = serde.encode(msg)
         seq = f"{self.scope}#{self._counters.next(self.scope, to, 'out')}"
         kind = serde.kind_of(type(msg))
+        digest = hashlib.sha256(body).digest()  # the plaintext: sealing differs per send
+        if self.ledger.remember_sent(self.job_id, to, seq, digest) != digest:
+            raise ReplayError(
+                f"job {self.job_id}: message {seq} ({kind}) to {to} was already sent with "
+                "another body; not sent, since its peer keeps the first and masks would "
+                "repeat: a resumed program must draw its secrets from the party secret "
+                "(vfl.runtime.party_secret), not the OS; run the job again"
+            )
         self.channel.send(Envelope(self.job_id, self.party, to, kind, seq, body))
         self.ledger.record(
             LedgerEntry(

@@ -2,6 +2,10 @@
 
 This in-memory ledger counts; the party node's SQLite ledger (deployment) also keeps
 every row. Both have this interface, so programs never know which one they write to.
+
+Both also keep the SHA-256 of every plaintext body sent, per (job, receiver, sequence
+number), first one wins: `PartyContext.send` refuses to send a different body under a
+sequence number already used (see `remember_sent`).
 """
 
 from __future__ import annotations
@@ -26,18 +30,28 @@ class LedgerEntry:
 
 
 class Ledger(Protocol):
+    """Where a party's programs record their traffic; one per party, kept across restarts."""
+
     def record(self, entry: LedgerEntry) -> None: ...
 
     def totals(self, job_id: str) -> dict[str, int]:
         """{"sent": bytes, "received": bytes} for one job."""
         ...
 
+    def remember_sent(self, job_id: str, dst: str, seq: str, digest: bytes) -> bytes:
+        """Keep `digest` for the body sent to `dst` as `seq` unless one is kept already, and
+        return the kept one: equal to `digest` for a first send or an identical re-send."""
+        ...
+
 
 class MemoryLedger:
+    """The simulator's ledger: byte counts by job, direction and kind, and body digests."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._bytes: Counter[tuple[str, str]] = Counter()
         self._kinds: Counter[tuple[str, str, str]] = Counter()
+        self._digests: dict[tuple[str, str, str], bytes] = {}
 
     def record(self, entry: LedgerEntry) -> None:
         with self._lock:
@@ -47,6 +61,10 @@ class MemoryLedger:
     def totals(self, job_id: str) -> dict[str, int]:
         with self._lock:
             return {d: self._bytes[(job_id, d)] for d in ("sent", "received")}
+
+    def remember_sent(self, job_id: str, dst: str, seq: str, digest: bytes) -> bytes:
+        with self._lock:
+            return self._digests.setdefault((job_id, dst, seq), digest)
 
     def by_kind(self, job_id: str, direction: str) -> dict[str, int]:
         with self._lock:

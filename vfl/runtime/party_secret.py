@@ -12,10 +12,12 @@ PSI scalars) therefore cannot draw it from the OS; it derives it here instead, f
 - a *purpose* (what the value is for: "split_paillier/L/bank/e1") and a *scope* (where
   in the program: the message scope, "train/epoch=3/batch=7").
 
-`derive(purpose, scope)` = HKDF-SHA256(secret, info = length-framed label, job, party,
-purpose, scope) gives a 256-bit key per (purpose, scope); value i of that stream is
-SHAKE-256(key ‖ i). Different purposes, scopes, parties and jobs give independent
-streams; the same ones give the same values, which is exactly what a replay needs.
+`derive(purpose, scope)` = HKDF-SHA256(secret, info = length-framed label, job, spec
+digest, party, purpose, scope) gives a 256-bit key per (purpose, scope); value i of that
+stream is SHAKE-256(key ‖ i). Different purposes, scopes, parties, jobs and specs give
+independent streams; the same ones give the same values, which is exactly what a replay
+needs. The spec digest is the one sealing binds keys to (`job_digest`): were a job id ever
+run again with another spec (other shapes, other data), its masks would not repeat.
 Nothing here is specific to split learning: PSI programs can use it the same way.
 """
 
@@ -29,12 +31,13 @@ import numpy as np
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.errors import CryptoError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.workspace import Workspace
 
 SECRET_BYTES = 32
-_LABEL = b"vfl party secret v1"
+_LABEL = b"vfl party secret v2"
 MASK_MARGIN_BITS = 128
 """Extra bits drawn before reducing mod a bound: the result is within 2^-128 of uniform."""
 
@@ -49,7 +52,9 @@ def secret_file(job_id: str) -> str:
 
 
 class PartySecret:
-    def __init__(self, key: bytes, job_id: str, party: str) -> None:
+    """A party's secret for one job, bound to the job's spec; derives replayable streams."""
+
+    def __init__(self, key: bytes, job_id: str, party: str, spec_digest: bytes) -> None:
         if len(key) != SECRET_BYTES:
             raise CryptoError(
                 f"party secret for job {job_id}: {len(key)} bytes, expected {SECRET_BYTES}; "
@@ -57,23 +62,28 @@ class PartySecret:
             )
         self._key = key
         self._job = job_id.encode()
+        self._spec = spec_digest
         self._party = party.encode()
 
     def __repr__(self) -> str:
         return "PartySecret(<hidden>)"
 
     @staticmethod
-    def load(workspace: Workspace, job_id: str, party: str) -> PartySecret:
+    def load(workspace: Workspace, job_id: str, party: str, spec_digest: bytes) -> PartySecret:
         """This party's secret for `job_id`: created on first use, the same ever after."""
         key = workspace.private(secret_file(job_id), lambda: secrets.token_bytes(SECRET_BYTES))
-        return PartySecret(key, job_id, party)
+        return PartySecret(key, job_id, party, spec_digest)
 
     @staticmethod
     def of(ctx: PartyContext) -> PartySecret:
-        return PartySecret.load(ctx.workspace, ctx.job_id, ctx.party)
+        """The secret of the context's party and job, bound to the digest of its job spec
+        (the spec's canonical JSON: what the coordinator stores and sends to every party)."""
+        digest = job_digest(ctx.job.model_dump_json())
+        return PartySecret.load(ctx.workspace, ctx.job_id, ctx.party, digest)
 
     def derive(self, purpose: str, scope: str) -> DerivedRandomness:
-        info = _frame(_LABEL, self._job, self._party, purpose.encode(), scope.encode())
+        parts = (self._job, self._spec, self._party, purpose.encode(), scope.encode())
+        info = _frame(_LABEL, *parts)
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(self._key)
         return DerivedRandomness(f"{purpose}|{scope}", key)
 

@@ -2,6 +2,8 @@
 
 Everything here stays on the party's machine. Phases hand results to each other through
 it, so a restarted party resumes from the last thing it finished instead of redoing it.
+Folders are 0700 and files 0600, set explicitly whatever the umask: aligned IDs, shares in
+checkpoints, model weights and keys are for this party's own account only.
 """
 
 from __future__ import annotations
@@ -11,17 +13,28 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 
 from vfl.errors import DataValidationError
 
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """`path` made (with its parents) and set to 0700, even if it existed with another mode."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    path.chmod(DIR_MODE)
+    return path
+
 
 class Workspace:
+    """One party's folder for one job (0700); every file in it is written 0600."""
+
     def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(root)
 
     # -- alignment -------------------------------------------------------------------
     @property
@@ -47,11 +60,8 @@ class Workspace:
 
     # -- checkpoints and models ------------------------------------------------------
     def save_checkpoint(self, name: str, state: dict[str, Any]) -> None:
-        path = self.root / "checkpoints" / f"{name}.pt"
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(path)
+        path = private_dir(self.root / "checkpoints") / f"{name}.pt"
+        _atomic_write(path, lambda fh: torch.save(state, fh))
 
     def load_checkpoint(self, name: str) -> dict[str, Any] | None:
         path = self.root / "checkpoints" / f"{name}.pt"
@@ -61,9 +71,8 @@ class Workspace:
         return state
 
     def save_model(self, state: dict[str, Any], meta: dict[str, Any]) -> Path:
-        folder = self.root / "model"
-        folder.mkdir(exist_ok=True)
-        torch.save(state, folder / "weights.pt")
+        folder = private_dir(self.root / "model")
+        _atomic_write(folder / "weights.pt", lambda fh: torch.save(state, fh))
         _atomic_write(folder / "model.json", json.dumps(meta, indent=2).encode())
         return folder
 
@@ -81,13 +90,13 @@ class Workspace:
         that sends something derived from it must find the same bytes after a crash. If
         two callers race, the first file wins and both get its content.
         """
-        folder = self.root / "private"
-        folder.mkdir(mode=0o700, exist_ok=True)
+        folder = private_dir(self.root / "private")
         path = folder / name
         if not path.exists():
             data = create()
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}")  # mkstemp: mode 0600
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}")
             try:
+                os.fchmod(fd, FILE_MODE)
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
                     fh.flush()
@@ -109,8 +118,17 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    Path(tmp).replace(path)
+def _atomic_write(path: Path, data: bytes | Callable[[IO[bytes]], object]) -> None:
+    """Write a temporary file 0600 beside `path`, then rename it over `path`."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                data(fh)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -15,7 +15,7 @@ KEYS = insecure_keypair(512)
 
 
 def _streams(root: Path) -> tuple[DerivedRandomness, DerivedRandomness, DerivedRandomness]:
-    secret = PartySecret.load(Workspace(root), "job", "shop")
+    secret = PartySecret.load(Workspace(root), "job", "shop", b"spec")
     return (
         secret.derive("obf", "train/batch=0"),
         secret.derive("obf", "train/batch=1"),

@@ -13,7 +13,7 @@ from psi.ecdh.messages import Blinded
 from psi.ids import CsvIds, MemoryIds
 from psi.messages import AlignCheck
 from psi.parallel import GroupPool
-from tests.unit.psi.harness import RSA_TEST_BITS, rsa, run_psi
+from tests.unit.psi.harness import run_psi
 from vfl.config.job_spec import AlignSpec
 from vfl.errors import ConfigError, DataValidationError, ProtocolError
 from vfl.runtime.context import PartyContext
@@ -87,7 +87,7 @@ def test_rsa_cardinality_only_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         from psi.rsa.keys import PrivateKey  # noqa: PLC0415
 
-        PrivateKey.generate(512)
+        PrivateKey.generate(1024)
 
 
 class _GarbagePeer(Program):
@@ -121,12 +121,3 @@ def test_pool_runs_inline_for_one_task() -> None:
         assert list(pool.map(abs, [-3])) == [3]
         assert pool._executor is None
         assert list(pool.map(abs, [-1, -2, -3])) == [1, 2, 3]
-
-
-def test_rsa_factory_is_small_only_in_tests() -> None:
-    from psi.rsa.keys import DEFAULT_BITS  # noqa: PLC0415
-    from psi.rsa.label_holder import RsaLabelHolder  # noqa: PLC0415
-
-    assert DEFAULT_BITS == 2048
-    assert RsaLabelHolder()._bits == 2048
-    assert rsa("label_holder", MemoryIds("x", []))._bits == RSA_TEST_BITS  # type: ignore[attr-defined]

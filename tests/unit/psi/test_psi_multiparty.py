@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from psi.rsa.keys import MIN_BITS
 from tests.unit.psi.harness import ecdh, oracle, rsa, run_psi
 
 
@@ -58,7 +59,8 @@ def test_rsa_unbalanced_either_side_signs(tmp_path: Path, left: int, right: int)
     signer, client = ("lh", "fh") if left >= right else ("fh", "lh")
     # The signer sends a signature per client ID and a 16-byte tag per own ID; the client
     # sends one blinded value per own ID: the small side's traffic scales with its own size.
-    assert sent[client] < 128 * (min(left, right) + 20) + 16 * max(left, right)
+    value = MIN_BITS // 8  # bytes of one value mod n
+    assert sent[client] < value * (min(left, right) + 20) + 16 * max(left, right)
     assert sent[signer] > 16 * max(left, right)
 
 

@@ -6,8 +6,10 @@ on the same workspace re-sends from the start (the hub drops the copies, as the 
 does) and is handed the replies it had already received (`JournalHub`, like the inbox
 journal), computed under the secrets it had the first time. The peer keeps running.
 Checked: every re-sent body is byte-identical to the first, and both parties store the
-Python set intersection. A control restart with the victim's private folder wiped (new
-secrets) must NOT end with it, so the check can fail.
+Python set intersection. Each party keeps one ledger across the restart, as a node keeps
+its SQLite, so the replay guard (`PartyContext.send`) watches every re-send. A control
+restart with the victim's private folder wiped (new secrets) must NOT end with it, so the
+check can fail: the guard stops it at its first different body.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from psi.ids import MemoryIds
 from psi.rsa.key_store import key_file
 from tests.unit.psi.harness import Collect, ecdh, job, oracle, rsa
 from tests.unit.split_paillier.restart_harness import CrashError, CrashingChannel, JournalHub
+from vfl.errors import ReplayError
 from vfl.runtime.channel import Channel
 from vfl.runtime.context import PartyContext
 from vfl.runtime.ledger import MemoryLedger
@@ -52,6 +55,7 @@ class AlignRun:
         self.root = root
         self.hub = JournalHub()
         self.workspaces = {n: Workspace(root / n) for n in sets}
+        self.ledgers = {n: MemoryLedger() for n in sets}  # kept across a restart
 
     def _ctx(self, name: str, channel: Channel) -> PartyContext:
         return PartyContext(
@@ -62,7 +66,7 @@ class AlignRun:
             channel=channel,
             workspace=self.workspaces[name],
             reporter=Collect(),
-            ledger=MemoryLedger(),
+            ledger=self.ledgers[name],
             scope="align",
         )
 
@@ -73,6 +77,7 @@ class AlignRun:
     def run(self, victim: str | None = None, crash_at: str = "", wipe: bool = False) -> None:
         errors: dict[str, BaseException] = {}
         crashing = CrashingChannel(self.hub.channel(victim or L), crash_at)
+        self.errors = errors
 
         def party(name: str) -> None:
             try:
@@ -159,3 +164,25 @@ def test_lone_restart_with_new_secrets_does_not_align_correctly(
     with contextlib.suppress(AssertionError):  # a peer may also notice and fail
         run.run(victim, crash_at, wipe=True)
     assert run.aligned(L) != oracle(sets) or run.aligned(F) != oracle(sets)
+    assert isinstance(run.errors.get(victim), ReplayError)  # stopped before re-sending
+
+
+@pytest.mark.parametrize(("protocol", "victim"), [("ecdh", F), ("rsa", F), ("rsa", L)])
+def test_a_restart_after_storing_its_rows_resends_the_same_bodies(
+    tmp_path: Path, protocol: str, victim: str
+) -> None:
+    """Killed after it stored its alignment, before its node recorded the phase done: the
+    align runs again and re-sends AlignCheck as it did first ("nothing stored"), which the
+    replay guard would refuse were it recomputed ("stored", with a digest)."""
+    sets = _sets(L)
+    run = AlignRun(protocol, sets, tmp_path)
+    run.run()
+    assert run.aligned(victim) == oracle(sets)
+    run.sets = {victim: sets[victim]}  # the peer is done; the victim runs alone
+    run.run()
+    assert run.aligned(L) == run.aligned(F) == oracle(sets)
+    resent = [e for e in run.hub.envelopes if e.src == victim]
+    by_seq: dict[str, set[bytes]] = defaultdict(set)
+    for env in resent:
+        by_seq[env.seq].add(env.body)
+    assert len(resent) == 2 * len(by_seq) and all(len(b) == 1 for b in by_seq.values())

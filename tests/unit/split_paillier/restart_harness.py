@@ -2,8 +2,9 @@
 
 What a deployment does after `kill -9` of one party node (docs/architecture.md, Resume),
 with the same programs: the victim's first program dies at a chosen message; a new
-program starts on the same workspace with fresh sequence counters, re-sends from its last
-checkpoint (the hub drops the duplicates, as the relay does), and receives the messages it
+program starts on the same workspace and ledger (so the replay guard checks every re-sent
+body) with fresh sequence counters, re-sends from its last checkpoint (the hub drops the
+duplicates, as the relay does), and receives the messages it
 had already received again from a journal, as `parties/inbox.py` hands them out. The
 peer's program keeps running throughout and never notices.
 """
@@ -115,6 +116,7 @@ def run_with_restart(
     """align → train (victim killed before sending `crash_at`, then restarted) → evaluate."""
     run = RestartRun()
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
+    ledgers = {p.name: MemoryLedger() for p in spec.parties}  # kept across the restart
 
     def ctx(p: PartySpec, phase: str, channel: Channel) -> PartyContext:
         return PartyContext(
@@ -125,7 +127,7 @@ def run_with_restart(
             channel=channel,
             workspace=Workspace(workdir / p.name),
             reporter=run,
-            ledger=MemoryLedger(),
+            ledger=ledgers[p.name],
             data=datasets[p.name],
             protection=spec.train.protection,
             scope=phase,
