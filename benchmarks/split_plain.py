@@ -41,7 +41,7 @@ def centralized_epochs(spec: JobSpec, x: torch.Tensor, y_raw: np.ndarray) -> Non
     codec = LabelCodec.fit("binary", y_raw, schedule.train_rows, "bench", False)
     y = codec.encode(y_raw)
     with tempfile.TemporaryDirectory() as tmp:  # the architecture only: any secret will do
-        secret = PartySecret.load(Workspace(Path(tmp)), "bench", "bank")
+        secret = PartySecret.for_spec(Workspace(Path(tmp)), "bench", "bank", spec)
         label = LabelHolderModel(spec, secret, 13, {"bureau": spec.model.cut_width}, 1)
         bureau, _ = build_bottom(spec, 10, init_generator(secret, "bureau"))
     model = torch.nn.ModuleDict({"label": label.bottom, "bureau": bureau, "top": label.top})

@@ -44,6 +44,7 @@ def simulate(
     reporter: Reporter | None = None,
     job_id: str | None = None,
     party_secrets: Mapping[str, bytes] | None = None,
+    spec_digest: bytes | None = None,
 ) -> JobResult:
     """Run every phase of `job` in this process.
 
@@ -52,7 +53,9 @@ def simulate(
 
     Every party draws its initial weights and masks from its own party secret, made fresh
     per run. To reproduce a run exactly (tests, or a deployed job whose parties handed
-    over their secrets for debugging), pass the same `job_id` and `party_secrets`.
+    over their secrets for debugging), pass the same `job_id` and `party_secrets`, and for
+    a deployed job the `spec_digest` its parties received (its data names differ from the
+    paths the simulator reads).
     """
     spec = job if isinstance(job, JobSpec) else load_job(job)
     program_for(spec, "align", spec.label_holder)  # rejects modes this version lacks, early
@@ -86,6 +89,7 @@ def simulate(
                         data=datasets[p.name],
                         protection=spec.train.protection,
                         scope=phase,
+                        spec_digest=spec_digest,
                     ),
                 )
                 for p in spec.parties

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ import torch
 
 from vfl.api import simulate
 from vfl.cli.local_federation import LocalFederation
-from vfl.config.loading import load_job
+from vfl.config.job_spec import JobSpec
+from vfl.config.loading import load_job, parse_model
+from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.remote import connect
 from vfl.runtime.party_secret import secret_file
 
@@ -71,7 +74,8 @@ def simulated(
     sample: Path, workdir: Path, fed: LocalFederation, job_id: str, **train: Any
 ) -> dict[str, Any]:
     """The simulator's run of the job `fed` ran as `job_id`: same id, same party secrets
-    (read from each node's workspace), so the same initial weights, masks and noise."""
+    (read from each node's workspace) bound to the same spec digest (the coordinator's
+    canonical JSON of the submitted spec), so the same initial weights, masks and noise."""
     spec = load_job(sample)
     spec = spec.model_copy(update={"train": spec.train.model_copy(update=train)})
     secrets = {
@@ -80,7 +84,14 @@ def simulated(
         ).read_bytes()
         for p in spec.parties
     }
-    return simulate(spec, workdir=workdir, job_id=job_id, party_secrets=secrets).to_dict()
+    deployed = parse_model(JobSpec, tomllib.loads((fed.root / "job.toml").read_text()), "job")
+    return simulate(
+        spec,
+        workdir=workdir,
+        job_id=job_id,
+        party_secrets=secrets,
+        spec_digest=job_digest(deployed.model_dump_json()),
+    ).to_dict()
 
 
 def model_state(folder: Path) -> dict[str, Any]:

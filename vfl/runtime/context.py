@@ -58,6 +58,9 @@ class PartyContext:
     data: PartyDataset | None = None
     protection: str = "none"
     scope: str = ""
+    spec_digest: bytes | None = None
+    """Digest of the job spec as this party received it (the coordinator's canonical
+    JSON); None: computed from `job`. The simulator sets it to replay a deployed job."""
     _counters: _Counters = field(default_factory=_Counters, repr=False)
 
     def scoped(self, **parts: object) -> PartyContext:

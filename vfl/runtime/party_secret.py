@@ -31,6 +31,7 @@ import numpy as np
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from vfl.config.job_spec import JobSpec
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.errors import CryptoError
 from vfl.runtime.context import PartyContext
@@ -78,8 +79,14 @@ class PartySecret:
     def of(ctx: PartyContext) -> PartySecret:
         """The secret of the context's party and job, bound to the digest of its job spec
         (the spec's canonical JSON: what the coordinator stores and sends to every party)."""
-        digest = job_digest(ctx.job.model_dump_json())
-        return PartySecret.load(ctx.workspace, ctx.job_id, ctx.party, digest)
+        if ctx.spec_digest is not None:
+            return PartySecret.load(ctx.workspace, ctx.job_id, ctx.party, ctx.spec_digest)
+        return PartySecret.for_spec(ctx.workspace, ctx.job_id, ctx.party, ctx.job)
+
+    @staticmethod
+    def for_spec(workspace: Workspace, job_id: str, party: str, spec: JobSpec) -> PartySecret:
+        """The secret a program of `spec` run as `job_id` in `workspace` uses (tests, audits)."""
+        return PartySecret.load(workspace, job_id, party, job_digest(spec.model_dump_json()))
 
     def derive(self, purpose: str, scope: str) -> DerivedRandomness:
         parts = (self._job, self._spec, self._party, purpose.encode(), scope.encode())

@@ -22,6 +22,7 @@ from tests.sealing_harness import (
     opens_with_any,
     true_key,
 )
+from tests.unit.split_paillier.harness import fixed_secret
 from vfl.config.job_spec import JobSpec
 from vfl.config.loading import load_job
 from vfl.crypto.sealing import SEALING_NAME
@@ -72,6 +73,8 @@ class Run:
 def _run(spec: JobSpec, workdir: Path, sealers: dict[str, EnvelopeSealer] | None) -> Run:
     run = Run()
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
+    for p in spec.parties:  # both runs start from the same weights
+        fixed_secret(Workspace(workdir / p.name), JOB, p.name)
     for phase in PHASES:
         runs = {
             p.name: PartyRun(

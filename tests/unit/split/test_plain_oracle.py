@@ -168,7 +168,8 @@ def test_split_training_equals_centralized_model(
     assert result.status == "succeeded", result.error
 
     secrets = {
-        n: PartySecret.load(Workspace(tmp_path / "run" / n), result.job_id, n) for n in paths
+        n: PartySecret.for_spec(Workspace(tmp_path / "run" / n), result.job_id, n, spec)
+        for n in paths
     }
     expected_losses, oracle = _oracle_run(spec, paths, secrets)
     assert len(log.losses) == len(expected_losses) > 10
@@ -203,7 +204,8 @@ def test_oracle_detects_a_different_model(tmp_path: Path) -> None:
     log = StepLog()
     result = simulate(other, workdir=tmp_path / "run", reporter=log)
     secrets = {
-        n: PartySecret.load(Workspace(tmp_path / "run" / n), result.job_id, n) for n in paths
-    }
+        n: PartySecret.for_spec(Workspace(tmp_path / "run" / n), result.job_id, n, other)
+        for n in paths
+    }  # the run's own initial weights: only the seed (batches, split) differs
     expected, _ = _oracle_run(spec, paths, secrets)
     assert not np.allclose(log.losses, expected, atol=TOLERANCE)

@@ -24,6 +24,9 @@ from vfl.runtime.simulator import PartyRun, run_phase
 from vfl.runtime.workspace import Workspace
 
 TEST_KEY_BITS = 512
+FIXED_SPEC_DIGEST = hashlib.sha256(b"harness").digest()
+"""One digest for every spec: a plain and a Paillier run of otherwise equal specs then draw
+the same initial weights from the same fixed secrets (the oracles compare them)."""
 
 
 def small_key_program(spec: JobSpec, phase: str, p: PartySpec, keygen: KeyGen) -> Program:
@@ -92,6 +95,7 @@ def run_job(
                 data=datasets[p.name],
                 protection=spec.train.protection,
                 scope=phase,
+                spec_digest=FIXED_SPEC_DIGEST,
             )
             runs[p.name] = PartyRun(program, ctx)
         run_phase(run.hub, "job", runs)

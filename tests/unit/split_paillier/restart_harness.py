@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parties.data import load_dataset
-from tests.unit.split_paillier.harness import RecordingHub, Run, small_key_program
+from tests.unit.split_paillier.harness import (
+    FIXED_SPEC_DIGEST,
+    RecordingHub,
+    Run,
+    small_key_program,
+)
 from vfl.algorithms.split.paillier.phase_keys import KeyGen
 from vfl.config.job_spec import JobSpec, PartySpec
 from vfl.crypto.keys import KeyPair
@@ -131,6 +136,7 @@ def run_with_restart(
             data=datasets[p.name],
             protection=spec.train.protection,
             scope=phase,
+            spec_digest=FIXED_SPEC_DIGEST,
         )
 
     def phase_runs(phase: str) -> dict[str, PartyRun]:

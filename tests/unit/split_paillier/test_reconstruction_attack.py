@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
-from tests.unit.split_paillier.harness import run_job
+from tests.unit.split_paillier.harness import FIXED_SPEC_DIGEST, run_job
 from vfl.algorithms.split.paillier.feature_side import PaillierFeatureSide
 from vfl.algorithms.split.paillier.shares import Shares
 from vfl.privacy.attacks.activation_reconstruction import (
@@ -39,7 +39,7 @@ def _attack(tmp_path: Path) -> Reconstruction:
         "job",
         L,
         F,
-        Workspace(tmp_path / "run" / L),
+        PartySecret.load(Workspace(tmp_path / "run" / L), "job", L, FIXED_SPEC_DIGEST),
         Workspace(tmp_path / "run" / F),
     )
 

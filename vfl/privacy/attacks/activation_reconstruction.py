@@ -70,9 +70,11 @@ def label_holder_reconstruction(
     job_id: str,
     label: str,
     feature: str,
-    label_workspace: Workspace,
+    label_secret: PartySecret,
     feature_workspace: Workspace,
 ) -> Reconstruction:
+    """L's attack on F's first training batch; `label_secret` is L's party secret (its
+    workspace's, bound to the spec as L ran it: PartySecret.for_spec)."""
     t, f = spec.train, spec.train.precision_bits
     seen = EnvelopeLog(envelopes, label, feature)
     key_msg = seen.one(feature, pm.PaillierKey, "train/step=exchange")
@@ -87,7 +89,7 @@ def label_holder_reconstruction(
     lay = Layouts.build(key.bits, f, d, u, t.packing, t.batch_size)
 
     # L's view: z_F with its own e1 removed, V₀ = W_L + M, and W_L
-    secret = PartySecret.load(label_workspace, job_id, label)
+    secret = label_secret
     f3 = seen.one(feature, pm.UnmaskedProduct, FIRST_BATCH)
     assert isinstance(f3, pm.UnmaskedProduct)
     values = plain_from_bytes(key, f3.values, f3.count, "transcript")
