@@ -30,6 +30,7 @@ import torch
 from benchmarks.common import write_result
 from tests.factories import job_dict, synthetic_vertical, write_toml
 from tests.integration import node_federation
+from vfl.config.party_policy import PartyPolicy
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.sealing import EnvelopeSealer
 
@@ -75,7 +76,11 @@ class Run:
 
 
 def one_run(root: Path, data: dict[str, Path], spec_toml: str, sealed: bool) -> Run:
-    fed = node_federation.start(root, seal=sealed, datasets=data)
+    # the parties accept the plain join align and protection "none" this benchmark runs
+    policy = PartyPolicy(align_protocols=("join", "ecdh"), protections=("none",))
+    fed = node_federation.start(
+        root, seal=sealed, datasets=data, policies=dict.fromkeys(data, policy)
+    )
     timers = {}
     try:
         for name, node in fed.nodes.items():

@@ -1,8 +1,8 @@
 """`Admin`: the unary API of the CLI and the dashboard.
 
 Operators (OU=operator certificates) see and steer every job; a party sees the jobs it
-takes part in, submits jobs that include itself, and approves only for itself. Who is
-asking always comes from the certificate.
+takes part in, submits jobs that include itself, and approves or declines only for
+itself. Who is asking always comes from the certificate.
 """
 
 from __future__ import annotations
@@ -72,6 +72,16 @@ class AdminServicer(pb_grpc.AdminServicer):
         return self._info(self.lifecycle.approve(request.job_id, who.name))
 
     @rpc
+    def DeclineJob(  # noqa: N802 (gRPC method name)
+        self, request: pb.DeclineRequest, context: grpc.ServicerContext
+    ) -> pb.JobInfo:
+        who = self._who(context)
+        if who.is_operator:
+            raise AccessDeniedError("operators cannot decline for a party; `vfl job cancel` it")
+        self._visible(who, request.job_id)
+        return self._info(self.lifecycle.decline(request.job_id, who.name, request.reason))
+
+    @rpc
     def CancelJob(self, request: pb.JobRef, context: grpc.ServicerContext) -> pb.JobInfo:  # noqa: N802 (gRPC method name)
         who = self._who(context)
         self._visible(who, request.job_id)
@@ -120,6 +130,7 @@ class AdminServicer(pb_grpc.AdminServicer):
             ],
         )
         if with_result:
+            info.spec_json = job.spec_json
             info.result_json = json.dumps(job_result(self.store, job))
             info.progress.extend(
                 pb.ProgressEvent(phase=p.phase, done=p.done, total=p.total)

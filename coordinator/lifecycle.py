@@ -75,6 +75,22 @@ class JobLifecycle:
         self._notify(job_id)
         return self.require(job_id)
 
+    def decline(self, job_id: str, party: str, reason: str) -> Job:
+        """`party` refuses a pending job (e.g. outside its [policy]): the job fails, named
+        after the party and its one-line reason, before any phase starts."""
+        line = _one_line(reason) or "no reason given"
+        with self._lock:
+            job = self.require(job_id)
+            if job.party(party) is None:
+                raise AccessDeniedError(f"party {party} is not part of job {job_id}")
+            if job.state != "pending":
+                raise StateError(f"job {job_id} is {job.state}; only pending jobs can be declined")
+            self.store.log(job_id, party, f"declined: {line}")
+            self.store.set_state(job_id, "failed", f"party {party} declined: {line}")
+            self.mailbox.drop_job(job_id)
+        self._notify(job_id)
+        return self.require(job_id)
+
     def cancel(self, job_id: str, who: str) -> Job:
         with self._lock:
             job = self.require(job_id)
@@ -103,7 +119,7 @@ class JobLifecycle:
                 raise AccessDeniedError(f"party {party} is not part of job {job_id}")
             if job.state in TERMINAL or phase not in PHASES:
                 return  # late news of an aborted or finished job
-            reason = error.splitlines()[0][:500] if error else "unknown error"
+            reason = _one_line(error) or "unknown error"
             self.store.record_phase_run(
                 job_id, phase, party, ok, None if ok else reason, sent, received, model_path
             )
@@ -187,3 +203,8 @@ class JobLifecycle:
 
 def _all_approved(job: Job) -> bool:
     return all(p.approved for p in job.parties)
+
+
+def _one_line(text: str) -> str:
+    """What a party says about its failure, as stored and shown: one line, bounded."""
+    return text.splitlines()[0][:500] if text else ""

@@ -134,7 +134,7 @@ class PartyServicer(pb_grpc.PartyServicer):
                 self._relay(session, msg.chunk.transfer_id, data)
         elif which == "delivered":
             self.mailbox.confirm(party, msg.delivered.delivery_id)
-        elif which in ("report", "phase_done", "approve"):
+        elif which in ("report", "phase_done", "approve", "decline"):
             item = getattr(msg, which).item_id
             try:
                 self._handle_item(party, which, msg)
@@ -170,6 +170,10 @@ class PartyServicer(pb_grpc.PartyServicer):
                 d.bytes_received,
                 d.model_path,
             )
+        elif which == "decline":
+            job = self.lifecycle.require(msg.decline.job_id)
+            if job.state == "pending":
+                self.lifecycle.decline(msg.decline.job_id, party, msg.decline.reason)
         else:
             job = self.lifecycle.require(msg.approve.job_id)
             if job.state == "pending":

@@ -1,16 +1,19 @@
 """The party node daemon: connects out, registers its datasets, approves and runs jobs.
 
-It reacts to the coordinator's job updates: approve a pending job when configured to,
+It reacts to the coordinator's job updates: decline a pending job outside this party's
+[policy] (party.toml) the moment it sees it, approve the others when configured to,
 start this party's program for the job's current phase unless it already finished it
 (a node restarted after kill -9 resumes the phase: programs restart from their last
 checkpoint and the inbox journal replays what peers already sent), and abort programs of
 jobs that failed or were cancelled. Results, checkpoints and models stay on this machine.
 Before a phase runs, the peers' sealing keys from the job update are verified against this
-party's own CA (a coordinator that substitutes keys fails the job here).
+party's own CA (a coordinator that substitutes keys fails the job here), and the policy is
+checked again: a job approved some other way still never runs outside it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -26,10 +29,11 @@ from parties.programs import PHASES, program_for
 from parties.registered_data import describe, load_for_job
 from parties.sealing_keys import from_proto, node_sealing
 from vfl.config.job_spec import JobSpec
+from vfl.config.loading import parse_model
 from vfl.config.party_config import PartyConfig
 from vfl.crypto.sealing import PairwiseSealer
 from vfl.crypto.sealing.pairwise_sealer import job_digest
-from vfl.errors import ConfigError, JobAbortedError
+from vfl.errors import ConfigError, JobAbortedError, PolicyError
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.context import PartyContext
 from vfl.runtime.sealing import EnvelopeSealer
@@ -50,6 +54,8 @@ def credentials(config: PartyConfig) -> grpc.ChannelCredentials | None:
 
 
 class PartyNode:
+    """One party's daemon: its store, its link to the coordinator, the jobs it runs."""
+
     def __init__(self, config: PartyConfig) -> None:
         self.config = config
         self.store = NodeStore(config.state_dir / "party.db")  # makes state_dir 0700
@@ -86,12 +92,18 @@ class PartyNode:
         with self._lock:
             self._keys[job_id] = list(update.sealing_keys)
         if state == "pending" and not update.approved_by_you:
-            if self.config.auto_approve and job_id not in self._asked:
-                self._asked.add(job_id)
+            if job_id in self._asked:
+                return
+            self._asked.add(job_id)
+            refusal = self.refusal(job_id, update.spec_json)
+            if refusal is not None:
+                log.warning("job %s: declined: %s", job_id, refusal)
+                decline = pb.Decline(job_id=job_id, reason=refusal)
+                self.link.submit(pb.PartyMessage(decline=decline), wait=False)
+            elif self.config.auto_approve:
                 log.info("job %s: approving (auto_approve = true)", job_id)
                 self.link.submit(pb.PartyMessage(approve=pb.Approve(job_id=job_id)), wait=False)
-            elif job_id not in self._asked:
-                self._asked.add(job_id)
+            else:
                 log.warning("job %s awaits approval: vfl party approve %s", job_id, job_id)
         elif state in PHASES and state not in update.phases_done:
             self._run_phase_once(job_id, state, update.spec_json)
@@ -103,6 +115,15 @@ class PartyNode:
                 self.inbox.forget(job_id)
                 if isinstance(self.sealer, PairwiseSealer):
                     self.sealer.forget(job_id)
+
+    def refusal(self, job_id: str, spec_json: str) -> str | None:
+        """Why this party refuses the job (one line), or None if its [policy] accepts it."""
+        try:
+            spec = parse_model(JobSpec, json.loads(spec_json), source=f"job {job_id}: spec")
+        except (ConfigError, ValueError) as exc:
+            return f"{exc}; this party cannot read the job spec the coordinator sent"
+        found = self.config.policy.refusal(spec, job_id)
+        return None if found is None else found.line
 
     def _run_phase_once(self, job_id: str, phase: str, spec_json: str) -> None:
         with self._lock:
@@ -154,6 +175,9 @@ class PartyNode:
             me = next((p for p in spec.parties if p.name == self.config.name), None)
             if me is None:
                 raise ConfigError(f"job {job_id} does not name party {self.config.name}")
+            refusal = self.config.policy.refusal(spec, job_id)
+            if refusal is not None:
+                raise PolicyError(refusal.line)
             program = program_for(spec, phase, me)
             if isinstance(self.sealer, PairwiseSealer):
                 with self._lock:

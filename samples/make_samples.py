@@ -160,7 +160,7 @@ cut_width = 16
 top_hidden = [16]
 
 [train]
-protection = "none"
+protection = "none"  # deployed: each party.toml [policy] must list "none" in protections
 epochs = 20
 batch_size = 64
 optimizer = "adam"
@@ -222,7 +222,7 @@ kind = "split_nn"
 task = "binary"
 
 [train]
-protection = "none"
+protection = "none"  # deployed: each party.toml [policy] must list "none" in protections
 epochs = 20
 batch_size = 64
 learning_rate = 0.01
@@ -260,7 +260,7 @@ cut_width = 8
 top_hidden = [8]
 
 [train]
-protection = "none"
+protection = "none"  # deployed: each party.toml [policy] must list "none" in protections
 epochs = 60
 batch_size = 32
 learning_rate = 0.005
@@ -296,7 +296,7 @@ kind = "logistic_regression"
 task = "multiclass"
 
 [train]
-protection = "none"
+protection = "none"  # deployed: each party.toml [policy] must list "none" in protections
 epochs = 30
 batch_size = 32
 learning_rate = 0.05

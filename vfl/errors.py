@@ -20,6 +20,10 @@ class ConfigError(VflError):
     exit_code = 2
 
 
+class PolicyError(ConfigError):
+    """A job asks for something this party's party.toml [policy] does not accept."""
+
+
 class DataValidationError(VflError):
     """A party's data source does not fit the job (missing column, duplicates, NaNs...)."""
 

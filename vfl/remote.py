@@ -62,6 +62,12 @@ class CoordinatorClient:
         info: pb.JobInfo = self._call("ApproveJob", pb.JobRef(job_id=job_id))
         return info
 
+    def decline(self, job_id: str, reason: str) -> pb.JobInfo:
+        """As a party: refuse a pending job; it fails, naming this party and `reason`."""
+        request = pb.DeclineRequest(job_id=job_id, reason=reason)
+        info: pb.JobInfo = self._call("DeclineJob", request)
+        return info
+
     def cancel(self, job_id: str) -> pb.JobInfo:
         info: pb.JobInfo = self._call("CancelJob", pb.JobRef(job_id=job_id))
         return info

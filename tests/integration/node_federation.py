@@ -1,6 +1,8 @@
 """A whole deployment in this process: a coordinator with mTLS on 127.0.0.1:0 and real
 party nodes (their SQLite, their programs, their sealing), each offering one dataset
 registered as "data". The breast sample by default; benchmarks/sealing.py brings its own.
+Each node's [policy] accepts what the breast sample needs (protection "none") unless a
+test passes its own.
 
 Faster than the process tests in tests/e2e and just as real on the wire; the coordinator
 object is at hand, so a test can record every body it relays or make it misbehave.
@@ -19,10 +21,13 @@ from parties.node import PartyNode
 from tests.integration.harness import start_coordinator, wait_for
 from vfl.config.coordinator_config import TlsFiles
 from vfl.config.party_config import REPORT_KINDS, DatasetConfig, PartyConfig, ReportKind
+from vfl.config.party_policy import PartyPolicy
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "breast"
 PARTIES = ("hospital", "lab")
 TERMINAL = ("succeeded", "failed", "cancelled")
+BREAST_POLICY = PartyPolicy(protections=("paillier", "none"))
+"""The defaults plus protection "none", which the breast sample trains with."""
 
 
 @dataclass
@@ -65,6 +70,7 @@ def start(
     seal: bool = True,
     report: dict[str, tuple[ReportKind, ...]] | None = None,
     datasets: dict[str, Path] | None = None,
+    policies: dict[str, PartyPolicy] | None = None,
 ) -> NodeFederation:
     data = datasets or {name: SAMPLE / f"{name}.csv" for name in PARTIES}
     pki = root / "certs"
@@ -94,6 +100,7 @@ def start(
             heartbeat_s=1.0,
             reconnect_max_s=0.5,
             datasets=[DatasetConfig(name="data", source=str(source))],
+            policy=(policies or {}).get(name, BREAST_POLICY),
         )
         fed.nodes[name] = node = PartyNode(config)
         node.start()

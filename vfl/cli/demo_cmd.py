@@ -1,8 +1,10 @@
 """`vfl demo`: the sample vertical job (breast cancer, hospital + lab) as a real deployment.
 
 Certificates go into a temporary folder; a coordinator and one party node per party start
-as separate processes on 127.0.0.1 and talk gRPC with mutual TLS; the job is submitted,
-followed with a progress bar, and its metrics printed; every process is stopped on exit.
+as separate processes on 127.0.0.1 and talk gRPC with mutual TLS (each party.toml's
+[policy] lists the sample's protection "none", which parties refuse by default); the job
+is submitted, followed with a progress bar, and its metrics printed; every process is
+stopped on exit.
 `--in-process` runs the same job in the simulator instead.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 
 from vfl.cli.commands import help_for
 from vfl.cli.job_cmd import follow
-from vfl.cli.local_federation import LocalFederation
+from vfl.cli.local_federation import LocalFederation, sample_policy
 from vfl.cli.simulate_cmd import run_job
 from vfl.errors import ConfigError
 from vfl.remote import connect
@@ -42,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         fed = LocalFederation(Path(tmp), job)
         try:
             print(f"demo: certificates, configs and logs in {tmp}", flush=True)
+            protections = ", ".join(sample_policy(fed.sample).protections)
+            print(f"demo: each party.toml [policy] accepts protections {protections}", flush=True)
             fed.start()
             print(
                 f"demo: coordinator on {fed.address} (mTLS); starting {', '.join(fed.parties)}",

@@ -2,11 +2,14 @@
 party of a sample job, each a separate `vfl` process on 127.0.0.1.
 
 `vfl demo` and the end-to-end tests use it; it is also the quickest way to see what a
-deployment looks like (every config file it writes is the kind an operator writes).
+deployment looks like (every config file it writes is the kind an operator writes). Each
+party.toml gets a [policy] that accepts the defaults plus what the sample job asks for
+(the plain samples train with protection "none", which the default policy refuses).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from coordinator.certs import init_pki
+from vfl.config.party_policy import PartyPolicy
 from vfl.errors import PeerUnavailableError
 from vfl.remote import connect
 
@@ -25,12 +29,21 @@ DATASET = "data"
 
 
 class LocalFederation:
-    def __init__(self, root: Path, sample_job: Path, auto_approve: bool = True) -> None:
+    """Certificates, configs, logs and processes of one local federation under `root`."""
+
+    def __init__(
+        self,
+        root: Path,
+        sample_job: Path,
+        auto_approve: bool = True,
+        policies: dict[str, PartyPolicy] | None = None,
+    ) -> None:
         self.root = root
         self.sample_job = sample_job
         self.sample = tomllib.loads(sample_job.read_text())
         self.parties: list[str] = [p["name"] for p in self.sample["parties"]]
         self.auto_approve = auto_approve
+        self.policies = policies or {}  # by party; default: sample_policy(self.sample)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.address = ""
         init_pki(root / "certs", ["127.0.0.1", "localhost"], self.parties)
@@ -66,6 +79,7 @@ class LocalFederation:
             f'[tls]\nca = "../certs/ca.pem"\ncert = "../certs/{name}.pem"\n'
             f'key = "../certs/{name}.key"\n'
             f'[[datasets]]\nname = "{DATASET}"\nsource = "{source}"\n'
+            + policy_toml(self.policies.get(name) or sample_policy(self.sample))
         )
         self._spawn(name, ["party", "serve", "--config", str(folder / "party.toml")])
 
@@ -167,6 +181,29 @@ class LocalFederation:
                 tail = (self.root / f"{name}.log").read_text()[-2000:]
                 raise PeerUnavailableError(f"{name} did not start ({what}):\n{tail}")
             time.sleep(0.05)
+
+
+def sample_policy(sample: dict[str, Any]) -> PartyPolicy:
+    """The default policy, widened to the align protocol and protection `sample` uses."""
+    default = PartyPolicy()
+    protocol = sample.get("align", {}).get("protocol", "ecdh")
+    protection = sample.get("train", {}).get("protection", "paillier")
+    return PartyPolicy.model_validate(
+        {
+            "align_protocols": list(dict.fromkeys([*default.align_protocols, protocol])),
+            "protections": list(dict.fromkeys([*default.protections, protection])),
+        }
+    )
+
+
+def policy_toml(policy: PartyPolicy) -> str:
+    return (
+        "[policy]  # the jobs this party accepts; a job outside it is declined at approval\n"
+        f"align_protocols = {json.dumps(list(policy.align_protocols))}\n"
+        f"protections = {json.dumps(list(policy.protections))}\n"
+        f"min_key_bits = {policy.min_key_bits}\n"
+        f"require_label_dp = {json.dumps(policy.require_label_dp)}\n"
+    )
 
 
 def _set_train(text: str, key: str, value: str) -> str:

@@ -1,10 +1,12 @@
 """`vfl party serve --config party.toml` runs a party node; `vfl party approve JOB`
-approves a job for this party (with the party's own certificate)."""
+approves a job for this party (with the party's own certificate) if party.toml [policy]
+accepts it, and otherwise declines it: the job fails, naming this party and the rule."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import signal
 import threading
 from pathlib import Path
@@ -14,7 +16,10 @@ import grpc
 
 from parties.node import PartyNode
 from vfl.cli.commands import help_for
+from vfl.config.job_spec import JobSpec
+from vfl.config.loading import parse_model
 from vfl.config.party_config import load_party_config
+from vfl.errors import PolicyError, VflError
 from vfl.remote import CoordinatorClient, connect
 
 
@@ -24,7 +29,9 @@ def register(sub: Any) -> None:
     serve = inner.add_parser("serve", help="connect to the coordinator and run approved jobs")
     serve.add_argument("--config", type=Path, required=True, help="party.toml")
     serve.set_defaults(handler=run_serve)
-    approve = inner.add_parser("approve", help="approve a pending job for this party")
+    approve = inner.add_parser(
+        "approve", help="approve a pending job for this party (declined if outside [policy])"
+    )
     approve.add_argument("job_id")
     approve.add_argument("--config", type=Path, required=True, help="party.toml")
     approve.set_defaults(handler=run_approve)
@@ -57,6 +64,23 @@ def party_client(config_path: Path) -> CoordinatorClient:
 
 
 def run_approve(args: argparse.Namespace) -> int:
-    info = party_client(args.config).approve(args.job_id)
+    config = load_party_config(args.config)
+    client = party_client(args.config)
+    try:
+        job = client.job(args.job_id)
+        if not job.spec_json:
+            raise VflError(
+                f"job {args.job_id}: the coordinator sent no job spec, so party.toml [policy] "
+                "cannot be checked; upgrade the coordinator"
+            )
+        data = json.loads(job.spec_json)
+        spec = parse_model(JobSpec, data, source=f"job {args.job_id}: spec")
+        refusal = config.policy.refusal(spec, args.job_id)
+        if refusal is not None:
+            client.decline(args.job_id, refusal.line)
+            raise PolicyError(f"{refusal.line} (declined: the job fails)")
+        info = client.approve(args.job_id)
+    finally:
+        client.close()
     print(f"job {info.job_id}: approved; state {info.state}")
     return 0

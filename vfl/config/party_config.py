@@ -5,6 +5,11 @@
     auto_approve = false               # or approve each job: `vfl party approve JOB`
     seal = true                        # seal envelope bodies end to end (the default)
     report = ["progress", "epoch", "metrics"]  # what the coordinator may see (default: all)
+    [policy]                           # what this party accepts (vfl/config/party_policy.py)
+    align_protocols = ["ecdh", "rsa"]
+    protections = ["paillier"]
+    min_key_bits = 2048
+    require_label_dp = false
     [tls]
     ca = "certs/ca.pem"
     cert = "certs/hospital.pem"
@@ -28,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from vfl.config.coordinator_config import TlsFiles, is_loopback
 from vfl.config.job_spec import PARTY_NAME
 from vfl.config.loading import parse_model, read_toml
+from vfl.config.party_policy import PartyPolicy
 
 DATASET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 ReportKind = Literal["progress", "align", "epoch", "step", "metrics"]
@@ -39,6 +45,8 @@ class _Strict(BaseModel):
 
 
 class DatasetConfig(_Strict):
+    """One table this party offers to jobs: schema and row count go to the coordinator."""
+
     name: str = Field(pattern=DATASET_NAME)
     """The name jobs use for this data."""
     source: str
@@ -50,6 +58,8 @@ class DatasetConfig(_Strict):
 
 
 class PartyConfig(_Strict):
+    """party.toml: this party's identity, coordinator, data and the jobs it accepts."""
+
     name: str = Field(pattern=PARTY_NAME)
     """This party's registered name; the coordinator checks it against the certificate."""
     coordinator: str
@@ -73,6 +83,8 @@ class PartyConfig(_Strict):
     reconnect_max_s: float = Field(default=10.0, gt=0)
     """Longest pause between reconnection attempts (backoff doubles up to this)."""
     datasets: list[DatasetConfig] = Field(default_factory=list)
+    policy: PartyPolicy = Field(default_factory=PartyPolicy)
+    """What this party accepts ([policy]); a job outside it is refused at approval."""
 
     @model_validator(mode="after")
     def _check(self) -> PartyConfig:

@@ -32,6 +32,7 @@ class PartyMessage(_message.Message):
     REPORT_FIELD_NUMBER: _builtins.int
     PHASE_DONE_FIELD_NUMBER: _builtins.int
     APPROVE_FIELD_NUMBER: _builtins.int
+    DECLINE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def hello(self) -> Global___Hello: ...
     @_builtins.property
@@ -52,6 +53,8 @@ class PartyMessage(_message.Message):
     def phase_done(self) -> Global___PhaseDone: ...
     @_builtins.property
     def approve(self) -> Global___Approve: ...
+    @_builtins.property
+    def decline(self) -> Global___Decline: ...
     def __init__(
         self,
         *,
@@ -62,12 +65,13 @@ class PartyMessage(_message.Message):
         report: Global___Report | None = ...,
         phase_done: Global___PhaseDone | None = ...,
         approve: Global___Approve | None = ...,
+        decline: Global___Decline | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "chunk", b"chunk", "delivered", b"delivered", "heartbeat", b"heartbeat", "hello", b"hello", "kind", b"kind", "phase_done", b"phase_done", "report", b"report"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "chunk", b"chunk", "decline", b"decline", "delivered", b"delivered", "heartbeat", b"heartbeat", "hello", b"hello", "kind", b"kind", "phase_done", b"phase_done", "report", b"report"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "chunk", b"chunk", "delivered", b"delivered", "heartbeat", b"heartbeat", "hello", b"hello", "kind", b"kind", "phase_done", b"phase_done", "report", b"report"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "chunk", b"chunk", "decline", b"decline", "delivered", b"delivered", "heartbeat", b"heartbeat", "hello", b"hello", "kind", b"kind", "phase_done", b"phase_done", "report", b"report"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "heartbeat", "chunk", "delivered", "report", "phase_done", "approve"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "heartbeat", "chunk", "delivered", "report", "phase_done", "approve", "decline"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -532,6 +536,36 @@ class Approve(_message.Message):
 Global___Approve: _TypeAlias = Approve  # noqa: Y015
 
 @_typing.final
+class Decline(_message.Message):
+    """The party refuses a pending job (e.g. outside its party.toml [policy]): the job fails,
+    attributed to the party, before any phase starts.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.int
+    job_id: _builtins.str
+    reason: _builtins.str
+    """one line, no data"""
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.int = ...,
+        job_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_id", b"item_id", "job_id", b"job_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Decline: _TypeAlias = Decline  # noqa: Y015
+
+@_typing.final
 class CoordinatorMessage(_message.Message):
     """---- party stream: coordinator -> party -------------------------------------------"""
 
@@ -756,6 +790,29 @@ class JobRef(_message.Message):
 Global___JobRef: _TypeAlias = JobRef  # noqa: Y015
 
 @_typing.final
+class DeclineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    reason: _builtins.str
+    """one line, no data"""
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclineRequest: _TypeAlias = DeclineRequest  # noqa: Y015
+
+@_typing.final
 class ListJobsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -807,6 +864,7 @@ class JobInfo(_message.Message):
     PARTIES_FIELD_NUMBER: _builtins.int
     RESULT_JSON_FIELD_NUMBER: _builtins.int
     PROGRESS_FIELD_NUMBER: _builtins.int
+    SPEC_JSON_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     name: _builtins.str
     state: _builtins.str
@@ -815,6 +873,8 @@ class JobInfo(_message.Message):
     created_at: _builtins.float
     result_json: _builtins.str
     """the same JSON as `vfl simulate --json`"""
+    spec_json: _builtins.str
+    """the validated job spec, so a party sees what it approves"""
     @_builtins.property
     def parties(self) -> _containers.RepeatedCompositeFieldContainer[Global___JobParty]: ...
     @_builtins.property
@@ -831,10 +891,11 @@ class JobInfo(_message.Message):
         parties: _abc.Iterable[Global___JobParty] | None = ...,
         result_json: _builtins.str = ...,
         progress: _abc.Iterable[Global___ProgressEvent] | None = ...,
+        spec_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "error", b"error", "job_id", b"job_id", "name", b"name", "parties", b"parties", "progress", b"progress", "result_json", b"result_json", "state", b"state", "submitted_by", b"submitted_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "error", b"error", "job_id", b"job_id", "name", b"name", "parties", b"parties", "progress", b"progress", "result_json", b"result_json", "spec_json", b"spec_json", "state", b"state", "submitted_by", b"submitted_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -141,6 +141,11 @@ class AdminStub:
                 request_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.SerializeToString,
                 response_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.FromString,
                 _registered_method=True)
+        self.DeclineJob = channel.unary_unary(
+                '/vfl.protocol.v1.Admin/DeclineJob',
+                request_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.DeclineRequest.SerializeToString,
+                response_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.FromString,
+                _registered_method=True)
         self.CancelJob = channel.unary_unary(
                 '/vfl.protocol.v1.Admin/CancelJob',
                 request_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.SerializeToString,
@@ -185,6 +190,12 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeclineJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CancelJob(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -224,6 +235,11 @@ def add_AdminServicer_to_server(servicer, server):
             'ApproveJob': grpc.unary_unary_rpc_method_handler(
                     servicer.ApproveJob,
                     request_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.FromString,
+                    response_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.SerializeToString,
+            ),
+            'DeclineJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclineJob,
+                    request_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.DeclineRequest.FromString,
                     response_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.SerializeToString,
             ),
             'CancelJob': grpc.unary_unary_rpc_method_handler(
@@ -349,6 +365,33 @@ class Admin:
             target,
             '/vfl.protocol.v1.Admin/ApproveJob',
             vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.SerializeToString,
+            vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclineJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vfl.protocol.v1.Admin/DeclineJob',
+            vfl_dot_protocol_dot_v1_dot_coordinator__pb2.DeclineRequest.SerializeToString,
             vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.FromString,
             options,
             channel_credentials,
