@@ -88,7 +88,7 @@ def drive(
     )  # fmt: skip
     lside = PaillierLabelSide(
         F, w_f, precision_bits=t.precision_bits, packing=t.packing, workers=t.workers,
-        learning_rate=t.learning_rate, input_grad=True, gradient_noise=0.0,
+        learning_rate=t.learning_rate, input_grad=True, label_dp=None,
     )  # fmt: skip
     hub = InMemoryHub()
     ledger = MemoryLedger()

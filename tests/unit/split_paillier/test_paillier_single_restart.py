@@ -9,7 +9,7 @@ party secret and the message scope). Checked three ways:
 - the whole run equals an uninterrupted run of parties holding the same secrets (copied
   workspace `private/` folders): identical losses, metrics and model files;
 - a restart with the victim's own secrets against an uninterrupted run with other secrets
-  and keys (and no gradient noise, which would differ by design): final model and
+  and keys (and no label-DP noise, which would differ by design): final model and
   metrics agree within the oracle's fixed-point tolerance (TOLERANCE, test_paillier_oracle.py).
 """
 
@@ -48,7 +48,7 @@ F_KINDS = {
 L_KINDS = {serde.kind_of(m) for m in (pm.InteractiveWidth, pm.MaskedProduct, pm.EncryptedGradients)}
 
 
-def _spec(tmp: Path, noise: float) -> JobSpec:
+def _spec(tmp: Path, label_dp: bool) -> JobSpec:
     paths = synthetic_vertical(tmp, {L: 3, F: 4}, rows=160)
     train = {
         "protection": "paillier",
@@ -56,16 +56,16 @@ def _spec(tmp: Path, noise: float) -> JobSpec:
         "learning_rate": 0.1,
         "workers": 1,
         "precision_bits": 20,
-        "gradient_noise": noise,
     }
-    return job_spec(job_dict(paths, train=train))
+    privacy = {"noise_multiplier": 0.05} if label_dp else {}
+    return job_spec(job_dict(paths, train=train, privacy=privacy))
 
 
 class Runs:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.noisy = _spec(root, 0.01)  # L's Gaussian noise in B4 must replay too
-        self.spec = _spec(root, 0.0)
+        self.noisy = _spec(root, label_dp=True)  # L's label-DP noise in B4 must replay too
+        self.spec = _spec(root, label_dp=False)
         self.reference = _uninterrupted(self.noisy, root / "reference")
         self.fresh = _uninterrupted(self.spec, root / "fresh")
         self.restarted: dict[str, RestartRun] = {}

@@ -17,6 +17,7 @@ from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.errors import ProtocolError
 from vfl.metrics import compute_metrics
+from vfl.privacy.label_dp import LabelDP
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import EpochReport, MetricsReport, Progress, StepReport
 from vfl.runtime.program import Program
@@ -68,17 +69,26 @@ def _setup(ctx: PartyContext, scaler: Standardizer | None = None) -> _Setup:
 
 
 class SplitTrainLabelHolder(Program):
+    """Trains the top, the interactive layer and L's bottom; with [privacy] label-DP, every
+    feature holder gets δ̃ and the ε spent is reported when training ends."""
+
     phase = "train"
 
     def run(self, ctx: PartyContext) -> None:
         spec = ctx.job
         s = _setup(ctx)
-        model = LabelHolderModel(spec, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs)
+        label_dp = LabelDP.from_spec(spec.privacy, spec.train.epochs)
+        model = LabelHolderModel(
+            spec, ctx.party, s.x.shape[1], s.peer_widths, s.codec.outputs, label_dp
+        )
         try:
             model.start(ctx.scoped(step=EXCHANGE_STEP))
             self._train(ctx, model, s)
         finally:
             model.close()
+        if label_dp is not None:
+            holders = [p.name for p in spec.feature_holders]
+            ctx.report(label_dp.report(holders, spec.train.epochs))
 
     def _train(self, ctx: PartyContext, model: LabelHolderModel, s: _Setup) -> None:
         spec = ctx.job

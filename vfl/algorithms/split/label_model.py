@@ -22,14 +22,25 @@ from vfl.algorithms.split.paillier.label_side import PaillierLabelSide
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import JobSpec
+from vfl.privacy.label_dp import LabelDP
 from vfl.runtime.context import PartyContext
 
 
 class LabelHolderModel(nn.Module):
-    """z = bottom_L(x)·W_L + b + Σ_p z_p, out = top(z); z_p comes from each peer's side."""
+    """z = bottom_L(x)·W_L + b + Σ_p z_p, out = top(z); z_p comes from each peer's side.
+
+    With `label_dp`, every peer's side returns the label-DP δ̃ instead of the exact δ
+    (training only: evaluation releases no gradient).
+    """
 
     def __init__(
-        self, spec: JobSpec, party: str, own_width: int, peer_widths: dict[str, int], outputs: int
+        self,
+        spec: JobSpec,
+        party: str,
+        own_width: int,
+        peer_widths: dict[str, int],
+        outputs: int,
+        label_dp: LabelDP | None = None,
     ) -> None:
         super().__init__()
         self.u = interactive_width(spec, outputs)
@@ -47,6 +58,7 @@ class LabelHolderModel(nn.Module):
                     spec,
                     peer,
                     InteractiveBlock(d, self.u, fan_in, interactive_generator(spec, peer)),
+                    label_dp,
                 )
                 for peer, d in peer_widths.items()
             }
@@ -86,8 +98,11 @@ class LabelHolderModel(nn.Module):
         return torch.cat(outs) if outs else torch.empty(0, 1)
 
 
-def _peer_side(spec: JobSpec, peer: str, block: InteractiveBlock) -> nn.Module:
-    """The label holder's end of the exchange with `peer`, by `train.protection`."""
+def _peer_side(
+    spec: JobSpec, peer: str, block: InteractiveBlock, label_dp: LabelDP | None
+) -> nn.Module:
+    """The label holder's end of the exchange with `peer`, by `train.protection`; both
+    release the same label-DP δ̃ to every peer."""
     t = spec.train
     if t.protection == "paillier":
         return PaillierLabelSide(
@@ -98,9 +113,9 @@ def _peer_side(spec: JobSpec, peer: str, block: InteractiveBlock) -> nn.Module:
             workers=t.workers,
             learning_rate=t.learning_rate,
             input_grad=not is_preset(spec),
-            gradient_noise=t.gradient_noise,
+            label_dp=label_dp,
         )
-    return PlainLabelSide(peer, block, t.gradient_noise)
+    return PlainLabelSide(peer, block, label_dp)
 
 
 def model_meta(

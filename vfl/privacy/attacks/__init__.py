@@ -1,0 +1,1 @@
+"""Attacks `vfl audit` mounts on a simulated job, one small class each (base.Attack)."""
