@@ -89,7 +89,7 @@ def drive(
     )  # fmt: skip
     lside = PaillierLabelSide(
         F, d, u, d + d_l, precision_bits=t.precision_bits, packing=t.packing,
-        workers=t.workers, learning_rate=t.learning_rate, input_grad=True, gradient_noise=0.0,
+        workers=t.workers, learning_rate=t.learning_rate, input_grad=True, label_dp=None,
         batch_size=t.batch_size,
     )  # fmt: skip
     hub = InMemoryHub()

@@ -18,6 +18,7 @@ from vfl.runtime.events import (
     EpochReport,
     Event,
     MetricsReport,
+    PrivacyReport,
     Progress,
     StepReport,
 )
@@ -28,6 +29,7 @@ KIND_OF: dict[type, str] = {
     EpochReport: "epoch",
     StepReport: "step",
     MetricsReport: "metrics",
+    PrivacyReport: "privacy",
 }
 
 

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from parties.data import load_dataset
 from parties.programs import PHASES, program_for
 from vfl.config.job_spec import JobSpec
 from vfl.config.loading import load_job
+from vfl.dataset import PartyDataset
+from vfl.privacy.attacks.base import Attack
+from vfl.privacy.audit import DEFAULT_ATTACKS, applicable, mount
+from vfl.privacy.audit_run import AuditRun
 from vfl.result import JobResult, ResultCollector
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import NullReporter, Reporter
@@ -26,6 +31,7 @@ from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
 from vfl.runtime.party_secret import secret_file
 from vfl.runtime.simulator import PartyFailedError, PartyRun, run_phase
+from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
 
 
@@ -33,15 +39,12 @@ def new_job_id(spec: JobSpec) -> str:
     return f"{spec.job.name}-{secrets.token_hex(4)}"
 
 
-def _constant(value: bytes) -> Callable[[], bytes]:
-    return lambda: value
-
-
 def simulate(
     job: JobSpec | str | Path,
     *,
     workdir: Path | None = None,
     reporter: Reporter | None = None,
+    transcript: Transcript | None = None,
     job_id: str | None = None,
     party_secrets: Mapping[str, bytes] | None = None,
     spec_digest: bytes | None = None,
@@ -49,7 +52,8 @@ def simulate(
     """Run every phase of `job` in this process.
 
     Invalid specs and data raise ConfigError / DataValidationError before anything runs;
-    a failure while the job runs is returned as a result with status "failed".
+    a failure while the job runs is returned as a result with status "failed". With a
+    `transcript`, every message each party receives is recorded in it, decoded.
 
     Every party draws its initial weights and masks from its own party secret, made fresh
     per run. To reproduce a run exactly (tests, or a deployed job whose parties handed
@@ -57,43 +61,94 @@ def simulate(
     a deployed job the `spec_digest` its parties received (its data names differ from the
     paths the simulator reads).
     """
-    spec = job if isinstance(job, JobSpec) else load_job(job)
+    spec = _spec(job)
     program_for(spec, "align", spec.label_holder)  # rejects modes this version lacks, early
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
-    job_id = job_id or new_job_id(spec)
+    replay = _Replay(job_id, dict(party_secrets or {}), spec_digest)
+    result, _ = _run(spec, datasets, workdir, reporter, transcript, replay)
+    return result
+
+
+def audit(
+    job: JobSpec | str | Path,
+    *,
+    workdir: Path | None = None,
+    reporter: Reporter | None = None,
+    attacks: Sequence[Attack] = DEFAULT_ATTACKS,
+) -> JobResult:
+    """Simulate `job` with a transcript and mount `attacks` on what each party received
+    (docs/privacy.md); the findings are in the result's `privacy.attacks`."""
+    spec = _spec(job)
+    chosen = applicable(spec, attacks, str(job) if isinstance(job, str | Path) else "job spec")
+    program_for(spec, "align", spec.label_holder)
+    datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
+    transcript = Transcript()
+    result, workspaces = _run(spec, datasets, workdir, reporter, transcript, _Replay())
+    if result.status != "succeeded":
+        return result
+    aligned = {n: d.aligned(workspaces[n].load_alignment()) for n, d in datasets.items()}
+    run = AuditRun(spec, result.job_id, transcript, workspaces, aligned)
+    result.privacy.attacks = mount(run, chosen)
+    return result
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """What makes a simulated run reproduce another one (see `simulate`)."""
+
+    job_id: str | None = None
+    party_secrets: dict[str, bytes] = field(default_factory=dict)
+    spec_digest: bytes | None = None
+
+
+def _constant(value: bytes) -> Callable[[], bytes]:
+    return lambda: value
+
+
+def _spec(job: JobSpec | str | Path) -> JobSpec:
+    return job if isinstance(job, JobSpec) else load_job(job)
+
+
+def _run(
+    spec: JobSpec,
+    datasets: dict[str, PartyDataset],
+    workdir: Path | None,
+    reporter: Reporter | None,
+    transcript: Transcript | None,
+    replay: _Replay,
+) -> tuple[JobResult, dict[str, Workspace]]:
+    job_id = replay.job_id or new_job_id(spec)
     root = workdir or Path(".vfl") / "runs" / job_id
     result = JobResult(job=spec.job.name, job_id=job_id, mode=spec.job.mode)
     collector = ResultCollector(result, reporter or NullReporter())
     hub = InMemoryHub()
     ledgers = {p.name: MemoryLedger() for p in spec.parties}
     workspaces = {p.name: Workspace(root / p.name) for p in spec.parties}
-    for name, key in (party_secrets or {}).items():
+    for name, key in replay.party_secrets.items():
         workspaces[name].private(secret_file(job_id), _constant(key))
     started = time.perf_counter()
     try:
         # Cardinality-only align answers "is this federation worth it?": nothing to train on.
         phases = PHASES[:1] if spec.align.cardinality_only else PHASES
         for phase in phases:
-            runs = {
-                p.name: PartyRun(
-                    program_for(spec, phase, p),
-                    PartyContext(
-                        party=p.name,
-                        role=p.role,
-                        job=spec,
-                        job_id=job_id,
-                        channel=hub.channel(p.name),
-                        workspace=workspaces[p.name],
-                        reporter=collector,
-                        ledger=ledgers[p.name],
-                        data=datasets[p.name],
-                        protection=spec.train.protection,
-                        scope=phase,
-                        spec_digest=spec_digest,
-                    ),
+            runs = {}
+            for p in spec.parties:
+                channel = hub.channel(p.name)
+                ctx = PartyContext(
+                    party=p.name,
+                    role=p.role,
+                    job=spec,
+                    job_id=job_id,
+                    channel=channel if transcript is None else transcript.channel(channel),
+                    workspace=workspaces[p.name],
+                    reporter=collector,
+                    ledger=ledgers[p.name],
+                    data=datasets[p.name],
+                    protection=spec.train.protection,
+                    scope=phase,
+                    spec_digest=replay.spec_digest,
                 )
-                for p in spec.parties
-            }
+                runs[p.name] = PartyRun(program_for(spec, phase, p), ctx)
             result.timings[f"{phase}_s"] = run_phase(hub, job_id, runs)
     except PartyFailedError as failure:
         result.status = "failed"
@@ -102,4 +157,4 @@ def simulate(
     result.bytes = {name: ledger.totals(job_id) for name, ledger in ledgers.items()}
     if result.status == "succeeded" and not spec.align.cardinality_only:
         result.models = {name: str(ws.root / "model") for name, ws in workspaces.items()}
-    return result
+    return result, workspaces

@@ -8,9 +8,50 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from vfl.runtime.events import AlignReport, EpochReport, Event, MetricsReport, Reporter
+from vfl.runtime.events import (
+    AlignReport,
+    EpochReport,
+    Event,
+    MetricsReport,
+    PrivacyReport,
+    Reporter,
+)
 
 Status = Literal["succeeded", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class AttackFinding:
+    """One attack `vfl audit` mounted: how well `attacker` inferred `target`'s secret."""
+
+    attacker: str
+    """The party mounting the attack, with only what it received in the job."""
+    target: str
+    """The party whose data the attack is after."""
+    attack: str
+    """What was attempted (vfl.privacy.attacks.base.AttackName)."""
+    metric: str
+    """How success is measured (e.g. "auc", polarity-agnostic: max(AUC, 1 - AUC))."""
+    value: float
+    """The attacker's best over the epochs and the pool of all epochs."""
+    per_epoch: list[float] = field(default_factory=list)
+    """The metric per epoch of training, in order."""
+
+
+@dataclass
+class PrivacyResult:
+    """The result's "privacy" block (docs/privacy.md), in every result.
+
+    Without label-DP `label_dp` is None and `epsilon` empty: feature holders received
+    exact gradients and no ε bounds what they learn. `attacks` is filled by `vfl audit`.
+    """
+
+    label_dp: dict[str, Any] | None = None
+    """target_epsilon (None if noise_multiplier was set by hand), delta, clip,
+    noise_multiplier, epochs: as the label holder reported them."""
+    epsilon: dict[str, float] = field(default_factory=dict)
+    """Feature holder → ε spent against it (at label_dp.delta)."""
+    attacks: list[AttackFinding] = field(default_factory=list)
 
 
 @dataclass
@@ -26,6 +67,7 @@ class JobResult:
     timings: dict[str, float] = field(default_factory=dict)
     bytes: dict[str, dict[str, int]] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
+    privacy: PrivacyResult = field(default_factory=PrivacyResult)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -65,3 +107,12 @@ class ResultCollector:
             r.history.append({"epoch": event.epoch, **event.values})
         elif isinstance(event, MetricsReport):
             r.metrics[event.split] = dict(event.values)
+        elif isinstance(event, PrivacyReport):
+            r.privacy.label_dp = {
+                "target_epsilon": event.target_epsilon,
+                "delta": event.delta,
+                "clip": event.clip,
+                "noise_multiplier": event.noise_multiplier,
+                "epochs": event.epochs,
+            }
+            r.privacy.epsilon = dict(event.epsilon)

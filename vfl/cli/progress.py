@@ -85,6 +85,10 @@ def print_summary(result: JobResult, console: Console | None = None) -> None:
     console.print(f"seconds: {timings}")
     sent = ", ".join(f"{p} {b['sent'] / 1e6:.2f} MB" for p, b in result.bytes.items())
     console.print(f"sent: {sent}")
+    if result.privacy.label_dp is not None:
+        spent = ", ".join(f"{p} {e:.3g}" for p, e in result.privacy.epsilon.items())
+        delta = result.privacy.label_dp["delta"]
+        console.print(f"label-DP ε spent (δ = {delta:g}): {spent}")
     if result.error:
         console.print(f"[red]error: {result.error}[/red]")
 

@@ -7,7 +7,7 @@ Relative data paths are resolved against the spec file's folder by `load_job`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -130,8 +130,6 @@ class TrainSpec(_Strict):
     """Pack many values per Paillier plaintext (paillier only); false is for comparison."""
     workers: int = Field(default=0, ge=0, le=256)
     """Processes for Paillier work per party; 0 = every core."""
-    gradient_noise: float = Field(default=0.0, ge=0)
-    """Std of Gaussian noise added to the cut-layer gradient sent to feature holders."""
     epochs: int = Field(default=10, ge=1, le=100_000)
     batch_size: int = Field(default=256, ge=1, le=1_000_000)
     optimizer: Literal["adam", "sgd"] = "adam"
@@ -143,6 +141,16 @@ class TrainSpec(_Strict):
     """Scale each feature to zero mean, unit variance (fitted on training rows, locally)."""
     timeout_s: float = Field(default=600, gt=0)
     """How long a party waits for a peer's message before failing the job."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "gradient_noise" in data:
+            raise ValueError(
+                "gradient_noise was removed (unclipped noise with no accountant): set "
+                "[privacy] label_dp_epsilon = ... for label-DP with a reported ε"
+            )
+        return data
 
     @model_validator(mode="after")
     def _check_paillier(self) -> TrainSpec:
@@ -181,8 +189,7 @@ class PrivacySpec(_Strict):
     def _check_one(self) -> PrivacySpec:
         if self.label_dp_epsilon is not None and self.noise_multiplier is not None:
             raise ValueError(
-                "privacy: set label_dp_epsilon (calibrated noise) or noise_multiplier "
-                "(expert), not both"
+                "set label_dp_epsilon (calibrated noise) or noise_multiplier (expert), not both"
             )
         return self
 

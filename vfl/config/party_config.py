@@ -36,8 +36,8 @@ from vfl.config.loading import parse_model, read_toml
 from vfl.config.party_policy import PartyPolicy
 
 DATASET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
-ReportKind = Literal["progress", "align", "epoch", "step", "metrics"]
-REPORT_KINDS: tuple[ReportKind, ...] = ("progress", "align", "epoch", "step", "metrics")
+ReportKind = Literal["progress", "align", "epoch", "step", "metrics", "privacy"]
+REPORT_KINDS: tuple[ReportKind, ...] = ("progress", "align", "epoch", "step", "metrics", "privacy")
 
 
 class _Strict(BaseModel):
@@ -78,7 +78,8 @@ class PartyConfig(_Strict):
     report: tuple[ReportKind, ...] = REPORT_KINDS
     """The program events this party reports to the coordinator (its one channel for
     results meant for the operator): progress, align (row and intersection counts),
-    epoch (losses), step (batch losses), metrics (AUC, accuracy...). Others stay here."""
+    epoch (losses), step (batch losses), metrics (AUC, accuracy...), privacy (the label
+    holder's label-DP parameters and ε spent). Others stay here."""
     heartbeat_s: float = Field(default=5.0, gt=0)
     reconnect_max_s: float = Field(default=10.0, gt=0)
     """Longest pause between reconnection attempts (backoff doubles up to this)."""

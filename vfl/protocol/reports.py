@@ -19,6 +19,7 @@ from vfl.runtime.events import (
     EpochReport,
     Event,
     MetricsReport,
+    PrivacyReport,
     Progress,
     StepReport,
 )
@@ -44,6 +45,17 @@ def to_proto(event: Event) -> pb.Event:
         return pb.Event(epoch=pb.EpochEvent(epoch=event.epoch, values=event.values))
     if isinstance(event, StepReport):
         return pb.Event(step=pb.StepEvent(epoch=event.epoch, batch=event.batch, loss=event.loss))
+    if isinstance(event, PrivacyReport):
+        return pb.Event(
+            privacy=pb.PrivacyEvent(
+                target_epsilon=event.target_epsilon,
+                delta=event.delta,
+                clip=event.clip,
+                noise_multiplier=event.noise_multiplier,
+                epochs=event.epochs,
+                epsilon=event.epsilon,
+            )
+        )
     return pb.Event(metrics=pb.MetricsEvent(split=event.split, values=event.values))
 
 
@@ -60,6 +72,12 @@ def from_proto(msg: pb.Event) -> Event:
         return MetricsReport(_name(msg.metrics.split), _values(dict(msg.metrics.values)))
     if which == "step":
         return StepReport(msg.step.epoch, msg.step.batch, msg.step.loss)
+    if which == "privacy":
+        p = msg.privacy
+        target = p.target_epsilon if p.HasField("target_epsilon") else None
+        return PrivacyReport(
+            target, p.delta, p.clip, p.noise_multiplier, p.epochs, _values(dict(p.epsilon))
+        )
     raise ProtocolError("Report: event has no kind; update the party node")
 
 
@@ -73,6 +91,8 @@ def dedupe_key(party: str, event: Event) -> str:
         return f"epoch/{party}/{event.epoch}"
     if isinstance(event, StepReport):
         return f"step/{party}/{event.epoch}/{event.batch}"
+    if isinstance(event, PrivacyReport):
+        return f"privacy/{party}"
     return f"metrics/{party}/{event.split}"
 
 
@@ -93,6 +113,16 @@ def from_json(text: str) -> Event:
         return MetricsReport(str(data["split"]), _values(data["values"]))
     if kind == "StepReport":
         return StepReport(int(data["epoch"]), int(data["batch"]), float(data["loss"]))
+    if kind == "PrivacyReport":
+        target = data["target_epsilon"]
+        return PrivacyReport(
+            None if target is None else float(target),
+            float(data["delta"]),
+            float(data["clip"]),
+            float(data["noise_multiplier"]),
+            int(data["epochs"]),
+            _values(data["epsilon"]),
+        )
     raise ProtocolError(f"stored event: unknown type {kind!r}")
 
 

@@ -51,6 +51,14 @@ def kind_of(cls: type[Any]) -> str:
         raise TypeError(f"{cls.__name__} is not a registered message") from None
 
 
+def message_class(kind: str) -> type[Any]:
+    """The registered class of a wire kind (a message a peer may send)."""
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise ProtocolError(f"unknown message kind {kind!r}") from None
+
+
 def encode(msg: object) -> bytes:
     """Serialise a registered message to Body bytes."""
     cls = type(msg)

@@ -48,7 +48,24 @@ class MetricsReport:
     values: dict[str, float] = field(default_factory=dict)
 
 
-Event = Progress | AlignReport | EpochReport | StepReport | MetricsReport
+@dataclass(frozen=True)
+class PrivacyReport:
+    """The label holder's label-DP when training ends (docs/privacy.md): the mechanism's
+    parameters and the ε spent against each feature holder. Numbers only, never a value
+    of the mechanism itself."""
+
+    target_epsilon: float | None
+    """The ε the noise was calibrated to; None when `noise_multiplier` was set by hand."""
+    delta: float
+    clip: float
+    noise_multiplier: float
+    epochs: int
+    """Epochs trained, i.e. noisy releases per label."""
+    epsilon: dict[str, float] = field(default_factory=dict)
+    """Feature holder → ε spent against it at `delta`."""
+
+
+Event = Progress | AlignReport | EpochReport | StepReport | MetricsReport | PrivacyReport
 
 
 class Reporter(Protocol):

@@ -1,4 +1,5 @@
-"""Run a job like `vfl.simulate`, but with a small-key factory and every envelope recorded."""
+"""Run a job like `vfl.simulate`, but with a small-key factory and every envelope recorded
+(and, given a transcript, every message each party received, decoded)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from vfl.runtime.ledger import MemoryLedger
 from vfl.runtime.party_secret import secret_file
 from vfl.runtime.program import Program
 from vfl.runtime.simulator import PartyRun, run_phase
+from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
 
 TEST_KEY_BITS = 512
@@ -72,7 +74,11 @@ class Run:
 
 
 def run_job(
-    spec: JobSpec, workdir: Path, keygen: KeyGen | None = None, run: Run | None = None
+    spec: JobSpec,
+    workdir: Path,
+    keygen: KeyGen | None = None,
+    run: Run | None = None,
+    transcript: Transcript | None = None,
 ) -> Run:
     keygen = keygen or insecure_keygen(TEST_KEY_BITS)
     run = run or Run()
@@ -88,7 +94,11 @@ def run_job(
                 role=p.role,
                 job=spec,
                 job_id="job",
-                channel=run.hub.channel(p.name),
+                channel=(
+                    run.hub.channel(p.name)
+                    if transcript is None
+                    else transcript.channel(run.hub.channel(p.name))
+                ),
                 workspace=Workspace(workdir / p.name),
                 reporter=run,
                 ledger=MemoryLedger(),

@@ -9,7 +9,7 @@ party secret and the message scope). Checked three ways:
 - the whole run equals an uninterrupted run of parties holding the same secrets (copied
   workspace `private/` folders): identical losses, metrics and model files;
 - a restart with its own keys against an uninterrupted run with other keys (party
-  secrets are fixed in both, since they also draw the initial weights; no gradient noise):
+  secrets are fixed in both, since they also draw the initial weights; no label-DP noise):
   final model and metrics agree within the oracle's fixed-point tolerance (TOLERANCE,
   test_paillier_oracle.py).
 """
@@ -51,7 +51,7 @@ F_KINDS = {
 L_KINDS = {serde.kind_of(m) for m in (pm.InteractiveWidth, pm.MaskedProduct, pm.EncryptedGradients)}
 
 
-def _spec(tmp: Path, noise: float) -> JobSpec:
+def _spec(tmp: Path, label_dp: bool) -> JobSpec:
     paths = synthetic_vertical(tmp, {L: 3, F: 4}, rows=160)
     train = {
         "protection": "paillier",
@@ -59,16 +59,16 @@ def _spec(tmp: Path, noise: float) -> JobSpec:
         "learning_rate": 0.1,
         "workers": 1,
         "precision_bits": 20,
-        "gradient_noise": noise,
     }
-    return job_spec(job_dict(paths, train=train))
+    privacy = {"noise_multiplier": 0.05} if label_dp else {}
+    return job_spec(job_dict(paths, train=train, privacy=privacy))
 
 
 class Runs:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.noisy = _spec(root, 0.01)  # L's Gaussian noise in B4 must replay too
-        self.spec = _spec(root, 0.0)
+        self.noisy = _spec(root, label_dp=True)  # L's label-DP noise in B4 must replay too
+        self.spec = _spec(root, label_dp=False)
         self.reference = _uninterrupted(self.noisy, root / "reference")
         self.fresh = _uninterrupted(self.spec, root / "fresh")
         self.restarted: dict[str, RestartRun] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -27,6 +26,7 @@ from vfl.algorithms.split.messages import (
 )
 from vfl.algorithms.split.models import InteractiveBlock
 from vfl.errors import ProtocolError
+from vfl.privacy.label_dp import LabelDP
 from vfl.protocol.checks import expect_shape
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
@@ -84,24 +84,26 @@ class FeatureSide(Protocol):
 class PlainLabelSide(nn.Module):
     """Sends ∂loss/∂a from an autograd hook, the moment backward reaches the cut layer.
 
-    F's backward then overlaps the rest of L's backward and its optimizer step, instead
-    of waiting for them; the values sent are exactly those of `a.grad`, plus Gaussian noise
-    of std `gradient_noise` when set (against label inference from the gradient; L's own
-    weights still train on the exact gradient).
+    F's backward then overlaps the rest of L's backward and its optimizer step, instead of
+    waiting for them. Without label-DP the hook sits on `a` and sends autograd's own
+    `a.grad` = δ·W_pᵀ, exactly what the centralized model computes. With label-DP it sits
+    on z_p = a·W_p, where δ is, and sends δ̃·W_pᵀ with δ̃ = `label_dp.release(δ)` (the
+    same δ̃ every feature holder gets for the batch); W_p itself still trains on the exact
+    gradient aᵀδ, which autograd computes as usual.
     """
 
-    def __init__(self, peer: str, d: int, u: int, fan_in: int, gradient_noise: float = 0.0) -> None:
+    def __init__(
+        self, peer: str, d: int, u: int, fan_in: int, label_dp: LabelDP | None = None
+    ) -> None:
         super().__init__()
         self.peer = peer
         self.fan_in = fan_in
         self.block = InteractiveBlock.shared(d, u)
-        self.noise = gradient_noise
+        self.label_dp = label_dp
         self._sent = True
-        self._secret: PartySecret | None = None
 
     def start(self, ctx: PartyContext) -> None:
-        if self.noise > 0:
-            self._secret = PartySecret.of(ctx)
+        pass
 
     def initial_share(self, ctx: PartyContext) -> None:
         d, u = self.block.weight.shape
@@ -120,30 +122,26 @@ class PlainLabelSide(nn.Module):
         d = self.block.weight.shape[0]
         where = f"split.Activations from {self.peer}"
         a = torch.from_numpy(expect_shape(where, msg.values, (rows, d)))
-        if training:
+        if training and self.label_dp is None:
             a.requires_grad_()
-            self._sent = False
             a.register_hook(lambda grad: self._send_gradient(ctx, grad))  # type: ignore[no-untyped-call]
         z: torch.Tensor = self.block(a)
+        if training and self.label_dp is not None:
+            z.register_hook(lambda delta: self._send_private(ctx, delta))  # type: ignore[no-untyped-call]
+        self._sent = not training
         return z
 
+    def _send_private(self, ctx: PartyContext, delta: torch.Tensor) -> None:
+        assert self.label_dp is not None
+        released = torch.from_numpy(self.label_dp.release(delta.numpy(), ctx)).float()
+        self._send_gradient(ctx, released @ self.block.weight.detach().T)
+
     def _send_gradient(self, ctx: PartyContext, grad: torch.Tensor) -> None:
-        values = grad.numpy()
-        if self.noise > 0:
-            noise = self._noise_rng(ctx.scope).normal(0.0, self.noise, values.shape)
-            values = (values + noise).astype(values.dtype)
-        ctx.send(self.peer, CutGradient(values))
+        ctx.send(self.peer, CutGradient(grad.numpy()))
         self._sent = True
 
     def backward_batch(self, ctx: PartyContext) -> None:
         assert self._sent, "loss.backward() must reach every feature holder's activations"
-
-    def _noise_rng(self, scope: str) -> np.random.Generator:
-        """This batch's noise: from the label holder's party secret, never the job seed, so
-        F cannot predict it; per peer and message scope, so a restarted program re-sends
-        the same noisy gradient (replay determinism, docs/architecture.md)."""
-        assert self._secret is not None, "start() first"
-        return self._secret.derive(f"split/gradient_noise/{self.peer}", scope).generator()
 
 
 class PlainFeatureSide:

@@ -18,6 +18,7 @@ from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.crypto.keys import MIN_KEY_BITS
 from vfl.errors import ProtocolError
 from vfl.metrics import compute_metrics
+from vfl.privacy.label_dp import LabelDP
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import EpochReport, MetricsReport, Progress, StepReport
 from vfl.runtime.party_secret import PartySecret
@@ -69,18 +70,24 @@ def _setup(ctx: PartyContext, scaler: Standardizer | None = None) -> _Setup:
     )
 
 
-def _model(ctx: PartyContext, s: _Setup, min_key_bits: int) -> LabelHolderModel:
+def _model(
+    ctx: PartyContext, s: _Setup, min_key_bits: int, label_dp: LabelDP | None = None
+) -> LabelHolderModel:
     return LabelHolderModel(
         ctx.job,
         PartySecret.of(ctx),
         s.x.shape[1],
         s.peer_widths,
         s.codec.outputs,
+        label_dp,
         min_key_bits,
     )
 
 
 class SplitTrainLabelHolder(Program):
+    """Trains the top, the interactive layer and L's bottom; with [privacy] label-DP, every
+    feature holder gets δ̃ and the ε spent is reported when training ends."""
+
     phase = "train"
 
     def __init__(self, min_key_bits: int = MIN_KEY_BITS) -> None:
@@ -89,13 +96,18 @@ class SplitTrainLabelHolder(Program):
 
     def run(self, ctx: PartyContext) -> None:
         s = _setup(ctx)
-        model = _model(ctx, s, self.min_key_bits)
+        spec = ctx.job
+        label_dp = LabelDP.from_spec(spec.privacy, spec.train.epochs)
+        model = _model(ctx, s, self.min_key_bits, label_dp)
         try:
             model.start(ctx.scoped(step=EXCHANGE_STEP))
             model.initial_shares(ctx)
             self._train(ctx, model, s)
         finally:
             model.close()
+        if label_dp is not None:
+            holders = [p.name for p in spec.feature_holders]
+            ctx.report(label_dp.report(holders, spec.train.epochs))
 
     def _train(self, ctx: PartyContext, model: LabelHolderModel, s: _Setup) -> None:
         spec = ctx.job

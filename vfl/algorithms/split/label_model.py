@@ -24,6 +24,7 @@ from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import JobSpec
 from vfl.crypto.keys import MIN_KEY_BITS
+from vfl.privacy.label_dp import LabelDP
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
 
@@ -32,7 +33,10 @@ class LabelHolderModel(nn.Module):
     """z = bottom_L(x)·W_L + b + Σ_p z_p, out = top(z); z_p comes from each peer's side.
 
     The label holder's own parts are drawn from its party secret; each peer's slice starts
-    as the sum of two halves (`initial_shares`, initial_weights.py)."""
+    as the sum of two halves (`initial_shares`, initial_weights.py). With `label_dp`, every
+    peer's side returns the label-DP δ̃ instead of the exact δ (training only: evaluation
+    releases no gradient).
+    """
 
     def __init__(
         self,
@@ -41,6 +45,7 @@ class LabelHolderModel(nn.Module):
         own_width: int,
         peer_widths: dict[str, int],
         outputs: int,
+        label_dp: LabelDP | None = None,
         min_key_bits: int = MIN_KEY_BITS,
     ) -> None:
         super().__init__()
@@ -57,7 +62,7 @@ class LabelHolderModel(nn.Module):
         self.bias = nn.Parameter(torch.empty(self.u).uniform_(-bound, bound, generator=generator))
         self.sides = nn.ModuleDict(
             {
-                peer: _peer_side(spec, peer, d, self.u, fan_in, min_key_bits)
+                peer: _peer_side(spec, peer, d, self.u, fan_in, label_dp, min_key_bits)
                 for peer, d in peer_widths.items()
             }
         )
@@ -103,9 +108,16 @@ class LabelHolderModel(nn.Module):
 
 
 def _peer_side(
-    spec: JobSpec, peer: str, d: int, u: int, fan_in: int, min_key_bits: int
+    spec: JobSpec,
+    peer: str,
+    d: int,
+    u: int,
+    fan_in: int,
+    label_dp: LabelDP | None,
+    min_key_bits: int,
 ) -> nn.Module:
-    """The label holder's end of the exchange with `peer`, by `train.protection`."""
+    """The label holder's end of the exchange with `peer`, by `train.protection`; both
+    release the same label-DP δ̃ to every peer."""
     t = spec.train
     if t.protection == "paillier":
         return PaillierLabelSide(
@@ -118,11 +130,11 @@ def _peer_side(
             workers=t.workers,
             learning_rate=t.learning_rate,
             input_grad=not is_preset(spec),
-            gradient_noise=t.gradient_noise,
+            label_dp=label_dp,
             batch_size=t.batch_size,
             min_key_bits=min_key_bits,
         )
-    return PlainLabelSide(peer, d, u, fan_in, t.gradient_noise)
+    return PlainLabelSide(peer, d, u, fan_in, label_dp)
 
 
 def model_meta(

@@ -1,1 +1,1 @@
-"""Attacks that a party can mount on what it received, used by `vfl audit` and the tests."""
+"""Attacks `vfl audit` mounts on a simulated job, one small class each (base.Attack)."""

@@ -280,6 +280,7 @@ class Event(_message.Message):
     EPOCH_FIELD_NUMBER: _builtins.int
     METRICS_FIELD_NUMBER: _builtins.int
     STEP_FIELD_NUMBER: _builtins.int
+    PRIVACY_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def progress(self) -> Global___ProgressEvent: ...
     @_builtins.property
@@ -290,6 +291,8 @@ class Event(_message.Message):
     def metrics(self) -> Global___MetricsEvent: ...
     @_builtins.property
     def step(self) -> Global___StepEvent: ...
+    @_builtins.property
+    def privacy(self) -> Global___PrivacyEvent: ...
     def __init__(
         self,
         *,
@@ -298,12 +301,13 @@ class Event(_message.Message):
         epoch: Global___EpochEvent | None = ...,
         metrics: Global___MetricsEvent | None = ...,
         step: Global___StepEvent | None = ...,
+        privacy: Global___PrivacyEvent | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "progress", b"progress", "step", b"step"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "progress", b"progress", "step", b"step"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["progress", "align", "epoch", "metrics", "step"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["progress", "align", "epoch", "metrics", "step", "privacy"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -469,6 +473,68 @@ class MetricsEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MetricsEvent: _TypeAlias = MetricsEvent  # noqa: Y015
+
+@_typing.final
+class PrivacyEvent(_message.Message):
+    """The label holder's label-DP when training ends (docs/privacy.md): parameters and ε only."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class EpsilonEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    TARGET_EPSILON_FIELD_NUMBER: _builtins.int
+    DELTA_FIELD_NUMBER: _builtins.int
+    CLIP_FIELD_NUMBER: _builtins.int
+    NOISE_MULTIPLIER_FIELD_NUMBER: _builtins.int
+    EPOCHS_FIELD_NUMBER: _builtins.int
+    EPSILON_FIELD_NUMBER: _builtins.int
+    target_epsilon: _builtins.float
+    """unset: the noise multiplier was set by hand"""
+    delta: _builtins.float
+    clip: _builtins.float
+    noise_multiplier: _builtins.float
+    epochs: _builtins.int
+    @_builtins.property
+    def epsilon(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """feature holder -> epsilon spent against it"""
+
+    def __init__(
+        self,
+        *,
+        target_epsilon: _builtins.float | None = ...,
+        delta: _builtins.float = ...,
+        clip: _builtins.float = ...,
+        noise_multiplier: _builtins.float = ...,
+        epochs: _builtins.int = ...,
+        epsilon: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_target_epsilon", b"_target_epsilon", "target_epsilon", b"target_epsilon"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_target_epsilon", b"_target_epsilon", "clip", b"clip", "delta", b"delta", "epochs", b"epochs", "epsilon", b"epsilon", "noise_multiplier", b"noise_multiplier", "target_epsilon", b"target_epsilon"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__target_epsilon: _TypeAlias = _typing.Literal["target_epsilon"]  # noqa: Y015
+    _WhichOneofArgType__target_epsilon: _TypeAlias = _typing.Literal["_target_epsilon", b"_target_epsilon"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__target_epsilon) -> _WhichOneofReturnType__target_epsilon | None: ...
+
+Global___PrivacyEvent: _TypeAlias = PrivacyEvent  # noqa: Y015
 
 @_typing.final
 class PhaseDone(_message.Message):

@@ -46,6 +46,7 @@ from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_from_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
 from vfl.errors import ProtocolError
+from vfl.privacy.label_dp import LabelDP
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
 
@@ -65,7 +66,7 @@ class PaillierLabelSide(nn.Module):
         workers: int,
         learning_rate: float,
         input_grad: bool,
-        gradient_noise: float,
+        label_dp: LabelDP | None,
         batch_size: int,
         min_key_bits: int = MIN_KEY_BITS,
     ) -> None:
@@ -79,7 +80,7 @@ class PaillierLabelSide(nn.Module):
         self.workers = workers
         self.lr = learning_rate
         self.input_grad = input_grad
-        self.noise = gradient_noise
+        self.label_dp = label_dp
         self.d, self.u = d, u
         # V until initial_share() (train) or load_state_dict() (evaluate) sets it
         self.register_buffer("v_fixed", to_tensor(np.zeros((d, u), dtype=object)))
@@ -212,7 +213,9 @@ class PaillierLabelSide(nn.Module):
             e2 = [draws.below(i, n) for i in range(len(w_terms))]
             w_grad = engine.add_plain(w_grad, e2, obf)
         in_grad = (
-            self._input_gradient(ctx.scope, engine, lay, delta, acc_ct) if self.input_grad else []
+            self._input_gradient(ctx.scope, engine, lay, self._released(ctx, delta), acc_ct)
+            if self.input_grad
+            else []
         )
         ctx.send(
             self.peer,
@@ -241,6 +244,15 @@ class PaillierLabelSide(nn.Module):
         self._set_v(self._v() - sgd_step(grad, self.lr, f))  # grad at 2^2f → η·(g + ε) at 2^f
         self._z, self._inputs = None, None
 
+    def _released(self, ctx: PartyContext, delta: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The δ B4 multiplies: with label-DP, δ̃ (the same for every feature holder of the
+        batch, docs/privacy.md); B1, W's own gradient aᵀδ, always uses the exact δ."""
+        if self.label_dp is None:
+            return delta
+        assert self._z is not None and self._z.grad is not None
+        noisy = self.label_dp.release(self._z.grad.double().numpy(), ctx)
+        return encode(noisy, self.f, DELTA_BITS, "label-DP cut-layer gradient δ̃")
+
     def _b4_outputs(self, lay: Layouts, rows: int) -> int:
         return -(-rows // lay.acc_rows) * lay.acc_chunks if self.input_grad else 0
 
@@ -255,16 +267,6 @@ class PaillierLabelSide(nn.Module):
         """B4: [[δ·Wᵀ]] = δ·Vᵀ (plaintext) + Σ_j δ[i,j]·[[acc[:,j]]], p rows per ciphertext."""
         rows, cl, p, w = delta.shape[0], lay.acc_chunk, lay.acc_rows, lay.acc.width
         plain_part = delta.astype(object) @ self._v().T
-        if self.noise > 0:
-            gauss = (
-                self._started()[2]
-                .stream("gradient_noise", scope)
-                .generator()
-                .normal(0, self.noise, plain_part.shape)
-            )
-            plain_part = plain_part + np.rint(gauss * 2 ** (2 * self.f)).astype(np.int64).astype(
-                object
-            )
         terms, plains = [], []
         for r in range(-(-rows // p)):
             for c in range(lay.acc_chunks):

@@ -122,10 +122,11 @@ class UnmaskedProduct:
 @message("split_paillier.EncryptedGradients")
 @dataclass(frozen=True)
 class EncryptedGradients:
-    """L → F, B1 + B4: [[aᵀδ + e2]] and [[δ·Wᵀ + noise]] (`input_grad` empty for presets).
+    """L → F, B1 + B4: [[aᵀδ + e2]] and [[δ·Wᵀ]] (`input_grad` empty for presets).
 
     F decrypts a uniform residue for B1 (nothing of δ) and δ·Wᵀ for B4: the gradient it
-    needs to train its bottom model, which carries label signal (see gradient_noise).
+    needs to train its bottom model, which carries label signal; with label-DP, δ̃·Wᵀ
+    (docs/privacy.md).
     """
 
     weight_grad: EncryptedTensor

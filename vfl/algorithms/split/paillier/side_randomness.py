@@ -2,7 +2,7 @@
 
 A party restarted mid-epoch replays its batches from the last checkpoint, and its peer
 keeps the messages it already had (docs/architecture.md, Resume). So the masks e1/e2, the
-gradient mask ε, the gradient noise and every obfuscator (F's encryptions, L's
+gradient mask ε and every obfuscator (F's encryptions, L's
 re-randomisations) are functions of (party secret, purpose, message scope): a replayed
 batch re-sends exactly its first messages, and F's acc or L's unmasking stay consistent
 with what the peer received. Why this keeps them hiding: docs/paillier.md.

@@ -1,0 +1,55 @@
+"""A finished simulated job as the auditor sees it: the input of every attack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vfl.algorithms.split.schedule import BatchSchedule
+from vfl.config.job_spec import JobSpec
+from vfl.dataset import PartyDataset
+from vfl.runtime.transcript import Transcript
+from vfl.runtime.workspace import Workspace
+
+_T = TypeVar("_T")
+
+
+@dataclass(eq=False)
+class AuditRun:
+    """What each party received (`transcript`), each party's workspace (where its own
+    keys are, which an attacking party legitimately holds), and the ground truth attacks
+    are scored against: each party's rows in the aligned order every program used."""
+
+    spec: JobSpec
+    job_id: str
+    transcript: Transcript
+    workspaces: dict[str, Workspace]
+    data: dict[str, PartyDataset]
+    """Aligned rows of every party: the auditor's knowledge, never an attacker's."""
+    _memo: dict[str, object] = field(default_factory=dict, repr=False)
+
+    @property
+    def schedule(self) -> BatchSchedule:
+        """The batches every party derived from the job seed (rows of `data`)."""
+        t = self.spec.train
+        rows = self.data[self.spec.label_holder.name].rows
+        return BatchSchedule(rows, t.batch_size, t.validation_fraction, self.spec.job.seed)
+
+    def positives(self) -> NDArray[np.bool_]:
+        """Per aligned row, whether the label holder's binary label is 1 (the loader
+        admits only 0 and 1 for task = "binary")."""
+        labels = self.data[self.spec.label_holder.name].labels
+        assert labels is not None, "the label holder's dataset carries labels"
+        positive: NDArray[np.bool_] = labels == 1.0
+        return positive
+
+    def memo(self, key: str, compute: Callable[[], _T]) -> _T:
+        """`compute()` once per run and key: attacks share costly extractions (e.g.
+        decrypting every gradient a feature holder received under Paillier)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(_T, self._memo[key])
