@@ -9,6 +9,7 @@ so the first `CutGradient` of each run is δ̃·W₀ᵀ and δ·W₀ᵀ with the
 from __future__ import annotations
 
 import hashlib
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,9 @@ from vfl.algorithms.split.messages import CutGradient
 from vfl.api import simulate
 from vfl.config.job_spec import JobSpec
 from vfl.privacy.label_dp import LabelDP
-from vfl.runtime.party_secret import PartySecret
+from vfl.runtime.party_secret import PartySecret, secret_file
 from vfl.runtime.transcript import Transcript
+from vfl.runtime.workspace import Workspace
 
 L = "bank"
 WIDTHS = {L: 3, "shop": 4, "mall": 2}
@@ -37,7 +39,9 @@ BATCH = 32
 
 
 def _spec(paths: dict[str, Path], privacy: dict[str, Any], **train: Any) -> JobSpec:
-    return job_spec(job_dict(paths, train={"epochs": 1, **train}, privacy=privacy))
+    # a top wide enough that no fixed init leaves every ReLU dead (δ = 0 would test nothing)
+    model = {"top_hidden": [16]}
+    return job_spec(job_dict(paths, train={"epochs": 1, **train}, model=model, privacy=privacy))
 
 
 def _run(spec: JobSpec, workdir: Path) -> dict[str, list[np.ndarray]]:
@@ -88,6 +92,7 @@ def test_label_dp_clips_each_example_and_adds_noise_of_std_2cz(
     delta = _delta(_run(exact_spec, tmp_path / "exact")["shop"][0], w)
     per_example = delta * BATCH
     norms = np.linalg.norm(per_example, axis=1)
+    assert float(norms.min()) > 0  # a live gradient for every example
     clip = float(np.quantile(norms, 0.75)) / 2  # most rows are clipped, by a lot
     z = 0.02  # noise small next to what clipping removes: an unclipped δ would show
     private = _spec(paths, {"clip": clip, "noise_multiplier": z})
@@ -121,7 +126,13 @@ def test_the_interactive_layer_still_trains_on_the_exact_gradient(
     with and without label-DP; only the feature holders' bottoms moved differently."""
     one_step = {"batch_size": 1000, "validation_fraction": 0.0}
     for name, privacy in (("exact", {}), ("private", {"label_dp_epsilon": 1.0})):
-        simulate(_spec(paths, privacy, **one_step), workdir=tmp_path / name)
+        simulate(  # same secrets and digest: the same initial weights in both runs
+            _spec(paths, privacy, **one_step),
+            workdir=tmp_path / name,
+            job_id="job",
+            party_secrets={n: hashlib.sha256(n.encode()).digest() for n in WIDTHS},
+            spec_digest=FIXED_SPEC_DIGEST,
+        )
 
     def weights(run: str, party: str, part: str) -> dict[str, torch.Tensor]:
         path = tmp_path / run / party / "model" / "weights.pt"
@@ -156,6 +167,10 @@ def test_label_dp_noise_is_replayed_after_a_restart_and_differs_between_label_ho
         (tmp_path / "a" / party / "checkpoints" / "train.pt").unlink()
         shutil.rmtree(tmp_path / "a" / party / "model")
     replayed = _run(spec, tmp_path / "a")["shop"]
+    for party in WIDTHS:  # other parties' secrets (the harness would fix them)
+        Workspace(tmp_path / "b" / party).private(
+            secret_file("job"), lambda: secrets.token_bytes(32)
+        )
     other = _run(spec, tmp_path / "b")["shop"]
     assert len(first) == len(replayed) == len(other) == 5
     assert all(np.array_equal(x, y) for x, y in zip(first, replayed, strict=True))
