@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import torch
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
@@ -23,6 +24,7 @@ from tests.unit.split_paillier.harness import run_job
 from tests.unit.split_paillier.test_paillier_oracle import TOLERANCE
 from vfl.config.job_spec import JobSpec
 from vfl.privacy.received import received_gradients
+from vfl.runtime.simulator import PartyFailedError
 
 L, F = "bank", "shop"
 PRIVACY = {"noise_multiplier": 0.5, "clip": 1.0}
@@ -82,3 +84,10 @@ def test_the_interactive_layer_still_trains_on_the_exact_gradient(tmp_path: Path
         state(run, F)["bottom"]["0.weight"] for run in ("exact", "private")
     )
     assert not torch.allclose(exact_bottom, private_bottom, atol=1e-4)
+
+
+def test_noise_beyond_the_fixed_point_range_names_the_fix(tmp_path: Path) -> None:
+    paths = synthetic_vertical(tmp_path, {L: 3, F: 4}, rows=40)
+    spec = _spec(paths, "paillier", {"noise_multiplier": 5000.0}, 8)
+    with pytest.raises(PartyFailedError, match=r"raise train\.batch_size or privacy\.label_dp"):
+        run_job(spec, tmp_path / "run")
