@@ -85,3 +85,38 @@ def test_runtime_failure_exits_1_and_reports_status(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert json.loads(out.read_text())["status"] == "failed"
+
+
+def test_audit_mounts_label_inference_and_writes_findings(tmp_path: Path) -> None:
+    out = tmp_path / "audit.json"
+    job = SAMPLES / "breast" / "job.toml"
+    proc = _run(
+        "audit", str(job), "--json", str(out), "--workdir", str(tmp_path / "run"), cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    privacy = json.loads(out.read_text())["privacy"]
+    assert (privacy["label_dp"], privacy["epsilon"]) == (None, {})
+    assert {a["attack"] for a in privacy["attacks"]} == {
+        "norm_label_inference",
+        "cosine_label_inference",
+    }
+    for finding in privacy["attacks"]:
+        assert (finding["attacker"], finding["target"], finding["metric"]) == (
+            "lab",
+            "hospital",
+            "auc",
+        )
+        assert 0.5 <= finding["value"] <= 1.0
+    assert "norm_label_inference" in proc.stdout and "privacy audit" in proc.stdout
+
+
+def test_audit_of_a_job_no_attack_applies_to_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    paths = synthetic_vertical(tmp_path, {"bank": 2, "shop": 2}, rows=20, task="regression")
+    spec = write_toml(
+        tmp_path / "job.toml",
+        job_dict(paths, model={"kind": "linear_regression", "task": "regression"}),
+    )
+    proc = _run("audit", str(spec), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "no audit attack applies to this job" in proc.stderr and "'regression'" in proc.stderr

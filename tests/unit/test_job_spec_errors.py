@@ -128,3 +128,35 @@ def test_party_name_pattern_is_enforced(tmp_path: Path) -> None:
     message = _error(tmp_path, spec)
     assert "parties[1].name" in message
     assert "'Shop Inc'" in message
+
+
+def test_removed_gradient_noise_points_to_label_dp(tmp_path: Path) -> None:
+    spec = _base()
+    spec["train"] = {"gradient_noise": 0.1}
+    message = _error(tmp_path, spec)
+    assert "train: gradient_noise was removed" in message
+    assert "[privacy] label_dp_epsilon" in message
+
+
+def test_label_dp_target_and_expert_noise_are_exclusive(tmp_path: Path) -> None:
+    spec = _base()
+    spec["privacy"] = {"label_dp_epsilon": 1.0, "noise_multiplier": 2.0}
+    assert "privacy: set label_dp_epsilon (calibrated noise) or noise_multiplier" in _error(
+        tmp_path, spec
+    )
+
+
+def test_label_dp_values_out_of_range_are_named(tmp_path: Path) -> None:
+    for field, value in (("label_dp_epsilon", 0), ("label_dp_delta", 1), ("clip", -1.0)):
+        spec = _base()
+        spec["privacy"] = {field: value}
+        message = _error(tmp_path, spec)
+        assert f"privacy.{field}" in message and f"found {value!r}" in message
+
+
+def test_privacy_typo_suggests_the_field(tmp_path: Path) -> None:
+    spec = _base()
+    spec["privacy"] = {"epsilon": 1.0}
+    assert "privacy.epsilon: unknown field (did you mean 'label_dp_epsilon'?)" in _error(
+        tmp_path, spec
+    )

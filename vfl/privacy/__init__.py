@@ -1,7 +1,7 @@
 """Privacy of the labels and features the parties keep: label-DP and its accounting
 (label_dp.py, accountant.py), and the audit that measures what each party can infer from
-what it received (audit.py, attacks/). docs/privacy.md explains both.
+what it received (audit.py, attacks/, received/). docs/privacy.md explains both.
 
-Deliberately no re-exports: vfl.result imports a submodule, and the coordinator, which
-must not load torch, imports vfl.result.
+Nothing is re-exported: importing one submodule (say the accountant) does not load the
+others (torch, the split programs).
 """

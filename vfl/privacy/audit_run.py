@@ -32,12 +32,18 @@ class AuditRun:
     """Aligned rows of every party: the auditor's knowledge, never an attacker's."""
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
 
-    @property
-    def schedule(self) -> BatchSchedule:
-        """The batches every party derived from the job seed (rows of `data`)."""
+    def batch_rows(self, epoch: int, batch: int) -> NDArray[np.int64]:
+        """The rows (of `data`) of a training batch, as every party derived them from the
+        job seed."""
+        return self.memo(f"batches/{epoch}", lambda: self._schedule().train_batches(epoch))[batch]
+
+    def _schedule(self) -> BatchSchedule:
         t = self.spec.train
         rows = self.data[self.spec.label_holder.name].rows
-        return BatchSchedule(rows, t.batch_size, t.validation_fraction, self.spec.job.seed)
+        return self.memo(
+            "schedule",
+            lambda: BatchSchedule(rows, t.batch_size, t.validation_fraction, self.spec.job.seed),
+        )
 
     def positives(self) -> NDArray[np.bool_]:
         """Per aligned row, whether the label holder's binary label is 1 (the loader

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from vfl.config.job_spec import PrivacySpec
-from vfl.privacy.accountant import LabelDpAccountant
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import PrivacyReport
 from vfl.runtime.party_secret import PartySecret
+
+if TYPE_CHECKING:
+    from vfl.privacy.accountant import LabelDpAccountant
 
 PURPOSE = "split/label_dp"
 """The party-secret stream of the noise: one per batch scope, with no peer in it."""
@@ -57,14 +59,18 @@ class LabelDP:
     @staticmethod
     def from_spec(privacy: PrivacySpec, epochs: int) -> LabelDP | None:
         """The job's label-DP, or None when [privacy] does not ask for it."""
+        if not privacy.label_dp:
+            return None
+        # dp-accounting takes about a second to import: only jobs with label-DP pay it.
+        from vfl.privacy.accountant import LabelDpAccountant  # noqa: PLC0415
+
         delta = privacy.label_dp_delta
         if privacy.label_dp_epsilon is not None:
             accountant, z = LabelDpAccountant.calibrated(privacy.label_dp_epsilon, delta, epochs)
-        elif privacy.noise_multiplier is not None:
+        else:
+            assert privacy.noise_multiplier is not None  # privacy.label_dp
             z = privacy.noise_multiplier
             accountant = LabelDpAccountant.for_noise(z, epochs, delta)
-        else:
-            return None
         return LabelDP(privacy.clip, z, delta, privacy.label_dp_epsilon, epochs, accountant)
 
     def perturb(

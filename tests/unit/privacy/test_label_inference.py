@@ -9,7 +9,7 @@ Plain mode runs through `vfl.api.audit` itself; Paillier through the small-key h
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ import pytest
 from tests.factories import job_dict, job_spec
 from tests.unit.privacy.harness import audit_run, leaky_binary
 from vfl.api import audit
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import JobSpec, Protection
 from vfl.privacy.attacks.base import AttackName
 from vfl.privacy.attacks.label_inference import (
     CosineLabelInference,
@@ -25,7 +25,7 @@ from vfl.privacy.attacks.label_inference import (
     polarity_free_auc,
 )
 from vfl.privacy.audit import DEFAULT_ATTACKS, mount
-from vfl.privacy.received import ReceivedGradient
+from vfl.privacy.received import EXTRACTORS, ReceivedGradient
 from vfl.result import AttackFinding
 
 ATTACKS = [AttackName.NORM_LABEL_INFERENCE, AttackName.COSINE_LABEL_INFERENCE]
@@ -118,3 +118,7 @@ def test_cosine_scores_use_the_first_known_positive_and_leave_it_out() -> None:
     no_positive = _gradient(0, [0, 2], [[1.0, 0.0], [0.0, 1.0]])
     rows, scores = CosineLabelInference().batch_scores(no_positive, positive)
     assert len(rows) == len(scores) == 0
+
+
+def test_every_protection_has_an_extractor_of_the_feature_holders_view() -> None:
+    assert set(EXTRACTORS) == set(get_args(Protection))

@@ -15,7 +15,7 @@ from vfl.privacy.received.gradient import ReceivedGradient
 from vfl.privacy.received.paillier import paillier_gradients
 from vfl.privacy.received.plain import plain_gradients
 
-__all__ = ["ReceivedGradient", "received_gradients"]
+__all__ = ["EXTRACTORS", "ReceivedGradient", "received_gradients"]
 
 Extractor = Callable[[AuditRun, str], list[ReceivedGradient]]
 

@@ -40,7 +40,7 @@ def batch_gradient(
     if where is None:
         return None
     epoch, batch = where
-    rows = run.schedule.train_batches(epoch)[batch]
+    rows = run.batch_rows(epoch, batch)
     if values.shape[0] != len(rows):
         raise ProtocolError(
             f"audit: {party} received {values.shape[0]} gradient rows in {scope}, the "

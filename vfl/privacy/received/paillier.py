@@ -29,7 +29,7 @@ def paillier_gradients(run: AuditRun, party: str) -> list[ReceivedGradient]:
     keys = _train_keys(run, party)
     u = _interactive_width(run, party)
     f, packing = run.spec.train.precision_bits, run.spec.train.packing
-    pool = WorkerPool(1)
+    pool = WorkerPool(run.spec.train.workers)
     try:
         engine = PaillierEngine.owner(keys, pool)
         out = []

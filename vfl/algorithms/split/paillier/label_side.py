@@ -45,7 +45,7 @@ from vfl.crypto.keys import MIN_KEY_BITS, PublicKey
 from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_from_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
-from vfl.errors import ProtocolError
+from vfl.errors import CryptoError, ProtocolError
 from vfl.privacy.label_dp import LabelDP
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
@@ -251,6 +251,12 @@ class PaillierLabelSide(nn.Module):
             return delta
         assert self._z is not None and self._z.grad is not None
         noisy = self.label_dp.release(self._z.grad.double().numpy(), ctx)
+        if np.abs(noisy).max(initial=0.0) >= 2**DELTA_BITS:  # noise std is 2·clip·z / rows
+            raise CryptoError(
+                f"label-DP cut-layer gradient δ̃: noise beyond the fixed-point range "
+                f"2^{DELTA_BITS} in a batch of {noisy.shape[0]} rows; raise "
+                f"train.batch_size or privacy.label_dp_epsilon"
+            )
         return encode(noisy, self.f, DELTA_BITS, "label-DP cut-layer gradient δ̃")
 
     def _b4_outputs(self, lay: Layouts, rows: int) -> int:
