@@ -12,12 +12,17 @@ from collections.abc import Sequence
 
 from vfl.config.job_spec import JobSpec
 from vfl.errors import ConfigError
+from vfl.privacy.attacks.activation_reconstruction import ActivationReconstruction
 from vfl.privacy.attacks.base import Attack
 from vfl.privacy.attacks.label_inference import CosineLabelInference, NormLabelInference
 from vfl.privacy.audit_run import AuditRun
 from vfl.result import AttackFinding
 
-DEFAULT_ATTACKS: tuple[Attack, ...] = (NormLabelInference(), CosineLabelInference())
+DEFAULT_ATTACKS: tuple[Attack, ...] = (
+    NormLabelInference(),
+    CosineLabelInference(),
+    ActivationReconstruction(),
+)
 
 
 def applicable(spec: JobSpec, attacks: Sequence[Attack], source: str) -> list[Attack]:

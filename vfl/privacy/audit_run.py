@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import JobSpec
 from vfl.dataset import PartyDataset
+from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
 
@@ -30,7 +31,15 @@ class AuditRun:
     workspaces: dict[str, Workspace]
     data: dict[str, PartyDataset]
     """Aligned rows of every party: the auditor's knowledge, never an attacker's."""
+    spec_digest: bytes | None = None
+    """The spec digest the parties' secrets were bound to; None: the spec's own."""
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def secret(self, party: str) -> PartySecret:
+        """`party`'s secret as its programs derived it: an attacker's own knowledge."""
+        if self.spec_digest is not None:
+            return PartySecret.load(self.workspaces[party], self.job_id, party, self.spec_digest)
+        return PartySecret.for_spec(self.workspaces[party], self.job_id, party, self.spec)
 
     def batch_rows(self, epoch: int, batch: int) -> NDArray[np.int64]:
         """The rows (of `data`) of a training batch, as every party derived them from the

@@ -68,6 +68,15 @@ class Transcript:
         """The messages of class `cls` that `party` received, with their entries."""
         return [(r, r.message) for r in self.received(party) if isinstance(r.message, cls)]
 
+    def one(self, party: str, sender: str, cls: type[_M], scope: str) -> _M:
+        """The first message of class `cls` that `party` received from `sender` in `scope`."""
+        for entry, msg in self.messages(party, cls):
+            if entry.sender == sender and entry.scope == scope:
+                return msg
+        raise ProtocolError(
+            f"transcript: {party} received no {cls.__name__} from {sender} in scope {scope}"
+        )
+
 
 class _RecordingChannel:
     """A channel that hands its party's received envelopes to a transcript."""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from parties.data import load_dataset
-from tests.unit.split_paillier.harness import Run, run_job
+from tests.unit.split_paillier.harness import FIXED_SPEC_DIGEST, Run, run_job
 from vfl.config.job_spec import JobSpec
 from vfl.privacy.audit_run import AuditRun
 from vfl.runtime.transcript import Transcript
@@ -25,7 +25,7 @@ def audit_run(spec: JobSpec, workdir: Path) -> tuple[AuditRun, Run]:
         p.name: load_dataset(spec, p).aligned(workspaces[p.name].load_alignment())
         for p in spec.parties
     }
-    return AuditRun(spec, "job", transcript, workspaces, data), run
+    return AuditRun(spec, "job", transcript, workspaces, data, FIXED_SPEC_DIGEST), run
 
 
 def leaky_binary(

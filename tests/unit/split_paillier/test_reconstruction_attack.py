@@ -8,20 +8,24 @@ protocol acc₀ is wide and uniform, and L's best reconstruction is off by ~100 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
+from tests.unit.privacy.harness import audit_run
 from tests.unit.split_paillier.harness import FIXED_SPEC_DIGEST, run_job
 from vfl.algorithms.split.paillier.feature_side import PaillierFeatureSide
 from vfl.algorithms.split.paillier.shares import Shares
 from vfl.privacy.attacks.activation_reconstruction import (
+    ActivationReconstruction,
     Reconstruction,
     label_holder_reconstruction,
 )
 from vfl.runtime.party_secret import PartySecret
+from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
 
 L, F = "bank", "shop"
@@ -32,9 +36,10 @@ def _attack(tmp_path: Path) -> Reconstruction:
     train = {"protection": "paillier", "workers": 1, "epochs": 1, "batch_size": 32}
     model = {"bottom_hidden": [6], "cut_width": 4}
     spec = job_spec(job_dict(paths, train=train, model=model))
-    run = run_job(spec, tmp_path / "run")
+    transcript = Transcript()
+    run_job(spec, tmp_path / "run", transcript=transcript)
     return label_holder_reconstruction(
-        run.hub.envelopes,
+        transcript,
         spec,
         "job",
         L,
@@ -60,3 +65,21 @@ def test_the_attack_is_exact_when_the_initial_share_is_not_masked(
     monkeypatch.setattr(PaillierFeatureSide, "initial_mask", unmasked)
     result = _attack(tmp_path)
     assert result.by_estimate["V0"] < 1e-4, result.by_estimate
+
+
+def test_the_audit_reports_the_reconstruction_per_feature_holder(tmp_path: Path) -> None:
+    """The same attack through `vfl audit`'s interface: plain mode hands L the activations
+    (error 0 by construction), Paillier leaves it at ~100 %."""
+    paths = synthetic_vertical(tmp_path, {L: 3, F: 5}, rows=120)
+    model = {"bottom_hidden": [6], "cut_width": 4}
+    checks: dict[str, Callable[[float], bool]] = {
+        "none": lambda e: e == 0.0,
+        "paillier": lambda e: e > 0.9,
+    }
+    for protection, check in checks.items():
+        train = {"protection": protection, "workers": 1, "epochs": 1, "batch_size": 32}
+        spec = job_spec(job_dict(paths, train=train, model=model))
+        run, _ = audit_run(spec, tmp_path / protection)
+        (finding,) = ActivationReconstruction().mount(run)
+        assert (finding.attacker, finding.target, finding.metric) == (L, F, "relative_error")
+        assert check(finding.value), (protection, finding.value)

@@ -26,8 +26,9 @@ from vfl.algorithms.split.paillier.side_randomness import SideRandomness
 from vfl.crypto import engine, kernels
 from vfl.crypto.keys import PublicKey
 from vfl.crypto.wire import from_wire
-from vfl.privacy.attacks.activation_reconstruction import FIRST_BATCH, EnvelopeLog
+from vfl.privacy.attacks.activation_reconstruction import EXCHANGE, FIRST_BATCH, INIT
 from vfl.runtime.party_secret import PartySecret
+from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
 
 L, F = "bank", "shop"
@@ -37,17 +38,14 @@ def _sent_and_recomputed(tmp_path: Path) -> tuple[list[mpz], list[mpz]]:
     paths = synthetic_vertical(tmp_path, {L: 3, F: 4}, rows=96)
     train = {"protection": "paillier", "workers": 1, "epochs": 1, "batch_size": 32}
     spec = job_spec(job_dict(paths, train=train, model={"cut_width": 4}))
-    run = run_job(spec, tmp_path / "run")
-    log = EnvelopeLog(run.hub.envelopes, L, F)
-    key_msg = log.one(F, pm.PaillierKey, "train/step=exchange")
-    assert isinstance(key_msg, pm.PaillierKey)
+    seen = Transcript()
+    run_job(spec, tmp_path / "run", transcript=seen)
+    key_msg = seen.one(L, F, pm.PaillierKey, EXCHANGE)
     key = PublicKey.from_bytes(key_msg.n, key_msg.hs, "test")
-    shape = log.one(L, InteractiveShape, "train/step=init")
-    f1 = log.one(F, pm.EncryptedActivations, FIRST_BATCH)
-    f2 = log.one(L, pm.MaskedProduct, FIRST_BATCH)
-    share = log.one(F, pm.InitialShare, "train/step=init")
-    assert isinstance(shape, InteractiveShape) and isinstance(share, pm.InitialShare)
-    assert isinstance(f1, pm.EncryptedActivations) and isinstance(f2, pm.MaskedProduct)
+    shape = seen.one(F, L, InteractiveShape, INIT)
+    f1 = seen.one(L, F, pm.EncryptedActivations, FIRST_BATCH)
+    f2 = seen.one(F, L, pm.MaskedProduct, FIRST_BATCH)
+    share = seen.one(L, F, pm.InitialShare, INIT)
     rows, d = (int(x) for x in f1.values.shape)
     u, f, n = shape.u, spec.train.precision_bits, int(key.n)
     lay = Layouts.build(key.bits, f, d, u, True, spec.train.batch_size)

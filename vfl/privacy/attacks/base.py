@@ -15,6 +15,7 @@ class AttackName(StrEnum):
 
     NORM_LABEL_INFERENCE = "norm_label_inference"
     COSINE_LABEL_INFERENCE = "cosine_label_inference"
+    ACTIVATION_RECONSTRUCTION = "activation_reconstruction"
 
 
 class Metric(StrEnum):
@@ -22,6 +23,8 @@ class Metric(StrEnum):
 
     AUC = "auc"
     """max(AUC, 1 − AUC) of the attacker's scores against the truth: 0.5 is a coin."""
+    RELATIVE_ERROR = "relative_error"
+    """‖estimate − truth‖ / ‖truth‖ (Frobenius): 0 is exact, ~1 or more is nothing learned."""
 
 
 class Attack(Protocol):
