@@ -69,6 +69,14 @@ class JobResult:
     models: dict[str, str] = field(default_factory=dict)
     privacy: PrivacyResult = field(default_factory=PrivacyResult)
 
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> JobResult:
+        """The inverse of `to_dict` (the coordinator's stored result JSON)."""
+        fields = dict(data)
+        privacy = dict(fields.pop("privacy", None) or {})
+        attacks = [AttackFinding(**a) for a in privacy.pop("attacks", [])]
+        return JobResult(**fields, privacy=PrivacyResult(**privacy, attacks=attacks))
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if self.error is None:

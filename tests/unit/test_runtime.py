@@ -16,6 +16,7 @@ from vfl.api import simulate
 from vfl.errors import JobAbortedError, PeerUnavailableError, ProtocolError
 from vfl.protocol import serde
 from vfl.protocol.envelope import Envelope
+from vfl.result import AttackFinding, JobResult, PrivacyResult
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import NullReporter
 from vfl.runtime.in_memory import InMemoryHub
@@ -175,3 +176,16 @@ def test_unusual_separators_inside_ids_survive(tmp_path: Path) -> None:
     workspace = Workspace(tmp_path)
     workspace.save_alignment(ids)
     assert workspace.load_alignment() == tuple(ids)
+
+
+def test_a_result_round_trips_through_its_json_dict() -> None:
+    """What the CLI rebuilds from the coordinator's stored JSON prints like a simulated one."""
+    result = JobResult(
+        job="j",
+        job_id="j-1",
+        mode="vertical",
+        privacy=PrivacyResult(
+            {"delta": 1e-5}, {"lab": 1.0}, [AttackFinding("lab", "h", "norm", "auc", 0.6)]
+        ),
+    )
+    assert JobResult.from_dict(result.to_dict()) == result

@@ -97,7 +97,7 @@ def follow(client: CoordinatorClient, job_id: str, json_path: Path | None) -> in
                 bar.report("", Progress(p.phase, int(p.done), int(p.total)))
 
         data = client.wait(job_id, on_update=update)
-    result = JobResult(**data)
+    result = JobResult.from_dict(data)
     print_summary(result)
     if json_path is not None:
         result.write(json_path)
