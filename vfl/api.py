@@ -75,19 +75,23 @@ def audit(
     workdir: Path | None = None,
     reporter: Reporter | None = None,
     attacks: Sequence[Attack] = DEFAULT_ATTACKS,
+    party_secrets: Mapping[str, bytes] | None = None,
+    spec_digest: bytes | None = None,
 ) -> JobResult:
     """Simulate `job` with a transcript and mount `attacks` on what each party received
-    (docs/privacy.md); the findings are in the result's `privacy.attacks`."""
+    (docs/privacy.md); the findings are in the result's `privacy.attacks`. `party_secrets`
+    and `spec_digest` fix the parties' secrets as in `simulate` (to compare settings)."""
     spec = _spec(job)
     chosen = applicable(spec, attacks, str(job) if isinstance(job, str | Path) else "job spec")
     program_for(spec, "align", spec.label_holder)
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     transcript = Transcript()
-    result, workspaces = _run(spec, datasets, workdir, reporter, transcript, _Replay())
+    replay = _Replay(None, dict(party_secrets or {}), spec_digest)
+    result, workspaces = _run(spec, datasets, workdir, reporter, transcript, replay)
     if result.status != "succeeded":
         return result
     aligned = {n: d.aligned(workspaces[n].load_alignment()) for n, d in datasets.items()}
-    run = AuditRun(spec, result.job_id, transcript, workspaces, aligned)
+    run = AuditRun(spec, result.job_id, transcript, workspaces, aligned, spec_digest)
     result.privacy.attacks = mount(run, chosen)
     return result
 

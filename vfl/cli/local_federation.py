@@ -37,8 +37,11 @@ class LocalFederation:
         sample_job: Path,
         auto_approve: bool = True,
         policies: dict[str, PartyPolicy] | None = None,
+        seal: bool = True,
     ) -> None:
         self.root = root
+        self.seal = seal
+        """Seal envelope bodies end to end (party.toml `seal`); off only to measure it."""
         self.sample_job = sample_job
         self.sample = tomllib.loads(sample_job.read_text())
         self.parties: list[str] = [p["name"] for p in self.sample["parties"]]
@@ -76,6 +79,7 @@ class LocalFederation:
             f'name = "{name}"\ncoordinator = "{self.address}"\n'
             f"auto_approve = {'true' if self.auto_approve else 'false'}\n"
             "heartbeat_s = 2\nreconnect_max_s = 1\n"
+            f"seal = {'true' if self.seal else 'false'}\n"
             f'[tls]\nca = "../certs/ca.pem"\ncert = "../certs/{name}.pem"\n'
             f'key = "../certs/{name}.key"\n'
             f'[[datasets]]\nname = "{DATASET}"\nsource = "{source}"\n'
