@@ -96,27 +96,35 @@ def test_audit_mounts_label_inference_and_writes_findings(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     privacy = json.loads(out.read_text())["privacy"]
     assert (privacy["label_dp"], privacy["epsilon"]) == (None, {})
-    assert {a["attack"] for a in privacy["attacks"]} == {
+    by_attack = {a["attack"]: a for a in privacy["attacks"]}
+    assert set(by_attack) == {
         "norm_label_inference",
         "cosine_label_inference",
+        "activation_reconstruction",
     }
-    for finding in privacy["attacks"]:
+    for name in ("norm_label_inference", "cosine_label_inference"):
+        finding = by_attack[name]
         assert (finding["attacker"], finding["target"], finding["metric"]) == (
             "lab",
             "hospital",
             "auc",
         )
         assert 0.5 <= finding["value"] <= 1.0
+    reconstruction = by_attack["activation_reconstruction"]
+    assert (reconstruction["attacker"], reconstruction["target"]) == ("hospital", "lab")
+    assert reconstruction["value"] == 0.0  # protection = "none": the relay hands L a itself
     assert "norm_label_inference" in proc.stdout and "privacy audit" in proc.stdout
 
 
-def test_audit_of_a_job_no_attack_applies_to_is_a_one_line_usage_error(tmp_path: Path) -> None:
+def test_audit_of_a_regression_job_mounts_only_what_applies(tmp_path: Path) -> None:
+    """Label inference needs binary labels; the label holder's reconstruction applies."""
     paths = synthetic_vertical(tmp_path, {"bank": 2, "shop": 2}, rows=20, task="regression")
     spec = write_toml(
         tmp_path / "job.toml",
         job_dict(paths, model={"kind": "linear_regression", "task": "regression"}),
     )
-    proc = _run("audit", str(spec), cwd=tmp_path)
-    assert proc.returncode == 2
-    assert proc.stderr.strip().count("\n") == 0
-    assert "no audit attack applies to this job" in proc.stderr and "'regression'" in proc.stderr
+    out = tmp_path / "audit.json"
+    proc = _run("audit", str(spec), "--json", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    attacks = json.loads(out.read_text())["privacy"]["attacks"]
+    assert [a["attack"] for a in attacks] == ["activation_reconstruction"]

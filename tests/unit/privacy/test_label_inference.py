@@ -18,13 +18,14 @@ from tests.factories import job_dict, job_spec
 from tests.unit.privacy.harness import audit_run, leaky_binary
 from vfl.api import audit
 from vfl.config.job_spec import JobSpec, Protection
+from vfl.errors import ConfigError
 from vfl.privacy.attacks.base import AttackName
 from vfl.privacy.attacks.label_inference import (
     CosineLabelInference,
     NormLabelInference,
     polarity_free_auc,
 )
-from vfl.privacy.audit import DEFAULT_ATTACKS, mount
+from vfl.privacy.audit import DEFAULT_ATTACKS, applicable, mount
 from vfl.privacy.received import EXTRACTORS, ReceivedGradient
 from vfl.result import AttackFinding
 
@@ -122,3 +123,11 @@ def test_cosine_scores_use_the_first_known_positive_and_leave_it_out() -> None:
 
 def test_every_protection_has_an_extractor_of_the_feature_holders_view() -> None:
     assert set(EXTRACTORS) == set(get_args(Protection))
+
+
+def test_an_audit_with_no_applicable_attack_is_a_one_line_config_error(tmp_path: Path) -> None:
+    paths = leaky_binary(tmp_path, rows=40)
+    spec = job_spec(job_dict(paths, model={"kind": "linear_regression", "task": "regression"}))
+    with pytest.raises(ConfigError, match="no audit attack applies to this job") as caught:
+        applicable(spec, [NormLabelInference()], "job.toml")
+    assert "\n" not in str(caught.value)
