@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_findings(result: JobResult, console: Console | None = None) -> None:
-    console = console or Console()
+    # piped output is 80 columns to rich, which would clip the attack names
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
     table = Table(title="privacy audit", show_header=True)
     for column in ("attacker", "target", "attack", "metric"):
         table.add_column(column)
