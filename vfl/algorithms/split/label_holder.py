@@ -80,7 +80,8 @@ def _model(
         s.peer_widths,
         s.codec.outputs,
         label_dp,
-        min_key_bits,
+        # the spec's key size, not just the floor: F must not quietly use a smaller key
+        min_key_bits if min_key_bits < MIN_KEY_BITS else max(min_key_bits, ctx.job.train.key_bits),
     )
 
 
