@@ -29,8 +29,18 @@ def test_transcript_records_every_received_message_per_party_without_changing_th
     paths = synthetic_vertical(tmp_path, {"bank": 3, "shop": 4}, rows=100)
     spec = job_spec(job_dict(paths, train={"epochs": 2, "batch_size": 40}))
     transcript, with_t, without_t = Transcript(), Losses(), Losses()
-    simulate(spec, workdir=tmp_path / "with", reporter=with_t, transcript=transcript)
-    simulate(spec, workdir=tmp_path / "without", reporter=without_t)
+    secrets = {n: bytes([i]) * 32 for i, n in enumerate(paths)}  # both runs: same weights
+    simulate(
+        spec,
+        workdir=tmp_path / "with",
+        reporter=with_t,
+        transcript=transcript,
+        job_id="job",
+        party_secrets=secrets,
+    )
+    simulate(
+        spec, workdir=tmp_path / "without", reporter=without_t, job_id="job", party_secrets=secrets
+    )
     assert with_t.values == without_t.values and len(with_t.values) == 4
 
     to_shop = transcript.received("shop")

@@ -36,3 +36,25 @@ class Channel(Protocol):
         job has been aborted. Delivering the same (job, src, seq) twice yields it once.
         """
         ...
+
+
+class ForwardingChannel:
+    """A channel that passes everything to `inner`: subclasses override what they watch
+    (recording what a party receives, crashing before a chosen send in tests)."""
+
+    def __init__(self, inner: Channel) -> None:
+        self._inner = inner
+
+    @property
+    def party(self) -> str:
+        return self._inner.party
+
+    @property
+    def sealing(self) -> str:
+        return self._inner.sealing
+
+    def send(self, envelope: Envelope) -> None:
+        self._inner.send(envelope)
+
+    def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
+        return self._inner.recv(job_id, src, seq, timeout)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from vfl.errors import ProtocolError
 from vfl.protocol import serde
 from vfl.protocol.envelope import Envelope
-from vfl.runtime.channel import Channel
+from vfl.runtime.channel import Channel, ForwardingChannel
 
 _M = TypeVar("_M")
 
@@ -78,23 +78,12 @@ class Transcript:
         )
 
 
-class _RecordingChannel:
+class _RecordingChannel(ForwardingChannel):
     """A channel that hands its party's received envelopes to a transcript."""
 
     def __init__(self, inner: Channel, transcript: Transcript) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._transcript = transcript
-
-    @property
-    def party(self) -> str:
-        return self._inner.party
-
-    @property
-    def sealing(self) -> str:
-        return self._inner.sealing
-
-    def send(self, envelope: Envelope) -> None:
-        self._inner.send(envelope)
 
     def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
         envelope = self._inner.recv(job_id, src, seq, timeout)

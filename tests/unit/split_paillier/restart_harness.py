@@ -29,7 +29,7 @@ from vfl.config.job_spec import JobSpec, PartySpec
 from vfl.crypto.keys import KeyPair
 from vfl.crypto.testing import insecure_keygen
 from vfl.protocol.envelope import Envelope
-from vfl.runtime.channel import Channel
+from vfl.runtime.channel import Channel, ForwardingChannel
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import Event, StepReport
 from vfl.runtime.ledger import MemoryLedger
@@ -62,28 +62,19 @@ class CrashError(Exception):
     """The power goes out: raised instead of sending one chosen envelope."""
 
 
-class CrashingChannel:
+class CrashingChannel(ForwardingChannel):
+    """Forwards everything, but dies instead of sending the envelope `crash_at`."""
+
     def __init__(self, inner: Channel, crash_at: str) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.crash_at = crash_at
         self.crashed = False
-
-    @property
-    def party(self) -> str:
-        return self._inner.party
-
-    @property
-    def sealing(self) -> str:
-        return self._inner.sealing
 
     def send(self, envelope: Envelope) -> None:
         if envelope.seq == self.crash_at:
             self.crashed = True
             raise CrashError(f"{envelope.src} dies before sending {envelope.seq}")
         self._inner.send(envelope)
-
-    def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
-        return self._inner.recv(job_id, src, seq, timeout)
 
 
 @dataclass
