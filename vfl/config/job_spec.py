@@ -31,7 +31,9 @@ class JobSection(_Strict):
     mode: Mode = "vertical"
     """vertical (split learning), horizontal (FedAvg family) or transfer (FTL)."""
     seed: int = 0
-    """Seeds every random choice of the job: splits, shuffles, initial weights."""
+    """Seeds the validation split and the batch order, which every party must agree on.
+    Public (every party and the coordinator read it): initial weights, masks and noise
+    come from each party's own secret instead."""
 
 
 class PartySpec(_Strict):
