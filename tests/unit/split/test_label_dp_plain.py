@@ -20,11 +20,7 @@ import torch
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
 from tests.unit.split_paillier.harness import FIXED_SPEC_DIGEST, run_job
-from vfl.algorithms.split.initial_weights import (
-    FEATURE_HALF_PURPOSE,
-    interactive_half,
-    label_half_purpose,
-)
+from vfl.algorithms.split.initial_weights import feature_half, label_half
 from vfl.algorithms.split.messages import CutGradient
 from vfl.api import simulate
 from vfl.config.job_spec import JobSpec
@@ -65,8 +61,7 @@ def _initial_w(spec: JobSpec) -> dict[str, np.ndarray]:
 
     return {
         p.name: (
-            interactive_half(secret(L), label_half_purpose(p.name), d, u, fan_in)
-            + interactive_half(secret(p.name), FEATURE_HALF_PURPOSE, d, u, fan_in)
+            label_half(secret(L), p.name, d, u, fan_in) + feature_half(secret(p.name), d, u, fan_in)
         )
         .double()
         .numpy()

@@ -18,12 +18,7 @@ import torch
 from torch import nn
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
-from vfl.algorithms.split.initial_weights import (
-    FEATURE_HALF_PURPOSE,
-    init_generator,
-    interactive_half,
-    label_half_purpose,
-)
+from vfl.algorithms.split.initial_weights import feature_half, init_generator, label_half
 from vfl.algorithms.split.label_model import LabelHolderModel
 from vfl.algorithms.split.models import build_bottom
 from vfl.algorithms.split.preprocess import LabelCodec
@@ -123,8 +118,8 @@ def _oracle_run(
     fan_in = label.own.weight.shape[0] + sum(peers.values())
     for name, d in peers.items():
         u = label.u
-        mine = interactive_half(secrets[names[0]], label_half_purpose(name), d, u, fan_in)
-        blocks.append(mine + interactive_half(secrets[name], FEATURE_HALF_PURPOSE, d, u, fan_in))
+        mine = label_half(secrets[names[0]], name, d, u, fan_in)
+        blocks.append(mine + feature_half(secrets[name], d, u, fan_in))
     bounds = np.cumsum([0] + [len(c) for c in columns])
     slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
     model = Centralized(

@@ -31,11 +31,19 @@ from vfl.runtime.workspace import Workspace
 L, F = "bank", "shop"
 
 
-def _attack(tmp_path: Path) -> Reconstruction:
-    paths = synthetic_vertical(tmp_path, {L: 3, F: 5}, rows=120)
+MODELS: dict[str, tuple[dict[str, int], str, dict[str, object]]] = {
+    # split_nn: L would recover F's bottom outputs a (d = u = 4)
+    "split_nn": ({F: 5}, "binary", {"bottom_hidden": [6], "cut_width": 4}),
+    # the logistic preset, multiclass with K = 3 ≥ d_F = 3: a is F's raw (standardised) row
+    "logistic_multiclass": ({F: 3}, "multiclass", {"kind": "logistic_regression"}),
+}
+
+
+def _attack(tmp_path: Path, model: str = "split_nn") -> Reconstruction:
+    widths, task, model_table = MODELS[model]
+    paths = synthetic_vertical(tmp_path, {L: 3, **widths}, rows=120, task=task)
     train = {"protection": "paillier", "workers": 1, "epochs": 1, "batch_size": 32}
-    model = {"bottom_hidden": [6], "cut_width": 4}
-    spec = job_spec(job_dict(paths, train=train, model=model))
+    spec = job_spec(job_dict(paths, train=train, model={**model_table, "task": task}))
     transcript = Transcript()
     run_job(spec, tmp_path / "run", transcript=transcript)
     return label_holder_reconstruction(
@@ -49,13 +57,15 @@ def _attack(tmp_path: Path) -> Reconstruction:
     )
 
 
-def test_label_holder_cannot_reconstruct_activations_by_default(tmp_path: Path) -> None:
-    result = _attack(tmp_path)
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_label_holder_cannot_reconstruct_activations_by_default(tmp_path: Path, model: str) -> None:
+    result = _attack(tmp_path, model)
     assert result.relative_error > 0.9, result.by_estimate
 
 
+@pytest.mark.parametrize("model", sorted(MODELS))
 def test_the_attack_is_exact_when_the_initial_share_is_not_masked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str
 ) -> None:
     """The broken variant: acc₀ = 0, so M = W_F and L's V₀ is W₀ itself."""
 
@@ -63,7 +73,7 @@ def test_the_attack_is_exact_when_the_initial_share_is_not_masked(
         return np.zeros((self.width, self.u), dtype=object)
 
     monkeypatch.setattr(PaillierFeatureSide, "initial_mask", unmasked)
-    result = _attack(tmp_path)
+    result = _attack(tmp_path, model)
     assert result.by_estimate["V0"] < 1e-4, result.by_estimate
 
 

@@ -17,7 +17,7 @@ from gmpy2 import mpz
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
 from tests.unit.split_paillier.harness import FIXED_SPEC_DIGEST, run_job
-from vfl.algorithms.split.initial_weights import interactive_half, label_half_purpose
+from vfl.algorithms.split.initial_weights import label_half
 from vfl.algorithms.split.messages import InteractiveShape
 from vfl.algorithms.split.paillier import messages as pm
 from vfl.algorithms.split.paillier.layouts import Layouts
@@ -51,7 +51,7 @@ def _sent_and_recomputed(tmp_path: Path) -> tuple[list[mpz], list[mpz]]:
     lay = Layouts.build(key.bits, f, d, u, True, spec.train.batch_size)
     groups = lay.groups(rows)
     secret = PartySecret.load(Workspace(tmp_path / "run" / L), "job", L, FIXED_SPEC_DIGEST)
-    half = interactive_half(secret, label_half_purpose(F), d, u, shape.fan_in).numpy()
+    half = label_half(secret, F, d, u, shape.fan_in).numpy()
     v0 = encode_exact(half, f) + unpack_signed(share.values, (d, u), "test")
     bases = from_wire(key, f1.values, d * groups, "batch", lay.batch, "test")
     terms = [

@@ -13,11 +13,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from vfl.algorithms.split.initial_weights import (
-    FEATURE_HALF_PURPOSE,
-    interactive_half,
-    label_half_purpose,
-)
+from vfl.algorithms.split.initial_weights import feature_half, label_half
 from vfl.algorithms.split.messages import (
     Activations,
     CutGradient,
@@ -111,9 +107,7 @@ class PlainLabelSide(nn.Module):
         share = ctx.recv(self.peer, InteractiveShare)
         where = f"split.InteractiveShare from {self.peer}"
         theirs = torch.from_numpy(expect_shape(where, share.values, (d, u)))
-        half = interactive_half(
-            PartySecret.of(ctx), label_half_purpose(self.peer), d, u, self.fan_in
-        )
+        half = label_half(PartySecret.of(ctx), self.peer, d, u, self.fan_in)
         with torch.no_grad():
             self.block.weight.copy_(half + theirs)
 
@@ -162,9 +156,7 @@ class PlainFeatureSide:
                 f"split.InteractiveShape from {self.label_holder}: u = {shape.u}, fan_in = "
                 f"{shape.fan_in} out of range; both sides must run the same job spec"
             )
-        half = interactive_half(
-            PartySecret.of(ctx), FEATURE_HALF_PURPOSE, self.width, shape.u, shape.fan_in
-        )
+        half = feature_half(PartySecret.of(ctx), self.width, shape.u, shape.fan_in)
         ctx.send(self.label_holder, InteractiveShare(half.numpy()))
 
     def forward_batch(self, ctx: PartyContext, a: torch.Tensor, training: bool) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from vfl.algorithms.split.initial_weights import interactive_half, label_half_purpose
+from vfl.algorithms.split.initial_weights import label_half
 from vfl.algorithms.split.messages import INIT_STEP, InteractiveShape
 from vfl.algorithms.split.paillier import messages as pm
 from vfl.algorithms.split.paillier.layouts import Layouts
@@ -110,7 +110,7 @@ def label_holder_reconstruction(
     unmasked = [v - draws.below(i, n) for i, v in enumerate(values)]
     z = lay.unpack_batch(unmasked, rows, u, n, "z_F") / float(2 ** (2 * f))
     share = transcript.one(label, feature, pm.InitialShare, INIT)
-    w_label = interactive_half(label_secret, label_half_purpose(feature), d, u, shape.fan_in)
+    w_label = label_half(label_secret, feature, d, u, shape.fan_in)
     v0 = encode_exact(w_label.numpy(), f) + unpack_signed(share.values, (d, u), "transcript")
     estimates = {"V0": _floats(v0) / 2**f, "W_L": w_label.numpy().astype(np.float64)}
 

@@ -14,7 +14,7 @@ import torch
 from gmpy2 import mpz
 from numpy.typing import NDArray
 
-from vfl.algorithms.split.initial_weights import FEATURE_HALF_PURPOSE, interactive_half
+from vfl.algorithms.split.initial_weights import feature_half
 from vfl.algorithms.split.messages import InteractiveShape
 from vfl.algorithms.split.paillier.layouts import A_BITS, Layouts, acc0_bits, eps_bits
 from vfl.algorithms.split.paillier.messages import (
@@ -124,7 +124,7 @@ class PaillierFeatureSide:
                 f"{shape.fan_in} do not match this party's model (u = {self.u})"
             )
         secret = PartySecret.of(ctx)
-        half = interactive_half(secret, FEATURE_HALF_PURPOSE, self.width, self.u, shape.fan_in)
+        half = feature_half(secret, self.width, self.u, shape.fan_in)
         acc0 = self.initial_mask(secret)
         ctx.send(
             self.label_holder, InitialShare(pack_signed(encode_exact(half.numpy(), self.f) - acc0))

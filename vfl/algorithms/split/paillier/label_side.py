@@ -15,7 +15,7 @@ from gmpy2 import mpz
 from numpy.typing import NDArray
 from torch import nn
 
-from vfl.algorithms.split.initial_weights import interactive_half, label_half_purpose
+from vfl.algorithms.split.initial_weights import label_half
 from vfl.algorithms.split.messages import InteractiveShape
 from vfl.algorithms.split.paillier.layouts import DELTA_BITS, Layouts
 from vfl.algorithms.split.paillier.messages import (
@@ -110,9 +110,7 @@ class PaillierLabelSide(nn.Module):
         msg = ctx.recv(self.peer, InitialShare)
         where = f"split_paillier.InitialShare from {self.peer}"
         share = unpack_signed(msg.values, (self.d, self.u), where)
-        half = interactive_half(
-            PartySecret.of(ctx), label_half_purpose(self.peer), self.d, self.u, self.fan_in
-        )
+        half = label_half(PartySecret.of(ctx), self.peer, self.d, self.u, self.fan_in)
         self._set_v(encode_exact(half.numpy(), self.f) + share)
 
     def start(self, ctx: PartyContext) -> None:
