@@ -18,10 +18,11 @@ from coordinator.lifecycle import JobLifecycle
 from coordinator.results import job_result, progress
 from coordinator.sessions import SessionRegistry
 from coordinator.store import Job, Store
+from vfl.config.loading import MAX_TOML_BYTES
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
 
-MAX_SPEC_BYTES = 1 << 20
+MAX_SPEC_BYTES = MAX_TOML_BYTES
 
 
 class AdminServicer(pb_grpc.AdminServicer):
@@ -46,7 +47,10 @@ class AdminServicer(pb_grpc.AdminServicer):
     def SubmitJob(self, request: pb.SubmitJobRequest, context: grpc.ServicerContext) -> pb.JobInfo:  # noqa: N802 (gRPC method name)
         who = self._who(context)
         if len(request.spec_toml) > MAX_SPEC_BYTES:
-            raise AccessDeniedError(f"job spec of {len(request.spec_toml)} bytes is too large")
+            raise AccessDeniedError(
+                f"job spec of {len(request.spec_toml)} bytes is too large "
+                f"(at most {MAX_SPEC_BYTES}); list features in the data, not the spec"
+            )
         job = self.lifecycle.submit(request.spec_toml, who.name, who.is_operator)
         return self._info(job)
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import secrets
 import threading
-import tomllib
 from collections.abc import Callable
 
 from coordinator.errors import AccessDeniedError, NotFoundError, StateError
 from coordinator.mailbox import Mailbox
 from coordinator.store import Job, JobParty, Store
 from vfl.config.job_spec import JobSpec
-from vfl.config.loading import parse_model
+from vfl.config.loading import parse_model, parse_toml
 from vfl.errors import ConfigError
 
 PHASES = ("align", "train", "evaluate")
@@ -34,17 +33,14 @@ class JobLifecycle:
 
     # -- requests ----------------------------------------------------------------------
     def submit(self, spec_toml: str, submitter: str, is_operator: bool) -> Job:
-        try:
-            raw = tomllib.loads(spec_toml)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"job spec: not valid TOML ({exc})") from None
-        spec = parse_model(JobSpec, raw, source="job spec")
-        names = [p.name for p in spec.parties]
-        if not is_operator and submitter not in names:
+        raw = parse_toml(spec_toml, "job spec")  # bounded: size, then depth
+        # membership before validation: a party may make us validate only its own jobs
+        if not is_operator and submitter not in _party_names(raw):
             raise AccessDeniedError(
-                f"party {submitter} may submit only jobs it takes part in (parties: "
-                f"{', '.join(names)})"
+                f"party {submitter} may submit only jobs it takes part in; "
+                "list it under [[parties]]"
             )
+        spec = parse_model(JobSpec, raw, source="job spec")
         self._check_datasets(spec)
         job = Job(
             id=f"{spec.job.name}-{secrets.token_hex(4)}",
@@ -208,3 +204,11 @@ def _all_approved(job: Job) -> bool:
 def _one_line(text: str) -> str:
     """What a party says about its failure, as stored and shown: one line, bounded."""
     return text.splitlines()[0][:500] if text else ""
+
+
+def _party_names(raw: dict[str, object]) -> set[str]:
+    """The party names of an unvalidated spec (none if `parties` is not a list of tables)."""
+    parties = raw.get("parties")
+    if not isinstance(parties, list):
+        return set()
+    return {str(p.get("name")) for p in parties if isinstance(p, dict)}

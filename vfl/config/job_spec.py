@@ -21,8 +21,14 @@ Protection = Literal["none", "paillier"]
 PARTY_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
+MAX_WIDTH = 4096
+"""Widest layer a spec may ask for: a peer's spec must not make a party allocate GBs."""
+MAX_LAYERS = 16
+"""Most hidden layers in a bottom or top model."""
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class JobSection(_Strict):
@@ -51,7 +57,7 @@ class PartySpec(_Strict):
     """With a SQL URL: the table to read."""
     query: str | None = None
     """With a SQL URL: a SELECT to read instead of a table."""
-    features: list[str] | None = None
+    features: list[str] | None = Field(default=None, max_length=100_000)
     """Feature columns to use; default: every column but the ID and label."""
     missing: Literal["error", "drop", "zero", "mean"] = "error"
     """What to do with missing feature values: fail (default), drop the row, fill 0 or the mean."""
@@ -99,13 +105,13 @@ class ModelSpec(_Strict):
     """split_nn, or a preset: identity bottoms and one linear interactive layer."""
     task: Task = "binary"
     """binary, multiclass or regression."""
-    bottom_hidden: list[int] = Field(default_factory=lambda: [32])
+    bottom_hidden: list[int] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
     """Hidden widths of each party's bottom MLP (split_nn only)."""
     cut_width: int = Field(default=16, ge=1, le=4096)
     """Width of each bottom model's output, the cut layer (split_nn only)."""
     interactive_width: int | None = Field(default=None, ge=1, le=4096)
     """Output width of the interactive layer; default: cut_width (split_nn only)."""
-    top_hidden: list[int] = Field(default_factory=lambda: [16])
+    top_hidden: list[int] = Field(default_factory=lambda: [16], max_length=MAX_LAYERS)
     """Hidden widths of the label holder's top MLP (split_nn only)."""
 
     @model_validator(mode="after")
@@ -114,8 +120,8 @@ class ModelSpec(_Strict):
             raise ValueError("logistic_regression needs task binary or multiclass")
         if self.kind == "linear_regression" and self.task != "regression":
             raise ValueError("linear_regression needs task = 'regression'")
-        if any(w < 1 for w in (*self.bottom_hidden, *self.top_hidden)):
-            raise ValueError("hidden widths must be >= 1")
+        if any(not 1 <= w <= MAX_WIDTH for w in (*self.bottom_hidden, *self.top_hidden)):
+            raise ValueError(f"hidden widths must be between 1 and {MAX_WIDTH}")
         return self
 
 
@@ -132,16 +138,16 @@ class TrainSpec(_Strict):
     """Pack many values per Paillier plaintext (paillier only); false is for comparison."""
     workers: int = Field(default=0, ge=0, le=256)
     """Processes for Paillier work per party; 0 = every core."""
-    epochs: int = Field(default=10, ge=1, le=100_000)
+    epochs: int = Field(default=10, ge=1, le=10_000)
     batch_size: int = Field(default=256, ge=1, le=1_000_000)
     optimizer: Literal["adam", "sgd"] = "adam"
     learning_rate: float = Field(default=0.01, gt=0, le=10)
-    weight_decay: float = Field(default=0.0, ge=0)
+    weight_decay: float = Field(default=0.0, ge=0, le=1)
     validation_fraction: float = Field(default=0.2, ge=0, lt=1)
     """Share of the aligned rows held out; the split is the same at every party."""
     standardize: bool = True
     """Scale each feature to zero mean, unit variance (fitted on training rows, locally)."""
-    timeout_s: float = Field(default=600, gt=0)
+    timeout_s: float = Field(default=600, gt=0, le=86_400)
     """How long a party waits for a peer's message before failing the job."""
 
     @model_validator(mode="before")
@@ -202,7 +208,7 @@ class PrivacySpec(_Strict):
 
 class JobSpec(_Strict):
     job: JobSection
-    parties: list[PartySpec] = Field(min_length=2)
+    parties: list[PartySpec] = Field(min_length=2, max_length=64)
     align: AlignSpec = Field(default_factory=AlignSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)

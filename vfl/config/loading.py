@@ -14,6 +14,12 @@ from vfl.errors import ConfigError
 
 _M = TypeVar("_M", bound=BaseModel)
 
+MAX_TOML_BYTES = 64 * 1024
+"""Largest job spec or config read: real ones are a few KB; a peer's 600 KB spec once
+kept a coordinator core busy for a minute before anything checked who sent it."""
+MAX_TOML_DEPTH = 8
+"""Deepest nesting of tables and arrays (a job spec needs 3)."""
+
 
 def load_job(path: str | Path) -> JobSpec:
     """Read and validate a job spec; relative data paths resolve against its folder."""
@@ -25,11 +31,44 @@ def load_job(path: str | Path) -> JobSpec:
 def read_toml(file: Path) -> dict[str, Any]:
     try:
         with file.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_TOML_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{file}: file not found") from None
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: not valid TOML (not UTF-8 text)") from None
+    return parse_toml(text, str(file))
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML text → a dict, bounded before it costs anything: size, then nesting depth."""
+    size = len(text.encode())
+    if size > MAX_TOML_BYTES:
+        raise ConfigError(
+            f"{source}: {size} bytes, more than the {MAX_TOML_BYTES} a spec may have; "
+            "list features in the party's data instead of the spec"
+        )
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:
+        data = None
+    if data is None or _depth(data) > MAX_TOML_DEPTH:
+        raise ConfigError(
+            f"{source}: tables or arrays nested deeper than {MAX_TOML_DEPTH} levels; "
+            "a job spec needs 3"
+        )
+    return data
+
+
+def _depth(value: object, limit: int = MAX_TOML_DEPTH + 1) -> int:
+    """Nesting depth of dicts and lists, counted no further than `limit`."""
+    if limit == 0 or not isinstance(value, dict | list):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(v, limit - 1) for v in items), default=0)
 
 
 def parse_model(model: type[_M], data: dict[str, Any], source: str) -> _M:
