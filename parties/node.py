@@ -122,7 +122,7 @@ class PartyNode:
             spec = parse_model(JobSpec, json.loads(spec_json), source=f"job {job_id}: spec")
         except (ConfigError, ValueError) as exc:
             return f"{exc}; this party cannot read the job spec the coordinator sent"
-        found = self.config.policy.refusal(spec, job_id)
+        found = self.config.policy.refusal(spec, job_id, self.config.name)
         return None if found is None else found.line
 
     def _run_phase_once(self, job_id: str, phase: str, spec_json: str) -> None:
@@ -175,7 +175,7 @@ class PartyNode:
             me = next((p for p in spec.parties if p.name == self.config.name), None)
             if me is None:
                 raise ConfigError(f"job {job_id} does not name party {self.config.name}")
-            refusal = self.config.policy.refusal(spec, job_id)
+            refusal = self.config.policy.refusal(spec, job_id, self.config.name)
             if refusal is not None:
                 raise PolicyError(refusal.line)
             program = program_for(spec, phase, me)

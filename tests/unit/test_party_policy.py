@@ -152,3 +152,24 @@ def test_a_bad_policy_table_is_a_one_line_config_error(
 def test_party_config_carries_the_policy() -> None:
     config = PartyConfig(name="lab", coordinator="127.0.0.1:5", insecure=True)
     assert config.policy == PartyPolicy()
+
+
+def test_budgets_refuse_what_a_peers_spec_would_make_this_party_do() -> None:
+    """The probes: 5,000 epochs and layers of 4096 units, at the default budgets."""
+    policy = PartyPolicy()
+    assert policy.refusal(_job(), "j", "bank") is None  # the control
+    epochs = policy.refusal(_job(train={"epochs": 5000}), "j", "bank")
+    assert epochs is not None and epochs.rule is PolicyRule.MAX_EPOCHS
+    assert epochs.line == (
+        "job j: train.epochs = 5000 is above party.toml [policy] max_epochs = 1000; raise "
+        "max_epochs or ask for fewer epochs"
+    )
+    wide = _job(model={"bottom_hidden": [4096, 4096]})
+    big = policy.refusal(wide, "j", "shop")
+    assert big is not None and big.rule is PolicyRule.MAX_PARAMETERS
+    cut = wide.model.cut_width  # 4096 → 4096 → cut, weights and biases (no features listed)
+    assert f"this party's part has {4096 * 4096 + 4096 + 4096 * cut + cut:,} parameters" in big.line
+    batch = _job(model={"bottom_hidden": [4096]}, train={"batch_size": 1_000_000})
+    memory = PartyPolicy(max_parameters=10**9).refusal(batch, "j", "shop")
+    assert memory is not None and memory.rule is PolicyRule.MEMORY_BUDGET_MB
+    assert policy.refusal(wide, "j") is None  # without this party's name: rules only

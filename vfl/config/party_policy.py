@@ -5,6 +5,9 @@
     protections = ["paillier"]         # add "none" for peers this party trusts
     min_key_bits = 2048                # Paillier (train.key_bits) and RSA-PSI (align.key_bits)
     require_label_dp = false           # true: only jobs with [privacy] label-DP
+    max_epochs = 1000                  # budgets: what a peer's spec may make this party do
+    max_parameters = 10_000_000        #   this party's model part, parameters
+    memory_budget_mb = 4096            #   its estimated training memory
 
 A job spec names what it wants; the party's own file decides what it runs. A job outside
 policy is refused at approval — by the node on sight (auto-approve or not) and by
@@ -21,6 +24,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from vfl.config.job_spec import AlignProtocol, JobSpec, Protection
+from vfl.config.model_size import ModelSize
 
 MIN_KEY_BITS = 2048
 
@@ -32,6 +36,9 @@ class PolicyRule(StrEnum):
     PROTECTIONS = "protections"
     MIN_KEY_BITS = "min_key_bits"
     REQUIRE_LABEL_DP = "require_label_dp"
+    MAX_EPOCHS = "max_epochs"
+    MAX_PARAMETERS = "max_parameters"
+    MEMORY_BUDGET_MB = "memory_budget_mb"
 
 
 @dataclass(frozen=True)
@@ -60,11 +67,40 @@ class PartyPolicy(BaseModel):
     (`align.key_bits`, protocol rsa) modulus this party accepts."""
     require_label_dp: bool = False
     """Accept only jobs whose [privacy] table turns label-DP on."""
+    max_epochs: int = Field(default=1000, ge=1, le=10_000)
+    """Most training epochs a job may ask of this party."""
+    max_parameters: int = Field(default=10_000_000, ge=1)
+    """Most parameters in this party's part of the model (model_size.py)."""
+    memory_budget_mb: int = Field(default=4096, ge=64)
+    """Most estimated training memory for this party's part (model_size.py), in MiB."""
 
-    def refusal(self, spec: JobSpec, job_id: str) -> Refusal | None:
-        """The first rule job `job_id` breaks, or None if this party accepts it."""
-        found = self._broken(spec)
+    def refusal(self, spec: JobSpec, job_id: str, party: str | None = None) -> Refusal | None:
+        """The first rule job `job_id` breaks, or None if this party accepts it. With
+        `party` (this party's name in the job) its budgets are checked too."""
+        found = self._broken(spec) or (self._over_budget(spec, party) if party else None)
         return None if found is None else Refusal(found[0], f"job {job_id}: {found[1]}")
+
+    def _over_budget(self, spec: JobSpec, party: str) -> tuple[PolicyRule, str] | None:
+        where = "party.toml [policy]"
+        if spec.train.epochs > self.max_epochs:
+            return PolicyRule.MAX_EPOCHS, (
+                f"train.epochs = {spec.train.epochs} is above {where} max_epochs = "
+                f"{self.max_epochs}; raise max_epochs or ask for fewer epochs"
+            )
+        size = ModelSize.of(spec, party)
+        if size.parameters > self.max_parameters:
+            return PolicyRule.MAX_PARAMETERS, (
+                f"model: this party's part has {size.parameters:,} parameters, above {where} "
+                f"max_parameters = {self.max_parameters:,}; raise it or ask for smaller "
+                "model widths"
+            )
+        if size.memory_mb > self.memory_budget_mb:
+            return PolicyRule.MEMORY_BUDGET_MB, (
+                f"model and train.batch_size need about {size.memory_mb:,} MiB here, above "
+                f"{where} memory_budget_mb = {self.memory_budget_mb:,}; raise it or ask for "
+                "a smaller model or batch"
+            )
+        return None
 
     def _broken(self, spec: JobSpec) -> tuple[PolicyRule, str] | None:
         where = "party.toml [policy]"
