@@ -2,11 +2,18 @@
 
 New arrivals go to the journal first (durable, deduplicated) and then to memory; a
 program restarted after a crash finds what arrived before it in the journal.
+
+A peer decides what it sends, not what this party stores: envelopes delivered but not yet
+taken by a program ("unexpected" until then) count against a per-job budget. A delivery
+that would exceed it is not journaled; the job is aborted here, naming the sender, so the
+party's disk and memory stay bounded whatever a hostile job peer sends.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import defaultdict
 
 from parties.node_store import NodeStore
 from vfl.protocol.envelope import Envelope
@@ -15,11 +22,23 @@ from vfl.runtime.mailboxes import Mailboxes
 log = logging.getLogger(__name__)
 
 
+DEFAULT_BUDGET_BYTES = 256 << 20
+"""Untaken bytes a job's peers may leave at this party (party.toml inbox_budget_mb)."""
+
+
 class Inbox:
-    def __init__(self, store: NodeStore, party: str) -> None:
+    """This party's deliveries: journaled, then handed to the program that takes them."""
+
+    def __init__(
+        self, store: NodeStore, party: str, budget_bytes: int = DEFAULT_BUDGET_BYTES
+    ) -> None:
         self._store = store
         self._party = party
         self._mail: Mailboxes[Envelope] = Mailboxes()
+        self._budget = budget_bytes
+        self._lock = threading.Lock()
+        self._pending: dict[str, int] = defaultdict(int)  # job -> untaken bytes
+        self._sizes: dict[tuple[str, str, str], int] = {}  # untaken key -> bytes
 
     def deliver(self, data: bytes) -> None:
         """A delivery from the relay, stored before the link confirms it."""
@@ -35,7 +54,20 @@ class Inbox:
         if envelope.dst != self._party:
             return  # the relay only routes this party's mail here; ignore anything else
         key = (envelope.job_id, envelope.src, envelope.seq)
-        if self._store.journal_put(*key, data):
+        with self._lock:
+            over = self._pending[envelope.job_id] + len(data) > self._budget
+        if over:
+            reason = (
+                f"{envelope.src} sent more than {self._budget >> 20} MiB of messages this "
+                f"party's programs have not asked for (inbox_budget_mb); dropped the rest"
+            )
+            log.warning("job %s: %s", envelope.job_id, reason)
+            self.abort(envelope.job_id, reason)
+            return
+        if self._store.journal_put(*key, data):  # False: a duplicate, the first copy won
+            with self._lock:
+                self._pending[envelope.job_id] += len(data)
+                self._sizes[key] = len(data)
             self._mail.put(key, envelope)
 
     def take(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
@@ -43,7 +75,12 @@ class Inbox:
             stored = self._store.journal_get(job_id, src, seq)
             return None if stored is None else Envelope.from_bytes(stored)
 
-        return self._mail.take((job_id, src, seq), timeout, f"message {seq} from {src}", journaled)
+        envelope = self._mail.take(
+            (job_id, src, seq), timeout, f"message {seq} from {src}", journaled
+        )
+        with self._lock:  # taken: no longer counts against the job's budget
+            self._pending[job_id] -= self._sizes.pop((job_id, src, seq), 0)
+        return envelope
 
     def abort(self, job_id: str, reason: str) -> None:
         self._mail.abort(job_id, reason)
@@ -52,3 +89,7 @@ class Inbox:
         """The job ended: drop its mail from memory and the journal."""
         self._mail.forget(job_id)
         self._store.journal_drop(job_id)
+        with self._lock:
+            self._pending.pop(job_id, None)
+            for key in [k for k in self._sizes if k[0] == job_id]:
+                del self._sizes[key]

@@ -60,7 +60,7 @@ class PartyNode:
         self.config = config
         self.store = NodeStore(config.state_dir / "party.db")  # makes state_dir 0700
         private_dir(config.state_dir / "jobs")
-        self.inbox = Inbox(self.store, config.name)
+        self.inbox = Inbox(self.store, config.name, config.inbox_budget_mb << 20)
         sealing = node_sealing(config, self.store)
         self.sealer: EnvelopeSealer = sealing.sealer
         self.link = CoordinatorLink(

@@ -1,0 +1,52 @@
+"""A job peer cannot fill a party's disk: untaken deliveries count against a per-job budget.
+
+The probe: a peer sent four 64 MiB envelopes under fresh sequence numbers, and the
+receiver journaled every one (260 MiB added to its database). Here a flood past the budget
+is not journaled and the job is aborted at the receiver, naming the sender; an honest
+exchange, whose messages are taken as they arrive, never comes near the budget.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parties.inbox import Inbox
+from parties.node_store import NodeStore
+from vfl.errors import JobAbortedError
+from vfl.protocol.envelope import Envelope
+
+BUDGET = 10_000
+
+
+def _deliver(inbox: Inbox, seq: str, size: int, job: str = "job-1") -> None:
+    envelope = Envelope(job, "shop", "bank", "split.Activations", seq, b"x" * size)
+    inbox.deliver(envelope.to_bytes())
+
+
+def _journal_bytes(store: NodeStore) -> int:
+    return sum(len(store.journal_get("job-1", "shop", f"s#{i}") or b"") for i in range(100))
+
+
+def test_a_flood_of_unasked_messages_is_not_journaled_and_aborts_the_job(tmp_path: Path) -> None:
+    store = NodeStore(tmp_path / "bank.db")
+    inbox = Inbox(store, "bank", BUDGET)
+    for i in range(100):
+        _deliver(inbox, f"s#{i}", 1000)
+    assert _journal_bytes(store) < BUDGET  # bounded, not 100 kB
+    with pytest.raises(JobAbortedError, match="shop sent more than"):
+        inbox.take("job-1", "shop", "s#99", timeout=1)
+    _deliver(inbox, "t#0", 1000, job="job-2")  # another job keeps its own budget
+    assert inbox.take("job-2", "shop", "t#0", timeout=1).body == b"x" * 1000
+
+
+def test_messages_taken_as_they_arrive_never_reach_the_budget(tmp_path: Path) -> None:
+    """The control: the same bytes, taken one by one, pass; the check above can fail."""
+    store = NodeStore(tmp_path / "bank.db")
+    inbox = Inbox(store, "bank", BUDGET)
+    for i in range(100):
+        _deliver(inbox, f"s#{i}", 1000)
+        assert inbox.take("job-1", "shop", f"s#{i}", timeout=1).body == b"x" * 1000
+    _deliver(inbox, "s#0", 1000)  # a duplicate of a taken message is ignored, not counted
+    assert _journal_bytes(store) > 100 * 1000  # every envelope journaled, for replays
