@@ -22,7 +22,7 @@ from vfl.runtime.mailboxes import Mailboxes
 log = logging.getLogger(__name__)
 
 
-DEFAULT_BUDGET_BYTES = 256 << 20
+DEFAULT_BUDGET_BYTES = 1 << 30
 """Untaken bytes a job's peers may leave at this party (party.toml inbox_budget_mb)."""
 
 

@@ -82,9 +82,10 @@ class PartyConfig(_Strict):
     holder's label-DP parameters and ε spent). Others stay here."""
     heartbeat_s: float = Field(default=5.0, gt=0)
     reconnect_max_s: float = Field(default=10.0, gt=0)
-    inbox_budget_mb: int = Field(default=256, ge=1, le=1 << 20)
+    inbox_budget_mb: int = Field(default=1024, ge=1, le=1 << 20)
     """Most MiB of messages a job's peers may leave here that no program has asked for
-    yet; past it the job is aborted here, naming the sender (parties/inbox.py)."""
+    yet; past it the job is aborted here, naming the sender (parties/inbox.py). The
+    default covers a PSI of 10^7 IDs (~480 MB one way) taken at half the sender's pace."""
     """Longest pause between reconnection attempts (backoff doubles up to this)."""
     datasets: list[DatasetConfig] = Field(default_factory=list)
     policy: PartyPolicy = Field(default_factory=PartyPolicy)
