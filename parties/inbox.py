@@ -12,10 +12,13 @@ party's disk and memory stay bounded whatever a hostile job peer sends.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections import defaultdict
 
+from parties.local_fault import describe_local_fault
 from parties.node_store import NodeStore
+from vfl.errors import JobAbortedError, LocalFaultError
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.mailboxes import Mailboxes
 
@@ -39,6 +42,7 @@ class Inbox:
         self._lock = threading.Lock()
         self._pending: dict[str, int] = defaultdict(int)  # job -> untaken bytes
         self._sizes: dict[tuple[str, str, str], int] = {}  # untaken key -> bytes
+        self._faults: dict[str, str] = {}  # job -> why this party could not store its mail
 
     def deliver(self, data: bytes) -> None:
         """A delivery from the relay, stored before the link confirms it."""
@@ -64,7 +68,18 @@ class Inbox:
             log.warning("job %s: %s", envelope.job_id, reason)
             self.abort(envelope.job_id, reason)
             return
-        if self._store.journal_put(*key, data):  # False: a duplicate, the first copy won
+        try:
+            stored = self._store.journal_put(*key, data)  # False: a duplicate, first one won
+        except (sqlite3.Error, OSError) as exc:
+            # this party's own disk: fail its job here and now (attributed to it), rather
+            # than raise into the coordinator link, which would reconnect forever
+            reason = f"{self._party} cannot store messages: {describe_local_fault(exc)}"
+            log.error("job %s: %s", envelope.job_id, reason)
+            with self._lock:
+                self._faults.setdefault(envelope.job_id, reason)
+            self.abort(envelope.job_id, reason)
+            return
+        if stored:
             with self._lock:
                 self._pending[envelope.job_id] += len(data)
                 self._sizes[key] = len(data)
@@ -75,9 +90,16 @@ class Inbox:
             stored = self._store.journal_get(job_id, src, seq)
             return None if stored is None else Envelope.from_bytes(stored)
 
-        envelope = self._mail.take(
-            (job_id, src, seq), timeout, f"message {seq} from {src}", journaled
-        )
+        try:
+            envelope = self._mail.take(
+                (job_id, src, seq), timeout, f"message {seq} from {src}", journaled
+            )
+        except JobAbortedError:
+            with self._lock:
+                fault = self._faults.get(job_id)
+            if fault is not None:
+                raise LocalFaultError(fault) from None
+            raise
         with self._lock:  # taken: no longer counts against the job's budget
             self._pending[job_id] -= self._sizes.pop((job_id, src, seq), 0)
         return envelope
@@ -91,5 +113,6 @@ class Inbox:
         self._store.journal_drop(job_id)
         with self._lock:
             self._pending.pop(job_id, None)
+            self._faults.pop(job_id, None)
             for key in [k for k in self._sizes if k[0] == job_id]:
                 del self._sizes[key]

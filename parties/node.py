@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from parties.coordinator_link import CoordinatorLink
 from parties.coordinator_reporter import CoordinatorReporter
 from parties.grpc_channel import GrpcChannel
 from parties.inbox import Inbox
+from parties.local_fault import describe_local_fault
 from parties.node_store import NodeStore
 from parties.programs import PHASES, program_for
 from parties.registered_data import describe, load_for_job
@@ -202,16 +204,26 @@ class PartyNode:
         except JobAbortedError:
             log.info("job %s: %s aborted", job_id, phase)
             return None
+        except (sqlite3.Error, OSError) as exc:  # this party's own disk or state
+            reason = f"{self.config.name} cannot write its local state: "
+            return self._failed(job_id, phase, reason + describe_local_fault(exc))
         except Exception as exc:
-            reason = str(exc) or type(exc).__name__
-            log.error("job %s: %s failed: %s", job_id, phase, reason)
-            self.store.set_phase(job_id, phase, "failed", reason, None)
-            return ("failed", reason, None)
+            return self._failed(job_id, phase, str(exc) or type(exc).__name__)
         model = workspace.root / "model"
         model_path = str(model.resolve()) if model.exists() else None
         self.store.set_phase(job_id, phase, "done", None, model_path)
         log.info("job %s: %s done", job_id, phase)
         return ("done", None, model_path)
+
+    def _failed(self, job_id: str, phase: str, reason: str) -> tuple[str, str | None, None]:
+        """Record and return a failed phase; a store that cannot record it (the disk is
+        full) must not keep the failure from being reported."""
+        log.error("job %s: %s failed: %s", job_id, phase, reason)
+        try:
+            self.store.set_phase(job_id, phase, "failed", reason, None)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("job %s: could not record the failure locally: %s", job_id, exc)
+        return ("failed", reason, None)
 
 
 def model_dir(state_dir: Path, job_id: str) -> Path:

@@ -49,3 +49,8 @@ class ReplayError(VflError):
 
 class CryptoError(VflError):
     """A cryptographic operation failed (overflow, wrong key, tampering)."""
+
+
+class LocalFaultError(VflError):
+    """This party's own storage failed (disk full, read-only state): its phase fails at
+    once, attributed to it, instead of the job timing out at a peer that is blamed."""

@@ -8,13 +8,14 @@ exchange, whose messages are taken as they arrive, never comes near the budget.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from parties.inbox import Inbox
 from parties.node_store import NodeStore
-from vfl.errors import JobAbortedError
+from vfl.errors import JobAbortedError, LocalFaultError
 from vfl.protocol.envelope import Envelope
 
 BUDGET = 10_000
@@ -50,3 +51,37 @@ def test_messages_taken_as_they_arrive_never_reach_the_budget(tmp_path: Path) ->
         assert inbox.take("job-1", "shop", f"s#{i}", timeout=1).body == b"x" * 1000
     _deliver(inbox, "s#0", 1000)  # a duplicate of a taken message is ignored, not counted
     assert _journal_bytes(store) > 100 * 1000  # every envelope journaled, for replays
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        sqlite3.OperationalError("database or disk is full"),
+        sqlite3.OperationalError("attempt to write a readonly database"),
+        OSError(28, "No space left on device", "/srv/vfl/state/party.db"),
+    ],
+)
+def test_a_local_storage_fault_fails_this_partys_job_naming_it_without_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: Exception
+) -> None:
+    """The probe: a full disk raised inside the coordinator link's stream loop, which then
+    reconnected every second and reported nothing; the job died at the peer's timeout,
+    blamed on the healthy party. Now the delivery returns normally (the link keeps its
+    stream) and the waiting program fails at once with this party's own fault."""
+    store = NodeStore(tmp_path / "bank.db")
+    inbox = Inbox(store, "bank", BUDGET)
+
+    def broken(*args: object) -> bool:
+        raise fault
+
+    monkeypatch.setattr(store, "journal_put", broken)
+    _deliver(inbox, "s#0", 10)  # does not raise into the link
+    with pytest.raises(LocalFaultError) as caught:
+        inbox.take("job-1", "shop", "s#0", timeout=5)
+    message = str(caught.value)
+    assert message.startswith("bank cannot store messages: ")
+    assert "/srv" not in message and "\n" not in message
+    inbox.forget("job-1")
+    monkeypatch.undo()  # fixed: the next job stores and takes its mail again
+    _deliver(inbox, "s#0", 10, job="job-2")
+    assert inbox.take("job-2", "shop", "s#0", timeout=1).body == b"x" * 10
