@@ -80,6 +80,7 @@ class PartyNode:
         self._lock = threading.Lock()
         self._running: dict[tuple[str, str], threading.Thread] = {}
         self._asked: set[str] = set()
+        self._ended: set[str] = set()  # jobs the coordinator said are over
         self._keys: dict[str, list[pb.SealingKey]] = {}  # job -> its parties' statements
 
     def start(self) -> None:
@@ -112,11 +113,22 @@ class PartyNode:
         elif state in TERMINAL:
             self.inbox.abort(job_id, f"job {state}")
             with self._lock:
-                busy = any(j == job_id for j, _ in self._running)
-            if not busy:
-                self.inbox.forget(job_id)
-                if isinstance(self.sealer, PairwiseSealer):
-                    self.sealer.forget(job_id)
+                self._ended.add(job_id)
+            self._purge_if_idle(job_id)
+
+    def _purge_if_idle(self, job_id: str) -> None:
+        """Drop an ended job's mail (memory and journal) and keys once no phase of it runs.
+
+        Called when the end is announced and again when a phase thread finishes: the
+        coordinator may announce the end before it acknowledges the last phase result, and
+        that phase's thread (still waiting for the acknowledgement) must not keep the job's
+        bodies on disk forever."""
+        with self._lock:
+            if job_id not in self._ended or any(j == job_id for j, _ in self._running):
+                return
+        self.inbox.forget(job_id)
+        if isinstance(self.sealer, PairwiseSealer):
+            self.sealer.forget(job_id)
 
     def refusal(self, job_id: str, spec_json: str) -> str | None:
         """Why this party refuses the job (one line), or None if its [policy] accepts it."""
@@ -167,6 +179,7 @@ class PartyNode:
         finally:
             with self._lock:
                 self._running.pop((job_id, phase), None)
+            self._purge_if_idle(job_id)
 
     def _execute(
         self, job_id: str, phase: str, spec_json: str
