@@ -15,7 +15,8 @@ from coordinator.certs import Identity
 from coordinator.errors import AccessDeniedError, NotFoundError, rpc
 from coordinator.identity import peer_identity
 from coordinator.lifecycle import JobLifecycle
-from coordinator.results import job_result, progress
+from coordinator.result_book import ResultBook
+from coordinator.results import job_result
 from coordinator.sessions import SessionRegistry
 from coordinator.store import Job, Store
 from vfl.config.loading import MAX_TOML_BYTES
@@ -27,9 +28,15 @@ MAX_SPEC_BYTES = MAX_TOML_BYTES
 
 class AdminServicer(pb_grpc.AdminServicer):
     def __init__(
-        self, store: Store, lifecycle: JobLifecycle, sessions: SessionRegistry, insecure: bool
+        self,
+        store: Store,
+        book: ResultBook,
+        lifecycle: JobLifecycle,
+        sessions: SessionRegistry,
+        insecure: bool,
     ) -> None:
         self.store = store
+        self.book = book
         self.lifecycle = lifecycle
         self.sessions = sessions
         self.insecure = insecure
@@ -135,9 +142,9 @@ class AdminServicer(pb_grpc.AdminServicer):
         )
         if with_result:
             info.spec_json = job.spec_json
-            info.result_json = json.dumps(job_result(self.store, job))
+            info.result_json = json.dumps(job_result(self.store, self.book, job))
             info.progress.extend(
                 pb.ProgressEvent(phase=p.phase, done=p.done, total=p.total)
-                for p in progress(self.store, job)
+                for p in self.book.progress(job)
             )
         return info

@@ -21,6 +21,8 @@ from coordinator.errors import AccessDeniedError, abort
 from coordinator.identity import peer_identity
 from coordinator.lifecycle import TERMINAL, JobLifecycle
 from coordinator.mailbox import Mailbox, PutResult
+from coordinator.report_policy import admit
+from coordinator.result_book import ResultBook
 from coordinator.sessions import PartySession, SessionRegistry
 from coordinator.store import DatasetInfo, Job, Store
 from vfl.config.coordinator_config import RelayLimits
@@ -42,6 +44,7 @@ class PartyServicer(pb_grpc.PartyServicer):
     def __init__(
         self,
         store: Store,
+        book: ResultBook,
         mailbox: Mailbox,
         lifecycle: JobLifecycle,
         sessions: SessionRegistry,
@@ -49,6 +52,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         insecure: bool,
     ) -> None:
         self.store = store
+        self.book = book
         self.mailbox = mailbox
         self.lifecycle = lifecycle
         self.sessions = sessions
@@ -56,6 +60,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         self.insecure = insecure
         self._members: dict[str, frozenset[str]] = {}  # job -> its parties (immutable)
         self._members_lock = threading.Lock()
+        self._refused: dict[str, int] = {}  # party -> reports refused (logged as a count)
 
     def Connect(  # noqa: N802 (gRPC method name)
         self, requests: Iterator[pb.PartyMessage], context: grpc.ServicerContext
@@ -153,11 +158,7 @@ class PartyServicer(pb_grpc.PartyServicer):
 
     def _handle_item(self, party: str, which: str, msg: pb.PartyMessage) -> None:
         if which == "report":
-            self._require_member(msg.report.job_id, party)
-            event = reports.from_proto(msg.report.event)
-            self.store.put_event(
-                msg.report.job_id, party, reports.dedupe_key(party, event), reports.to_json(event)
-            )
+            self._report(party, msg.report)
         elif which == "phase_done":
             d = msg.phase_done
             self.lifecycle.phase_done(
@@ -178,6 +179,18 @@ class PartyServicer(pb_grpc.PartyServicer):
             job = self.lifecycle.require(msg.approve.job_id)
             if job.state == "pending":
                 self.lifecycle.approve(msg.approve.job_id, party)
+
+    def _report(self, party: str, report: pb.Report) -> None:
+        event = reports.from_proto(report.event)
+        job = self._require_member(report.job_id, party)
+        try:
+            admit(job, party, reports.kind_of(event))
+        except VflError:
+            with self._members_lock:
+                self._refused[party] = refused = self._refused.get(party, 0) + 1
+            log.warning("party %s: report refused (%d so far)", party, refused)
+            raise
+        self.book.record(job, party, event)
 
     def _relay(self, session: PartySession, transfer_id: int, data: bytes) -> None:
         try:

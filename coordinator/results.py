@@ -1,24 +1,20 @@
 """A job's result from the store: the same JSON as `vfl simulate --json`.
 
-Stored events are folded by the simulator's own `ResultCollector`, so a deployed job and a
-simulated one cannot drift apart in what their results contain.
+Events are folded by the simulator's own `ResultCollector` (kept per job by the
+`ResultBook`, as they arrive), so a deployed job and a simulated one cannot drift apart in
+what their results contain. A read costs the same however many events the job reported.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from coordinator.result_book import ResultBook
 from coordinator.store import Job, Store
-from vfl.protocol import reports
-from vfl.result import JobResult, ResultCollector
-from vfl.runtime.events import Progress
 
 
-def job_result(store: Store, job: Job) -> dict[str, Any]:
-    result = JobResult(job=job.name, job_id=job.id, mode=job.mode)
-    collector = ResultCollector(result)
-    for party, payload in store.events(job.id):
-        collector.report(party, reports.from_json(payload))
+def job_result(store: Store, book: ResultBook, job: Job) -> dict[str, Any]:
+    result = book.result(job)
     timings = store.phase_timings(job.id)
     for t in timings:
         if t.finished_at is not None:
@@ -35,15 +31,3 @@ def job_result(store: Store, job: Job) -> dict[str, Any]:
     out = result.to_dict()
     out["status"] = job.state  # running jobs show their phase; finished ones match simulate
     return out
-
-
-def progress(store: Store, job: Job) -> list[Progress]:
-    """The furthest progress each phase reported (any party)."""
-    best: dict[str, Progress] = {}
-    for _, payload in store.events(job.id):
-        event = reports.from_json(payload)
-        if isinstance(event, Progress):
-            seen = best.get(event.phase)
-            if seen is None or event.done > seen.done:
-                best[event.phase] = event
-    return list(best.values())

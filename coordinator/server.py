@@ -13,6 +13,7 @@ from coordinator.database import Database
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, MailboxLimits
 from coordinator.party_servicer import PartyServicer, job_update
+from coordinator.result_book import ResultBook
 from coordinator.sessions import SessionRegistry
 from coordinator.store import Store
 from vfl.config.coordinator_config import CoordinatorConfig
@@ -28,6 +29,7 @@ class CoordinatorServer:
         self.db = Database(config.database)
         self.db.migrate()
         self.store = Store(self.db)
+        self.book = ResultBook(self.store, config.reports.max_events_per_job)
         limits = MailboxLimits(config.relay.mailbox_messages, config.relay.mailbox_bytes)
         self.mailbox = Mailbox(self.db, limits)
         self.sessions = SessionRegistry()
@@ -47,12 +49,19 @@ class CoordinatorServer:
         insecure = config.insecure
         pb_grpc.add_PartyServicer_to_server(  # type: ignore[no-untyped-call]
             PartyServicer(
-                self.store, self.mailbox, self.lifecycle, self.sessions, config.relay, insecure
+                self.store,
+                self.book,
+                self.mailbox,
+                self.lifecycle,
+                self.sessions,
+                config.relay,
+                insecure,
             ),
             self.server,
         )
         pb_grpc.add_AdminServicer_to_server(  # type: ignore[no-untyped-call]
-            AdminServicer(self.store, self.lifecycle, self.sessions, insecure), self.server
+            AdminServicer(self.store, self.book, self.lifecycle, self.sessions, insecure),
+            self.server,
         )
         if insecure:
             self.port = self.server.add_insecure_port(config.listen)

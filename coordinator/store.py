@@ -261,7 +261,8 @@ class Store:
             return out
 
     # -- events and logs ---------------------------------------------------------------
-    def put_event(self, job_id: str, party: str, key: str, payload: str) -> None:
+    def put_event(self, job_id: str, party: str, key: str, payload: str) -> bool:
+        """Store one event; True if it is new, False if it replaced its earlier copy."""
         with self.db.session() as s:
             existing = s.scalars(
                 sa.select(EventRow).where(EventRow.job_id == job_id, EventRow.key == key)
@@ -272,8 +273,9 @@ class Store:
                         job_id=job_id, party=party, key=key, payload=payload, created_at=time.time()
                     )
                 )
-            else:
-                existing.payload = payload
+                return True
+            existing.payload = payload
+            return False
 
     def events(self, job_id: str) -> list[tuple[str, str]]:
         """(party, payload JSON) in the order first reported."""

@@ -13,28 +13,11 @@ from collections.abc import Collection
 from parties.coordinator_link import CoordinatorLink
 from vfl.protocol import reports
 from vfl.protocol.v1 import coordinator_pb2 as pb
-from vfl.runtime.events import (
-    AlignReport,
-    EpochReport,
-    Event,
-    MetricsReport,
-    PrivacyReport,
-    Progress,
-    StepReport,
-)
-
-KIND_OF: dict[type, str] = {
-    Progress: "progress",
-    AlignReport: "align",
-    EpochReport: "epoch",
-    StepReport: "step",
-    MetricsReport: "metrics",
-    PrivacyReport: "privacy",
-}
+from vfl.runtime.events import Event
 
 
 def report_kind(event: Event) -> str:
-    return KIND_OF[type(event)]
+    return str(reports.kind_of(event))
 
 
 class CoordinatorReporter:

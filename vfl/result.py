@@ -92,12 +92,20 @@ class JobResult:
 
 
 class ResultCollector:
-    """A Reporter that folds program events into a JobResult, and passes them on."""
+    """A Reporter that folds program events into a JobResult, and passes them on.
+
+    Folding is idempotent and per party: an event reported again (a resumed program, a
+    resend after a reconnect) replaces its earlier copy, and one party's report never
+    overwrites another's, so the coordinator can fold events as they arrive instead of
+    refolding them all on every read.
+    """
 
     def __init__(self, result: JobResult, forward: Reporter | None = None) -> None:
         self.result = result
         self._forward = forward
         self._lock = threading.Lock()
+        self._aligned: dict[str, AlignReport] = {}
+        self._epoch_at: dict[int, int] = {}  # epoch -> its index in result.history
 
     def report(self, party: str, event: Event) -> None:
         with self._lock:
@@ -108,11 +116,15 @@ class ResultCollector:
     def _fold(self, party: str, event: Event) -> None:
         r = self.result
         if isinstance(event, AlignReport):
-            r.align["protocol"] = event.protocol
-            r.align["intersection_size"] = event.intersection_size
-            r.align.setdefault("party_rows", {})[party] = event.rows
+            self._aligned[party] = event
+            self._fold_align()
         elif isinstance(event, EpochReport):
-            r.history.append({"epoch": event.epoch, **event.values})
+            entry = {"epoch": event.epoch, **event.values}
+            at = self._epoch_at.setdefault(event.epoch, len(r.history))
+            if at == len(r.history):
+                r.history.append(entry)
+            else:
+                r.history[at] = entry
         elif isinstance(event, MetricsReport):
             r.metrics[event.split] = dict(event.values)
         elif isinstance(event, PrivacyReport):
@@ -124,3 +136,13 @@ class ResultCollector:
                 "epochs": event.epochs,
             }
             r.privacy.epsilon = dict(event.epsilon)
+
+    def _fold_align(self) -> None:
+        # Every party learns the intersection; honest ones agree. If they do not, the
+        # smallest is what all of them can train on, whichever order they reported in.
+        reports = self._aligned.values()
+        self.result.align = {
+            "protocol": "+".join(sorted({a.protocol for a in reports})),
+            "intersection_size": min(a.intersection_size for a in reports),
+            "party_rows": {p: a.rows for p, a in self._aligned.items()},
+        }

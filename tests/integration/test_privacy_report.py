@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from coordinator.database import Database
+from coordinator.result_book import ResultBook
 from coordinator.results import job_result
 from coordinator.store import Job, JobParty, Store
 from parties.coordinator_link import CoordinatorLink
@@ -65,7 +66,7 @@ def test_privacy_event_travels_from_the_label_holder_to_the_deployed_result(
     store.put_event("j-1", "a", reports.dedupe_key("a", event), reports.to_json(event))
     stored = store.job("j-1")
     assert stored is not None
-    deployed: dict[str, Any] = job_result(store, stored)
+    deployed: dict[str, Any] = job_result(store, ResultBook(store, 100), stored)
     simulated = JobResult("demo", "j-1", "vertical")
     ResultCollector(simulated).report("a", EVENT)
     assert deployed["privacy"] == simulated.to_dict()["privacy"] == EXPECTED

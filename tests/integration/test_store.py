@@ -6,7 +6,9 @@ import sqlalchemy as sa
 
 from coordinator.database import Database
 from coordinator.mailbox import Mailbox, MailboxLimits, PutResult
+from coordinator.result_book import Recorded, ResultBook
 from coordinator.store import DatasetInfo, Job, JobParty, Store
+from vfl.runtime.events import AlignReport, EpochReport, Event, MetricsReport, Progress
 
 
 def _open(url: str) -> Database:
@@ -82,4 +84,35 @@ def test_mailbox_is_bounded_deduplicates_and_only_its_party_confirms(database_ur
     assert len(box.pending("b", 0)) == 1
     assert box.put("j", "a", "b", "k", "s#2", b"x" * 10) is PutResult.STORED
     assert box.drop_job("j") == 3
+    db.close()
+
+
+def test_result_book_folds_as_events_arrive_like_a_refold_of_the_store(database_url: str) -> None:
+    """The oracle is a fresh book, which folds the stored events from scratch."""
+    db = _open(database_url)
+    store = Store(db)
+    store.create_job(_job())
+    job = store.job("j-1")
+    assert job is not None
+    book = ResultBook(store, max_events_per_job=100)
+    book.result(job)
+    events: list[tuple[str, Event]] = [
+        ("b", AlignReport(100, 40, "ecdh")),
+        ("a", AlignReport(80, 40, "ecdh")),
+        ("a", EpochReport(0, {"loss": 0.7})),
+        ("a", EpochReport(1, {"loss": 0.5})),
+        ("a", EpochReport(0, {"loss": 0.6})),  # resumed from a checkpoint: replaces epoch 0
+        ("a", MetricsReport("validation", {"auc": 0.9})),
+        ("b", Progress("train", 1, 2)),
+        ("a", Progress("train", 2, 2)),
+    ]
+    for party, event in events:
+        assert book.record(job, party, event) is Recorded.STORED
+    assert book.events_read == 0  # folded as they arrived, never read back
+    incremental = book.result(job).to_dict()
+    assert incremental["history"] == [{"epoch": 0, "loss": 0.6}, {"epoch": 1, "loss": 0.5}]
+    fresh = ResultBook(store, max_events_per_job=100)
+    assert fresh.result(job).to_dict() == incremental
+    assert fresh.progress(job) == book.progress(job) == [Progress("train", 2, 2)]
+    assert fresh.events_read == len(events) - 1
     db.close()

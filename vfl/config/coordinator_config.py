@@ -58,6 +58,12 @@ class RelayLimits(_Strict):
     """Bytes held at most per (job, addressed party)."""
 
 
+class ReportLimits(_Strict):
+    max_events_per_job: int = Field(default=20_000, ge=100)
+    """Events stored at most per job before further step losses and progress are dropped
+    (and counted); epochs, final metrics, align counts and privacy are always kept."""
+
+
 class CoordinatorConfig(_Strict):
     listen: str = "127.0.0.1:50051"
     """host:port to serve on; port 0 picks a free one (see --port-file)."""
@@ -68,6 +74,8 @@ class CoordinatorConfig(_Strict):
     tls: TlsFiles | None = None
     """Required unless insecure."""
     relay: RelayLimits = Field(default_factory=RelayLimits)
+    reports: ReportLimits = Field(default_factory=ReportLimits)
+    """[reports]: what programs report (see coordinator/result_book.py)."""
     max_workers: int = Field(default=64, ge=4, le=1024)
     """gRPC worker threads; each connected party uses two."""
 

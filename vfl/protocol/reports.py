@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from enum import StrEnum
 from typing import Any
 
 from vfl.errors import ProtocolError
@@ -26,6 +27,31 @@ from vfl.runtime.events import (
 
 MAX_VALUES = 256
 """Most named values one event may carry."""
+
+
+class EventKind(StrEnum):
+    """The kinds of reported event, by the names party.toml's `report` lists them."""
+
+    PROGRESS = "progress"
+    ALIGN = "align"
+    EPOCH = "epoch"
+    STEP = "step"
+    METRICS = "metrics"
+    PRIVACY = "privacy"
+
+
+_KIND_OF: dict[type, EventKind] = {
+    Progress: EventKind.PROGRESS,
+    AlignReport: EventKind.ALIGN,
+    EpochReport: EventKind.EPOCH,
+    StepReport: EventKind.STEP,
+    MetricsReport: EventKind.METRICS,
+    PrivacyReport: EventKind.PRIVACY,
+}
+
+
+def kind_of(event: Event) -> EventKind:
+    return _KIND_OF[type(event)]
 
 
 def to_proto(event: Event) -> pb.Event:

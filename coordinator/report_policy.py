@@ -1,0 +1,61 @@
+"""Who may report what, and when: the one table the coordinator checks every report against.
+
+A report becomes part of a job's result, which operators and every party read. Membership
+alone is not enough: a feature holder never computes the loss or the metrics, so a metrics
+report from it can only be a forgery, and nothing a party sends after the job ended can be
+news about that job. Each kind of event is accepted only from the roles whose programs
+produce it (see `vfl/algorithms/split/label_holder.py` and the `psi/` programs), and only
+while the job runs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from coordinator.errors import AccessDeniedError, StateError
+from coordinator.lifecycle import TERMINAL
+from coordinator.store import Job
+from vfl.protocol.reports import EventKind
+
+
+class Role(StrEnum):
+    """A party's role in a job, as `JobSpec` names it."""
+
+    LABEL_HOLDER = "label_holder"
+    FEATURE_HOLDER = "feature_holder"
+
+
+VERTICAL = frozenset(Role)
+
+ALLOWED_ROLES: dict[EventKind, frozenset[Role]] = {
+    EventKind.PROGRESS: VERTICAL,
+    # every vertical party learns its own row count and the intersection (ecdh, join, star)
+    EventKind.ALIGN: VERTICAL,
+    # only the label holder holds the loss, the metrics and the label-DP accountant
+    # (an aggregator, when a mode has one, belongs here too)
+    EventKind.EPOCH: frozenset({Role.LABEL_HOLDER}),
+    EventKind.STEP: frozenset({Role.LABEL_HOLDER}),
+    EventKind.METRICS: frozenset({Role.LABEL_HOLDER}),
+    EventKind.PRIVACY: frozenset({Role.LABEL_HOLDER}),
+}
+"""Event kind → the roles that may report it. The one place this rule lives."""
+
+NOT_LIVE = frozenset({*TERMINAL, "pending"})
+"""States in which no program runs, so no report can be news."""
+
+
+def admit(job: Job, party: str, kind: EventKind) -> None:
+    """Raise unless `party` may report an event of `kind` for `job` now."""
+    member = job.party(party)
+    if member is None:
+        raise AccessDeniedError(f"party {party} is not part of job {job.id!r}")
+    allowed = ALLOWED_ROLES[kind]
+    if member.role not in allowed:
+        roles = ", ".join(sorted(allowed))
+        raise AccessDeniedError(
+            f"party {party} is {member.role} in job {job.id}; only {roles} may report {kind}"
+        )
+    if job.state in NOT_LIVE:
+        raise StateError(
+            f"job {job.id} is {job.state}, not running; party {party}'s {kind} report is refused"
+        )

@@ -1,0 +1,180 @@
+"""Reports mount the probe against a real coordinator (gRPC + mTLS on 127.0.0.1): a member
+must not rewrite a job's result by reporting what its role never computes, after the job
+ended, or over another party's report; and reading a result must not cost more as a job
+reports more events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+import sqlalchemy as sa
+
+from coordinator.certs import init_pki
+from coordinator.server import CoordinatorServer
+from coordinator.tables import EventRow
+from tests.integration.harness import PartyEnd, add_running_job, connect_party, start_coordinator
+from vfl.config.coordinator_config import ReportLimits, TlsFiles
+from vfl.errors import ProtocolError
+from vfl.protocol import reports
+from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.remote import CoordinatorClient
+from vfl.runtime.events import AlignReport, EpochReport, Event, MetricsReport, Progress, StepReport
+
+JOB = "job-reports"
+CAP = 500
+
+
+def _creds(pki: Path, name: str) -> grpc.ChannelCredentials:
+    return grpc.ssl_channel_credentials(
+        root_certificates=(pki / "ca.pem").read_bytes(),
+        private_key=(pki / f"{name}.key").read_bytes(),
+        certificate_chain=(pki / f"{name}.pem").read_bytes(),
+    )
+
+
+Federation = tuple[CoordinatorServer, PartyEnd, PartyEnd, CoordinatorClient]
+
+
+@pytest.fixture
+def federation(tmp_path: Path) -> Iterator[Federation]:
+    """Coordinator, label holder `a`, feature holder `b`, and an operator's client."""
+    pki = tmp_path / "pki"
+    init_pki(pki, ["127.0.0.1"], ["a", "b"])
+    tls = TlsFiles(ca=pki / "ca.pem", cert=pki / "coordinator.pem", key=pki / "coordinator.key")
+    server = start_coordinator(tmp_path, tls=tls, reports=ReportLimits(max_events_per_job=CAP))
+    add_running_job(server, ("a", "b"), JOB)
+    a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
+    b = connect_party(server.address, "b", tmp_path, _creds(pki, "b"))
+    operator = CoordinatorClient(grpc.secure_channel(server.address, _creds(pki, "operator")), [])
+    yield server, a, b, operator
+    operator.close()
+    a.close()
+    b.close()
+    server.stop(0)
+
+
+def _report(party: PartyEnd, event: Event, wait: bool = True) -> None:
+    msg = pb.PartyMessage(report=pb.Report(job_id=JOB, event=reports.to_proto(event)))
+    party.link.submit(msg, wait=wait)
+
+
+def test_feature_holder_cannot_rewrite_metrics_or_history(federation: Federation) -> None:
+    server, a, b, operator = federation
+    _report(a, EpochReport(0, {"loss": 0.4}))
+    _report(a, MetricsReport("validation", {"auc": 0.93}))
+    before = operator.result(JOB)
+    with pytest.raises(ProtocolError, match=r"party b is feature_holder .* only label_holder"):
+        _report(b, MetricsReport("validation", {"auc": 0.5}))
+    with pytest.raises(ProtocolError, match="only label_holder may report epoch"):
+        _report(b, EpochReport(7, {"loss": 9.9}))
+    assert operator.result(JOB) == before
+    assert before["metrics"] == {"validation": {"auc": 0.93}}
+    assert {party for party, _ in server.store.events(JOB)} == {"a"}
+    _report(b, Progress("train", 1, 2))  # the stream keeps serving what b may report
+    assert [p.phase for p in operator.job(JOB).progress] == ["train"]
+
+
+def test_report_after_the_job_ended_is_refused(federation: Federation) -> None:
+    server, a, _, operator = federation
+    _report(a, MetricsReport("validation", {"auc": 0.93}))
+    server.store.set_state(JOB, "succeeded")
+    before = operator.result(JOB)
+    with pytest.raises(ProtocolError, match="is succeeded, not running"):
+        _report(a, MetricsReport("validation", {"auc": 0.5}))
+    with pytest.raises(ProtocolError, match="is succeeded, not running"):
+        _report(a, EpochReport(3, {"loss": 0.1}))
+    assert operator.result(JOB) == before
+    assert len(server.store.events(JOB)) == 1
+
+
+def test_align_counts_are_kept_per_party(federation: Federation) -> None:
+    _, a, b, operator = federation
+    _report(b, AlignReport(rows=100, intersection_size=40, protocol="ecdh"))
+    _report(a, AlignReport(rows=80, intersection_size=999, protocol="ecdh"))
+    align = operator.result(JOB)["align"]
+    assert align["party_rows"] == {"a": 80, "b": 100}
+    assert align["intersection_size"] == 40  # not the label holder's, reported last
+
+
+def _count_reads(server: CoordinatorServer, monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """Events read back from the store (to refold a result), counted as they are returned."""
+    read = [0]
+    events = server.store.events
+
+    def counting(job_id: str) -> list[tuple[str, str]]:
+        out = events(job_id)
+        read[0] += len(out)
+        return out
+
+    monkeypatch.setattr(server.store, "events", counting)
+    return lambda: read[0]
+
+
+def _steps(a: PartyEnd, count: int, first: int = 0) -> None:
+    for i in range(first, first + count):
+        _report(a, StepReport(i // 100, i % 100, 0.5), wait=False)
+    _report(a, MetricsReport("validation", {"auc": 0.93}))  # in order: all steps handled
+
+
+def _stored_steps(server: CoordinatorServer, count: int) -> None:
+    """Step events already in the store, as a coordinator restarted mid-job finds them (one
+    transaction: 15,000 reports one by one over the stream take a minute)."""
+    rows = [
+        {
+            "job_id": JOB,
+            "party": "a",
+            "key": reports.dedupe_key("a", step),
+            "payload": reports.to_json(step),
+            "created_at": 0.0,
+        }
+        for step in (StepReport(i // 100, i % 100, 0.5) for i in range(count))
+    ]
+    with server.db.session() as s:
+        s.execute(sa.insert(EventRow), rows)
+
+
+def test_get_job_reads_no_events_however_many_were_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pki = tmp_path / "pki"
+    init_pki(pki, ["127.0.0.1"], ["a"])
+    tls = TlsFiles(ca=pki / "ca.pem", cert=pki / "coordinator.pem", key=pki / "coordinator.key")
+    server = start_coordinator(tmp_path, tls=tls)  # the default cap holds them all
+    add_running_job(server, ("a", "b"), JOB)
+    _stored_steps(server, 15_000)
+    a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
+    operator = CoordinatorClient(grpc.secure_channel(server.address, _creds(pki, "operator")), [])
+    try:
+        read = _count_reads(server, monkeypatch)
+        operator.job(JOB)
+        assert read() == 15_000  # once, on the first use since the restart
+        _steps(a, 100, first=15_000)
+        for _ in range(3):
+            assert operator.result(JOB)["metrics"]["validation"] == {"auc": 0.93}
+        assert read() == 15_000  # none per GetJob, however many events the job has
+        assert len(server.store.events(JOB)) == 15_101
+    finally:
+        operator.close()
+        a.close()
+        server.stop(0)
+
+
+def test_step_events_beyond_the_cap_are_dropped_and_final_metrics_kept(
+    federation: Federation,
+) -> None:
+    server, a, _, operator = federation
+    _steps(a, CAP + 300)
+    _report(a, EpochReport(0, {"loss": 0.4}))
+    stored = [reports.kind_of(reports.from_json(p)) for _, p in server.store.events(JOB)]
+    assert stored.count(reports.EventKind.STEP) == CAP
+    assert len(stored) == CAP + 2
+    assert server.book.dropped(server.store.job(JOB)) == 300  # type: ignore[arg-type]
+    result = operator.result(JOB)
+    assert result["metrics"] == {"validation": {"auc": 0.93}}
+    assert result["history"] == [{"epoch": 0, "loss": 0.4}]
+    assert any(
+        "further step and progress events are dropped" in line.text for line in operator.logs(JOB)
+    )
