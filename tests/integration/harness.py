@@ -14,7 +14,7 @@ from parties.coordinator_link import CoordinatorLink
 from parties.grpc_channel import GrpcChannel
 from parties.inbox import Inbox
 from parties.node_store import NodeStore
-from vfl.config.coordinator_config import CoordinatorConfig, RelayLimits, TlsFiles
+from vfl.config.coordinator_config import CoordinatorConfig, RelayLimits, ServerLimits, TlsFiles
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.sealing import EnvelopeSealer
 
@@ -22,7 +22,10 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 def start_coordinator(
-    tmp: Path, tls: TlsFiles | None = None, relay: RelayLimits | None = None
+    tmp: Path,
+    tls: TlsFiles | None = None,
+    relay: RelayLimits | None = None,
+    limits: ServerLimits | None = None,
 ) -> CoordinatorServer:
     config = CoordinatorConfig(
         listen="127.0.0.1:0",
@@ -30,7 +33,7 @@ def start_coordinator(
         insecure=tls is None,
         tls=tls,
         relay=relay or RelayLimits(),
-        max_workers=16,
+        limits=limits or ServerLimits(max_concurrent_rpcs=16, max_party_streams=12),
     )
     server = CoordinatorServer(config)
     server.start()
