@@ -148,7 +148,13 @@ def test_a_silent_session_is_dead_so_a_restarted_node_reconnects(tmp_path: Path)
             stub = pb_grpc.PartyStub(channel)  # type: ignore[no-untyped-call]
             call = stub.Connect(iter(outbox))
             assert next(call).WhichOneof("kind") == "welcome"
-            threading.Thread(target=lambda: (list(call), ended.set()), daemon=True).start()
+
+            def drain() -> None:  # the call's status arrives only after its messages are read
+                for _ in call:
+                    pass
+                ended.set()
+
+            threading.Thread(target=drain, daemon=True).start()
             assert ended.wait(5), "the silent session was never closed"
             a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
             a.close()
