@@ -69,6 +69,10 @@ def _hello(party: str) -> pb.PartyMessage:
     return pb.PartyMessage(hello=pb.Hello(party=party))
 
 
+def _no_hello_readers() -> bool:
+    return not any(t.name == "hello-read" for t in threading.enumerate())
+
+
 def test_silent_streams_are_capped_and_closed_while_admin_answers(tmp_path: Path) -> None:
     limits = ServerLimits(max_concurrent_rpcs=8, max_party_streams=4, hello_timeout_s=1.0)
     server, pki = _serve(tmp_path, limits)
@@ -92,6 +96,7 @@ def test_silent_streams_are_capped_and_closed_while_admin_answers(tmp_path: Path
             silent = [done.get(timeout=5) for _ in range(4)]  # closed by the Hello deadline
             assert {c.code() for c in silent} == {grpc.StatusCode.DEADLINE_EXCEEDED}
             assert "no Hello within 1 s" in (silent[0].details() or "")
+        wait_for(_no_hello_readers, "the Hello readers end with their calls", 5)
         a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))  # slots were freed
         a.close()
     finally:
