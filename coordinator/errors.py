@@ -27,8 +27,23 @@ class StateError(VflError):
     """The request does not fit the job's current state (e.g. approving a finished job)."""
 
 
+class BusyError(VflError):
+    """The coordinator is at a configured limit (party streams); the caller retries later."""
+
+
+class AlreadyConnectedError(VflError):
+    """Another node holds the live party stream of this identity."""
+
+
+class HelloTimeoutError(VflError):
+    """A party stream sent no Hello within limits.hello_timeout_s."""
+
+
 _CODES: list[tuple[type[VflError], grpc.StatusCode]] = [
     (AccessDeniedError, grpc.StatusCode.PERMISSION_DENIED),
+    (BusyError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (AlreadyConnectedError, grpc.StatusCode.ALREADY_EXISTS),
+    (HelloTimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (StateError, grpc.StatusCode.FAILED_PRECONDITION),
     (ConfigError, grpc.StatusCode.INVALID_ARGUMENT),

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import grpc
 
-from coordinator.errors import AccessDeniedError, abort
+from coordinator.errors import AccessDeniedError, AlreadyConnectedError, BusyError, abort
 from coordinator.identity import peer_identity
 from coordinator.lifecycle import TERMINAL, JobLifecycle
 from coordinator.mailbox import Mailbox, PutResult
@@ -25,7 +25,8 @@ from coordinator.report_policy import admit
 from coordinator.result_book import ResultBook
 from coordinator.sessions import PartySession, SessionRegistry
 from coordinator.store import DatasetInfo, Job, Store
-from vfl.config.coordinator_config import RelayLimits
+from coordinator.stream_gate import StreamGate
+from vfl.config.coordinator_config import RelayLimits, ServerLimits
 from vfl.errors import ProtocolError, VflError
 from vfl.protocol import reports
 from vfl.protocol.chunking import ChunkAssembler, slices
@@ -41,6 +42,8 @@ BATCH = 16
 
 
 class PartyServicer(pb_grpc.PartyServicer):
+    """Serves `Party.Connect`: admission, the reader, the delivery loop and the relay."""
+
     def __init__(
         self,
         store: Store,
@@ -50,6 +53,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         sessions: SessionRegistry,
         limits: RelayLimits,
         insecure: bool,
+        bounds: ServerLimits | None = None,
     ) -> None:
         self.store = store
         self.book = book
@@ -58,6 +62,8 @@ class PartyServicer(pb_grpc.PartyServicer):
         self.sessions = sessions
         self.limits = limits
         self.insecure = insecure
+        self.bounds = bounds or ServerLimits()
+        self.gate = StreamGate(self.bounds.max_party_streams, self.bounds.hello_timeout_s)
         self._members: dict[str, frozenset[str]] = {}  # job -> its parties (immutable)
         self._members_lock = threading.Lock()
         self._refused: dict[str, int] = {}  # party -> reports refused (logged as a count)
@@ -66,10 +72,23 @@ class PartyServicer(pb_grpc.PartyServicer):
         self, requests: Iterator[pb.PartyMessage], context: grpc.ServicerContext
     ) -> Iterator[pb.CoordinatorMessage]:
         try:
+            self.gate.enter()
+        except BusyError as exc:
+            abort(context, exc)
+        try:
+            yield from self._serve(requests, context)
+        finally:
+            self.gate.leave()
+
+    def _serve(
+        self, requests: Iterator[pb.PartyMessage], context: grpc.ServicerContext
+    ) -> Iterator[pb.CoordinatorMessage]:
+        session: PartySession | None = None
+        try:
             identity = peer_identity(context, self.insecure)
             if identity.role != "party":
                 raise AccessDeniedError(f"{identity.name}: only parties hold a party stream")
-            first = next(requests, None)
+            first = self.gate.first(requests)
             if first is None or first.WhichOneof("kind") != "hello":
                 raise ProtocolError("party stream: the first message must be Hello")
             if first.hello.party != identity.name:
@@ -77,14 +96,21 @@ class PartyServicer(pb_grpc.PartyServicer):
                     f"certificate says {identity.name!r} but Hello names "
                     f"{first.hello.party!r}; a party can only connect as itself"
                 )
+            # Claimed before registering, so a second node cannot replace the first's
+            # datasets or sealing key while it is refused.
+            session = PartySession(identity.name, active=context.is_active)
+            if not self.sessions.claim(session):
+                raise AlreadyConnectedError(
+                    f"party {identity.name} is already connected from another node; stop it first"
+                )
             self.store.register_party(
                 identity.name, _datasets(first.hello), _sealing_key(first.hello, identity.name)
             )
         except Exception as exc:
+            if session is not None:
+                self.sessions.remove(session)
             abort(context, exc)
         party = identity.name
-        session = PartySession(party)
-        self.sessions.add(session)
         log.info("party %s connected", party)
         session.put(
             pb.CoordinatorMessage(
@@ -109,11 +135,19 @@ class PartyServicer(pb_grpc.PartyServicer):
 
     # -- inbound -----------------------------------------------------------------------
     def _read(self, session: PartySession, requests: Iterator[pb.PartyMessage]) -> None:
-        assembler = ChunkAssembler(self.limits.max_message_bytes)
+        assembler = ChunkAssembler(
+            self.limits.max_message_bytes,
+            self.bounds.open_transfer_bytes,
+            self.bounds.transfer_idle_s,
+        )
         try:
             for msg in requests:
                 if session.closed.is_set():
                     break
+                session.heard()
+                for tid in assembler.expire():
+                    error = f"transfer {tid}: no slice for {self.bounds.transfer_idle_s:g} s "
+                    self._ack(session, transfer_id=tid, error=error + "(dropped); send it again")
                 self._handle(session, assembler, msg)
         except grpc.RpcError:
             pass  # the party went away; it resends whatever was not acknowledged
@@ -257,6 +291,12 @@ class PartyServicer(pb_grpc.PartyServicer):
         last_id = 0
         try:
             while not session.closed.is_set():
+                # This loop wakes every second anyway, so it also ends a silent session:
+                # one that holds a stream (and perhaps open transfers) but sends nothing.
+                if not session.alive(self.sessions.silence_s):
+                    log.info("party %s: silent or gone; closing its session", session.party)
+                    session.close()
+                    return
                 # Clear before looking: mail stored after this line sets the event again, mail
                 # stored before it is in the query, so none waits for the 1 s backstop.
                 session.mail.clear()

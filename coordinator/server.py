@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 
 class CoordinatorServer:
+    """Builds the coordinator from its config and serves both services until stopped."""
+
     def __init__(self, config: CoordinatorConfig) -> None:
         self.config = config
         self.db = Database(config.database)
@@ -32,12 +34,16 @@ class CoordinatorServer:
         self.book = ResultBook(self.store, config.reports.max_events_per_job)
         limits = MailboxLimits(config.relay.mailbox_messages, config.relay.mailbox_bytes)
         self.mailbox = Mailbox(self.db, limits)
-        self.sessions = SessionRegistry()
+        self.sessions = SessionRegistry(config.limits.session_silence_s)
         self.lifecycle = JobLifecycle(self.store, self.mailbox, self._notify)
         self.lifecycle.recover()
         message_limit = config.relay.chunk_bytes + (1 << 20)
+        calls = config.limits.max_concurrent_rpcs
+        # As many workers as admitted calls: an admitted call never waits for a thread, and
+        # one beyond the limit is refused at once (RESOURCE_EXHAUSTED) instead of queueing.
         self.server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=config.max_workers),
+            futures.ThreadPoolExecutor(max_workers=calls, thread_name_prefix="grpc"),
+            maximum_concurrent_rpcs=calls,
             options=[
                 ("grpc.max_receive_message_length", message_limit),
                 ("grpc.max_send_message_length", message_limit),
@@ -56,6 +62,7 @@ class CoordinatorServer:
                 self.sessions,
                 config.relay,
                 insecure,
+                config.limits,
             ),
             self.server,
         )

@@ -1,7 +1,14 @@
 """Connected parties: one session per party stream, each with its own outbound queue.
 
 The servicer's generator drains the queue onto the wire; the relay and the job lifecycle
-only ever put messages into it. A party that reconnects replaces its old session.
+only ever put messages into it.
+
+One live session per party. A session is live while it is not closed, its gRPC call is
+still active, and the party was heard from (any message, heartbeats included) within the
+silence limit. A second connection under the same identity is refused while the first is
+live, so two nodes with one certificate cannot take the session from each other; once the
+first is dead (closed, its call cancelled, or silent too long, as after a crash whose TCP
+connection never closed) a new connection replaces it.
 """
 
 from __future__ import annotations
@@ -9,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
+from collections.abc import Callable
 
 from vfl.protocol.v1 import coordinator_pb2 as pb
 
@@ -16,8 +25,14 @@ _CLOSE = pb.CoordinatorMessage()  # a sentinel object, compared by identity
 
 
 class PartySession:
-    def __init__(self, party: str, max_queued: int = 256) -> None:
+    """One party stream: its outbound queue, mail signal and liveness."""
+
+    def __init__(
+        self, party: str, max_queued: int = 256, active: Callable[[], bool] = lambda: True
+    ) -> None:
         self.party = party
+        self._active = active  # the gRPC call's is_active
+        self._heard = time.monotonic()
         self._out: queue.Queue[pb.CoordinatorMessage] = queue.Queue(maxsize=max_queued)
         self.mail = threading.Event()  # set when mail for this party was stored
         self.closed = threading.Event()
@@ -32,6 +47,17 @@ class PartySession:
                 if timeout is not None:
                     return False
         return False
+
+    def heard(self) -> None:
+        """The party sent something: it is alive."""
+        self._heard = time.monotonic()
+
+    def silent_for(self) -> float:
+        return time.monotonic() - self._heard
+
+    def alive(self, silence_s: float) -> bool:
+        """Live by the rule in the module docstring."""
+        return not self.closed.is_set() and self._active() and self.silent_for() <= silence_s
 
     def next(self) -> pb.CoordinatorMessage | None:
         """The next message to write, or None once the session is closed."""
@@ -53,16 +79,23 @@ class PartySession:
 
 
 class SessionRegistry:
-    def __init__(self) -> None:
+    """The live session of each connected party, at most one per party."""
+
+    def __init__(self, silence_s: float = 30.0) -> None:
+        self.silence_s = silence_s
         self._lock = threading.Lock()
         self._sessions: dict[str, PartySession] = {}
 
-    def add(self, session: PartySession) -> None:
+    def claim(self, session: PartySession) -> bool:
+        """Make `session` its party's session; False while another one is still live."""
         with self._lock:
             old = self._sessions.get(session.party)
+            if old is not None and old.alive(self.silence_s):
+                return False
             self._sessions[session.party] = session
         if old is not None:
-            old.close()
+            old.close()  # dead already; closing frees its threads
+        return True
 
     def remove(self, session: PartySession) -> None:
         with self._lock:

@@ -26,6 +26,11 @@ from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 DEFAULT_CHUNK = 1 << 20
 FULL_RETRY_S = 0.05
+_REFUSED = (
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.ALREADY_EXISTS,  # another node runs with this party's certificate
+    grpc.StatusCode.RESOURCE_EXHAUSTED,  # the coordinator is at limits.max_party_streams
+)
 
 
 @dataclass
@@ -127,7 +132,7 @@ class CoordinatorLink:
             except grpc.RpcError as exc:
                 code = exc.code() if hasattr(exc, "code") else None
                 details = exc.details() if hasattr(exc, "details") else str(exc)
-                if code == grpc.StatusCode.PERMISSION_DENIED:
+                if code in _REFUSED:  # the operator must act; say why in the coordinator's words
                     log.error("coordinator refused this party: %s", details)
                 else:
                     log.info("coordinator unreachable (%s); retrying in %.1f s", code, backoff)

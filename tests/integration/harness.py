@@ -14,7 +14,13 @@ from parties.coordinator_link import CoordinatorLink
 from parties.grpc_channel import GrpcChannel
 from parties.inbox import Inbox
 from parties.node_store import NodeStore
-from vfl.config.coordinator_config import CoordinatorConfig, RelayLimits, ReportLimits, TlsFiles
+from vfl.config.coordinator_config import (
+    CoordinatorConfig,
+    RelayLimits,
+    ReportLimits,
+    ServerLimits,
+    TlsFiles,
+)
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.sealing import EnvelopeSealer
 
@@ -26,6 +32,7 @@ def start_coordinator(
     tls: TlsFiles | None = None,
     relay: RelayLimits | None = None,
     reports: ReportLimits | None = None,
+    limits: ServerLimits | None = None,
 ) -> CoordinatorServer:
     config = CoordinatorConfig(
         listen="127.0.0.1:0",
@@ -34,7 +41,7 @@ def start_coordinator(
         tls=tls,
         relay=relay or RelayLimits(),
         reports=reports or ReportLimits(),
-        max_workers=16,
+        limits=limits or ServerLimits(max_concurrent_rpcs=16, max_party_streams=12),
     )
     server = CoordinatorServer(config)
     server.start()

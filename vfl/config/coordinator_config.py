@@ -6,6 +6,8 @@
     ca = "certs/ca.pem"
     cert = "certs/coordinator.pem"
     key = "certs/coordinator.key"
+    [limits]                                # what one certificate holder can occupy
+    hello_timeout_s = 10
 
 Relative paths (including a relative SQLite file) resolve against the file's folder.
 """
@@ -27,6 +29,8 @@ class _Strict(BaseModel):
 
 
 class TlsFiles(_Strict):
+    """The `[tls]` table: CA, certificate and key files for mutual TLS."""
+
     ca: Path
     """The federation's CA certificate: peers must present a certificate it signed."""
     cert: Path
@@ -48,6 +52,8 @@ class TlsFiles(_Strict):
 
 
 class RelayLimits(_Strict):
+    """The `[relay]` table: sizes of envelopes, slices and mailboxes."""
+
     max_message_bytes: int = Field(default=512 << 20, ge=1024)
     """Largest envelope one party may send (it travels in chunks; no 4 MiB ceiling)."""
     chunk_bytes: int = Field(default=1 << 20, ge=1024, le=3 << 20)
@@ -59,12 +65,51 @@ class RelayLimits(_Strict):
 
 
 class ReportLimits(_Strict):
+    """What programs' reports may cost the coordinator (coordinator/result_book.py)."""
+
     max_events_per_job: int = Field(default=20_000, ge=100)
     """Events stored at most per job before further step losses and progress are dropped
     (and counted); epochs, final metrics, align counts and privacy are always kept."""
 
 
+class ServerLimits(_Strict):
+    """What any one caller can occupy: gRPC calls, party streams, sessions, open transfers.
+
+    A party certificate is enough to open streams, so every resource a stream holds is
+    bounded here; admin calls get the calls that party streams may not take.
+    """
+
+    max_concurrent_rpcs: int = Field(default=64, ge=4, le=1024)
+    """gRPC calls served at once (default 64); the thread pool has exactly this many workers,
+    so a call beyond it is refused at once with RESOURCE_EXHAUSTED instead of queueing."""
+    max_party_streams: int = Field(default=48, ge=1)
+    """`Party.Connect` streams open at once, before or after Hello (default 48); each holds
+    one worker, the rest stay for admin calls. Must be below max_concurrent_rpcs."""
+    hello_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """Seconds a new party stream may take to send Hello before it is closed (default 10)."""
+    session_silence_s: float = Field(default=30.0, gt=0)
+    """A party session that sent nothing (not even a heartbeat) for this long is dead
+    (default 30, six missed 5 s heartbeats): it is closed, and its identity may connect
+    again. Keep it above the parties' heartbeat_s."""
+    open_transfer_bytes: int = Field(default=512 << 20, ge=1024)
+    """Bytes one stream may hold in incomplete chunked transfers (default 512 MiB, one
+    largest envelope); at least relay.max_message_bytes."""
+    transfer_idle_s: float = Field(default=60.0, gt=0)
+    """An incomplete transfer that got no slice for this long is dropped (default 60)."""
+
+    @model_validator(mode="after")
+    def _check_headroom(self) -> ServerLimits:
+        if self.max_party_streams >= self.max_concurrent_rpcs:
+            raise ValueError(
+                f"limits.max_party_streams = {self.max_party_streams} leaves no call for admin "
+                f"requests; set it below limits.max_concurrent_rpcs = {self.max_concurrent_rpcs}"
+            )
+        return self
+
+
 class CoordinatorConfig(_Strict):
+    """coordinator.toml: see the module docstring for an example."""
+
     listen: str = "127.0.0.1:50051"
     """host:port to serve on; port 0 picks a free one (see --port-file)."""
     database: str = "sqlite:///coordinator.db"
@@ -76,8 +121,8 @@ class CoordinatorConfig(_Strict):
     relay: RelayLimits = Field(default_factory=RelayLimits)
     reports: ReportLimits = Field(default_factory=ReportLimits)
     """[reports]: what programs report (see coordinator/result_book.py)."""
-    max_workers: int = Field(default=64, ge=4, le=1024)
-    """gRPC worker threads; each connected party uses two."""
+    limits: ServerLimits = Field(default_factory=ServerLimits)
+    """Bounds on what callers may hold open; see ServerLimits."""
 
     @model_validator(mode="after")
     def _check_security(self) -> CoordinatorConfig:
@@ -88,6 +133,11 @@ class CoordinatorConfig(_Strict):
             )
         if not self.insecure and self.tls is None:
             raise ValueError("[tls] is required (ca, cert, key); run `vfl certs init`")
+        if self.limits.open_transfer_bytes < self.relay.max_message_bytes:
+            raise ValueError(
+                f"limits.open_transfer_bytes = {self.limits.open_transfer_bytes} is below "
+                f"relay.max_message_bytes = {self.relay.max_message_bytes}; raise it"
+            )
         return self
 
 
