@@ -89,8 +89,8 @@ def test_silent_streams_are_capped_and_closed_while_admin_answers(tmp_path: Path
             assert any("limits.max_party_streams" in (c.details() or "") for c in refused)
             with grpc.secure_channel(server.address, _creds(pki, "operator")) as admin:
                 admin_stub = pb_grpc.AdminStub(admin)  # type: ignore[no-untyped-call]
-                # served while the silent streams still hold their slots (they close at 1 s
-                # of silence; a stalled server would fail this call's 2 s deadline)
+                # a server whose every worker the silent streams held (no stream cap, no
+                # Hello deadline) would fail this call's 2 s deadline
                 jobs = admin_stub.ListJobs(pb.ListJobsRequest(), timeout=2)
                 assert [j.job_id for j in jobs.jobs] == [JOB]
             silent = [done.get(timeout=5) for _ in range(4)]  # closed by the Hello deadline
