@@ -221,6 +221,11 @@ class PartyNode:
             reason = f"{self.config.name} cannot write its local state: "
             return self._failed(job_id, phase, reason + describe_local_fault(exc))
         except Exception as exc:
+            with self._lock:
+                ended = job_id in self._ended
+            if ended:  # cancelled or failed elsewhere: what broke here is a consequence
+                log.info("job %s: %s stopped, the job ended (%s)", job_id, phase, exc)
+                return None
             return self._failed(job_id, phase, str(exc) or type(exc).__name__)
         model = workspace.root / "model"
         model_path = str(model.resolve()) if model.exists() else None
