@@ -24,17 +24,16 @@ from vfl.algorithms.split.initial_weights import label_half
 from vfl.algorithms.split.messages import INIT_STEP, InteractiveShape
 from vfl.algorithms.split.paillier import messages as pm
 from vfl.algorithms.split.paillier.layouts import Layouts
-from vfl.algorithms.split.paillier.phase_keys import key_file
 from vfl.algorithms.split.paillier.shares import encode_exact, unpack_signed
 from vfl.algorithms.split.paillier.side_randomness import SideRandomness
 from vfl.config.job_spec import JobSpec
 from vfl.crypto import kernels
-from vfl.crypto.key_file import keypair_from_bytes
 from vfl.crypto.keys import PublicKey
 from vfl.crypto.wire import from_wire, plain_from_bytes
 from vfl.errors import ProtocolError
 from vfl.privacy.attacks.base import AttackName, Metric
 from vfl.privacy.audit_run import AuditRun
+from vfl.privacy.received.paillier import stored_train_keys
 from vfl.result import AttackFinding
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.transcript import Transcript
@@ -133,10 +132,7 @@ def _true_activations(
     feature_workspace: Workspace,
 ) -> NDArray[np.float64]:
     """F1 decrypted with F's own key: the activations F actually sent."""
-    path = feature_workspace.root / "private" / key_file(job_id, "train")
-    if not path.exists():
-        raise ProtocolError("audit: the feature holder's train key is not in its workspace")
-    keys = keypair_from_bytes(path.read_bytes(), path.name)
+    keys = stored_train_keys(feature_workspace, job_id, "the feature holder")
     if keys.public.n != key.n:
         raise ProtocolError("audit: the feature holder's stored key is not the one it sent")
     cts = from_wire(key, f1.values, d * lay.groups(rows), "batch", lay.batch, "transcript")

@@ -7,10 +7,6 @@ feature holder holds. Presets send no input gradient: F then sees none.
 
 from __future__ import annotations
 
-import numpy as np
-from gmpy2 import mpz
-from numpy.typing import NDArray
-
 from vfl.algorithms.split.paillier.layouts import Layouts
 from vfl.algorithms.split.paillier.messages import EncryptedGradients, InteractiveWidth
 from vfl.algorithms.split.paillier.phase_keys import phase_keypair
@@ -21,6 +17,7 @@ from vfl.crypto.worker_pool import WorkerPool
 from vfl.errors import ProtocolError
 from vfl.privacy.audit_run import AuditRun
 from vfl.privacy.received.gradient import ReceivedGradient, batch_gradient
+from vfl.runtime.workspace import Workspace
 
 WHAT = "split_paillier.EncryptedGradients.input_grad"
 
@@ -38,10 +35,11 @@ def paillier_gradients(run: AuditRun, party: str) -> list[ReceivedGradient]:
                 continue
             rows, d = msg.input_grad.shape
             lay = Layouts.build(keys.public.bits, f, d, u, packing, run.spec.train.batch_size)
-            count = -(-rows // lay.acc_rows) * lay.acc_chunks
+            count = lay.acc_outputs(rows)
             where = f"audit: {WHAT} received by {party} in {entry.scope}"
             cts = from_wire(keys.public, msg.input_grad, count, "acc", lay.acc, where)
-            values = _unpack(lay, engine.decrypt(cts), rows, int(keys.public.n))
+            plains = [int(v) for v in engine.decrypt(cts)]
+            values = lay.unpack_acc_rows(plains, rows, int(keys.public.n), WHAT)
             got = batch_gradient(run, party, entry.scope, values / float(2 ** (2 * f)))
             if got is not None:
                 out.append(got)
@@ -51,14 +49,20 @@ def paillier_gradients(run: AuditRun, party: str) -> list[ReceivedGradient]:
 
 
 def _train_keys(run: AuditRun, party: str) -> KeyPair:
+    return stored_train_keys(run.workspaces[party], run.job_id, party)
+
+
+def stored_train_keys(workspace: Workspace, job_id: str, party: str) -> KeyPair:
+    """The train-phase Paillier key pair a feature holder kept in its workspace: what it
+    decrypts with, so what an attack mounted by (or scored against) it may use."""
+
     def missing(_bits: int) -> KeyPair:
         raise ProtocolError(
             f"audit: {party}'s train key pair is not in its workspace "
-            f"({run.workspaces[party].root}); the audit needs the workspace of the run"
+            f"({workspace.root}); the audit needs the workspace of the run"
         )
 
-    t = run.spec.train
-    return phase_keypair(run.workspaces[party], run.job_id, "train", t.key_bits, missing)
+    return phase_keypair(workspace, job_id, "train", 0, missing)
 
 
 def _interactive_width(run: AuditRun, party: str) -> int:
@@ -66,18 +70,3 @@ def _interactive_width(run: AuditRun, party: str) -> int:
         if entry.scope.startswith("train/"):
             return msg.u
     raise ProtocolError(f"audit: {party} received no InteractiveWidth in the train phase")
-
-
-def _unpack(lay: Layouts, plain: list[mpz], rows: int, n: int) -> NDArray[np.float64]:
-    """Slots → the B×d matrix at scale 2^2f, as PaillierFeatureSide._input_grad does: p
-    rows per ciphertext, each row in chunks of `acc_chunk` features."""
-    cl, p, d = lay.acc_chunk, lay.acc_rows, lay.d
-    grad = np.zeros((rows, d))
-    for r in range(-(-rows // p)):
-        for c in range(lay.acc_chunks):
-            width = min(cl, d - c * cl)
-            in_group = min(p, rows - r * p)
-            vals = lay.acc.unpack(int(plain[r * lay.acc_chunks + c]), n, in_group * cl, WHAT)
-            for t in range(in_group):
-                grad[r * p + t, c * cl : c * cl + width] = vals[t * cl : t * cl + width]
-    return grad

@@ -228,7 +228,7 @@ class PaillierFeatureSide:
         where = f"split_paillier.EncryptedGradients from {self.label_holder}"
         msg = ctx.recv(self.label_holder, EncryptedGradients)
         n_w = self.u * lay.row_chunks
-        outs = -(-rows // lay.acc_rows) * lay.acc_chunks if self.input_grad else 0
+        outs = lay.acc_outputs(rows) if self.input_grad else 0
         with self.clock("B1+B4.decrypt"):
             cts = from_wire(key, msg.weight_grad, n_w, "rows", lay.rows, where)
             cts += from_wire(key, msg.input_grad, outs, "acc", lay.acc, where)
@@ -263,16 +263,8 @@ class PaillierFeatureSide:
         return plain_to_bytes(key, out)
 
     def _input_grad(self, plain: list[mpz], rows: int, n: int) -> NDArray[np.float64]:
-        lay, cl, p = self.lay, self.lay.acc_chunk, self.lay.acc_rows
-        grad = np.zeros((rows, self.width))
         what = "split_paillier.EncryptedGradients.input_grad"
-        for r in range(-(-rows // p)):
-            for c in range(lay.acc_chunks):
-                width = min(cl, self.width - c * cl)
-                in_group = min(p, rows - r * p)
-                vals = lay.acc.unpack(int(plain[r * lay.acc_chunks + c]), n, in_group * cl, what)
-                for t in range(in_group):
-                    grad[r * p + t, c * cl : c * cl + width] = vals[t * cl : t * cl + width]
+        grad = self.lay.unpack_acc_rows([int(v) for v in plain], rows, n, what)
         return grad / float(2 ** (2 * self.f))
 
 

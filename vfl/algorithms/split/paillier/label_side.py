@@ -258,7 +258,7 @@ class PaillierLabelSide(nn.Module):
         return encode(noisy, self.f, DELTA_BITS, "label-DP cut-layer gradient δ̃")
 
     def _b4_outputs(self, lay: Layouts, rows: int) -> int:
-        return -(-rows // lay.acc_rows) * lay.acc_chunks if self.input_grad else 0
+        return lay.acc_outputs(rows) if self.input_grad else 0
 
     def _input_gradient(
         self,

@@ -109,6 +109,26 @@ class Layouts:
                 )
         return out
 
+    def acc_outputs(self, rows: int) -> int:
+        """Ciphertexts of B4's result for a batch of `rows`: p rows per ciphertext."""
+        return _ceil(rows, self.acc_rows) * self.acc_chunks
+
+    def unpack_acc_rows(
+        self, plains: list[int], rows: int, n: int, what: str
+    ) -> NDArray[np.float64]:
+        """The rows×d values (scale as packed) of acc-layout plaintexts, B4's results: p
+        rows per ciphertext, each row in chunks of `acc_chunk` features."""
+        cl, p, d = self.acc_chunk, self.acc_rows, self.d
+        out = np.zeros((rows, d))
+        for r in range(-(-rows // p)):
+            for c in range(self.acc_chunks):
+                width = min(cl, d - c * cl)
+                in_group = min(p, rows - r * p)
+                vals = self.acc.unpack(plains[r * self.acc_chunks + c], n, in_group * cl, what)
+                for t in range(in_group):
+                    out[r * p + t, c * cl : c * cl + width] = vals[t * cl : t * cl + width]
+        return out
+
     # rows layout: ciphertext (i, c) holds a[i, c·s_r : (c+1)·s_r]
     @property
     def row_chunks(self) -> int:
