@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import gmpy2
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from vfl.config.job_spec import MIN_KEY_BITS
 from vfl.errors import ConfigError, ProtocolError
 
 DEFAULT_BITS = 2048
-MIN_BITS = 2048
+MIN_BITS = MIN_KEY_BITS
 """The smallest modulus a signer generates and a client accepts. A module constant, not a
 parameter: neither a job spec nor a caller nor a test can lower it (tests use real 2048-bit
 keys: making one takes ~40 ms)."""

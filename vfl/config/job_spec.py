@@ -21,6 +21,9 @@ Protection = Literal["none", "paillier"]
 PARTY_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
+MIN_KEY_BITS = 2048
+"""Smallest Paillier or RSA modulus anything accepts (NIST: 112-bit security until 2030);
+tests make smaller keys only through vfl.crypto.testing and say so to the receiver."""
 MAX_WIDTH = 4096
 """Widest layer a spec may ask for: a peer's spec must not make a party allocate GBs."""
 MAX_LAYERS = 16
@@ -84,7 +87,7 @@ class AlignSpec(_Strict):
     (exchanges raw IDs: tests only)."""
     normalize: list[Literal["strip", "lower"]] = Field(default_factory=list)
     """ID clean-up applied on every side before matching, in order."""
-    key_bits: int = Field(default=2048, ge=2048, le=8192)
+    key_bits: int = Field(default=MIN_KEY_BITS, ge=MIN_KEY_BITS, le=8192)
     """RSA modulus of the signer's key (rsa only); clients refuse a smaller one."""
     cardinality_only: bool = False
     """Only count the shared rows (reported to every party); nobody learns which rows,
@@ -130,7 +133,7 @@ class TrainSpec(_Strict):
     """How cut-layer values cross parties: `paillier` (default) encrypted under each feature
     holder's key (the interactive layer of that party then trains by SGD); `none` in
     plaintext, for parties that trust each other and as the baseline."""
-    key_bits: int = Field(default=2048, ge=2048, le=8192)
+    key_bits: int = Field(default=MIN_KEY_BITS, ge=MIN_KEY_BITS, le=8192)
     """Paillier modulus size (paillier only); 2048 is the minimum."""
     precision_bits: int = Field(default=16, ge=8, le=24)
     """Fractional bits of the fixed-point encoding of encrypted values (paillier only)."""

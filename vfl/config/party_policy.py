@@ -23,10 +23,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfl.config.job_spec import AlignProtocol, JobSpec, Protection
+from vfl.config.job_spec import MIN_KEY_BITS, AlignProtocol, JobSpec, Protection
 from vfl.config.model_size import ModelSize
-
-MIN_KEY_BITS = 2048
 
 
 class PolicyRule(StrEnum):

@@ -17,10 +17,10 @@ import gmpy2
 from gmpy2 import mpz
 from phe import paillier
 
+from vfl.config.job_spec import MIN_KEY_BITS
 from vfl.errors import CryptoError
 
-MIN_KEY_BITS = 2048
-"""Smallest modulus accepted outside tests (NIST: 112-bit security until 2030)."""
+__all__ = ["MIN_KEY_BITS", "KeyPair", "PrivateKey", "PublicKey", "generate_keypair"]
 
 
 @dataclass(frozen=True)
