@@ -1,7 +1,8 @@
 """MLPs initialised from an explicit generator, so every party's init is reproducible.
 
 torch's default init draws from the process-global RNG, which parties running in threads
-(the simulator) would share; each party seeds its own generator instead.
+(the simulator) would share; each party passes a generator drawn from its own secret
+(vfl/algorithms/split/initial_weights.py).
 """
 
 from __future__ import annotations
@@ -32,7 +33,3 @@ def mlp(widths: list[int], generator: torch.Generator, final_activation: bool) -
         if final_activation or i < len(widths) - 2:
             layers.append(nn.ReLU())
     return nn.Sequential(*layers)
-
-
-def seeded(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
