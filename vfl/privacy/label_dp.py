@@ -18,7 +18,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vfl.config.job_spec import PrivacySpec
-from vfl.runtime.context import PartyContext
 from vfl.runtime.events import PrivacyReport
 from vfl.runtime.party_secret import PartySecret
 
@@ -29,11 +28,11 @@ PURPOSE = "split/label_dp"
 """The party-secret stream of the noise: one per batch scope, with no peer in it."""
 
 
-def batch_generator(ctx: PartyContext) -> np.random.Generator:
+def batch_generator(secret: PartySecret, scope: str) -> np.random.Generator:
     """This batch's noise: from the label holder's own secret, never the job seed, so no
     feature holder can predict it; by message scope only, so every feature holder gets
     the same δ̃ and a restarted program re-sends exactly what it sent (replay)."""
-    return PartySecret.of(ctx).derive(PURPOSE, ctx.scope).generator()
+    return secret.derive(PURPOSE, scope).generator()
 
 
 @dataclass(frozen=True)
@@ -90,9 +89,12 @@ class LabelDP:
         released: NDArray[np.float64] = (per_example * scale + noise) / rows
         return released
 
-    def release(self, delta: NDArray[np.floating[Any]], ctx: PartyContext) -> NDArray[np.float64]:
-        """`perturb` with this batch's noise (`ctx` is the batch's context)."""
-        return self.perturb(delta, batch_generator(ctx))
+    def release(
+        self, delta: NDArray[np.floating[Any]], secret: PartySecret, scope: str
+    ) -> NDArray[np.float64]:
+        """`perturb` with the noise of batch `scope`, from the label holder's `secret`
+        (loaded once per phase by the caller, not per batch)."""
+        return self.perturb(delta, batch_generator(secret, scope))
 
     def epsilon(self, epochs_done: int) -> float:
         """ε spent against each feature holder after `epochs_done` epochs, at `target_delta`."""

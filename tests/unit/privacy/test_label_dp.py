@@ -18,6 +18,7 @@ from vfl.runtime.context import PartyContext
 from vfl.runtime.events import NullReporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
+from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.workspace import Workspace
 
 
@@ -79,9 +80,13 @@ def test_batch_noise_depends_on_the_scope_and_the_label_holders_secret_only(
 ) -> None:
     ctx = _ctx(tmp_path)
     batch = ctx.scoped(epoch=0, batch=3)
-    first = batch_generator(batch).normal(size=4)
-    again = batch_generator(_ctx(tmp_path).scoped(epoch=0, batch=3)).normal(size=4)
+    first = _generator(batch).normal(size=4)
+    again = _generator(_ctx(tmp_path).scoped(epoch=0, batch=3)).normal(size=4)
     np.testing.assert_array_equal(first, again)  # replay: same secret, same scope
-    assert not np.array_equal(first, batch_generator(ctx.scoped(epoch=0, batch=4)).normal(size=4))
+    assert not np.array_equal(first, _generator(ctx.scoped(epoch=0, batch=4)).normal(size=4))
     other = _ctx(tmp_path / "other").scoped(epoch=0, batch=3)  # another label holder's secret
-    assert not np.array_equal(first, batch_generator(other).normal(size=4))
+    assert not np.array_equal(first, _generator(other).normal(size=4))
+
+
+def _generator(ctx: PartyContext) -> np.random.Generator:
+    return batch_generator(PartySecret.of(ctx), ctx.scope)

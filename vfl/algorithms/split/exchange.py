@@ -97,9 +97,10 @@ class PlainLabelSide(nn.Module):
         self.block = InteractiveBlock.shared(d, u)
         self.label_dp = label_dp
         self._sent = True
+        self._secret: PartySecret | None = None
 
     def start(self, ctx: PartyContext) -> None:
-        pass
+        self._secret = PartySecret.of(ctx)  # once per phase, not per batch
 
     def initial_share(self, ctx: PartyContext) -> None:
         d, u = self.block.weight.shape
@@ -126,8 +127,9 @@ class PlainLabelSide(nn.Module):
         return z
 
     def _send_private(self, ctx: PartyContext, delta: torch.Tensor) -> None:
-        assert self.label_dp is not None
-        released = torch.from_numpy(self.label_dp.release(delta.numpy(), ctx)).float()
+        assert self.label_dp is not None and self._secret is not None, "start() first"
+        noisy = self.label_dp.release(delta.numpy(), self._secret, ctx.scope)
+        released = torch.from_numpy(noisy).float()
         self._send_gradient(ctx, released @ self.block.weight.detach().T)
 
     def _send_gradient(self, ctx: PartyContext, grad: torch.Tensor) -> None:

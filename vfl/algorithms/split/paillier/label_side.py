@@ -89,6 +89,7 @@ class PaillierLabelSide(nn.Module):
         self._z: torch.Tensor | None = None
         self._inputs: tuple[list[mpz], list[mpz]] | None = None
         self._rand: SideRandomness | None = None
+        self._secret: PartySecret | None = None
         self.clock = PhaseClock()
 
     def close(self) -> None:
@@ -116,7 +117,8 @@ class PaillierLabelSide(nn.Module):
     def start(self, ctx: PartyContext) -> None:
         """Receive pk_F, send u. `ctx` is a fixed scope of the phase, not a batch's: a party
         restarted mid-phase repeats the handshake under the same sequence numbers."""
-        self._rand = SideRandomness(PartySecret.of(ctx), "L", self.peer)
+        self._secret = PartySecret.of(ctx)
+        self._rand = SideRandomness(self._secret, "L", self.peer)
         msg = ctx.recv(self.peer, PaillierKey)
         where = f"split_paillier.PaillierKey from {self.peer}"
         key = PublicKey.from_bytes(msg.n, msg.hs, where)
@@ -248,7 +250,8 @@ class PaillierLabelSide(nn.Module):
         if self.label_dp is None:
             return delta
         assert self._z is not None and self._z.grad is not None
-        noisy = self.label_dp.release(self._z.grad.double().numpy(), ctx)
+        assert self._secret is not None, "start() first"
+        noisy = self.label_dp.release(self._z.grad.double().numpy(), self._secret, ctx.scope)
         if np.abs(noisy).max(initial=0.0) >= 2**DELTA_BITS:  # noise std is 2·clip·z / rows
             raise CryptoError(
                 f"label-DP cut-layer gradient δ̃: noise beyond the fixed-point range "
