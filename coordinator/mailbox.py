@@ -2,9 +2,14 @@
 
 A body is kept from the moment the coordinator acknowledges it to its sender until the
 addressed party confirms it stored it, then deleted (the SQLite file overwrites deleted
-pages). Each mailbox is bounded by count and bytes: a full one answers "send again later",
-which turns into back-pressure on the sender. Only `dst` can take or confirm its mail: the
-servicer passes the certificate's identity, never a name from the request.
+pages). What is held is bounded three ways, each by count and bytes: per mailbox (job,
+addressed party), per job (all its mailboxes) and per sending party (all its jobs). A put
+over any bound answers "send again later", which turns into back-pressure on the sender:
+a member that floods one job, or many jobs, waits on its own quota while other parties'
+mail keeps flowing. An empty scope takes one envelope of any size (up to the relay's
+max_message_bytes), so the largest legal envelope always gets through. Only `dst` can
+take or confirm its mail: the servicer passes the certificate's identity, never a name
+from the request.
 """
 
 from __future__ import annotations
@@ -27,8 +32,19 @@ class PutResult(Enum):
 
 @dataclass(frozen=True)
 class MailboxLimits:
+    """What the relay holds at most, per mailbox, per job and per sending party."""
+
     max_messages: int = 4096
     max_bytes: int = 1 << 30
+    job_messages: int = 8192
+    job_bytes: int = 2 << 30
+    sender_messages: int = 8192
+    sender_bytes: int = 2 << 30
+
+
+def _over(count: int, size: int, incoming: int, max_count: int, max_bytes: int) -> bool:
+    """A scope that holds `count` envelopes of `size` bytes has no room for `incoming`."""
+    return bool(count) and (count >= max_count or size + incoming > max_bytes)
 
 
 @dataclass(frozen=True)
@@ -52,15 +68,28 @@ class Mailbox:
             return PutResult.DUPLICATE
 
     def _put(self, job_id: str, src: str, dst: str, kind: str, seq: str, data: bytes) -> PutResult:
+        row = EnvelopeRow
+        in_box = sa.and_(row.job_id == job_id, row.dst == dst)
+        in_job = row.job_id == job_id
+        from_src = row.src == src
+
+        def held(scope: sa.ColumnElement[bool]) -> tuple[sa.ColumnElement[int], ...]:
+            return (
+                sa.func.coalesce(sa.func.sum(sa.case((scope, 1), else_=0)), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((scope, row.size), else_=0)), 0),
+            )
+
         with self.db.session() as s:
-            count, size = s.execute(
-                sa.select(
-                    sa.func.count(EnvelopeRow.id),
-                    sa.func.coalesce(sa.func.sum(EnvelopeRow.size), 0),
-                ).where(EnvelopeRow.job_id == job_id, EnvelopeRow.dst == dst)
+            box_n, box_b, job_n, job_b, src_n, src_b = s.execute(
+                sa.select(*held(in_box), *held(in_job), *held(from_src)).where(
+                    sa.or_(in_job, from_src)
+                )
             ).one()
-            if count and (
-                count >= self.limits.max_messages or size + len(data) > self.limits.max_bytes
+            limits, size = self.limits, len(data)
+            if (
+                _over(box_n, box_b, size, limits.max_messages, limits.max_bytes)
+                or _over(job_n, job_b, size, limits.job_messages, limits.job_bytes)
+                or _over(src_n, src_b, size, limits.sender_messages, limits.sender_bytes)
             ):
                 return PutResult.FULL
             s.execute(
@@ -70,7 +99,7 @@ class Mailbox:
                     dst=dst,
                     kind=kind,
                     seq=seq,
-                    size=len(data),
+                    size=size,
                     data=data,
                     created_at=time.time(),
                 )

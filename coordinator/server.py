@@ -32,7 +32,15 @@ class CoordinatorServer:
         self.db.migrate()
         self.store = Store(self.db)
         self.book = ResultBook(self.store, config.reports.max_events_per_job)
-        limits = MailboxLimits(config.relay.mailbox_messages, config.relay.mailbox_bytes)
+        relay = config.relay
+        limits = MailboxLimits(
+            max_messages=relay.mailbox_messages,
+            max_bytes=relay.mailbox_bytes,
+            job_messages=relay.job_messages,
+            job_bytes=relay.job_bytes,
+            sender_messages=relay.sender_messages,
+            sender_bytes=relay.sender_bytes,
+        )
         self.mailbox = Mailbox(self.db, limits)
         self.sessions = SessionRegistry(config.limits.session_silence_s)
         self.lifecycle = JobLifecycle(self.store, self.mailbox, self._notify)

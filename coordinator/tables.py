@@ -119,7 +119,7 @@ class EnvelopeRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(String(96))
-    src: Mapped[str] = mapped_column(String(64))
+    src: Mapped[str] = mapped_column(String(64), index=True)
     dst: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(128))
     seq: Mapped[str] = mapped_column(String(512))

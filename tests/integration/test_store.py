@@ -87,6 +87,32 @@ def test_mailbox_is_bounded_deduplicates_and_only_its_party_confirms(database_ur
     db.close()
 
 
+def test_relay_quotas_per_job_and_per_sender_hold_back_only_the_flooder(
+    database_url: str,
+) -> None:
+    """A member that floods one job, or many jobs, waits on its own quota; another sender's
+    mail, and another job's, still go through."""
+    db = _open(database_url)
+    limits = MailboxLimits(max_messages=100, max_bytes=10_000, job_bytes=1500, sender_messages=3)
+    box = Mailbox(db, limits)
+    assert box.put("j", "m", "b", "k", "s#0", b"x" * 1000) is PutResult.STORED
+    # per job: 1000 held for b, 1000 more for c would pass c's mailbox but not the job
+    assert box.put("j", "m", "c", "k", "s#0", b"x" * 1000) is PutResult.FULL
+    assert box.put("j", "b", "c", "k", "s#0", b"x" * 400) is PutResult.STORED
+    # per sender: m holds 1 in j; two more jobs reach its count quota, then it waits
+    assert box.put("j2", "m", "b", "k", "s#0", b"x") is PutResult.STORED
+    assert box.put("j3", "m", "b", "k", "s#0", b"x") is PutResult.STORED
+    assert box.put("j4", "m", "b", "k", "s#0", b"x") is PutResult.FULL
+    assert box.put("j4", "b", "m", "k", "s#0", b"x") is PutResult.STORED  # b is not held back
+    # an empty scope takes one envelope of any size: the largest legal one gets through
+    assert box.put("j5", "c", "b", "k", "s#0", b"x" * 5000) is PutResult.STORED
+    for mail in box.pending("b", 0):
+        if mail.job_id in ("j2", "j3"):
+            box.confirm("b", mail.id)
+    assert box.put("j4", "m", "b", "k", "s#0", b"x") is PutResult.STORED  # quota freed
+    db.close()
+
+
 def test_result_book_folds_as_events_arrive_like_a_refold_of_the_store(database_url: str) -> None:
     """The oracle is a fresh book, which folds the stored events from scratch."""
     db = _open(database_url)

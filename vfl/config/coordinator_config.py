@@ -61,7 +61,17 @@ class RelayLimits(_Strict):
     mailbox_messages: int = Field(default=4096, ge=1)
     """Envelopes held at most per (job, addressed party) before senders are told to wait."""
     mailbox_bytes: int = Field(default=1 << 30, ge=1024)
-    """Bytes held at most per (job, addressed party)."""
+    """Bytes held at most per (job, addressed party) (default 1 GiB)."""
+    job_messages: int = Field(default=8192, ge=1)
+    """Envelopes held at most per job, over all its addressed parties (default 8192)."""
+    job_bytes: int = Field(default=2 << 30, ge=1024)
+    """Bytes held at most per job, over all its addressed parties (default 2 GiB): one job
+    cannot take the relay's whole disk from the others."""
+    sender_messages: int = Field(default=8192, ge=1)
+    """Envelopes held at most from one sending party, over all its jobs (default 8192)."""
+    sender_bytes: int = Field(default=2 << 30, ge=1024)
+    """Bytes held at most from one sending party, over all its jobs (default 2 GiB): a
+    member that floods, even through many jobs, waits on its own quota."""
 
 
 class ReportLimits(_Strict):
