@@ -80,11 +80,12 @@ class Mailbox:
             )
 
         with self.db.session() as s:
-            box_n, box_b, job_n, job_b, src_n, src_b = s.execute(
+            totals = s.execute(
                 sa.select(*held(in_box), *held(in_job), *held(from_src)).where(
                     sa.or_(in_job, from_src)
                 )
             ).one()
+            box_n, box_b, job_n, job_b, src_n, src_b = (int(v) for v in totals)
             limits, size = self.limits, len(data)
             if (
                 _over(box_n, box_b, size, limits.max_messages, limits.max_bytes)
