@@ -99,6 +99,12 @@ class AdminServicer(pb_grpc.AdminServicer):
         return self._info(self.lifecycle.cancel(request.job_id, who.name))
 
     @rpc
+    def ResumeJob(self, request: pb.JobRef, context: grpc.ServicerContext) -> pb.JobInfo:  # noqa: N802 (gRPC method name)
+        who = self._who(context)
+        self._visible(who, request.job_id)
+        return self._info(self.lifecycle.resume(request.job_id, who.name))
+
+    @rpc
     def ListParties(  # noqa: N802 (gRPC method name)
         self, request: pb.ListPartiesRequest, context: grpc.ServicerContext
     ) -> pb.ListPartiesResponse:

@@ -1,5 +1,7 @@
 """The job state machine: pending → approved → align → train → evaluate → succeeded,
-or failed / cancelled from any live state.
+or failed / cancelled from any live state; a failed job may be resumed into the phase it
+failed in (every party restarts that phase from its last checkpoint) within the
+coordinator's [retention] resume_window_s.
 
 Every transition is written to the store before anyone is told, so a coordinator restarted
 after kill -9 reads where each job was (`recover`) and tells parties again when they
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable
 
 from coordinator.errors import AccessDeniedError, NotFoundError, StateError
@@ -25,9 +28,16 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 class JobLifecycle:
-    def __init__(self, store: Store, mailbox: Mailbox, notify: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        mailbox: Mailbox,
+        notify: Callable[[str], None],
+        resume_window_s: float = 86_400.0,
+    ) -> None:
         self.store = store
         self.mailbox = mailbox
+        self.resume_window_s = resume_window_s
         self._notify = notify  # job_id -> tell its connected parties
         self._lock = threading.RLock()
 
@@ -98,6 +108,29 @@ class JobLifecycle:
         self._notify(job_id)
         return self.require(job_id)
 
+    def resume(self, job_id: str, who: str) -> Job:
+        """Run a failed job's failed phase again, once whoever broke it fixed it (a full
+        disk, a lost file): each party restarts the phase from its last checkpoint and
+        re-sends what it had sent under the same sequence numbers (replay determinism),
+        while the journals the parties kept hand back what their peers already sent."""
+        with self._lock:
+            job = self.require(job_id)
+            if job.state != "failed":
+                raise StateError(f"job {job_id} is {job.state}; only a failed job can resume")
+            failed = self.store.failed_phase(job_id)
+            if failed is None:
+                raise StateError(f"job {job_id} failed before any phase ran; submit it again")
+            phase, at = failed
+            if time.time() - at > self.resume_window_s:
+                raise StateError(
+                    f"job {job_id} failed more than {self.resume_window_s:.0f} s ago "
+                    "([retention] resume_window_s); its parties have purged it, submit it again"
+                )
+            self.store.reopen(job_id, phase)
+            self.store.log(job_id, who, f"resumed by {who}: {phase} runs again")
+        self._notify(job_id)
+        return self.require(job_id)
+
     def phase_done(
         self,
         job_id: str,
@@ -130,8 +163,13 @@ class JobLifecycle:
                 self._maybe_advance(job_id)
         self._notify(job_id)
 
+    def sweep(self) -> int:
+        """Drop relayed bodies of ended jobs that a crash left behind; how many."""
+        return self.mailbox.drop_ended(TERMINAL)
+
     def recover(self) -> None:
         """After a restart: finish transitions a crash interrupted."""
+        self.sweep()
         for job in self.store.jobs(limit=10_000):
             if job.state == "approved" or (job.state == "pending" and _all_approved(job)):
                 self._maybe_start(job.id)

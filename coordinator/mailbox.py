@@ -21,7 +21,7 @@ from enum import Enum
 import sqlalchemy as sa
 
 from coordinator.database import Database
-from coordinator.tables import EnvelopeRow
+from coordinator.tables import EnvelopeRow, JobRow
 
 
 class PutResult(Enum):
@@ -127,6 +127,15 @@ class Mailbox:
     def drop_job(self, job_id: str) -> int:
         with self.db.session() as s:
             result = s.execute(sa.delete(EnvelopeRow).where(EnvelopeRow.job_id == job_id))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def drop_ended(self, states: tuple[str, ...]) -> int:
+        """Drop every envelope of a job in one of `states` (the ended ones): the sweep that
+        keeps "an ended job's bodies are gone" true even if the coordinator died between
+        ending a job and dropping its mail."""
+        ended = sa.select(JobRow.id).where(JobRow.state.in_(states))
+        with self.db.session() as s:
+            result = s.execute(sa.delete(EnvelopeRow).where(EnvelopeRow.job_id.in_(ended)))
             return int(getattr(result, "rowcount", 0) or 0)
 
     def count(self, job_id: str | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent import futures
 from pathlib import Path
 
@@ -43,8 +44,15 @@ class CoordinatorServer:
         )
         self.mailbox = Mailbox(self.db, limits)
         self.sessions = SessionRegistry(config.limits.session_silence_s)
-        self.lifecycle = JobLifecycle(self.store, self.mailbox, self._notify)
+        retention = config.retention
+        self.lifecycle = JobLifecycle(
+            self.store, self.mailbox, self._notify, retention.resume_window_s
+        )
         self.lifecycle.recover()
+        self._stopped = threading.Event()
+        self._sweeper = threading.Thread(
+            target=self._sweep, args=(retention.sweep_s,), name="sweep", daemon=True
+        )
         message_limit = config.relay.chunk_bytes + (1 << 20)
         calls = config.limits.max_concurrent_rpcs
         # As many workers as admitted calls: an admitted call never waits for a thread, and
@@ -96,6 +104,7 @@ class CoordinatorServer:
 
     def start(self, port_file: Path | None = None) -> None:
         self.server.start()
+        self._sweeper.start()
         log.info("coordinator serving on %s", self.address)
         if port_file is not None:
             tmp = port_file.with_suffix(".tmp")
@@ -106,9 +115,21 @@ class CoordinatorServer:
         self.server.wait_for_termination()
 
     def stop(self, grace: float = 1.0) -> None:
+        self._stopped.set()
         self.sessions.close_all()
         self.server.stop(grace).wait()
         self.db.close()
+
+    def _sweep(self, every_s: float) -> None:
+        """Every `every_s`: drop ended jobs' relayed bodies a crash left behind."""
+        while not self._stopped.wait(every_s):
+            try:
+                dropped = self.lifecycle.sweep()
+            except Exception:  # a store hiccup: the next sweep tries again
+                log.exception("sweep of ended jobs' mail failed")
+                continue
+            if dropped:
+                log.info("swept %d relayed bodies of ended jobs", dropped)
 
     def _notify(self, job_id: str) -> None:
         job = self.store.job(job_id)

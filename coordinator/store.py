@@ -260,6 +260,44 @@ class Store:
                 out.setdefault(r.phase, set()).add(r.party)
             return out
 
+    def failed_phase(self, job_id: str) -> tuple[str, float] | None:
+        """The phase a failed job was in when a party failed it, and when; None if no
+        party's phase failed (the job was declined before any phase started)."""
+        with self.db.session() as s:
+            row = s.execute(
+                sa.select(PhaseRunRow.phase, sa.func.min(PhaseRunRow.finished_at))
+                .join(
+                    PhaseRow,
+                    sa.and_(
+                        PhaseRow.job_id == PhaseRunRow.job_id, PhaseRow.phase == PhaseRunRow.phase
+                    ),
+                )
+                .where(
+                    PhaseRunRow.job_id == job_id,
+                    sa.not_(PhaseRunRow.ok),
+                    PhaseRow.finished_at.is_(None),
+                )
+                .group_by(PhaseRunRow.phase)
+            ).first()
+            return None if row is None else (str(row[0]), float(row[1]))
+
+    def reopen(self, job_id: str, phase: str) -> None:
+        """A failed job is live again in `phase`: its failed runs of it are forgotten (the
+        parties run it again) and its error is cleared; successful runs stay."""
+        with self.db.session() as s:
+            s.execute(
+                sa.delete(PhaseRunRow).where(
+                    PhaseRunRow.job_id == job_id,
+                    PhaseRunRow.phase == phase,
+                    sa.not_(PhaseRunRow.ok),
+                )
+            )
+            s.execute(
+                sa.update(JobRow)
+                .where(JobRow.id == job_id)
+                .values(state=phase, error=None, updated_at=time.time())
+            )
+
     # -- events and logs ---------------------------------------------------------------
     def put_event(self, job_id: str, party: str, key: str, payload: str) -> bool:
         """Store one event; True if it is new, False if it replaced its earlier copy."""

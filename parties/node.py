@@ -9,6 +9,11 @@ jobs that failed or were cancelled. Results, checkpoints and models stay on this
 Before a phase runs, the peers' sealing keys from the job update are verified against this
 party's own CA (a coordinator that substitutes keys fails the job here), and the policy is
 checked again: a job approved some other way still never runs outside it.
+
+Retention: a succeeded or cancelled job's mail (memory and journal) and sealing keys are
+dropped once none of its phases runs here. A failed job's journal is kept for
+`resume_window_s` (party.toml), so `vfl job resume` can continue it from checkpoints; a
+sweep every minute (and at start) purges failed jobs past that window.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import grpc
@@ -26,7 +32,7 @@ from parties.coordinator_reporter import CoordinatorReporter
 from parties.grpc_channel import GrpcChannel
 from parties.inbox import Inbox
 from parties.local_fault import describe_local_fault
-from parties.node_store import NodeStore
+from parties.node_store import PURGED, NodeStore
 from parties.programs import PHASES, program_for
 from parties.registered_data import describe, load_for_job
 from parties.sealing_keys import from_proto, node_sealing
@@ -43,6 +49,8 @@ from vfl.runtime.workspace import Workspace, private_dir
 
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "cancelled")
+SWEEP_S = 60.0
+"""Seconds between sweeps for failed jobs whose resume window has passed."""
 
 
 def credentials(config: PartyConfig) -> grpc.ChannelCredentials | None:
@@ -80,14 +88,35 @@ class PartyNode:
         self._lock = threading.Lock()
         self._running: dict[tuple[str, str], threading.Thread] = {}
         self._asked: set[str] = set()
-        self._ended: set[str] = set()  # jobs the coordinator said are over
+        # jobs the coordinator said are over: (state, when this node learned it), kept in
+        # the node store so that the retention clock survives a restart
+        self._ended: dict[str, tuple[str, float]] = self.store.ended()
+        self._stopped = threading.Event()
         self._keys: dict[str, list[pb.SealingKey]] = {}  # job -> its parties' statements
 
     def start(self) -> None:
+        self.sweep()
         self.link.start()
+        sweep_s = min(SWEEP_S, max(self.config.resume_window_s, 1.0))
+        threading.Thread(target=self._sweep_loop, args=(sweep_s,), daemon=True).start()
 
     def stop(self) -> None:
+        self._stopped.set()
         self.link.stop()
+
+    def sweep(self) -> None:
+        """Purge every ended job whose retention has passed (and that no phase runs)."""
+        with self._lock:
+            ended = list(self._ended)
+        for job_id in ended:
+            self._purge_if_idle(job_id)
+
+    def _sweep_loop(self, every_s: float) -> None:
+        while not self._stopped.wait(every_s):
+            try:
+                self.sweep()
+            except Exception:  # this party's own store: try again next time
+                log.exception("sweep of ended jobs failed")
 
     # -- job updates -------------------------------------------------------------------
     def _on_job(self, update: pb.JobUpdate) -> None:
@@ -109,26 +138,51 @@ class PartyNode:
             else:
                 log.warning("job %s awaits approval: vfl party approve %s", job_id, job_id)
         elif state in PHASES and state not in update.phases_done:
+            self._reopen_if_resumed(job_id)
             self._run_phase_once(job_id, state, update.spec_json)
         elif state in TERMINAL:
             self.inbox.abort(job_id, f"job {state}")
             with self._lock:
-                self._ended.add(job_id)
+                known = job_id in self._ended
+            if not known:
+                at = self.store.mark_ended(job_id, state)
+                with self._lock:
+                    self._ended[job_id] = (state, at)
             self._purge_if_idle(job_id)
 
-    def _purge_if_idle(self, job_id: str) -> None:
-        """Drop an ended job's mail (memory and journal) and keys once no phase of it runs.
-
-        Called when the end is announced and again when a phase thread finishes: the
-        coordinator may announce the end before it acknowledges the last phase result, and
-        that phase's thread (still waiting for the acknowledgement) must not keep the job's
-        bodies on disk forever."""
+    def _reopen_if_resumed(self, job_id: str) -> None:
+        """A job this node saw fail is live again (`vfl job resume`): take its mail again."""
         with self._lock:
-            if job_id not in self._ended or any(j == job_id for j, _ in self._running):
+            if self._ended.pop(job_id, None) is None:
                 return
+        self.store.reopen(job_id)
+        self.inbox.reopen(job_id)
+        log.info("job %s: resumed; phases restart from their last checkpoint", job_id)
+
+    def _purge_if_idle(self, job_id: str) -> None:
+        """Drop an ended job's mail (memory and journal) and keys once no phase of it runs
+        and its retention has passed (at once unless it failed, see the module docstring).
+
+        Called when the end is announced, when a phase thread finishes, and by the sweep:
+        the coordinator may announce the end before it acknowledges the last phase result,
+        and that phase's thread (still waiting for the acknowledgement) must not keep the
+        job's bodies on disk forever."""
+        with self._lock:
+            ended = self._ended.get(job_id)
+            if ended is None or any(j == job_id for j, _ in self._running):
+                return
+        state, at = ended
+        if state == PURGED:
+            return
+        if state == "failed" and time.time() - at < self.config.resume_window_s:
+            return  # kept for `vfl job resume`; the sweep purges it when the window ends
         self.inbox.forget(job_id)
         if isinstance(self.sealer, PairwiseSealer):
             self.sealer.forget(job_id)
+        self.store.mark_purged(job_id)
+        with self._lock:
+            if self._ended.get(job_id) == ended:
+                self._ended[job_id] = (PURGED, at)  # still ended: a resume must reopen it
 
     def refusal(self, job_id: str, spec_json: str) -> str | None:
         """Why this party refuses the job (one line), or None if its [policy] accepts it."""

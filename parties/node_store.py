@@ -10,6 +10,8 @@ very messages its peers already sent, which the relay deleted once this party co
 them. A (job, src, seq) seen twice is stored once, so duplicates never reach a program.
 The sealing counters are the nonces this party has handed out per (job, receiver); they
 are never deleted, so no restart and no reused job id can make a nonce repeat.
+Ended jobs are recorded with when this node learned of the end, so a failed job's journal
+(kept for `vfl job resume`) is purged on time even across restarts.
 The file is 0600 in a 0700 state folder (SQLite gives its -wal and -shm files the same
 mode): it holds what peers sent this party.
 """
@@ -24,6 +26,9 @@ from pathlib import Path
 
 from vfl.runtime.ledger import LedgerEntry
 from vfl.runtime.workspace import FILE_MODE, private_dir
+
+PURGED = "purged"
+"""The state of an ended job whose journal is gone."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -40,6 +45,8 @@ CREATE TABLE IF NOT EXISTS phases (
 CREATE TABLE IF NOT EXISTS sent_digests (
   job_id TEXT NOT NULL, dst TEXT NOT NULL, seq TEXT NOT NULL, digest BLOB NOT NULL,
   PRIMARY KEY (job_id, dst, seq));
+CREATE TABLE IF NOT EXISTS ended (
+  job_id TEXT PRIMARY KEY, state TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS seal_counters (
   job_id TEXT NOT NULL, dst TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (job_id, dst));
 """
@@ -136,6 +143,35 @@ class NodeStore:
     def journal_drop(self, job_id: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM inbox WHERE job_id = ?", (job_id,))
+
+    # -- ended jobs --------------------------------------------------------------------
+    def mark_ended(self, job_id: str, state: str) -> float:
+        """Record that `job_id` ended in `state`; when this node first learned it."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO ended (job_id, state, at) VALUES (?, ?, ?)",
+                (job_id, state, time.time()),
+            )
+            row = self._db.execute("SELECT at FROM ended WHERE job_id = ?", (job_id,)).fetchone()
+        return float(row[0])
+
+    def ended(self) -> dict[str, tuple[str, float]]:
+        """{job: (state, when this node learned it ended)} of ended jobs not purged yet."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_id, state, at FROM ended WHERE state != ?", (PURGED,)
+            ).fetchall()
+        return {r[0]: (r[1], float(r[2])) for r in rows}
+
+    def mark_purged(self, job_id: str) -> None:
+        """The ended job's journal is gone; nothing is left to sweep."""
+        with self._lock:
+            self._db.execute("UPDATE ended SET state = ? WHERE job_id = ?", (PURGED, job_id))
+
+    def reopen(self, job_id: str) -> None:
+        """A failed job was resumed: it is live again."""
+        with self._lock:
+            self._db.execute("DELETE FROM ended WHERE job_id = ?", (job_id,))
 
     # -- sealing counters --------------------------------------------------------------
     def reserve(self, job_id: str, dst: str, count: int) -> int:

@@ -72,6 +72,12 @@ class CoordinatorClient:
         info: pb.JobInfo = self._call("CancelJob", pb.JobRef(job_id=job_id))
         return info
 
+    def resume(self, job_id: str) -> pb.JobInfo:
+        """Run a failed job's failed phase again: every party restarts it from its last
+        checkpoint (within the coordinator's [retention] resume_window_s)."""
+        info: pb.JobInfo = self._call("ResumeJob", pb.JobRef(job_id=job_id))
+        return info
+
     def logs(self, job_id: str) -> list[pb.LogLine]:
         return list(self._call("JobLogs", pb.JobRef(job_id=job_id)).lines)
 

@@ -1,4 +1,4 @@
-"""`vfl job submit|status|list|cancel|logs`: steer jobs on a coordinator.
+"""`vfl job submit|status|list|cancel|resume|logs`: steer jobs on a coordinator.
 
 Every command authenticates with a certificate from `--certs DIR` (default $VFL_CERTS) as
 `--as NAME` (default: operator); `--insecure` talks plain TCP to a loopback coordinator.
@@ -34,6 +34,7 @@ def register(sub: Any) -> None:
     for name, handler, text in (
         ("status", run_status, "a job's state and result"),
         ("cancel", run_cancel, "cancel a job"),
+        ("resume", run_resume, "run a failed job's failed phase again from checkpoints"),
         ("logs", run_logs, "a job's lifecycle log"),
     ):
         cmd = inner.add_parser(name, help=text)
@@ -44,7 +45,8 @@ def register(sub: Any) -> None:
     listing = inner.add_parser("list", help="recent jobs")
     listing.add_argument("--limit", type=int, default=50)
     listing.set_defaults(handler=run_list)
-    for cmd in (submit, listing, *[inner.choices[n] for n in ("status", "cancel", "logs")]):
+    by_id = [inner.choices[n] for n in ("status", "cancel", "resume", "logs")]
+    for cmd in (submit, listing, *by_id):
         _add_connection(cmd)
 
 
@@ -131,6 +133,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_cancel(args: argparse.Namespace) -> int:
     info = _client(args).cancel(args.job_id)
+    print(f"{info.job_id}: {info.state}")
+    return 0
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    info = _client(args).resume(args.job_id)
     print(f"{info.job_id}: {info.state}")
     return 0
 

@@ -82,6 +82,23 @@ class ReportLimits(_Strict):
     (and counted); epochs, final metrics, align counts and privacy are always kept."""
 
 
+class Retention(_Strict):
+    """The `[retention]` table: how long an ended job's bodies and state are kept.
+
+    Relayed bodies of an ended job (succeeded, failed, cancelled) are dropped when it ends,
+    and a sweep every `sweep_s` drops any that survived a crash at that moment: none is
+    kept longer than `sweep_s` after the end. A failed job may be resumed
+    (`vfl job resume`) for `resume_window_s`; parties keep its journal that long
+    (party.toml resume_window_s), then purge it.
+    """
+
+    resume_window_s: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
+    """Seconds after a failure during which `vfl job resume` may continue the job
+    (default 86400, one day); 0 turns resuming off."""
+    sweep_s: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds between sweeps that drop ended jobs' relayed bodies (default 60)."""
+
+
 class ServerLimits(_Strict):
     """What any one caller can occupy: gRPC calls, party streams, sessions, open transfers.
 
@@ -133,6 +150,8 @@ class CoordinatorConfig(_Strict):
     """[reports]: what programs report (see coordinator/result_book.py)."""
     limits: ServerLimits = Field(default_factory=ServerLimits)
     """Bounds on what callers may hold open; see ServerLimits."""
+    retention: Retention = Field(default_factory=Retention)
+    """[retention]: how long ended jobs' bodies are kept and failed jobs may resume."""
 
     @model_validator(mode="after")
     def _check_security(self) -> CoordinatorConfig:

@@ -82,11 +82,15 @@ class PartyConfig(_Strict):
     holder's label-DP parameters and ε spent). Others stay here."""
     heartbeat_s: float = Field(default=5.0, gt=0)
     reconnect_max_s: float = Field(default=10.0, gt=0)
+    """Longest pause between reconnection attempts (backoff doubles up to this)."""
     inbox_budget_mb: int = Field(default=1024, ge=1, le=1 << 20)
     """Most MiB of messages a job's peers may leave here that no program has asked for
     yet; past it the job is aborted here, naming the sender (parties/inbox.py). The
     default covers a PSI of 10^7 IDs (~480 MB one way) taken at half the sender's pace."""
-    """Longest pause between reconnection attempts (backoff doubles up to this)."""
+    resume_window_s: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
+    """Seconds a failed job's inbox journal is kept so `vfl job resume` can continue it
+    (default 86400, one day, as the coordinator's [retention] resume_window_s); then it is
+    purged. Succeeded and cancelled jobs are purged when they end."""
     datasets: list[DatasetConfig] = Field(default_factory=list)
     policy: PartyPolicy = Field(default_factory=PartyPolicy)
     """What this party accepts ([policy]); a job outside it is refused at approval."""

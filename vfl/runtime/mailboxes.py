@@ -74,6 +74,12 @@ class Mailboxes(Generic[_V]):
         with self._cond:
             return sum(1 for key in self._mail if key[0] == job_id)
 
+    def reopen(self, job_id: str) -> None:
+        """An aborted job runs again (resumed): forget the abort and what was taken."""
+        self.forget(job_id)
+        with self._cond:
+            self._aborted.pop(job_id, None)
+
     def forget(self, job_id: str) -> None:
         """The job ended: drop its mail and its record of what was taken."""
         with self._cond:

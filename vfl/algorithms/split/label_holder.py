@@ -114,18 +114,31 @@ class SplitTrainLabelHolder(Program):
         spec = ctx.job
         optimizer = make_optimizer(spec, list(model.parameters()))
         start = 0
+        history: list[dict[str, float]] = []
         checkpoint = ctx.workspace.load_checkpoint("train")
         if checkpoint is not None:
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             start = int(checkpoint["epoch"]) + 1
+            # Report the finished epochs again: a report sent just before a crash, or
+            # refused while the job was failed (before `vfl job resume`), is not lost.
+            # Reports are keyed by epoch, so a copy the coordinator has is replaced.
+            history = list(checkpoint.get("history", []))
+            for epoch, record in enumerate(history):
+                ctx.report(EpochReport(epoch, record))
         for epoch in range(start, spec.train.epochs):
             record = self._epoch(ctx.scoped(epoch=epoch), epoch, model, optimizer, s)
+            history.append(record)
             ctx.report(EpochReport(epoch, record))
             ctx.report(Progress("train", epoch + 1, spec.train.epochs))
             ctx.workspace.save_checkpoint(
                 "train",
-                {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch},
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "epoch": epoch,
+                    "history": history,
+                },
             )
         state = {"model": model.state_dict(), "scaler": s.scaler.state()}
         meta = model_meta(

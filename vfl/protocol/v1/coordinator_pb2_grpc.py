@@ -151,6 +151,11 @@ class AdminStub:
                 request_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.SerializeToString,
                 response_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.FromString,
                 _registered_method=True)
+        self.ResumeJob = channel.unary_unary(
+                '/vfl.protocol.v1.Admin/ResumeJob',
+                request_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.SerializeToString,
+                response_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.FromString,
+                _registered_method=True)
         self.ListParties = channel.unary_unary(
                 '/vfl.protocol.v1.Admin/ListParties',
                 request_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.ListPartiesRequest.SerializeToString,
@@ -202,6 +207,13 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResumeJob(self, request, context):
+        """A failed job runs its failed phase again from every party's last checkpoint.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListParties(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -244,6 +256,11 @@ def add_AdminServicer_to_server(servicer, server):
             ),
             'CancelJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelJob,
+                    request_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.FromString,
+                    response_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.SerializeToString,
+            ),
+            'ResumeJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeJob,
                     request_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.FromString,
                     response_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.SerializeToString,
             ),
@@ -418,6 +435,33 @@ class Admin:
             request,
             target,
             '/vfl.protocol.v1.Admin/CancelJob',
+            vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.SerializeToString,
+            vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vfl.protocol.v1.Admin/ResumeJob',
             vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobRef.SerializeToString,
             vfl_dot_protocol_dot_v1_dot_coordinator__pb2.JobInfo.FromString,
             options,
