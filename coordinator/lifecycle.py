@@ -41,6 +41,11 @@ class JobLifecycle:
         self._notify = notify  # job_id -> tell its connected parties
         self._lock = threading.RLock()
 
+    def transitions(self) -> threading.RLock:
+        """Held by every transition: hold it to act on a job that cannot end meanwhile
+        (a report is admitted against the job's state and stored under it)."""
+        return self._lock
+
     # -- requests ----------------------------------------------------------------------
     def submit(self, spec_toml: str, submitter: str, is_operator: bool) -> Job:
         raw = parse_toml(spec_toml, "job spec")  # bounded: size, then depth

@@ -216,15 +216,18 @@ class PartyServicer(pb_grpc.PartyServicer):
 
     def _report(self, party: str, report: pb.Report) -> None:
         event = reports.from_proto(report.event)
-        job = self._require_member(report.job_id, party)
-        try:
-            admit(job, party, reports.kind_of(event))
-        except VflError:
-            with self._members_lock:
-                self._refused[party] = refused = self._refused.get(party, 0) + 1
-            log.warning("party %s: report refused (%d so far)", party, refused)
-            raise
-        self.book.record(job, party, event)
+        # under the lifecycle's lock: the job cannot end between admission and record, so
+        # no report lands after the final transition
+        with self.lifecycle.transitions():
+            job = self._require_member(report.job_id, party)
+            try:
+                admit(job, party, reports.kind_of(event))
+            except VflError:
+                with self._members_lock:
+                    self._refused[party] = refused = self._refused.get(party, 0) + 1
+                log.warning("party %s: report refused (%d so far)", party, refused)
+                raise
+            self.book.record(job, party, event)
 
     def _relay(self, session: PartySession, transfer_id: int, data: bytes) -> None:
         try:

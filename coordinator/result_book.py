@@ -7,6 +7,10 @@ book folds each admitted event once, when it is stored, and reads copy the folde
 The store stays the record: a job the book has not seen since the coordinator started is
 folded from its stored events once, on first use.
 
+The book keeps the folds of the `max_jobs` jobs used last; an older one is folded again from
+the store when asked (at most max_events_per_job events), so memory stays bounded however
+many jobs the coordinator has served.
+
 Step losses and progress arrive once per batch; beyond `max_events_per_job` stored events
 they are dropped and counted. Epochs, metrics, align counts and privacy are bounded by the
 job itself (one per epoch, split or party) and always kept, so the final result survives.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -57,12 +62,14 @@ class _Fold:
 class ResultBook:
     """The folded result and progress of every job the coordinator has served."""
 
-    def __init__(self, store: Store, max_events_per_job: int) -> None:
+    def __init__(self, store: Store, max_events_per_job: int, max_jobs: int = 256) -> None:
         self.store = store
         self.max_events_per_job = max_events_per_job
+        self.max_jobs = max_jobs
         self.events_read = 0
-        """Events read back from the store to fold (once per job per process)."""
-        self._folds: dict[str, _Fold] = {}
+        """Events read back from the store to fold (once per job while it stays in the book)."""
+        self._folds: OrderedDict[str, _Fold] = OrderedDict()
+        self._evicted_drops: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def record(self, job: Job, party: str, event: Event) -> Recorded:
@@ -102,7 +109,9 @@ class ResultBook:
 
     def _fold_of(self, job: Job) -> _Fold:
         fold = self._folds.get(job.id)
-        if fold is None:
+        if fold is not None:
+            self._folds.move_to_end(job.id)
+        else:
             fold = _Fold(ResultCollector(JobResult(job=job.name, job_id=job.id, mode=job.mode)))
             stored = self.store.events(job.id)
             self.events_read += len(stored)
@@ -110,4 +119,9 @@ class ResultBook:
                 fold.add(party, reports.from_json(payload))
             fold.stored = len(stored)
             self._folds[job.id] = fold
+            fold.dropped = self._evicted_drops.pop(job.id, 0)
+            while len(self._folds) > self.max_jobs:
+                old_id, old = self._folds.popitem(last=False)
+                if old.dropped:  # the store does not count drops: keep the number
+                    self._evicted_drops[old_id] = old.dropped
         return fold

@@ -32,7 +32,8 @@ class CoordinatorServer:
         self.db = Database(config.database)
         self.db.migrate()
         self.store = Store(self.db)
-        self.book = ResultBook(self.store, config.reports.max_events_per_job)
+        reports = config.reports
+        self.book = ResultBook(self.store, reports.max_events_per_job, reports.folded_jobs)
         relay = config.relay
         limits = MailboxLimits(
             max_messages=relay.mailbox_messages,

@@ -5,13 +5,17 @@ reports more events."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 import sqlalchemy as sa
 
+import coordinator.party_servicer as servicer
+from coordinator import report_policy
 from coordinator.certs import init_pki
 from coordinator.server import CoordinatorServer
 from coordinator.tables import EventRow
@@ -178,3 +182,35 @@ def test_step_events_beyond_the_cap_are_dropped_and_final_metrics_kept(
     assert any(
         "further step and progress events are dropped" in line.text for line in operator.logs(JOB)
     )
+
+
+def test_no_report_lands_after_the_job_ends_however_the_two_interleave(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: a report admitted while the job is live, then the job ends, then the report
+    is stored. Here the admission pauses until a cancel has been asked for; the cancel must
+    wait for the report to be stored, so every stored event precedes the end."""
+    server, a, _, _ = federation
+    admitted, cancelled = threading.Event(), threading.Event()
+    real_admit = report_policy.admit
+
+    def slow_admit(*args: Any) -> None:
+        real_admit(*args)
+        admitted.set()
+        cancelled.wait(0.5)  # give the cancel every chance to end the job meanwhile
+
+    monkeypatch.setattr(servicer, "admit", slow_admit)
+
+    def cancel_once_admitted() -> None:
+        admitted.wait(30)
+        server.lifecycle.cancel(JOB, "operator")
+        cancelled.set()
+
+    canceller = threading.Thread(target=cancel_once_admitted)
+    canceller.start()
+    _report(a, EpochReport(0, {"loss": 0.4}))
+    canceller.join(30)
+    ended = next(at for at, _, text in server.store.logs(JOB) if text.startswith("cancelled"))
+    with server.db.session() as s:
+        stored = s.scalars(sa.select(EventRow.created_at).where(EventRow.job_id == JOB)).all()
+    assert stored and all(at <= ended for at in stored)

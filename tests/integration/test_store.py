@@ -142,3 +142,27 @@ def test_result_book_folds_as_events_arrive_like_a_refold_of_the_store(database_
     assert fresh.progress(job) == book.progress(job) == [Progress("train", 2, 2)]
     assert fresh.events_read == len(events) - 1
     db.close()
+
+
+def test_result_book_keeps_the_folds_of_recent_jobs_and_refolds_an_evicted_one(
+    database_url: str,
+) -> None:
+    """Memory stays bounded however many jobs were served: with room for one fold, a second
+    job evicts the first, which is folded again from the store, to the same result, with
+    its count of dropped events kept."""
+    db = _open(database_url)
+    store = Store(db)
+    store.create_job(_job("j-1"))
+    store.create_job(_job("j-2"))
+    first, second = store.job("j-1"), store.job("j-2")
+    assert first is not None and second is not None
+    book = ResultBook(store, max_events_per_job=1, max_jobs=1)
+    book.record(first, "a", EpochReport(0, {"loss": 0.7}))
+    assert book.record(first, "a", Progress("train", 1, 2)) is Recorded.DROPPED
+    before = book.result(first).to_dict()
+    book.record(second, "a", EpochReport(0, {"loss": 0.4}))  # evicts j-1
+    assert book.events_read == 0
+    assert book.result(first).to_dict() == before
+    assert book.events_read == 1  # j-1's one stored event, read back once
+    assert book.dropped(first) == 1
+    db.close()

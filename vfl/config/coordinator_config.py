@@ -80,6 +80,9 @@ class ReportLimits(_Strict):
     max_events_per_job: int = Field(default=20_000, ge=100)
     """Events stored at most per job before further step losses and progress are dropped
     (and counted); epochs, final metrics, align counts and privacy are always kept."""
+    folded_jobs: int = Field(default=256, ge=1, le=100_000)
+    """Jobs whose folded result stays in memory (default 256, most recently used); an older
+    one is folded again from the store when read."""
 
 
 class Retention(_Strict):
