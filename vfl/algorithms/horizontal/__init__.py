@@ -1,0 +1,1 @@
+"""Horizontal federated learning: parties hold the same columns about different people."""
