@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.factories import write_toml
+from vfl.config.job_spec import vertical
 from vfl.config.loading import load_job
 from vfl.errors import ConfigError
 
@@ -42,7 +43,7 @@ def _error(tmp_path: Path, spec: dict[str, Any]) -> str:
 
 
 def test_valid_spec_loads_and_resolves_paths_against_its_folder(tmp_path: Path) -> None:
-    spec = load_job(write_toml(tmp_path / "job.toml", _base()))
+    spec = vertical(load_job(write_toml(tmp_path / "job.toml", _base())))
     assert spec.base_dir == tmp_path.resolve()
     assert spec.label_holder.name == "bank"
     assert [p.name for p in spec.feature_holders] == ["shop"]

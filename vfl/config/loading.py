@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import JOB_SPEC, JobSpec, spec_class
 from vfl.errors import ConfigError
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -24,8 +25,32 @@ MAX_TOML_DEPTH = 8
 def load_job(path: str | Path) -> JobSpec:
     """Read and validate a job spec; relative data paths resolve against its folder."""
     file = Path(path)
-    spec = parse_model(JobSpec, read_toml(file), source=str(file))
+    spec = parse_job(read_toml(file), source=str(file))
     return spec.with_base_dir(file.resolve().parent)
+
+
+def parse_job(data: dict[str, Any], source: str) -> JobSpec:
+    """Validate a job spec of any mode (`job.mode` picks its class), errors in one line."""
+    try:
+        return JOB_SPEC.validate_python(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # the union puts the mode's tag first in every location: the spec's own fields follow
+        tag = str(errors[0]["loc"][0]) if errors[0]["loc"] else ""
+        first = describe_error(spec_class(tag), {**errors[0], "loc": errors[0]["loc"][1:]})
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{source}: {first}{more}") from None
+
+
+def parse_job_json(text: str, source: str) -> JobSpec:
+    """A job spec from its JSON (as the coordinator stores and sends it)."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: not a JSON object")
+    return parse_job(data, source)
 
 
 def read_toml(file: Path) -> dict[str, Any]:
