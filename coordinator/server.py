@@ -15,6 +15,7 @@ from coordinator.mailbox import Mailbox, MailboxLimits
 from coordinator.party_servicer import PartyServicer, job_update
 from coordinator.result_book import ResultBook
 from coordinator.sessions import SessionRegistry
+from coordinator.sql_store import SqlStore
 from coordinator.store import Store
 from vfl.config.coordinator_config import CoordinatorConfig
 from vfl.errors import ConfigError
@@ -30,7 +31,7 @@ class CoordinatorServer:
         self.config = config
         self.db = Database(config.database)
         self.db.migrate()
-        self.store = Store(self.db)
+        self.store: Store = SqlStore(self.db)
         self.book = ResultBook(self.store, config.reports.max_events_per_job)
         limits = MailboxLimits(config.relay.mailbox_messages, config.relay.mailbox_bytes)
         self.mailbox = Mailbox(self.db, limits)

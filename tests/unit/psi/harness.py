@@ -16,7 +16,7 @@ from psi.ecdh.label_holder import EcdhLabelHolder
 from psi.ids import IdSource, MemoryIds
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
-from vfl.config.job_spec import AlignSpec, JobSection, PartySpec, VerticalJobSpec
+from vfl.config.job_spec import AlignSpec, JobSection, VerticalJobSpec, VerticalPartySpec
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import AlignReport, Event
 from vfl.runtime.in_memory import InMemoryHub
@@ -65,7 +65,7 @@ def job(
     key_bits: int = 2048,
 ) -> VerticalJobSpec:
     parties = [
-        PartySpec(
+        VerticalPartySpec(
             name=name,
             role="label_holder" if k == 0 else "feature_holder",
             data=f"{name}.csv",
