@@ -22,9 +22,10 @@ import torch
 from vfl.algorithms.split.models import build_bottom, build_top
 from vfl.algorithms.split.paillier.feature_side import PaillierFeatureSide
 from vfl.algorithms.split.paillier.label_side import PaillierLabelSide
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
+from vfl.config.phase_plan import Phase
 from vfl.crypto.keys import KeyPair, generate_keypair
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import PartyContext, party_context
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
 from vfl.runtime.workspace import Workspace
@@ -58,7 +59,7 @@ class DriveResult:
 
 
 def drive(
-    spec: JobSpec,
+    spec: VerticalJobSpec,
     x_label: torch.Tensor,
     x_feature: torch.Tensor,
     y: torch.Tensor,
@@ -95,14 +96,13 @@ def drive(
     hub = InMemoryHub()
     ledger = MemoryLedger()
 
-    def ctx(party: str, role: str, led: MemoryLedger) -> PartyContext:
-        return PartyContext(
-            party=party, role=role, job=spec, job_id="bench", channel=hub.channel(party),
+    def ctx(party: str, led: MemoryLedger) -> PartyContext:
+        return party_context(
+            spec, party, "bench", Phase.TRAIN, channel=hub.channel(party),
             workspace=Workspace(workdir / party), reporter=_Null(), ledger=led,
-            protection="paillier", scope="train",
         )  # fmt: skip
 
-    fctx, lctx = ctx(F, "feature_holder", ledger), ctx(L, "label_holder", MemoryLedger())
+    fctx, lctx = ctx(F, ledger), ctx(L, MemoryLedger())
     sizes = [warmup] + [bs] * batches
     offsets = [sum(sizes[:b]) for b in range(len(sizes))]
     starts: list[float] = []

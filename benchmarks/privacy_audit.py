@@ -25,7 +25,7 @@ from benchmarks.common import write_result
 from benchmarks.he_split import data
 from tests.factories import job_dict, job_spec
 from vfl.api import audit
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec, vertical
 from vfl.config.loading import load_job
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -33,12 +33,12 @@ SETTINGS: tuple[float | None, ...] = (None, 1.0, 4.0, 8.0)
 MODEL = {"bottom_hidden": [32], "cut_width": 16, "top_hidden": [16]}
 
 
-def with_privacy(spec: JobSpec, epsilon: float | None) -> JobSpec:
+def with_privacy(spec: VerticalJobSpec, epsilon: float | None) -> VerticalJobSpec:
     privacy = spec.privacy.model_copy(update={"label_dp_epsilon": epsilon})
     return spec.model_copy(update={"privacy": privacy, "train": spec.train.model_copy()})
 
 
-def row(spec: JobSpec, epsilon: float | None, folder: Path) -> dict[str, Any]:
+def row(spec: VerticalJobSpec, epsilon: float | None, folder: Path) -> dict[str, Any]:
     secrets = {p.name: hashlib.sha256(p.name.encode()).digest() for p in spec.parties}
     result = audit(  # the same secrets and digest in every setting: the same initial model
         with_privacy(spec, epsilon),
@@ -68,7 +68,10 @@ def main() -> None:
         paths, source = data(folder, args.rows)
         train = {"batch_size": 256, "epochs": args.epochs, "protection": "none"}
         credit = job_spec(job_dict(paths, model=MODEL, train=train))
-        sets = {"breast": load_job(SAMPLES / "breast" / "job.toml"), "default_credit": credit}
+        sets = {
+            "breast": vertical(load_job(SAMPLES / "breast" / "job.toml")),
+            "default_credit": credit,
+        }
         for name, spec in sets.items():
             out[name] = {"rows": [], "epochs": spec.train.epochs}
             for eps in SETTINGS:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from parties.programs import program_for
 from psi.local_run import Side, run_two_party
 from vfl.config.job_spec import AlignSpec
 
@@ -61,7 +62,9 @@ def make_sets(n: int, folder: Path, seed: int = 0) -> tuple[Path, Path, int]:
 
 
 def run_ours(left: Path, right: Path, shared: int, out: Path) -> dict[str, Any]:
-    lh, fh, wall = run_two_party(Side(left, "id"), Side(right, "id"), AlignSpec(), out)
+    lh, fh, wall = run_two_party(
+        Side(left, "id"), Side(right, "id"), AlignSpec(), out, programs=program_for
+    )
     for side in (lh, fh):
         if side.intersection_size != shared:
             raise SystemExit(f"ours: {side.party} found {side.intersection_size}, not {shared}")

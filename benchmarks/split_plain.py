@@ -27,7 +27,7 @@ from vfl.algorithms.split.models import build_bottom, make_optimizer
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.api import simulate
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.workspace import Workspace
 
@@ -35,7 +35,7 @@ ROWS, BATCH = 30_000, 256
 WIDTHS = {"bank": 13, "bureau": 10}
 
 
-def centralized_epochs(spec: JobSpec, x: torch.Tensor, y_raw: np.ndarray) -> None:
+def centralized_epochs(spec: VerticalJobSpec, x: torch.Tensor, y_raw: np.ndarray) -> None:
     """The same architecture as one module on joined columns, a plain training loop."""
     schedule = BatchSchedule(len(x), spec.train.batch_size, 0.0, spec.job.seed)
     codec = LabelCodec.fit("binary", y_raw, schedule.train_rows, "bench", False)

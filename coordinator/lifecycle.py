@@ -1,7 +1,8 @@
-"""The job state machine: pending → approved → align → train → evaluate → succeeded,
-or failed / cancelled from any live state; a failed job may be resumed into the phase it
-failed in (every party restarts that phase from its last checkpoint) within the
-coordinator's [retention] resume_window_s.
+"""The job state machine: pending → approved → the phases of the job's mode (vertical:
+align → train → evaluate, see vfl/config/phase_plan.py) → succeeded, or failed / cancelled
+from any live state; a failed job may be resumed into the phase it failed in (every party
+restarts that phase from its last checkpoint) within the coordinator's [retention]
+resume_window_s.
 
 Every transition is written to the store before anyone is told, so a coordinator restarted
 after kill -9 reads where each job was (`recover`) and tells parties again when they
@@ -19,12 +20,9 @@ from coordinator.errors import AccessDeniedError, NotFoundError, StateError
 from coordinator.mailbox import Mailbox
 from coordinator.store import Job, JobParty, Store
 from vfl.config.job_spec import JobSpec
-from vfl.config.loading import parse_model, parse_toml
+from vfl.config.loading import parse_job, parse_toml
+from vfl.config.phase_plan import TERMINAL, JobState, plan_for
 from vfl.errors import ConfigError
-
-PHASES = ("align", "train", "evaluate")
-"""The phases every job runs, in order; parties.programs.PHASES is checked against this."""
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 class JobLifecycle:
@@ -55,7 +53,7 @@ class JobLifecycle:
                 f"party {submitter} may submit only jobs it takes part in; "
                 "list it under [[parties]]"
             )
-        spec = parse_model(JobSpec, raw, source="job spec")
+        spec = parse_job(raw, source="job spec")
         self._check_datasets(spec)
         job = Job(
             id=f"{spec.job.name}-{secrets.token_hex(4)}",
@@ -63,7 +61,7 @@ class JobLifecycle:
             mode=spec.job.mode,
             spec_json=spec.model_dump_json(),
             submitted_by=submitter,
-            state="pending",
+            state=JobState.PENDING,
             error=None,
             created_at=0.0,
             parties=tuple(JobParty(p.name, p.role, False, 0, 0, None) for p in spec.parties),
@@ -78,7 +76,7 @@ class JobLifecycle:
             job = self.require(job_id)
             if job.party(party) is None:
                 raise AccessDeniedError(f"party {party} is not part of job {job_id}")
-            if job.state != "pending":
+            if job.state != JobState.PENDING:
                 raise StateError(f"job {job_id} is {job.state}; only pending jobs need approval")
             self.store.approve(job_id, party)
             self.store.log(job_id, party, f"approved by {party}")
@@ -94,10 +92,10 @@ class JobLifecycle:
             job = self.require(job_id)
             if job.party(party) is None:
                 raise AccessDeniedError(f"party {party} is not part of job {job_id}")
-            if job.state != "pending":
+            if job.state != JobState.PENDING:
                 raise StateError(f"job {job_id} is {job.state}; only pending jobs can be declined")
             self.store.log(job_id, party, f"declined: {line}")
-            self.store.set_state(job_id, "failed", f"party {party} declined: {line}")
+            self.store.set_state(job_id, JobState.FAILED, f"party {party} declined: {line}")
             self.mailbox.drop_job(job_id)
         self._notify(job_id)
         return self.require(job_id)
@@ -107,7 +105,7 @@ class JobLifecycle:
             job = self.require(job_id)
             if job.state in TERMINAL:
                 raise StateError(f"job {job_id} already {job.state}")
-            self.store.set_state(job_id, "cancelled", f"cancelled by {who}")
+            self.store.set_state(job_id, JobState.CANCELLED, f"cancelled by {who}")
             self.store.log(job_id, who, f"cancelled by {who}")
             self.mailbox.drop_job(job_id)
         self._notify(job_id)
@@ -120,7 +118,7 @@ class JobLifecycle:
         while the journals the parties kept hand back what their peers already sent."""
         with self._lock:
             job = self.require(job_id)
-            if job.state != "failed":
+            if job.state != JobState.FAILED:
                 raise StateError(f"job {job_id} is {job.state}; only a failed job can resume")
             failed = self.store.failed_phase(job_id)
             if failed is None:
@@ -151,7 +149,7 @@ class JobLifecycle:
             job = self.require(job_id)
             if job.party(party) is None:
                 raise AccessDeniedError(f"party {party} is not part of job {job_id}")
-            if job.state in TERMINAL or phase not in PHASES:
+            if job.state in TERMINAL or not plan_for(job.mode).runs(phase):
                 return  # late news of an aborted or finished job
             reason = _one_line(error) or "unknown error"
             self.store.record_phase_run(
@@ -161,7 +159,9 @@ class JobLifecycle:
                 if job.state != phase:
                     return
                 self.store.log(job_id, party, f"{phase} failed: {reason}")
-                self.store.set_state(job_id, "failed", f"party {party} failed {phase}: {reason}")
+                self.store.set_state(
+                    job_id, JobState.FAILED, f"party {party} failed {phase}: {reason}"
+                )
                 self.mailbox.drop_job(job_id)
             else:
                 self.store.log(job_id, party, f"{phase} done")
@@ -176,9 +176,11 @@ class JobLifecycle:
         """After a restart: finish transitions a crash interrupted."""
         self.sweep()
         for job in self.store.jobs(limit=10_000):
-            if job.state == "approved" or (job.state == "pending" and _all_approved(job)):
+            if job.state == JobState.APPROVED or (
+                job.state == JobState.PENDING and _all_approved(job)
+            ):
                 self._maybe_start(job.id)
-            elif job.state in PHASES:
+            elif plan_for(job.mode).runs(job.state):
                 self._maybe_advance(job.id)
 
     def require(self, job_id: str) -> Job:
@@ -192,24 +194,25 @@ class JobLifecycle:
         job = self.require(job_id)
         if not _all_approved(job):
             return
-        if job.state == "pending":
-            self.store.set_state(job_id, "approved")
+        if job.state == JobState.PENDING:
+            self.store.set_state(job_id, JobState.APPROVED)
             self.store.log(job_id, "coordinator", "approved by every party")
-        self._enter(job_id, PHASES[0])
+        self._enter(job_id, plan_for(job.mode).first)
 
     def _maybe_advance(self, job_id: str) -> None:
         job = self.require(job_id)
-        if job.state not in PHASES:
+        plan = plan_for(job.mode)
+        if not plan.runs(job.state):
             return
         done = self.store.phases_done(job_id).get(job.state, set())
         if done < {p.name for p in job.parties}:
             return
         self.store.finish_phase(job_id, job.state)
-        index = PHASES.index(job.state)
-        if index + 1 < len(PHASES):
-            self._enter(job_id, PHASES[index + 1])
+        following = plan.after(job.state)
+        if following is not None:
+            self._enter(job_id, following)
         else:
-            self.store.set_state(job_id, "succeeded")
+            self.store.set_state(job_id, JobState.SUCCEEDED)
             self.store.log(job_id, "coordinator", "succeeded")
             self.mailbox.drop_job(job_id)
 

@@ -15,6 +15,7 @@ from the request.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -129,11 +130,11 @@ class Mailbox:
             result = s.execute(sa.delete(EnvelopeRow).where(EnvelopeRow.job_id == job_id))
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def drop_ended(self, states: tuple[str, ...]) -> int:
+    def drop_ended(self, states: Collection[str]) -> int:
         """Drop every envelope of a job in one of `states` (the ended ones): the sweep that
         keeps "an ended job's bodies are gone" true even if the coordinator died between
         ending a job and dropping its mail."""
-        ended = sa.select(JobRow.id).where(JobRow.state.in_(states))
+        ended = sa.select(JobRow.id).where(JobRow.state.in_(sorted(states)))
         with self.db.session() as s:
             result = s.execute(sa.delete(EnvelopeRow).where(EnvelopeRow.job_id.in_(ended)))
             return int(getattr(result, "rowcount", 0) or 0)

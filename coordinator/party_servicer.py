@@ -19,7 +19,7 @@ import grpc
 
 from coordinator.errors import AccessDeniedError, AlreadyConnectedError, BusyError, abort
 from coordinator.identity import peer_identity
-from coordinator.lifecycle import TERMINAL, JobLifecycle
+from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, PutResult
 from coordinator.report_policy import admit
 from coordinator.result_book import ResultBook
@@ -27,6 +27,7 @@ from coordinator.sessions import PartySession, SessionRegistry
 from coordinator.store import DatasetInfo, Job, Store
 from coordinator.stream_gate import StreamGate
 from vfl.config.coordinator_config import RelayLimits, ServerLimits
+from vfl.config.phase_plan import TERMINAL, JobState
 from vfl.errors import ProtocolError, VflError
 from vfl.protocol import reports
 from vfl.protocol.chunking import ChunkAssembler, slices
@@ -207,11 +208,11 @@ class PartyServicer(pb_grpc.PartyServicer):
             )
         elif which == "decline":
             job = self.lifecycle.require(msg.decline.job_id)
-            if job.state == "pending":
+            if job.state == JobState.PENDING:
                 self.lifecycle.decline(msg.decline.job_id, party, msg.decline.reason)
         else:
             job = self.lifecycle.require(msg.approve.job_id)
-            if job.state == "pending":
+            if job.state == JobState.PENDING:
                 self.lifecycle.approve(msg.approve.job_id, party)
 
     def _report(self, party: str, report: pb.Report) -> None:
@@ -244,7 +245,7 @@ class PartyServicer(pb_grpc.PartyServicer):
             if env.dst not in members:
                 raise AccessDeniedError(f"job {env.job_id} has no party {env.dst!r}")
             state = self.store.job_state(env.job_id)
-            if state is None or state in TERMINAL or state == "pending":
+            if state is None or state in TERMINAL or state == JobState.PENDING:
                 raise ProtocolError(f"job {env.job_id} is {state}; nothing to relay")
             result = self.mailbox.put(env.job_id, env.src, env.dst, env.kind, env.seq, data)
         except VflError as exc:

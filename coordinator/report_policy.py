@@ -10,22 +10,12 @@ while the job runs.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from coordinator.errors import AccessDeniedError, StateError
-from coordinator.lifecycle import TERMINAL
 from coordinator.store import Job
+from vfl.config.phase_plan import TERMINAL, JobState, Role
 from vfl.protocol.reports import EventKind
 
-
-class Role(StrEnum):
-    """A party's role in a job, as `JobSpec` names it."""
-
-    LABEL_HOLDER = "label_holder"
-    FEATURE_HOLDER = "feature_holder"
-
-
-VERTICAL = frozenset(Role)
+VERTICAL = frozenset({Role.LABEL_HOLDER, Role.FEATURE_HOLDER})
 
 ALLOWED_ROLES: dict[EventKind, frozenset[Role]] = {
     EventKind.PROGRESS: VERTICAL,
@@ -40,7 +30,7 @@ ALLOWED_ROLES: dict[EventKind, frozenset[Role]] = {
 }
 """Event kind → the roles that may report it. The one place this rule lives."""
 
-NOT_LIVE = frozenset({*TERMINAL, "pending"})
+NOT_LIVE = frozenset({*TERMINAL, JobState.PENDING})
 """States in which no program runs, so no report can be news."""
 
 

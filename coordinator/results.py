@@ -11,6 +11,7 @@ from typing import Any
 
 from coordinator.result_book import ResultBook
 from coordinator.store import Job, Store
+from vfl.config.phase_plan import JobState
 
 
 def job_result(store: Store, book: ResultBook, job: Job) -> dict[str, Any]:
@@ -25,9 +26,9 @@ def job_result(store: Store, book: ResultBook, job: Job) -> dict[str, Any]:
     result.bytes = {
         p.name: {"sent": p.bytes_sent, "received": p.bytes_received} for p in job.parties
     }
-    if job.state == "succeeded":
+    if job.state == JobState.SUCCEEDED:
         result.models = {p.name: p.model_path or "" for p in job.parties}
-    result.error = job.error if job.state in ("failed", "cancelled") else None
+    result.error = job.error if job.state in (JobState.FAILED, JobState.CANCELLED) else None
     out = result.to_dict()
     out["status"] = job.state  # running jobs show their phase; finished ones match simulate
     return out

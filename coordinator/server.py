@@ -16,6 +16,7 @@ from coordinator.mailbox import Mailbox, MailboxLimits
 from coordinator.party_servicer import PartyServicer, job_update
 from coordinator.result_book import ResultBook
 from coordinator.sessions import SessionRegistry
+from coordinator.sql_store import SqlStore
 from coordinator.store import Store
 from vfl.config.coordinator_config import CoordinatorConfig
 from vfl.errors import ConfigError
@@ -31,7 +32,7 @@ class CoordinatorServer:
         self.config = config
         self.db = Database(config.database)
         self.db.migrate()
-        self.store = Store(self.db)
+        self.store: Store = SqlStore(self.db)
         reports = config.reports
         self.book = ResultBook(self.store, reports.max_events_per_job, reports.folded_jobs)
         relay = config.relay

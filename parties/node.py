@@ -33,22 +33,21 @@ from parties.grpc_channel import GrpcChannel
 from parties.inbox import Inbox
 from parties.local_fault import describe_local_fault
 from parties.node_store import PURGED, NodeStore
-from parties.programs import PHASES, program_for
+from parties.programs import program_for
 from parties.registered_data import describe, load_for_job
 from parties.sealing_keys import from_proto, node_sealing
-from vfl.config.job_spec import JobSpec
-from vfl.config.loading import parse_model
+from vfl.config.loading import parse_job, parse_job_json
 from vfl.config.party_config import PartyConfig
+from vfl.config.phase_plan import TERMINAL, JobState, phase_of
 from vfl.crypto.sealing import PairwiseSealer
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.errors import ConfigError, JobAbortedError, PolicyError
 from vfl.protocol.v1 import coordinator_pb2 as pb
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import party_context
 from vfl.runtime.sealing import EnvelopeSealer
 from vfl.runtime.workspace import Workspace, private_dir
 
 log = logging.getLogger(__name__)
-TERMINAL = ("succeeded", "failed", "cancelled")
 SWEEP_S = 60.0
 """Seconds between sweeps for failed jobs whose resume window has passed."""
 
@@ -123,7 +122,7 @@ class PartyNode:
         job_id, state = update.job_id, update.state
         with self._lock:
             self._keys[job_id] = list(update.sealing_keys)
-        if state == "pending" and not update.approved_by_you:
+        if state == JobState.PENDING and not update.approved_by_you:
             if job_id in self._asked:
                 return
             self._asked.add(job_id)
@@ -137,7 +136,7 @@ class PartyNode:
                 self.link.submit(pb.PartyMessage(approve=pb.Approve(job_id=job_id)), wait=False)
             else:
                 log.warning("job %s awaits approval: vfl party approve %s", job_id, job_id)
-        elif state in PHASES and state not in update.phases_done:
+        elif phase_of(state) is not None and state not in update.phases_done:
             self._reopen_if_resumed(job_id)
             self._run_phase_once(job_id, state, update.spec_json)
         elif state in TERMINAL:
@@ -174,7 +173,7 @@ class PartyNode:
         state, at = ended
         if state == PURGED:
             return
-        if state == "failed" and time.time() - at < self.config.resume_window_s:
+        if state == JobState.FAILED and time.time() - at < self.config.resume_window_s:
             return  # kept for `vfl job resume`; the sweep purges it when the window ends
         self.inbox.forget(job_id)
         if isinstance(self.sealer, PairwiseSealer):
@@ -187,7 +186,7 @@ class PartyNode:
     def refusal(self, job_id: str, spec_json: str) -> str | None:
         """Why this party refuses the job (one line), or None if its [policy] accepts it."""
         try:
-            spec = parse_model(JobSpec, json.loads(spec_json), source=f"job {job_id}: spec")
+            spec = parse_job(json.loads(spec_json), source=f"job {job_id}: spec")
         except (ConfigError, ValueError) as exc:
             return f"{exc}; this party cannot read the job spec the coordinator sent"
         found = self.config.policy.refusal(spec, job_id, self.config.name)
@@ -240,7 +239,7 @@ class PartyNode:
     ) -> tuple[str, str | None, str | None] | None:
         workspace = Workspace(self.config.state_dir / "jobs" / job_id)
         try:
-            spec = JobSpec.model_validate_json(spec_json)
+            spec = parse_job_json(spec_json, source=f"job {job_id}: spec")
             me = next((p for p in spec.parties if p.name == self.config.name), None)
             if me is None:
                 raise ConfigError(f"job {job_id} does not name party {self.config.name}")
@@ -253,18 +252,16 @@ class PartyNode:
                     keys = from_proto(self._keys.get(job_id, []))
                 names = [p.name for p in spec.parties]
                 self.sealer.admit(job_id, job_digest(spec_json), names, keys)
-            ctx = PartyContext(
-                party=me.name,
-                role=me.role,
-                job=spec,
-                job_id=job_id,
+            ctx = party_context(
+                spec,
+                me.name,
+                job_id,
+                phase,
                 channel=self.channel,
                 workspace=workspace,
                 reporter=CoordinatorReporter(self.link, job_id, self.config.report),
                 ledger=self.store,
                 data=load_for_job(self.config, spec),
-                protection=spec.train.protection,
-                scope=phase,
             )
             log.info("job %s: %s started", job_id, phase)
             program.run(ctx)

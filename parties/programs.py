@@ -1,46 +1,110 @@
-"""Which program a party runs in each phase of a job: the one place that decides it.
+"""Which program a party runs in each phase of a job: the one table that decides it.
 
-The simulator and (with deployment) the party node both ask here, so a job runs the same
-code in one process and across machines.
+Keyed by (mode, phase, role), the entries of each mode's phase plan
+(`vfl/config/phase_plan.py`). The simulator, the party node and local PSI runs (`vfl psi`,
+`benchmarks/psi.py`, which hand the align programs an ID source streamed from a CSV and a
+worker count) all ask here, so a job runs the same code in one process and across
+machines. Adding a mode is its programs and its lines in `_PROGRAMS`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from psi.ecdh.feature_holder import EcdhFeatureHolder
 from psi.ecdh.label_holder import EcdhLabelHolder
+from psi.ids import IdSource, LocalIds
 from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
-from vfl.config.job_spec import JobSpec, PartySpec
+from vfl.config.job_spec import JobSpec, PartySpec, vertical
+from vfl.config.phase_plan import Mode, Phase, Role
 from vfl.errors import ConfigError
 from vfl.runtime.program import Program
 
-PHASES = ("align", "train", "evaluate")
+ProgramFactory = Callable[[JobSpec, LocalIds | None], Program]
+"""Builds one role's program for one phase of a job (with `LocalIds` for a local run)."""
 
-_VERTICAL: dict[tuple[str, str], type[Program]] = {
-    ("train", "label_holder"): SplitTrainLabelHolder,
-    ("train", "feature_holder"): SplitTrainFeatureHolder,
-    ("evaluate", "label_holder"): SplitEvaluateLabelHolder,
-    ("evaluate", "feature_holder"): SplitEvaluateFeatureHolder,
+_PsiProgram = Callable[[IdSource | None, int | None], Program]
+
+_PSI: dict[tuple[str, Role], _PsiProgram] = {
+    ("ecdh", Role.LABEL_HOLDER): EcdhLabelHolder,
+    ("ecdh", Role.FEATURE_HOLDER): EcdhFeatureHolder,
+    ("rsa", Role.LABEL_HOLDER): RsaLabelHolder,
+    ("rsa", Role.FEATURE_HOLDER): RsaFeatureHolder,
+    ("join", Role.LABEL_HOLDER): lambda source, workers: JoinLabelHolder(),
+    ("join", Role.FEATURE_HOLDER): lambda source, workers: JoinFeatureHolder(),
 }
+_STREAMING = ("ecdh", "rsa")
+"""Align protocols that read their IDs from a `LocalIds` source (`vfl psi`)."""
 
-_ALIGN: dict[tuple[str, str], type[Program]] = {
-    ("join", "label_holder"): JoinLabelHolder,
-    ("join", "feature_holder"): JoinFeatureHolder,
-    ("ecdh", "label_holder"): EcdhLabelHolder,
-    ("ecdh", "feature_holder"): EcdhFeatureHolder,
-    ("rsa", "label_holder"): RsaLabelHolder,
-    ("rsa", "feature_holder"): RsaFeatureHolder,
+
+def _psi(role: Role) -> ProgramFactory:
+    """The align program of `role` for the spec's `align.protocol`."""
+
+    def build(spec: JobSpec, local: LocalIds | None) -> Program:
+        protocol = vertical(spec).align.protocol
+        if local is None:
+            return _PSI[(protocol, role)](None, None)
+        if protocol not in _STREAMING:
+            raise ConfigError(
+                f"align.protocol: {protocol!r} has no local runner; use 'ecdh' or 'rsa'"
+            )
+        return _PSI[(protocol, role)](local.source, local.workers)
+
+    return build
+
+
+def _fixed(program: Callable[[], Program]) -> ProgramFactory:
+    return lambda spec, local: program()
+
+
+_PROGRAMS: dict[tuple[str, str, str], ProgramFactory] = {
+    (Mode.VERTICAL, Phase.ALIGN, Role.LABEL_HOLDER): _psi(Role.LABEL_HOLDER),
+    (Mode.VERTICAL, Phase.ALIGN, Role.FEATURE_HOLDER): _psi(Role.FEATURE_HOLDER),
+    (Mode.VERTICAL, Phase.TRAIN, Role.LABEL_HOLDER): _fixed(SplitTrainLabelHolder),
+    (Mode.VERTICAL, Phase.TRAIN, Role.FEATURE_HOLDER): _fixed(SplitTrainFeatureHolder),
+    (Mode.VERTICAL, Phase.EVALUATE, Role.LABEL_HOLDER): _fixed(SplitEvaluateLabelHolder),
+    (Mode.VERTICAL, Phase.EVALUATE, Role.FEATURE_HOLDER): _fixed(SplitEvaluateFeatureHolder),
 }
+"""(mode, phase, role) → the program that role runs in that phase. The keys are StrEnums,
+so the strings of a spec and of the coordinator's states look them up as they are."""
 
 
-def program_for(spec: JobSpec, phase: str, party: PartySpec) -> Program:
-    if spec.job.mode != "vertical":
-        raise ConfigError(
-            f"job.mode: {spec.job.mode!r} is not available in this version; use 'vertical'"
-        )
-    if phase == "align":
-        return _ALIGN[(spec.align.protocol, party.role)]()
-    return _VERTICAL[(phase, party.role)]()
+def available_modes() -> list[str]:
+    """The modes this version has programs for."""
+    return sorted({str(mode) for mode, _, _ in _PROGRAMS})
+
+
+def program_for(
+    spec: JobSpec, phase: str, party: PartySpec, local: LocalIds | None = None
+) -> Program:
+    """The program `party` runs in `phase` of `spec`; a mode, phase or role this version
+    has no program for is a one-line ConfigError."""
+    factory = _PROGRAMS.get((spec.job.mode, phase, party.role))
+    if factory is None:
+        raise ConfigError(_missing(spec, phase, party.role))
+    return factory(spec, local)
+
+
+def check_runnable(spec: JobSpec) -> None:
+    """Raise the registry's ConfigError now, before any data is read, unless every party
+    has a program for every phase of the job's plan."""
+    for phase in spec.plan.phases:
+        for party in spec.parties:
+            if (spec.job.mode, phase, party.role) not in _PROGRAMS:
+                raise ConfigError(_missing(spec, phase, party.role))
+
+
+def _missing(spec: JobSpec, phase: str, role: str) -> str:
+    modes = available_modes()
+    if spec.job.mode not in modes:
+        use = " or ".join(repr(m) for m in modes)
+        return f"job.mode: {spec.job.mode!r} is not available in this version; use {use}"
+    phases = ", ".join(spec.plan.phases)
+    return (
+        f"job.mode {spec.job.mode!r}: no program for role {role!r} in phase {phase!r} "
+        f"(phases: {phases})"
+    )

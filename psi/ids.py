@@ -12,6 +12,7 @@ which works in bounded memory for any size.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -163,3 +164,12 @@ class CsvIds:
         for rank, index in enumerate(order):
             result[int(index)] = found[rank]
         return normalise(result, self._rules, self.name, 0)
+
+
+@dataclass(frozen=True)
+class LocalIds:
+    """What an align program run outside a job (`vfl psi`) reads: its IDs, streamed from a
+    file, and how many worker processes it may use for group operations."""
+
+    source: IdSource
+    workers: int | None = None

@@ -18,8 +18,16 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from psi.ids import CsvIds
-from vfl.config.job_spec import AlignSpec, JobSection, JobSpec, PartySpec, TrainSpec
+from psi.ids import CsvIds, LocalIds
+from vfl.config.job_spec import (
+    AlignSpec,
+    JobSection,
+    PartySpec,
+    VerticalJobSpec,
+    VerticalPartySpec,
+    VerticalTrainSpec,
+)
+from vfl.config.phase_plan import Phase
 from vfl.errors import (
     ConfigError,
     DataValidationError,
@@ -28,6 +36,11 @@ from vfl.errors import (
     VflError,
 )
 from vfl.runtime.events import AlignReport, Event, Progress
+from vfl.runtime.program import Program
+
+ProgramLookup = Callable[[VerticalJobSpec, str, PartySpec, LocalIds | None], Program]
+"""The program registry (`parties.programs.program_for`), handed in by the caller: psi
+imports no party-side package, and the registry is one table for jobs and local runs."""
 
 JOB_ID = "psi-local"
 LEFT, RIGHT = "left", "right"
@@ -55,25 +68,25 @@ class SideResult:
     error: str | None = None
 
 
-def job_for(left: Side, right: Side, align: AlignSpec, timeout_s: float) -> JobSpec:
+def job_for(left: Side, right: Side, align: AlignSpec, timeout_s: float) -> VerticalJobSpec:
     """A job spec for the two files. Only `[align]` and the roles matter; the label column
     is required by the spec for a label holder and never read by an align program."""
-    return JobSpec(
+    return VerticalJobSpec(
         job=JobSection(name="psi"),
         parties=[
-            PartySpec(
+            VerticalPartySpec(
                 name=LEFT,
                 role="label_holder",
                 data=str(left.path),
                 id_column=left.column,
                 label_column=left.column,
             ),
-            PartySpec(
+            VerticalPartySpec(
                 name=RIGHT, role="feature_holder", data=str(right.path), id_column=right.column
             ),
         ],
         align=align,
-        train=TrainSpec(timeout_s=timeout_s),
+        train=VerticalTrainSpec(timeout_s=timeout_s),
     )
 
 
@@ -93,17 +106,22 @@ class _PipeReporter:
 
 
 def _party_main(
-    job_json: str, party: str, out: str, workers: int | None, conn: Connection, result: Connection
+    job_json: str,
+    party: str,
+    out: str,
+    workers: int | None,
+    programs: ProgramLookup,
+    conn: Connection,
+    result: Connection,
 ) -> None:
     # Imported here: the runtime pulls in torch (checkpoints), and every worker process
     # re-imports the main module; a light main keeps worker start-up at a fraction of a second.
     from psi.pipe_channel import PipeChannel  # noqa: PLC0415
-    from psi.registry import align_program  # noqa: PLC0415
-    from vfl.runtime.context import PartyContext  # noqa: PLC0415
+    from vfl.runtime.context import party_context  # noqa: PLC0415
     from vfl.runtime.ledger import MemoryLedger  # noqa: PLC0415
     from vfl.runtime.workspace import Workspace  # noqa: PLC0415
 
-    job = JobSpec.model_validate_json(job_json)
+    job = VerticalJobSpec.model_validate_json(job_json)
     spec = job.party(party)
     ledger = MemoryLedger()
     workspace = Workspace(Path(out) / party)
@@ -112,17 +130,16 @@ def _party_main(
     error = None
     try:
         source = CsvIds(Path(spec.data), spec.id_column, job.align.normalize)
-        program = align_program(job.align.protocol, spec.role, source, workers)
-        ctx = PartyContext(
-            party=party,
-            role=spec.role,
-            job=job,
-            job_id=JOB_ID,
+        program = programs(job, Phase.ALIGN, spec, LocalIds(source, workers))
+        ctx = party_context(
+            job,
+            party,
+            JOB_ID,
+            Phase.ALIGN,
             channel=PipeChannel(party, conn),
             workspace=workspace,
             reporter=reporter,
             ledger=ledger,
-            scope="align",
         )
         program.run(ctx)
     except VflError as exc:
@@ -157,8 +174,12 @@ def run_two_party(
     workers: int | None = None,
     timeout_s: float = 3600,
     on_progress: Callable[[int, int], None] | None = None,
+    *,
+    programs: ProgramLookup,
 ) -> tuple[SideResult, SideResult, float]:
-    """Run both parties; return their results and the wall time of the whole run."""
+    """Run both parties; return their results and the wall time of the whole run.
+    `programs` is the program registry (`parties.programs.program_for`), a module-level
+    function so it reaches each party's process by reference."""
     for side in (left, right):
         CsvIds(side.path, side.column)  # fail fast on a missing file or column
     job = job_for(left, right, align, timeout_s).model_dump_json()
@@ -171,7 +192,9 @@ def run_two_party(
     for party, conn in ((LEFT, a), (RIGHT, b)):
         mine, theirs = context.Pipe(duplex=False)
         proc = context.Process(
-            target=_party_main, args=(job, party, str(out), workers, conn, theirs), name=party
+            target=_party_main,
+            args=(job, party, str(out), workers, programs, conn, theirs),
+            name=party,
         )
         proc.start()
         procs.append(proc)

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from psi.chunks import positions_to_rows, recv_rows, rows_to_positions, send_rows
 from psi.ids import IdSource, MemoryIds
 from psi.messages import AlignCheck, Selection
+from vfl.config.job_spec import vertical
 from vfl.errors import ProtocolError
 from vfl.protocol import serde
 from vfl.runtime.context import PartyContext
@@ -37,7 +38,7 @@ class Star:
 
     @classmethod
     def of(cls, ctx: PartyContext) -> Star:
-        job = ctx.job
+        job = vertical(ctx.job)
         return cls(
             job.label_holder.name,
             tuple(p.name for p in job.feature_holders),

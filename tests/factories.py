@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vfl.config.job_spec import JobSpec
-from vfl.config.loading import parse_model
+from vfl.config.job_spec import VerticalJobSpec, vertical
+from vfl.config.loading import parse_job
 
 
 def synthetic_vertical(
@@ -85,8 +85,8 @@ def job_dict(paths: dict[str, Path], **sections: dict[str, Any]) -> dict[str, An
     return spec
 
 
-def job_spec(spec: dict[str, Any], base_dir: Path | None = None) -> JobSpec:
-    parsed = parse_model(JobSpec, copy.deepcopy(spec), source="test.toml")
+def job_spec(spec: dict[str, Any], base_dir: Path | None = None) -> VerticalJobSpec:
+    parsed = vertical(parse_job(copy.deepcopy(spec), source="test.toml"))
     return parsed.with_base_dir(base_dir or Path.cwd())
 
 

@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parties.data import load_dataset
-from parties.programs import PHASES, program_for
-from vfl.config.job_spec import JobSpec
+from parties.programs import check_runnable, program_for
+from vfl.config.job_spec import JobSpec, vertical
 from vfl.config.loading import load_job
+from vfl.config.phase_plan import Phase
 from vfl.dataset import PartyDataset
 from vfl.privacy.attacks.base import Attack
 from vfl.privacy.audit import DEFAULT_ATTACKS, applicable, mount
 from vfl.privacy.audit_run import AuditRun
 from vfl.result import JobResult, ResultCollector
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import party_context
 from vfl.runtime.events import NullReporter, Reporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
@@ -62,7 +63,7 @@ def simulate(
     paths the simulator reads).
     """
     spec = _spec(job)
-    program_for(spec, "align", spec.label_holder)  # rejects modes this version lacks, early
+    check_runnable(spec)  # rejects modes this version lacks, before reading any data
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     replay = _Replay(job_id, dict(party_secrets or {}), spec_digest)
     result, _ = _run(spec, datasets, workdir, reporter, transcript, replay)
@@ -83,7 +84,7 @@ def audit(
     and `spec_digest` fix the parties' secrets as in `simulate` (to compare settings)."""
     spec = _spec(job)
     chosen = applicable(spec, attacks, str(job) if isinstance(job, str | Path) else "job spec")
-    program_for(spec, "align", spec.label_holder)
+    check_runnable(spec)
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     transcript = Transcript()
     replay = _Replay(None, dict(party_secrets or {}), spec_digest)
@@ -91,7 +92,7 @@ def audit(
     if result.status != "succeeded":
         return result
     aligned = {n: d.aligned(workspaces[n].load_alignment()) for n, d in datasets.items()}
-    run = AuditRun(spec, result.job_id, transcript, workspaces, aligned, spec_digest)
+    run = AuditRun(vertical(spec), result.job_id, transcript, workspaces, aligned, spec_digest)
     result.privacy.attacks = mount(run, chosen)
     return result
 
@@ -110,7 +111,7 @@ def _constant(value: bytes) -> Callable[[], bytes]:
 
 
 def _spec(job: JobSpec | str | Path) -> JobSpec:
-    return job if isinstance(job, JobSpec) else load_job(job)
+    return load_job(job) if isinstance(job, str | Path) else job
 
 
 def _run(
@@ -132,24 +133,20 @@ def _run(
         workspaces[name].private(secret_file(job_id), _constant(key))
     started = time.perf_counter()
     try:
-        # Cardinality-only align answers "is this federation worth it?": nothing to train on.
-        phases = PHASES[:1] if spec.align.cardinality_only else PHASES
-        for phase in phases:
+        for phase in spec.phases:
             runs = {}
             for p in spec.parties:
                 channel = hub.channel(p.name)
-                ctx = PartyContext(
-                    party=p.name,
-                    role=p.role,
-                    job=spec,
-                    job_id=job_id,
+                ctx = party_context(
+                    spec,
+                    p.name,
+                    job_id,
+                    phase,
                     channel=channel if transcript is None else transcript.channel(channel),
                     workspace=workspaces[p.name],
                     reporter=collector,
                     ledger=ledgers[p.name],
                     data=datasets[p.name],
-                    protection=spec.train.protection,
-                    scope=phase,
                     spec_digest=replay.spec_digest,
                 )
                 runs[p.name] = PartyRun(program_for(spec, phase, p), ctx)
@@ -159,6 +156,7 @@ def _run(
         result.error = str(failure)
     result.timings["total_s"] = time.perf_counter() - started
     result.bytes = {name: ledger.totals(job_id) for name, ledger in ledgers.items()}
-    if result.status == "succeeded" and not spec.align.cardinality_only:
+    trained = Phase.TRAIN in spec.phases
+    if result.status == "succeeded" and trained:
         result.models = {name: str(ws.root / "model") for name, ws in workspaces.items()}
     return result, workspaces

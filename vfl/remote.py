@@ -18,11 +18,10 @@ from typing import Any
 import grpc
 
 from vfl.config.coordinator_config import is_loopback
+from vfl.config.phase_plan import TERMINAL
 from vfl.errors import ConfigError, PeerUnavailableError, VflError
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
-
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 class CoordinatorClient:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from parties.data.readers import describe_source, read_table
-from vfl.config.job_spec import JobSpec, PartySpec, Task
+from vfl.config.job_spec import HorizontalJobSpec, JobSpec, PartySpec, Task
 from vfl.dataset import PartyDataset
 from vfl.errors import DataValidationError
 
@@ -29,7 +29,9 @@ def load_dataset(spec: JobSpec, party: PartySpec, base_dir: Path | None = None) 
         _require_column(source, "label", party.label_column, columns)
     features = _feature_columns(source, party, columns)
     frame = _apply_missing(source, party, frame, features)
-    ids = _normalised_ids(source, party.id_column, frame[party.id_column], spec.align.normalize)
+    # IDs are matched across parties only where a mode aligns rows
+    normalize = [] if isinstance(spec, HorizontalJobSpec) else spec.align.normalize
+    ids = _normalised_ids(source, party.id_column, frame[party.id_column], normalize)
     labels = (
         _labels(source, party.label_column, frame[party.label_column], spec.model.task)
         if party.label_column is not None

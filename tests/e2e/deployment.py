@@ -15,8 +15,7 @@ import torch
 
 from vfl.api import simulate
 from vfl.cli.local_federation import LocalFederation
-from vfl.config.job_spec import JobSpec
-from vfl.config.loading import load_job, parse_model
+from vfl.config.loading import load_job, parse_job
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.remote import connect
 from vfl.runtime.party_secret import secret_file
@@ -84,7 +83,7 @@ def simulated(
         ).read_bytes()
         for p in spec.parties
     }
-    deployed = parse_model(JobSpec, tomllib.loads((fed.root / "job.toml").read_text()), "job")
+    deployed = parse_job(tomllib.loads((fed.root / "job.toml").read_text()), "job")
     return simulate(
         spec,
         workdir=workdir,

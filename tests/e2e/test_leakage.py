@@ -20,6 +20,7 @@ from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.cli.local_federation import LocalFederation
 from vfl.config.coordinator_config import CoordinatorConfig, TlsFiles
+from vfl.config.job_spec import vertical
 from vfl.config.loading import load_job
 from vfl.runtime.workspace import Workspace
 
@@ -93,7 +94,7 @@ def _activation_rows(fed: LocalFederation, sample: Path, job_id: str) -> list[by
     """The lab's cut-layer activations of the evaluate phase, row by row as float32 bytes:
     its published bottom model and scaler applied to its rows in the aligned order, batch
     by batch as `serve_forward` sends them."""
-    spec = load_job(sample)
+    spec = vertical(load_job(sample))
     lab = next(p for p in spec.parties if p.name == "lab")
     workspace = Workspace(fed.root / "lab" / "state" / "jobs" / job_id)
     data = load_dataset(spec, lab).aligned(workspace.load_alignment())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -25,7 +26,15 @@ def _fresh_postgres_schema(url: str) -> tuple[str, str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
+    with fresh_database(str(request.param), tmp_path) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database: SQLite in `tmp_path`, or PostgreSQL (skipped unless
+    VFL_TEST_POSTGRES_URL is set), dropped afterwards."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'coordinator.db'}"
         return
     if not POSTGRES_URL:

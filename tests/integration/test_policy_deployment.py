@@ -20,8 +20,7 @@ from parties.node import PartyNode
 from tests.integration import node_federation
 from tests.integration.node_federation import BREAST_POLICY, NodeFederation, breast_job
 from vfl.cli.main import main
-from vfl.config.job_spec import JobSpec
-from vfl.config.loading import parse_model
+from vfl.config.loading import parse_job
 from vfl.config.party_config import PartyConfig
 from vfl.config.party_policy import PartyPolicy
 
@@ -104,7 +103,7 @@ def test_vfl_party_approve_declines_a_job_outside_policy(
 def test_a_node_never_starts_a_phase_of_a_job_outside_policy(tmp_path: Path) -> None:
     """Approved some other way (an older node, the Python API): checked again per phase."""
     spec = node_federation.breast_job(epochs=1)
-    job = parse_model(JobSpec, tomllib.loads(spec), source="job.toml")
+    job = parse_job(tomllib.loads(spec), source="job.toml")
     config = PartyConfig(
         name="lab", coordinator="127.0.0.1:1", insecure=True, state_dir=tmp_path / "lab"
     )

@@ -8,7 +8,8 @@ from typing import Any, cast
 from coordinator.database import Database
 from coordinator.result_book import ResultBook
 from coordinator.results import job_result
-from coordinator.store import Job, JobParty, Store
+from coordinator.sql_store import SqlStore
+from coordinator.store import Job, JobParty
 from parties.coordinator_link import CoordinatorLink
 from parties.coordinator_reporter import CoordinatorReporter
 from vfl.config.party_config import REPORT_KINDS
@@ -56,7 +57,7 @@ def test_privacy_event_travels_from_the_label_holder_to_the_deployed_result(
     assert event == EVENT
     db = Database(database_url)
     db.migrate()
-    store = Store(db)
+    store = SqlStore(db)
     parties = (
         JobParty("a", "label_holder", True, 0, 0, None),
         JobParty("b", "feature_holder", True, 0, 0, None),

@@ -8,6 +8,7 @@ from typing import Literal
 
 import pytest
 
+from parties.programs import program_for
 from psi.local_run import Side, run_two_party
 from vfl.cli.main import main
 from vfl.config.job_spec import AlignSpec
@@ -39,6 +40,7 @@ def test_two_processes_write_the_same_aligned_ids(
         Side(right, "id"),
         AlignSpec(protocol=protocol),
         tmp_path / "out",
+        programs=program_for,
     )
     assert lh.intersection_size == fh.intersection_size == len(shared)
     for side in (lh, fh):
@@ -53,7 +55,9 @@ def test_duplicates_in_a_file_fail_the_run_with_a_count(tmp_path: Path) -> None:
     left = _write(tmp_path / "l.csv", ["a", "b", "a"])
     right = _write(tmp_path / "r.csv", ["a"])
     with pytest.raises(DataValidationError, match="1 IDs repeat an earlier ID"):
-        run_two_party(Side(left, "id"), Side(right, "id"), AlignSpec(), tmp_path / "out")
+        run_two_party(
+            Side(left, "id"), Side(right, "id"), AlignSpec(), tmp_path / "out", programs=program_for
+        )
 
 
 def test_cli_prints_count_bytes_and_memory(

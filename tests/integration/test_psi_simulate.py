@@ -9,6 +9,7 @@ import pytest
 import vfl
 from parties.data import load_dataset
 from tests.factories import job_dict, job_spec, synthetic_vertical
+from vfl.config.job_spec import vertical
 from vfl.config.loading import load_job
 from vfl.runtime.workspace import Workspace
 
@@ -16,7 +17,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def test_breast_sample_trains_on_ecdh_aligned_rows(tmp_path: Path) -> None:
-    spec = load_job(SAMPLES / "breast" / "job.toml")
+    spec = vertical(load_job(SAMPLES / "breast" / "job.toml"))
     assert spec.align.protocol == "ecdh"
     result = vfl.simulate(spec, workdir=tmp_path)
     assert result.status == "succeeded", result.error

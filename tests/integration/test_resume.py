@@ -15,14 +15,15 @@ from coordinator.database import Database
 from coordinator.errors import StateError
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, MailboxLimits
-from coordinator.store import Job, JobParty, Store
+from coordinator.sql_store import SqlStore
+from coordinator.store import Job, JobParty
 
 
 def _lifecycle(url: str, window_s: float = 3600) -> tuple[JobLifecycle, list[str]]:
     db = Database(url)
     db.migrate()
     told: list[str] = []
-    return JobLifecycle(Store(db), Mailbox(db, MailboxLimits()), told.append, window_s), told
+    return JobLifecycle(SqlStore(db), Mailbox(db, MailboxLimits()), told.append, window_s), told
 
 
 def _running(life: JobLifecycle, job_id: str = "j-1") -> str:

@@ -23,6 +23,8 @@ FORBIDDEN: dict[str, set[str]] = {
         "vfl.crypto",
         "phe",
     },
+    # the job spec, the phase plans and the enums: the coordinator imports them
+    "vfl/config": {"torch", "pandas", "vfl.runtime", "vfl.algorithms", "vfl.privacy"},
 }
 # the layers above the core that wire everything together
 ENTRY_POINTS = ("vfl/api.py", "vfl/cli/")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.factories import write_toml
+from vfl.config.job_spec import HorizontalJobSpec, VerticalJobSpec, vertical
 from vfl.config.loading import load_job
 from vfl.errors import ConfigError
 
@@ -42,7 +43,7 @@ def _error(tmp_path: Path, spec: dict[str, Any]) -> str:
 
 
 def test_valid_spec_loads_and_resolves_paths_against_its_folder(tmp_path: Path) -> None:
-    spec = load_job(write_toml(tmp_path / "job.toml", _base()))
+    spec = vertical(load_job(write_toml(tmp_path / "job.toml", _base())))
     assert spec.base_dir == tmp_path.resolve()
     assert spec.label_holder.name == "bank"
     assert [p.name for p in spec.feature_holders] == ["shop"]
@@ -160,3 +161,60 @@ def test_privacy_typo_suggests_the_field(tmp_path: Path) -> None:
     assert "privacy.epsilon: unknown field (did you mean 'label_dp_epsilon'?)" in _error(
         tmp_path, spec
     )
+
+
+def _horizontal() -> dict[str, Any]:
+    return {
+        "job": {"name": "h", "mode": "horizontal"},
+        "parties": [
+            {"name": n, "role": "sample_holder", "data": f"{n}.csv", "id_column": "id",
+             "label_column": "y"}
+            for n in ("clinic-a", "clinic-b")
+        ],
+        "train": {"epochs": 2, "timeout_s": 30},
+    }  # fmt: skip
+
+
+def test_job_mode_defaults_to_vertical_and_picks_the_spec_class(tmp_path: Path) -> None:
+    spec = _base()
+    del spec["job"]["mode"]
+    assert isinstance(load_job(write_toml(tmp_path / "v.toml", spec)), VerticalJobSpec)
+    loaded = load_job(write_toml(tmp_path / "h.toml", _horizontal()))
+    assert isinstance(loaded, HorizontalJobSpec)
+    assert loaded.train.timeout_s == 30  # a common knob, in the common [train] section
+    assert loaded.phases == ("train", "evaluate")
+
+
+def test_an_unknown_mode_lists_the_modes(tmp_path: Path) -> None:
+    spec = _base()
+    spec["job"]["mode"] = "diagonal"
+    message = _error(tmp_path, spec)
+    assert "job.mode" in message and "'vertical', 'horizontal' or 'transfer'" in message
+
+
+def test_a_role_of_another_mode_names_the_mode_it_belongs_to(tmp_path: Path) -> None:
+    spec = _base()
+    spec["job"]["mode"] = "horizontal"
+    message = _error(tmp_path, spec)
+    assert "parties[0].role: 'label_holder' is a role of vertical jobs" in message
+    assert "job.mode is 'horizontal' (its roles: sample_holder)" in message
+
+
+def test_a_vertical_knob_in_a_horizontal_spec_says_which_modes_have_it(tmp_path: Path) -> None:
+    spec = _horizontal()
+    spec["train"]["protection"] = "paillier"
+    message = _error(tmp_path, spec)
+    assert "train.protection: only vertical jobs have this field" in message
+    assert "job.mode is 'horizontal'" in message
+    spec = _horizontal()
+    spec["align"] = {"protocol": "ecdh"}
+    assert "align: only vertical and transfer jobs have this field" in _error(tmp_path, spec)
+
+
+def test_a_transfer_job_needs_one_source_with_labels_and_one_target(tmp_path: Path) -> None:
+    spec = _base()
+    spec["job"]["mode"] = "transfer"
+    del spec["model"]  # a split model: vertical only
+    spec["parties"][0]["role"] = "source"
+    spec["parties"][1]["role"] = "source"
+    assert "a transfer job needs exactly one source, found 2" in _error(tmp_path, spec)

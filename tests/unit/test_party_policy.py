@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.factories import job_dict, job_spec
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.config.loading import parse_model
 from vfl.config.party_config import PartyConfig, load_party_config
 from vfl.config.party_policy import PartyPolicy, PolicyRule
@@ -21,7 +21,7 @@ from vfl.errors import ConfigError
 PATHS = {"bank": Path("bank.csv"), "shop": Path("shop.csv")}
 
 
-def _job(**sections: dict[str, Any]) -> JobSpec:
+def _job(**sections: dict[str, Any]) -> VerticalJobSpec:
     base: dict[str, dict[str, Any]] = {
         "align": {"protocol": "ecdh"},
         "train": {"protection": "paillier"},

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
 from vfl.config.job_spec import JobSpec
-from vfl.config.loading import parse_model
+from vfl.config.loading import parse_job, parse_job_json
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import NullReporter
@@ -106,7 +106,7 @@ def test_the_same_job_id_with_another_spec_gives_other_streams(tmp_path: Path) -
 def test_the_spec_digest_is_the_one_sealing_binds_keys_to() -> None:
     """In deployment the sealer salts with the spec JSON as the coordinator sent it; the
     party secret digests the parsed spec re-dumped: both must be the same bytes."""
-    spec = parse_model(JobSpec, tomllib.loads(SAMPLE.read_text()), source="job.toml")
+    spec = parse_job(tomllib.loads(SAMPLE.read_text()), source="job.toml")
     stored = spec.model_dump_json()  # what the coordinator keeps and sends (lifecycle.submit)
-    received = JobSpec.model_validate_json(stored)  # what the party node runs with
+    received = parse_job_json(stored, source="stored")  # what the party node runs with
     assert job_digest(received.model_dump_json()) == job_digest(stored)

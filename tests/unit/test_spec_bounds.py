@@ -14,7 +14,7 @@ from coordinator.database import Database
 from coordinator.errors import AccessDeniedError
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, MailboxLimits
-from coordinator.store import Store
+from coordinator.sql_store import SqlStore
 from tests.factories import write_toml
 from tests.unit.test_job_spec_errors import _base, _error
 from vfl.config.loading import MAX_TOML_BYTES, MAX_TOML_DEPTH, load_job, parse_toml
@@ -72,7 +72,7 @@ def test_an_oversized_spec_is_refused_before_it_is_parsed(
 
 def test_a_party_may_make_the_coordinator_validate_only_its_own_jobs(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'c.db'}")
-    lifecycle = JobLifecycle(Store(db), Mailbox(db, MailboxLimits(10, 1000)), lambda job: None)
+    lifecycle = JobLifecycle(SqlStore(db), Mailbox(db, MailboxLimits(10, 1000)), lambda job: None)
     foreign = write_toml(tmp_path / "job.toml", _with("train", epochs=10**9)).read_text()
     with pytest.raises(AccessDeniedError, match="may submit only jobs it takes part in"):
         lifecycle.submit(foreign, "mall", is_operator=False)  # refused before validation

@@ -16,8 +16,7 @@ import grpc
 
 from parties.node import PartyNode
 from vfl.cli.commands import help_for
-from vfl.config.job_spec import JobSpec
-from vfl.config.loading import parse_model
+from vfl.config.loading import parse_job
 from vfl.config.party_config import load_party_config
 from vfl.errors import PolicyError, VflError
 from vfl.remote import CoordinatorClient, connect
@@ -74,7 +73,7 @@ def run_approve(args: argparse.Namespace) -> int:
                 "cannot be checked; upgrade the coordinator"
             )
         data = json.loads(job.spec_json)
-        spec = parse_model(JobSpec, data, source=f"job {args.job_id}: spec")
+        spec = parse_job(data, source=f"job {args.job_id}: spec")
         refusal = config.policy.refusal(spec, args.job_id)
         if refusal is not None:
             client.decline(args.job_id, refusal.line)

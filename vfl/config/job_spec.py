@@ -2,19 +2,39 @@
 
 Every model forbids unknown keys, so a typo (`epoch = 5`) is an error, not a silent default.
 Relative data paths are resolved against the spec file's folder by `load_job`.
+
+`JobSpec` is a union discriminated by `job.mode` (absent: "vertical"): one class per mode,
+each with its roles and sections. Sections every mode has (`[job]`, `[[parties]]`, the
+common `[train]` knobs such as `timeout_s`) live in shared classes; vertical-only knobs
+(`[align]`, `[model]` of a split model, `train.protection`, `[privacy]`) live only in
+`VerticalJobSpec`, so code that reads them says so in its type.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    TypeAdapter,
+    model_validator,
+)
 
 from vfl.config.paillier_bounds import rows_slot_error
+from vfl.config.phase_plan import Mode as ModeName
+from vfl.config.phase_plan import Phase, PhasePlan, plan_for
+from vfl.errors import ConfigError
 
 Mode = Literal["vertical", "horizontal", "transfer"]
-Role = Literal["label_holder", "feature_holder"]
+VerticalRole = Literal["label_holder", "feature_holder"]
+HorizontalRole = Literal["sample_holder"]
+TransferRole = Literal["source", "target"]
 Task = Literal["binary", "multiclass", "regression"]
 AlignProtocol = Literal["ecdh", "rsa", "join"]
 Protection = Literal["none", "paillier"]
@@ -46,16 +66,19 @@ class JobSection(_Strict):
 
 
 class PartySpec(_Strict):
+    """One party of a job: who it is, its role and where its data is. Every mode's parties
+    have these fields; each mode's subclass narrows `role` to its own roles."""
+
     name: str = Field(pattern=PARTY_NAME)
     """The party's registered name: lowercase letters, digits, '-' and '_'."""
-    role: Role
-    """label_holder (holds the labels, runs the top model) or feature_holder."""
+    role: str
+    """What the party does; each mode's subclass lists its roles."""
     data: str
     """A CSV or Parquet path (relative to the spec file) or a SQLAlchemy URL."""
     id_column: str
     """Column holding the entity ID used to align parties."""
     label_column: str | None = None
-    """The label column; required for the label holder, forbidden elsewhere."""
+    """The label column, for roles that hold labels (each mode says which)."""
     table: str | None = None
     """With a SQL URL: the table to read."""
     query: str | None = None
@@ -78,6 +101,21 @@ class PartySpec(_Strict):
                 f"but data is a file path"
             )
         return self
+
+
+class VerticalPartySpec(PartySpec):
+    role: VerticalRole
+    """label_holder (holds the labels, runs the top model) or feature_holder."""
+
+
+class HorizontalPartySpec(PartySpec):
+    role: HorizontalRole
+    """sample_holder: holds whole rows (features and labels) of its own samples."""
+
+
+class TransferPartySpec(PartySpec):
+    role: TransferRole
+    """source (labels and its features) or target (other features, few or no labels)."""
 
 
 class AlignSpec(_Strict):
@@ -128,7 +166,56 @@ class ModelSpec(_Strict):
         return self
 
 
+class HorizontalModelSpec(_Strict):
+    """The one model every sample holder trains a copy of (horizontal jobs)."""
+
+    kind: Literal["mlp", "logistic_regression", "linear_regression"] = "mlp"
+    task: Task = "binary"
+    hidden: list[int] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
+    """Hidden widths of the MLP (mlp only)."""
+
+    @model_validator(mode="after")
+    def _check_widths(self) -> HorizontalModelSpec:
+        if any(not 1 <= w <= MAX_WIDTH for w in self.hidden):
+            raise ValueError(f"hidden widths must be between 1 and {MAX_WIDTH}")
+        return self
+
+
+class TransferModelSpec(_Strict):
+    """Each party's representation network into the common space (transfer jobs)."""
+
+    task: Task = "binary"
+    hidden: list[int] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
+    """Hidden widths of each party's representation MLP."""
+    common_width: int = Field(default=16, ge=1, le=MAX_WIDTH)
+    """Width of the common representation space."""
+
+    @model_validator(mode="after")
+    def _check_widths(self) -> TransferModelSpec:
+        if any(not 1 <= w <= MAX_WIDTH for w in self.hidden):
+            raise ValueError(f"hidden widths must be between 1 and {MAX_WIDTH}")
+        return self
+
+
 class TrainSpec(_Strict):
+    """Training knobs every mode shares."""
+
+    epochs: int = Field(default=10, ge=1, le=10_000)
+    batch_size: int = Field(default=256, ge=1, le=1_000_000)
+    optimizer: Literal["adam", "sgd"] = "adam"
+    learning_rate: float = Field(default=0.01, gt=0, le=10)
+    weight_decay: float = Field(default=0.0, ge=0, le=1)
+    validation_fraction: float = Field(default=0.2, ge=0, lt=1)
+    """Share of the rows held out; the split is the same at every party."""
+    standardize: bool = True
+    """Scale each feature to zero mean, unit variance (fitted on training rows, locally)."""
+    timeout_s: float = Field(default=600, gt=0, le=86_400)
+    """How long a party waits for a peer's message before failing the job."""
+
+
+class VerticalTrainSpec(TrainSpec):
+    """`[train]` of a vertical job: the shared knobs and how cut-layer values cross parties."""
+
     protection: Protection = "paillier"
     """How cut-layer values cross parties: `paillier` (default) encrypted under each feature
     holder's key (the interactive layer of that party then trains by SGD); `none` in
@@ -141,17 +228,6 @@ class TrainSpec(_Strict):
     """Pack many values per Paillier plaintext (paillier only); false is for comparison."""
     workers: int = Field(default=0, ge=0, le=256)
     """Processes for Paillier work per party; 0 = every core."""
-    epochs: int = Field(default=10, ge=1, le=10_000)
-    batch_size: int = Field(default=256, ge=1, le=1_000_000)
-    optimizer: Literal["adam", "sgd"] = "adam"
-    learning_rate: float = Field(default=0.01, gt=0, le=10)
-    weight_decay: float = Field(default=0.0, ge=0, le=1)
-    validation_fraction: float = Field(default=0.2, ge=0, lt=1)
-    """Share of the aligned rows held out; the split is the same at every party."""
-    standardize: bool = True
-    """Scale each feature to zero mean, unit variance (fitted on training rows, locally)."""
-    timeout_s: float = Field(default=600, gt=0, le=86_400)
-    """How long a party waits for a peer's message before failing the job."""
 
     @model_validator(mode="before")
     @classmethod
@@ -164,7 +240,7 @@ class TrainSpec(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _check_paillier(self) -> TrainSpec:
+    def _check_paillier(self) -> VerticalTrainSpec:
         if self.protection == "paillier" and self.weight_decay > 0:
             raise ValueError(
                 "weight_decay needs the interactive weights in the clear; with protection = "
@@ -209,53 +285,173 @@ class PrivacySpec(_Strict):
         return self.label_dp_epsilon is not None or self.noise_multiplier is not None
 
 
-class JobSpec(_Strict):
+class _JobSpecBase(_Strict):
+    """What every mode's spec has: the job, its parties and where their data paths start."""
+
+    MODE: ClassVar[ModeName]
     job: JobSection
-    parties: list[PartySpec] = Field(min_length=2, max_length=64)
-    align: AlignSpec = Field(default_factory=AlignSpec)
-    model: ModelSpec = Field(default_factory=ModelSpec)
-    train: TrainSpec = Field(default_factory=TrainSpec)
-    privacy: PrivacySpec = Field(default_factory=PrivacySpec)
+    parties: list[PartySpec]
+    # `train` is each mode's own (a TrainSpec): declared there, after the mode's sections,
+    # so a spec's JSON keeps its field order (its digest keys the parties' secrets).
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
-    @model_validator(mode="after")
-    def _check_parties(self) -> JobSpec:
-        names = [p.name for p in self.parties]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"party names must be unique, found {', '.join(dupes)} twice")
-        if self.job.mode == "vertical":
-            holders = [p for p in self.parties if p.role == "label_holder"]
-            if len(holders) != 1:
-                raise ValueError(
-                    f"a vertical job needs exactly one label_holder, found {len(holders)}"
-                )
-            for p in self.parties:
-                if p.role == "label_holder" and p.label_column is None:
-                    raise ValueError(f"party {p.name!r}: the label_holder needs label_column")
-                if p.role != "label_holder" and p.label_column is not None:
-                    raise ValueError(
-                        f"party {p.name!r}: only the label_holder may set label_column"
-                    )
-        return self
+    @property
+    def plan(self) -> PhasePlan:
+        """The phases this job runs and the roles it may give (vfl/config/phase_plan.py)."""
+        return plan_for(self.MODE)
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        """The phases of the plan this job runs (a mode may stop early, see vertical)."""
+        return self.plan.phases
 
     @property
     def base_dir(self) -> Path:
         """Folder that relative data paths are resolved against."""
         return self._base_dir
 
-    def with_base_dir(self, base_dir: Path) -> JobSpec:
+    def with_base_dir(self, base_dir: Path) -> Self:
         copy = self.model_copy()
         copy._base_dir = base_dir
         return copy
 
+    def party(self, name: str) -> PartySpec:
+        return next(p for p in self.parties if p.name == name)
+
+    def _check_common(self) -> None:
+        if self.job.mode != self.MODE:
+            raise ValueError(
+                f"job.mode is {self.job.mode!r}, but this is a {self.MODE} spec; "
+                f"set job.mode = {self.MODE.value!r}"
+            )
+        names = [p.name for p in self.parties]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"party names must be unique, found {', '.join(dupes)} twice")
+
+    def _holders(self, role: str) -> list[PartySpec]:
+        return [p for p in self.parties if p.role == role]
+
+
+class VerticalJobSpec(_JobSpecBase):
+    """A vertical job: parties hold different columns of the same rows (PSI, then split
+    learning). One label holder; every other party is a feature holder."""
+
+    MODE: ClassVar[ModeName] = ModeName.VERTICAL
+    job: JobSection
+    parties: list[VerticalPartySpec] = Field(min_length=2, max_length=64)  # type: ignore[assignment]
+    align: AlignSpec = Field(default_factory=AlignSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    train: VerticalTrainSpec = Field(default_factory=VerticalTrainSpec)
+    privacy: PrivacySpec = Field(default_factory=PrivacySpec)
+
+    @model_validator(mode="after")
+    def _check_parties(self) -> VerticalJobSpec:
+        self._check_common()
+        holders = self._holders("label_holder")
+        if len(holders) != 1:
+            raise ValueError(f"a vertical job needs exactly one label_holder, found {len(holders)}")
+        for p in self.parties:
+            if p.role == "label_holder" and p.label_column is None:
+                raise ValueError(f"party {p.name!r}: the label_holder needs label_column")
+            if p.role != "label_holder" and p.label_column is not None:
+                raise ValueError(f"party {p.name!r}: only the label_holder may set label_column")
+        return self
+
     @property
-    def label_holder(self) -> PartySpec:
+    def phases(self) -> tuple[Phase, ...]:
+        # Cardinality-only align answers "is this federation worth it?": nothing to train on.
+        return self.plan.phases[:1] if self.align.cardinality_only else self.plan.phases
+
+    @property
+    def label_holder(self) -> VerticalPartySpec:
         return next(p for p in self.parties if p.role == "label_holder")
 
     @property
-    def feature_holders(self) -> list[PartySpec]:
+    def feature_holders(self) -> list[VerticalPartySpec]:
         return [p for p in self.parties if p.role == "feature_holder"]
 
-    def party(self, name: str) -> PartySpec:
-        return next(p for p in self.parties if p.name == name)
+
+class HorizontalJobSpec(_JobSpecBase):
+    """A horizontal job: parties hold different rows with the same columns (FedAvg family).
+    Defined so its specs validate with the right errors; its programs come next."""
+
+    MODE: ClassVar[ModeName] = ModeName.HORIZONTAL
+    job: JobSection
+    parties: list[HorizontalPartySpec] = Field(min_length=2, max_length=64)  # type: ignore[assignment]
+    model: HorizontalModelSpec = Field(default_factory=HorizontalModelSpec)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+
+    @model_validator(mode="after")
+    def _check_parties(self) -> HorizontalJobSpec:
+        self._check_common()
+        for p in self.parties:
+            if p.label_column is None:
+                raise ValueError(f"party {p.name!r}: every sample_holder needs label_column")
+        return self
+
+
+class TransferJobSpec(_JobSpecBase):
+    """A transfer job: a source party (labels) and a target party (other features, few or
+    no labels) share some rows, found by PSI. Defined so its specs validate with the right
+    errors; its programs come next."""
+
+    MODE: ClassVar[ModeName] = ModeName.TRANSFER
+    job: JobSection
+    parties: list[TransferPartySpec] = Field(min_length=2, max_length=2)  # type: ignore[assignment]
+    align: AlignSpec = Field(default_factory=AlignSpec)
+    model: TransferModelSpec = Field(default_factory=TransferModelSpec)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+
+    @model_validator(mode="after")
+    def _check_parties(self) -> TransferJobSpec:
+        self._check_common()
+        for role in ("source", "target"):
+            found = len(self._holders(role))
+            if found != 1:
+                raise ValueError(f"a transfer job needs exactly one {role}, found {found}")
+        if self._holders("source")[0].label_column is None:
+            raise ValueError(
+                f"party {self._holders('source')[0].name!r}: the source needs label_column"
+            )
+        return self
+
+
+_SPECS: dict[str, type[_JobSpecBase]] = {
+    cls.MODE.value: cls for cls in (VerticalJobSpec, HorizontalJobSpec, TransferJobSpec)
+}
+
+
+def _mode_of(value: Any) -> str:
+    """The union's tag: `job.mode`, "vertical" when absent. A mode nobody knows is handed
+    to the vertical class, whose `job.mode` then reports it with the modes there are."""
+    if isinstance(value, _JobSpecBase):
+        return value.MODE.value
+    job = value.get("job") if isinstance(value, dict) else None
+    mode = job.get("mode", ModeName.VERTICAL) if isinstance(job, dict) else ModeName.VERTICAL
+    return mode if isinstance(mode, str) and mode in _SPECS else ModeName.VERTICAL.value
+
+
+JobSpec = Annotated[
+    Annotated[VerticalJobSpec, Tag("vertical")]
+    | Annotated[HorizontalJobSpec, Tag("horizontal")]
+    | Annotated[TransferJobSpec, Tag("transfer")],
+    Discriminator(_mode_of),
+]
+"""A job spec of any mode; `job.mode` picks the class. Parse with `vfl.config.loading`."""
+
+JOB_SPEC: TypeAdapter[JobSpec] = TypeAdapter(JobSpec)
+"""Validates a dict (or JSON) as a `JobSpec`."""
+
+
+def vertical(spec: JobSpec) -> VerticalJobSpec:
+    """`spec` as the vertical spec a vertical program (PSI, split learning) reads; another
+    mode is a one-line ConfigError (the program registry refuses such jobs before this)."""
+    if not isinstance(spec, VerticalJobSpec):
+        raise ConfigError(f"job.mode: this program runs vertical jobs, not {spec.job.mode!r} ones")
+    return spec
+
+
+def spec_class(mode: str) -> type[_JobSpecBase]:
+    """The spec class of `mode` (vertical for a mode nobody knows, as the union does)."""
+    return _SPECS.get(mode, VerticalJobSpec)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import JOB_SPEC, JobSpec, spec_class
+from vfl.config.phase_plan import PLANS, Mode
 from vfl.errors import ConfigError
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -24,8 +26,61 @@ MAX_TOML_DEPTH = 8
 def load_job(path: str | Path) -> JobSpec:
     """Read and validate a job spec; relative data paths resolve against its folder."""
     file = Path(path)
-    spec = parse_model(JobSpec, read_toml(file), source=str(file))
+    spec = parse_job(read_toml(file), source=str(file))
     return spec.with_base_dir(file.resolve().parent)
+
+
+def parse_job(data: dict[str, Any], source: str) -> JobSpec:
+    """Validate a job spec of any mode (`job.mode` picks its class), errors in one line."""
+    try:
+        return JOB_SPEC.validate_python(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # the union puts the mode's tag first in every location: the spec's own fields follow
+        tag = str(errors[0]["loc"][0]) if errors[0]["loc"] else ""
+        err = {**errors[0], "loc": errors[0]["loc"][1:]}
+        first = _for_mode(tag, err) or describe_error(spec_class(tag), err)
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{source}: {first}{more}") from None
+
+
+def _for_mode(mode: str, err: Any) -> str | None:
+    """What is wrong *for this mode*, when a role or field belongs to another mode: a spec
+    that forgot `job.mode` (or set the wrong one) is told which mode has it."""
+    loc = tuple(p for p in err["loc"] if not isinstance(p, int))
+    where = _format_loc(err["loc"])
+    if loc[-1:] == ("role",) and err["type"] == "literal_error":
+        found = err.get("input")
+        owners = [str(m) for m, plan in PLANS.items() if found in plan.roles]
+        if owners:
+            roles = ", ".join(PLANS[Mode(mode)].roles)
+            return (
+                f"{where}: {found!r} is a role of {owners[0]} jobs, but job.mode is {mode!r} "
+                f"(its roles: {roles}); set job.mode = {owners[0]!r} or change the role"
+            )
+    if err["type"] == "extra_forbidden":
+        owners = [
+            str(m)
+            for m in Mode
+            if m != mode and loc[-1] in _allowed_fields(spec_class(m), loc[:-1])
+        ]
+        if owners:
+            return (
+                f"{where}: only {' and '.join(owners)} jobs have this field, but job.mode is "
+                f"{mode!r}; set job.mode or remove it"
+            )
+    return None
+
+
+def parse_job_json(text: str, source: str) -> JobSpec:
+    """A job spec from its JSON (as the coordinator stores and sends it)."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: not a JSON object")
+    return parse_job(data, source)
 
 
 def read_toml(file: Path) -> dict[str, Any]:

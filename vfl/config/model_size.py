@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 
 BYTES_PER_PARAMETER = 16
 """A float32 weight, its gradient and Adam's two moments."""
@@ -27,7 +27,7 @@ class ModelSize:
     memory_mb: int
 
     @staticmethod
-    def of(spec: JobSpec, party: str) -> ModelSize:
+    def of(spec: VerticalJobSpec, party: str) -> ModelSize:
         m, p = spec.model, spec.party(party)
         if m.kind != "split_nn":  # presets: identity bottoms, one small linear layer at L
             widths = [len(p.features)] if p.features else []

@@ -23,7 +23,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfl.config.job_spec import MIN_KEY_BITS, AlignProtocol, JobSpec, Protection
+from vfl.config.job_spec import (
+    MIN_KEY_BITS,
+    AlignProtocol,
+    JobSpec,
+    Protection,
+    VerticalJobSpec,
+)
 from vfl.config.model_size import ModelSize
 
 
@@ -74,8 +80,11 @@ class PartyPolicy(BaseModel):
 
     def refusal(self, spec: JobSpec, job_id: str, party: str | None = None) -> Refusal | None:
         """The first rule job `job_id` breaks, or None if this party accepts it. With
-        `party` (this party's name in the job) its budgets are checked too."""
-        found = self._broken(spec) or (self._over_budget(spec, party) if party else None)
+        `party` (this party's name in the job) its budgets are checked too. The rules on
+        align protocols, protections, keys and label-DP are about vertical sections; a job
+        of a mode this version cannot run is refused by the program registry instead."""
+        broken = self._broken(spec) if isinstance(spec, VerticalJobSpec) else None
+        found = broken or (self._over_budget(spec, party) if party else None)
         return None if found is None else Refusal(found[0], f"job {job_id}: {found[1]}")
 
     def _over_budget(self, spec: JobSpec, party: str) -> tuple[PolicyRule, str] | None:
@@ -85,6 +94,8 @@ class PartyPolicy(BaseModel):
                 f"train.epochs = {spec.train.epochs} is above {where} max_epochs = "
                 f"{self.max_epochs}; raise max_epochs or ask for fewer epochs"
             )
+        if not isinstance(spec, VerticalJobSpec):
+            return None  # ModelSize estimates split models only
         size = ModelSize.of(spec, party)
         if size.parameters > self.max_parameters:
             return PolicyRule.MAX_PARAMETERS, (
@@ -100,7 +111,7 @@ class PartyPolicy(BaseModel):
             )
         return None
 
-    def _broken(self, spec: JobSpec) -> tuple[PolicyRule, str] | None:
+    def _broken(self, spec: VerticalJobSpec) -> tuple[PolicyRule, str] | None:
         where = "party.toml [policy]"
         protocol = spec.align.protocol
         if protocol not in self.align_protocols:

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vfl.algorithms.split.schedule import BatchSchedule
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.dataset import PartyDataset
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.transcript import Transcript
@@ -25,7 +25,7 @@ class AuditRun:
     keys are, which an attacking party legitimately holds), and the ground truth attacks
     are scored against: each party's rows in the aligned order every program used."""
 
-    spec: JobSpec
+    spec: VerticalJobSpec
     job_id: str
     transcript: Transcript
     workspaces: dict[str, Workspace]

@@ -10,6 +10,10 @@ sound only if the copy is identical: a different body under a used number would 
 masks or noise drawn twice for different values, or peers that disagree silently. So
 `send` digests each plaintext body into the party's ledger (kept across restarts) and
 refuses, with ReplayError, a different body under a number the party already used.
+
+Every caller that runs a program (the simulator, the party node, local PSI runs, the
+benchmarks) builds its context with `party_context`, so role, protection and scope are
+derived from the spec in one place.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import JobSpec, VerticalJobSpec
 from vfl.dataset import PartyDataset
-from vfl.errors import ProtocolError, ReplayError
+from vfl.errors import ConfigError, ProtocolError, ReplayError
 from vfl.protocol import serde
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.channel import Channel
@@ -116,3 +120,37 @@ class PartyContext:
         if self.data is None:
             raise ProtocolError(f"party {self.party}: this program needs the party's dataset")
         return self.data
+
+
+def party_context(
+    spec: JobSpec,
+    party: str,
+    job_id: str,
+    phase: str,
+    *,
+    channel: Channel,
+    workspace: Workspace,
+    reporter: Reporter,
+    ledger: Ledger,
+    data: PartyDataset | None = None,
+    spec_digest: bytes | None = None,
+) -> PartyContext:
+    """The context `party`'s program for `phase` of job `job_id` runs in: its role from the
+    spec, the protection its ledger records, sequence numbers scoped to the phase."""
+    me = next((p for p in spec.parties if p.name == party), None)
+    if me is None:
+        raise ConfigError(f"job {job_id} does not name party {party}")
+    return PartyContext(
+        party=party,
+        role=me.role,
+        job=spec,
+        job_id=job_id,
+        channel=channel,
+        workspace=workspace,
+        reporter=reporter,
+        ledger=ledger,
+        data=data,
+        protection=spec.train.protection if isinstance(spec, VerticalJobSpec) else "none",
+        scope=phase,
+        spec_digest=spec_digest,
+    )

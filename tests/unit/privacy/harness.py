@@ -10,13 +10,13 @@ import pandas as pd
 
 from parties.data import load_dataset
 from tests.unit.split_paillier.harness import FIXED_SPEC_DIGEST, Run, run_job
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.privacy.audit_run import AuditRun
 from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
 
 
-def audit_run(spec: JobSpec, workdir: Path) -> tuple[AuditRun, Run]:
+def audit_run(spec: VerticalJobSpec, workdir: Path) -> tuple[AuditRun, Run]:
     """Run `spec` with 512-bit keys and a transcript; the run as the audit sees it."""
     transcript = Transcript()
     run = run_job(spec, workdir, transcript=transcript)

@@ -17,7 +17,7 @@ import pytest
 from tests.factories import job_dict, job_spec
 from tests.unit.privacy.harness import audit_run, leaky_binary
 from vfl.api import audit
-from vfl.config.job_spec import JobSpec, Protection
+from vfl.config.job_spec import Protection, VerticalJobSpec
 from vfl.errors import ConfigError
 from vfl.privacy.attacks.base import AttackName
 from vfl.privacy.attacks.label_inference import (
@@ -36,7 +36,7 @@ zero gradient whatever the label, which blurs the norm attack on the factory's 4
 cut layer)."""
 
 
-def _spec(paths: dict[str, Path], protection: str, epsilon: float | None) -> JobSpec:
+def _spec(paths: dict[str, Path], protection: str, epsilon: float | None) -> VerticalJobSpec:
     train: dict[str, Any] = {"epochs": 2, "batch_size": 64, "protection": protection}
     if protection == "paillier":
         train["workers"] = 1

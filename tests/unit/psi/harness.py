@@ -16,7 +16,7 @@ from psi.ecdh.label_holder import EcdhLabelHolder
 from psi.ids import IdSource, MemoryIds
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
-from vfl.config.job_spec import AlignSpec, JobSection, JobSpec, PartySpec
+from vfl.config.job_spec import AlignSpec, JobSection, VerticalJobSpec, VerticalPartySpec
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import AlignReport, Event
 from vfl.runtime.in_memory import InMemoryHub
@@ -63,9 +63,9 @@ def job(
     protocol: Literal["ecdh", "rsa"] = "ecdh",
     cardinality_only: bool = False,
     key_bits: int = 2048,
-) -> JobSpec:
+) -> VerticalJobSpec:
     parties = [
-        PartySpec(
+        VerticalPartySpec(
             name=name,
             role="label_holder" if k == 0 else "feature_holder",
             data=f"{name}.csv",
@@ -75,7 +75,7 @@ def job(
         for k, name in enumerate(names)
     ]
     align = AlignSpec(protocol=protocol, cardinality_only=cardinality_only, key_bits=key_bits)
-    return JobSpec(job=JobSection(name="psi-test"), parties=parties, align=align)
+    return VerticalJobSpec(job=JobSection(name="psi-test"), parties=parties, align=align)
 
 
 def run_psi(

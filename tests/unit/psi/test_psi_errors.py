@@ -14,7 +14,7 @@ from psi.ids import CsvIds, MemoryIds
 from psi.messages import AlignCheck
 from psi.parallel import GroupPool
 from tests.unit.psi.harness import run_psi
-from vfl.config.job_spec import AlignSpec
+from vfl.config.job_spec import AlignSpec, vertical
 from vfl.errors import ConfigError, DataValidationError, ProtocolError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.program import Program
@@ -96,7 +96,7 @@ class _GarbagePeer(Program):
     phase = "align"
 
     def run(self, ctx: PartyContext) -> None:
-        lh = ctx.job.label_holder.name
+        lh = vertical(ctx.job).label_holder.name
         ctx.send(lh, AlignCheck(False, b""))
         ctx.recv(lh, AlignCheck)
         recv_rows(ctx, lh, Blinded, 32)

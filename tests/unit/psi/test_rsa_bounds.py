@@ -26,7 +26,7 @@ from psi.rsa.keys import EXPONENT, MIN_BITS, TAG_BYTES, PrivateKey, PublicKey
 from psi.rsa.label_holder import RsaLabelHolder
 from psi.rsa.messages import Blinded, Matches, PublicKeyMsg, SetSize, Signed, Tags
 from tests.unit.psi.harness import oracle, run_psi
-from vfl.config.job_spec import AlignSpec
+from vfl.config.job_spec import AlignSpec, vertical
 from vfl.errors import ConfigError, ProtocolError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import AlignReport
@@ -48,7 +48,7 @@ class _GreedyClient(Program):
         self.confirmed = -1
 
     def run(self, ctx: PartyContext) -> None:
-        lh = ctx.job.label_holder.name
+        lh = vertical(ctx.job).label_holder.name
         ctx.send(lh, AlignCheck(False, b""))
         ctx.recv(lh, AlignCheck)
         ctx.send(lh, SetSize(self.declared))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from parties.data import load_dataset
-from parties.programs import PHASES, program_for
+from parties.programs import program_for
 from tests.sealing_harness import (
     CHI2_LIMIT,
     SPEC_JSON,
@@ -23,12 +23,12 @@ from tests.sealing_harness import (
     true_key,
 )
 from tests.unit.split_paillier.harness import fixed_secret
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec, vertical
 from vfl.config.loading import load_job
 from vfl.crypto.sealing import SEALING_NAME
 from vfl.crypto.sealing.sealed_body import associated_data
 from vfl.protocol.envelope import Envelope
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import party_context
 from vfl.runtime.events import Event, MetricsReport
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import LedgerEntry
@@ -70,26 +70,25 @@ class Run:
         return digest  # one ledger for every party here; the replay guard is tested elsewhere
 
 
-def _run(spec: JobSpec, workdir: Path, sealers: dict[str, EnvelopeSealer] | None) -> Run:
+def _run(spec: VerticalJobSpec, workdir: Path, sealers: dict[str, EnvelopeSealer] | None) -> Run:
     run = Run()
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     for p in spec.parties:  # both runs start from the same weights
         fixed_secret(Workspace(workdir / p.name), JOB, p.name)
-    for phase in PHASES:
+    for phase in spec.phases:
         runs = {
             p.name: PartyRun(
                 program_for(spec, phase, p),
-                PartyContext(
-                    party=p.name,
-                    role=p.role,
-                    job=spec,
-                    job_id=JOB,
+                party_context(
+                    spec,
+                    p.name,
+                    JOB,
+                    phase,
                     channel=run.hub.channel(p.name, sealers[p.name] if sealers else None),
                     workspace=Workspace(workdir / p.name),
                     reporter=run,
                     ledger=run,
                     data=datasets[p.name],
-                    scope=phase,
                 ),
             )
             for p in spec.parties
@@ -99,7 +98,7 @@ def _run(spec: JobSpec, workdir: Path, sealers: dict[str, EnvelopeSealer] | None
 
 
 def test_sealed_simulation_equals_the_unsealed_one_and_hides_every_body(tmp_path: Path) -> None:
-    spec = load_job(SAMPLE)
+    spec = vertical(load_job(SAMPLE))
     spec = spec.model_copy(update={"train": spec.train.model_copy(update={"epochs": 2})})
     names = tuple(p.name for p in spec.parties)
     fed = federation(tmp_path, names)

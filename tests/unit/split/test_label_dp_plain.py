@@ -23,7 +23,7 @@ from tests.unit.split_paillier.harness import FIXED_SPEC_DIGEST, run_job
 from vfl.algorithms.split.initial_weights import feature_half, label_half
 from vfl.algorithms.split.messages import CutGradient
 from vfl.api import simulate
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.privacy.label_dp import LabelDP
 from vfl.runtime.party_secret import PartySecret, secret_file
 from vfl.runtime.transcript import Transcript
@@ -34,13 +34,13 @@ WIDTHS = {L: 3, "shop": 4, "mall": 2}
 BATCH = 32
 
 
-def _spec(paths: dict[str, Path], privacy: dict[str, Any], **train: Any) -> JobSpec:
+def _spec(paths: dict[str, Path], privacy: dict[str, Any], **train: Any) -> VerticalJobSpec:
     # a top wide enough that no fixed init leaves every ReLU dead (δ = 0 would test nothing)
     model = {"top_hidden": [16]}
     return job_spec(job_dict(paths, train={"epochs": 1, **train}, model=model, privacy=privacy))
 
 
-def _run(spec: JobSpec, workdir: Path) -> dict[str, list[np.ndarray]]:
+def _run(spec: VerticalJobSpec, workdir: Path) -> dict[str, list[np.ndarray]]:
     """Per feature holder, the CutGradients it received, in order. The harness keeps the
     job id fixed, so a rerun in the same workspaces reuses the parties' secrets."""
     transcript = Transcript()
@@ -51,7 +51,7 @@ def _run(spec: JobSpec, workdir: Path) -> dict[str, list[np.ndarray]]:
     }
 
 
-def _initial_w(spec: JobSpec) -> dict[str, np.ndarray]:
+def _initial_w(spec: VerticalJobSpec) -> dict[str, np.ndarray]:
     """W₀ = W_L + W_F per feature holder, from the secrets the harness fixes."""
     d = u = spec.model.cut_width
     fan_in = d * len(spec.parties)  # every party, the label holder included, has d outputs

@@ -24,7 +24,7 @@ from vfl.algorithms.split.models import build_bottom
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.api import simulate
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.runtime.events import Event, StepReport
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.workspace import Workspace
@@ -92,7 +92,7 @@ def _joined(paths: dict[str, Path]) -> pd.DataFrame:
 
 
 def _oracle_run(
-    spec: JobSpec, paths: dict[str, Path], secrets: dict[str, PartySecret]
+    spec: VerticalJobSpec, paths: dict[str, Path], secrets: dict[str, PartySecret]
 ) -> tuple[list[float], Centralized]:
     joined = _joined(paths)
     names = list(paths)

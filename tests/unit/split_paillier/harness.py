@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parties.data import load_dataset
-from parties.programs import PHASES, program_for
+from parties.programs import program_for
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
 from vfl.algorithms.split.paillier.feature_side import KeyGen
-from vfl.config.job_spec import JobSpec, PartySpec
+from vfl.config.job_spec import PartySpec, VerticalJobSpec
 from vfl.crypto.testing import insecure_keygen
 from vfl.protocol.envelope import Envelope
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import party_context
 from vfl.runtime.events import Event, MetricsReport, StepReport
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
@@ -31,7 +31,7 @@ FIXED_SPEC_DIGEST = hashlib.sha256(b"harness").digest()
 the same initial weights from the same fixed secrets (the oracles compare them)."""
 
 
-def small_key_program(spec: JobSpec, phase: str, p: PartySpec, keygen: KeyGen) -> Program:
+def small_key_program(spec: VerticalJobSpec, phase: str, p: PartySpec, keygen: KeyGen) -> Program:
     """The party's program, with feature holders making keys by `keygen` and the label
     holder accepting keys of TEST_KEY_BITS (production refuses anything under 2048)."""
     if p.role == "feature_holder" and phase == "train":
@@ -74,7 +74,7 @@ class Run:
 
 
 def run_job(
-    spec: JobSpec,
+    spec: VerticalJobSpec,
     workdir: Path,
     keygen: KeyGen | None = None,
     run: Run | None = None,
@@ -85,15 +85,15 @@ def run_job(
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     for p in spec.parties:  # fixed secrets: runs in other folders start from the same weights
         fixed_secret(Workspace(workdir / p.name), "job", p.name)
-    for phase in PHASES:
+    for phase in spec.phases:
         runs = {}
         for p in spec.parties:
             program = small_key_program(spec, phase, p, keygen)
-            ctx = PartyContext(
-                party=p.name,
-                role=p.role,
-                job=spec,
-                job_id="job",
+            ctx = party_context(
+                spec,
+                p.name,
+                "job",
+                phase,
                 channel=(
                     run.hub.channel(p.name)
                     if transcript is None
@@ -103,8 +103,6 @@ def run_job(
                 reporter=run,
                 ledger=MemoryLedger(),
                 data=datasets[p.name],
-                protection=spec.train.protection,
-                scope=phase,
                 spec_digest=FIXED_SPEC_DIGEST,
             )
             runs[p.name] = PartyRun(program, ctx)

@@ -25,7 +25,7 @@ from tests.unit.split_paillier.harness import (
     small_key_program,
 )
 from vfl.algorithms.split.paillier.phase_keys import KeyGen
-from vfl.config.job_spec import JobSpec, PartySpec
+from vfl.config.job_spec import PartySpec, VerticalJobSpec
 from vfl.crypto.keys import KeyPair
 from vfl.crypto.testing import insecure_keygen
 from vfl.protocol.envelope import Envelope
@@ -107,7 +107,7 @@ _program = small_key_program
 
 
 def run_with_restart(
-    spec: JobSpec, workdir: Path, victim: str, crash_at: str, keygen: KeyGen
+    spec: VerticalJobSpec, workdir: Path, victim: str, crash_at: str, keygen: KeyGen
 ) -> RestartRun:
     """align → train (victim killed before sending `crash_at`, then restarted) → evaluate."""
     run = RestartRun()
@@ -148,7 +148,12 @@ MakeCtx = Callable[[PartySpec, str, Channel], PartyContext]
 
 
 def _train_with_restart(
-    spec: JobSpec, run: RestartRun, victim: str, crash_at: str, keygen: KeyGen, make_ctx: MakeCtx
+    spec: VerticalJobSpec,
+    run: RestartRun,
+    victim: str,
+    crash_at: str,
+    keygen: KeyGen,
+    make_ctx: MakeCtx,
 ) -> None:
     errors: dict[str, BaseException] = {}
     crashing = CrashingChannel(run.hub.channel(victim), crash_at)

@@ -22,7 +22,7 @@ from tests.factories import job_dict, job_spec, synthetic_vertical
 from tests.unit.privacy.harness import audit_run
 from tests.unit.split_paillier.harness import run_job
 from tests.unit.split_paillier.test_paillier_oracle import TOLERANCE
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.privacy.received import received_gradients
 from vfl.runtime.simulator import PartyFailedError
 
@@ -30,7 +30,9 @@ L, F = "bank", "shop"
 PRIVACY = {"noise_multiplier": 0.5, "clip": 1.0}
 
 
-def _spec(paths: dict[str, Path], protection: str, privacy: dict[str, Any], rows: int) -> JobSpec:
+def _spec(
+    paths: dict[str, Path], protection: str, privacy: dict[str, Any], rows: int
+) -> VerticalJobSpec:
     train = {
         "protection": protection,
         "optimizer": "sgd",
@@ -44,7 +46,7 @@ def _spec(paths: dict[str, Path], protection: str, privacy: dict[str, Any], rows
     return job_spec(job_dict(paths, train=train, privacy=privacy))
 
 
-def _view(spec: JobSpec, workdir: Path) -> list[np.ndarray]:
+def _view(spec: VerticalJobSpec, workdir: Path) -> list[np.ndarray]:
     run, _ = audit_run(spec, workdir)
     return [g.values for g in received_gradients(run, F)]
 

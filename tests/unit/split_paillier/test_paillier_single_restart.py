@@ -32,7 +32,7 @@ from tests.unit.split_paillier.restart_harness import CountingKeygen, RestartRun
 from tests.unit.split_paillier.test_paillier_oracle import TOLERANCE
 from vfl.algorithms.split.paillier import messages as pm
 from vfl.algorithms.split.paillier.shares import from_tensor
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.protocol import serde
 from vfl.runtime.workspace import Workspace
 
@@ -51,7 +51,7 @@ F_KINDS = {
 L_KINDS = {serde.kind_of(m) for m in (pm.InteractiveWidth, pm.MaskedProduct, pm.EncryptedGradients)}
 
 
-def _spec(tmp: Path, label_dp: bool) -> JobSpec:
+def _spec(tmp: Path, label_dp: bool) -> VerticalJobSpec:
     paths = synthetic_vertical(tmp, {L: 3, F: 4}, rows=160)
     train = {
         "protection": "paillier",
@@ -91,7 +91,7 @@ class Runs:
             )
 
 
-def _uninterrupted(spec: JobSpec, workdir: Path) -> RestartRun:
+def _uninterrupted(spec: VerticalJobSpec, workdir: Path) -> RestartRun:
     run = RestartRun()
     run_job(spec, workdir, run=run)
     return run

@@ -21,6 +21,7 @@ from vfl.algorithms.split.paillier.feature_side import KeyGen, PaillierFeatureSi
 from vfl.algorithms.split.paillier.phase_keys import phase_keypair
 from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
+from vfl.config.job_spec import vertical
 from vfl.crypto.keys import generate_keypair
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
@@ -38,7 +39,7 @@ class _Setup:
 
 def _side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> FeatureSide:
     """This party's end of the exchange, by `train.protection`."""
-    t, label_holder = ctx.job.train, ctx.job.label_holder.name
+    t, label_holder = vertical(ctx.job).train, vertical(ctx.job).label_holder.name
     if t.protection == "paillier":
         return PaillierFeatureSide(
             label_holder,
@@ -48,7 +49,7 @@ def _side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> FeatureS
             packing=t.packing,
             workers=t.workers,
             learning_rate=t.learning_rate,
-            input_grad=not is_preset(ctx.job),
+            input_grad=not is_preset(vertical(ctx.job)),
             batch_size=t.batch_size,
         )
     return PlainFeatureSide(label_holder, width)
@@ -58,7 +59,7 @@ def _setup(
     ctx: PartyContext, keygen: KeyGen, phase: str, scaler: Standardizer | None = None
 ) -> _Setup:
     """Train fits the scaler on the training rows; evaluate passes the published one."""
-    spec = ctx.job
+    spec = vertical(ctx.job)
     data = ctx.require_data().aligned(ctx.workspace.load_alignment())
     schedule = BatchSchedule(
         data.rows, spec.train.batch_size, spec.train.validation_fraction, spec.job.seed
@@ -93,7 +94,7 @@ class SplitTrainFeatureHolder(Program):
             s.side.close()
 
     def _train(self, ctx: PartyContext, s: _Setup) -> None:
-        spec = ctx.job
+        spec = vertical(ctx.job)
         params = list(s.bottom.parameters())
         optimizer = make_optimizer(spec, params) if params else None
         start = 0

@@ -15,6 +15,7 @@ from vfl.algorithms.split.messages import EXCHANGE_STEP, TrainHello
 from vfl.algorithms.split.models import make_optimizer
 from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
+from vfl.config.job_spec import vertical
 from vfl.crypto.keys import MIN_KEY_BITS
 from vfl.errors import ProtocolError
 from vfl.metrics import compute_metrics
@@ -38,7 +39,7 @@ class _Setup:
 
 def _setup(ctx: PartyContext, scaler: Standardizer | None = None) -> _Setup:
     """Train fits the scaler on the training rows; evaluate passes the published one."""
-    spec = ctx.job
+    spec = vertical(ctx.job)
     data = ctx.require_data().aligned(ctx.workspace.load_alignment())
     assert data.labels is not None, "the label holder's dataset carries labels"
     schedule = BatchSchedule(
@@ -74,14 +75,16 @@ def _model(
     ctx: PartyContext, s: _Setup, min_key_bits: int, label_dp: LabelDP | None = None
 ) -> LabelHolderModel:
     return LabelHolderModel(
-        ctx.job,
+        vertical(ctx.job),
         PartySecret.of(ctx),
         s.x.shape[1],
         s.peer_widths,
         s.codec.outputs,
         label_dp,
         # the spec's key size, not just the floor: F must not quietly use a smaller key
-        min_key_bits if min_key_bits < MIN_KEY_BITS else max(min_key_bits, ctx.job.train.key_bits),
+        min_key_bits
+        if min_key_bits < MIN_KEY_BITS
+        else max(min_key_bits, vertical(ctx.job).train.key_bits),
     )
 
 
@@ -97,7 +100,7 @@ class SplitTrainLabelHolder(Program):
 
     def run(self, ctx: PartyContext) -> None:
         s = _setup(ctx)
-        spec = ctx.job
+        spec = vertical(ctx.job)
         label_dp = LabelDP.from_spec(spec.privacy, spec.train.epochs)
         model = _model(ctx, s, self.min_key_bits, label_dp)
         try:
@@ -111,7 +114,7 @@ class SplitTrainLabelHolder(Program):
             ctx.report(label_dp.report(holders, spec.train.epochs))
 
     def _train(self, ctx: PartyContext, model: LabelHolderModel, s: _Setup) -> None:
-        spec = ctx.job
+        spec = vertical(ctx.job)
         optimizer = make_optimizer(spec, list(model.parameters()))
         start = 0
         history: list[dict[str, float]] = []

@@ -22,7 +22,7 @@ from vfl.algorithms.split.models import (
 from vfl.algorithms.split.paillier.label_side import PaillierLabelSide
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.crypto.keys import MIN_KEY_BITS
 from vfl.privacy.label_dp import LabelDP
 from vfl.runtime.context import PartyContext
@@ -40,7 +40,7 @@ class LabelHolderModel(nn.Module):
 
     def __init__(
         self,
-        spec: JobSpec,
+        spec: VerticalJobSpec,
         secret: PartySecret,
         own_width: int,
         peer_widths: dict[str, int],
@@ -108,7 +108,7 @@ class LabelHolderModel(nn.Module):
 
 
 def _peer_side(
-    spec: JobSpec,
+    spec: VerticalJobSpec,
     peer: str,
     d: int,
     u: int,
@@ -138,7 +138,7 @@ def _peer_side(
 
 
 def model_meta(
-    spec: JobSpec,
+    spec: VerticalJobSpec,
     codec: LabelCodec,
     own_width: int,
     peer_widths: dict[str, int],

@@ -13,20 +13,22 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import VerticalJobSpec
 from vfl.models.mlp import mlp
 
 
-def is_preset(spec: JobSpec) -> bool:
+def is_preset(spec: VerticalJobSpec) -> bool:
     return spec.model.kind != "split_nn"
 
 
-def bottom_width(spec: JobSpec, in_width: int) -> int:
+def bottom_width(spec: VerticalJobSpec, in_width: int) -> int:
     """The output width d of a bottom model over `in_width` columns."""
     return in_width if is_preset(spec) else spec.model.cut_width
 
 
-def build_bottom(spec: JobSpec, in_width: int, generator: torch.Generator) -> tuple[nn.Module, int]:
+def build_bottom(
+    spec: VerticalJobSpec, in_width: int, generator: torch.Generator
+) -> tuple[nn.Module, int]:
     """The party's bottom model and its output width d, initialised from `generator`
     (the party's own secret: initial_weights.py)."""
     if is_preset(spec):
@@ -35,13 +37,13 @@ def build_bottom(spec: JobSpec, in_width: int, generator: torch.Generator) -> tu
     return mlp(widths, generator, final_activation=True), spec.model.cut_width
 
 
-def interactive_width(spec: JobSpec, outputs: int) -> int:
+def interactive_width(spec: VerticalJobSpec, outputs: int) -> int:
     if is_preset(spec):
         return outputs
     return spec.model.interactive_width or spec.model.cut_width
 
 
-def build_top(spec: JobSpec, u: int, outputs: int, generator: torch.Generator) -> nn.Module:
+def build_top(spec: VerticalJobSpec, u: int, outputs: int, generator: torch.Generator) -> nn.Module:
     if is_preset(spec):
         return nn.Identity()
     return nn.Sequential(nn.ReLU(), mlp([u, *spec.model.top_hidden, outputs], generator, False))
@@ -69,7 +71,7 @@ class InteractiveBlock(nn.Module):
         return a @ self.weight
 
 
-def make_optimizer(spec: JobSpec, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+def make_optimizer(spec: VerticalJobSpec, params: list[nn.Parameter]) -> torch.optim.Optimizer:
     """The configured optimizer over `params`.
 
     Fused kernels update every parameter in one C++ call: the per-parameter Python loop

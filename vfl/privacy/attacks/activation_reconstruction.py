@@ -26,7 +26,7 @@ from vfl.algorithms.split.paillier import messages as pm
 from vfl.algorithms.split.paillier.layouts import Layouts
 from vfl.algorithms.split.paillier.shares import encode_exact, unpack_signed
 from vfl.algorithms.split.paillier.side_randomness import SideRandomness
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import JobSpec, VerticalJobSpec
 from vfl.crypto import kernels
 from vfl.crypto.keys import PublicKey
 from vfl.crypto.wire import from_wire, plain_from_bytes
@@ -59,7 +59,9 @@ class ActivationReconstruction:
     name = AttackName.ACTIVATION_RECONSTRUCTION
 
     def skip_reason(self, spec: JobSpec) -> str | None:
-        return None if spec.job.mode == "vertical" else "activation reconstruction is vertical"
+        return (
+            None if isinstance(spec, VerticalJobSpec) else "activation reconstruction is vertical"
+        )
 
     def mount(self, run: AuditRun) -> list[AttackFinding]:
         spec, label = run.spec, run.spec.label_holder.name
@@ -84,7 +86,7 @@ class ActivationReconstruction:
 
 def label_holder_reconstruction(
     transcript: Transcript,
-    spec: JobSpec,
+    spec: VerticalJobSpec,
     job_id: str,
     label: str,
     feature: str,

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
-from vfl.config.job_spec import JobSpec
+from vfl.config.job_spec import JobSpec, VerticalJobSpec
 from vfl.privacy.attacks.base import AttackName, Metric
 from vfl.privacy.audit_run import AuditRun
 from vfl.privacy.received import ReceivedGradient, received_gradients
@@ -54,6 +54,8 @@ class GradientLabelInference(ABC):
     name: AttackName
 
     def skip_reason(self, spec: JobSpec) -> str | None:
+        if not isinstance(spec, VerticalJobSpec):
+            return f"job.mode is {spec.job.mode!r}; label inference attacks vertical jobs"
         if spec.align.cardinality_only:
             return "align.cardinality_only = true: the job trains nothing"
         if spec.model.task != "binary":
