@@ -1,0 +1,1 @@
+"""Secure aggregation's building blocks: Shamir sharing, mask expansion, fixed-point ring."""
