@@ -1,0 +1,108 @@
+"""Issue 17, probes 3 and 4: a party whose disk was full went into an endless reconnect
+loop and the job failed at the peer's timeout, blamed on the healthy party; and a job peer
+could fill a party's disk with envelopes no program asked for.
+
+The full disk is lab's process limited to files of 0 bytes (RLIMIT_FSIZE: every write
+fails as on a full disk; chmod cannot make a file read-only for root, this can). The flood
+is mallory, hospital's peer in a job, sending envelopes past hospital's inbox_budget_mb."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.adversarial.federation import (
+    BREAST,
+    MALLORY,
+    MAX_MESSAGE_BYTES,
+    VICTIM_BUDGET_MB,
+    assert_no_attack_result,
+    assert_serving,
+    coordinator_log_count,
+    submit_file,
+    submit_honest,
+    wait_for_state,
+)
+from tests.adversarial.mallory import MalloryNode, deployed_spec, mallory_sample
+from tests.e2e.deployment import finished, wait_until
+from vfl.cli.local_federation import LocalFederation
+from vfl.protocol.envelope import Envelope
+
+pytestmark = pytest.mark.slow
+FLOOD = 8
+BODY = MAX_MESSAGE_BYTES - 4096
+"""Each flood envelope is as large as the relay lets through."""
+
+
+@contextmanager
+def _disk_full(fed: LocalFederation, party: str) -> Iterator[None]:
+    """Every write of `party`'s process fails (EFBIG) until the block ends; the party is
+    then restarted, so the next probe meets a node that never had a fault."""
+    pid = fed.processes[party].pid
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (0, hard))
+    try:
+        yield
+    finally:
+        if fed.processes[party].poll() is None:
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))
+        fed.stop_party(party)
+        fed.start_party(party)
+        fed.wait_connected()
+
+
+def _mid_training(result: dict[str, Any]) -> bool:
+    return result.get("status") == "train" and len(result.get("history") or []) >= 1
+
+
+def test_a_full_disk_fails_the_job_at_once_naming_the_party_whose_disk_it_is(
+    fed: LocalFederation,
+) -> None:
+    job = submit_honest(fed, "disk-full")
+    wait_until(fed, job.job_id, _mid_training, 120)
+    sessions = coordinator_log_count(fed, "party lab connected")
+    with _disk_full(fed, "lab"):
+        result = job.wait(fed, limit_s=120)
+        time.sleep(3)  # three heartbeats: a reconnect loop (reconnect_max_s = 1) would show
+        assert coordinator_log_count(fed, "party lab connected") == sessions
+        assert fed.processes["lab"].poll() is None
+    assert result["status"] == "failed"
+    error = result.get("error") or ""
+    assert error.startswith("party lab failed train: lab cannot "), error
+    assert "hospital" not in error and "within" not in error  # not the peer, not a timeout
+    assert str(fed.root) not in error  # no local path leaves the party
+    assert_serving(fed)
+
+
+def _db_bytes(fed: LocalFederation, party: str) -> int:
+    state = fed.root / party / "state"
+    return sum(p.stat().st_size for p in state.glob("party.db*"))
+
+
+def test_a_peer_flooding_envelopes_is_stopped_at_the_receivers_budget(
+    fed: LocalFederation, tmp_path: Path
+) -> None:
+    honest = submit_honest(fed, "flood")
+    sample = mallory_sample(tmp_path, "lab")
+    with MalloryNode(fed, BREAST.parent / "lab.csv") as mallory:
+        job = submit_file(fed, deployed_spec(sample, fed.root / "mallory-flood.toml"))
+        wait_for_state(fed, job, ("align",))
+        before = _db_bytes(fed, "hospital")
+        for i in range(FLOOD):  # fresh sequence numbers no program of hospital's will take
+            body = b"x" * BODY
+            flood = Envelope(job.job_id, MALLORY, "hospital", "split.Activations", f"x#{i}", body)
+            mallory.node.link.send_envelope(flood.to_bytes())
+        result = wait_until(fed, job.job_id, finished, 60)
+        grown = _db_bytes(fed, "hospital") - before
+    assert result["status"] == "failed"
+    assert f"{MALLORY} sent more than {VICTIM_BUDGET_MB} MiB" in (result.get("error") or "")
+    assert result["error"].startswith("party hospital failed ")
+    assert grown < (VICTIM_BUDGET_MB << 20) + BODY  # not FLOOD x BODY
+    assert_no_attack_result(fed, honest, tmp_path / "oracle")
+    assert_serving(fed)
