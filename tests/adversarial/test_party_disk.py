@@ -32,10 +32,12 @@ from tests.adversarial.federation import (
 from tests.adversarial.mallory import MalloryNode, deployed_spec, mallory_sample
 from tests.e2e.deployment import finished, wait_until
 from vfl.cli.local_federation import LocalFederation
+from vfl.errors import ProtocolError
 from vfl.protocol.envelope import Envelope
 
 pytestmark = pytest.mark.slow
-FLOOD = 8
+FLOOD = 32
+"""Envelopes mallory sends at most; the relay refuses them once the job has failed."""
 BODY = MAX_MESSAGE_BYTES - 4096
 """Each flood envelope is as large as the relay lets through."""
 
@@ -94,15 +96,26 @@ def test_a_peer_flooding_envelopes_is_stopped_at_the_receivers_budget(
         job = submit_file(fed, deployed_spec(sample, fed.root / "mallory-flood.toml"))
         wait_for_state(fed, job, ("align",))
         before = _db_bytes(fed, "hospital")
-        for i in range(FLOOD):  # fresh sequence numbers no program of hospital's will take
+        refusal, sent = "", 0
+        while not refusal and sent < FLOOD:  # sequence numbers no program of hospital takes
             body = b"x" * BODY
-            flood = Envelope(job.job_id, MALLORY, "hospital", "split.Activations", f"x#{i}", body)
-            mallory.node.link.send_envelope(flood.to_bytes())
+            flood = Envelope(
+                job.job_id, MALLORY, "hospital", "split.Activations", f"x#{sent}", body
+            )
+            try:
+                mallory.node.link.send_envelope(flood.to_bytes())
+                sent += 1
+            except ProtocolError as exc:
+                refusal = str(exc)
         result = wait_until(fed, job.job_id, finished, 60)
         grown = _db_bytes(fed, "hospital") - before
     assert result["status"] == "failed"
-    assert f"{MALLORY} sent more than {VICTIM_BUDGET_MB} MiB" in (result.get("error") or "")
-    assert result["error"].startswith("party hospital failed ")
-    assert grown < (VICTIM_BUDGET_MB << 20) + BODY  # not FLOOD x BODY
+    error = result.get("error") or ""
+    assert error.startswith("party hospital failed align: "), error
+    assert f"{MALLORY} sent more than {VICTIM_BUDGET_MB} MiB" in error
+    assert refusal == (
+        f"coordinator refused an envelope: job {job.job_id} is failed; nothing to relay"
+    )  # once hospital stopped the job, the relay takes nothing more for it
+    assert grown < (VICTIM_BUDGET_MB << 20) + BODY  # not `sent` x BODY
     assert_no_attack_result(fed, honest, tmp_path / "oracle")
     assert_serving(fed)
