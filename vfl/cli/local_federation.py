@@ -57,8 +57,8 @@ class LocalFederation:
         self.party_toml = party_toml or {}
         """By party: top-level keys added to its party.toml (say `inbox_budget_mb = 1`)."""
         # an operator issues one certificate per member of the federation, not per job
-        members = [*self.parties, *(m for m in members if m not in self.parties)]
-        init_pki(root / "certs", ["127.0.0.1", "localhost"], members)
+        issued = [*self.parties, *(m for m in members if m not in self.parties)]
+        init_pki(root / "certs", ["127.0.0.1", "localhost"], issued)
 
     # -- processes ---------------------------------------------------------------------
     def start_coordinator(self) -> str:
