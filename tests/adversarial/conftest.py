@@ -10,7 +10,7 @@ from tests.adversarial.federation import start_federation
 from vfl.cli.local_federation import LocalFederation
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped before the rest of the suite runs
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalFederation]:
     federation = start_federation(tmp_path_factory.mktemp("adversarial") / "fed")
     yield federation

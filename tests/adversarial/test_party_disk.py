@@ -9,6 +9,7 @@ is mallory, hospital's peer in a job, sending envelopes past hospital's inbox_bu
 from __future__ import annotations
 
 import resource
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from tests.adversarial.federation import (
 )
 from tests.adversarial.mallory import MalloryNode, deployed_spec, mallory_sample
 from tests.e2e.deployment import finished, wait_until
+from tests.integration.harness import wait_for
 from vfl.cli.local_federation import LocalFederation
 from vfl.errors import ProtocolError
 from vfl.protocol.envelope import Envelope
@@ -87,6 +89,14 @@ def _db_bytes(fed: LocalFederation, party: str) -> int:
     return sum(p.stat().st_size for p in state.glob("party.db*"))
 
 
+def _journaled(fed: LocalFederation, party: str, job_id: str) -> int:
+    """Deliveries of the job still in the party's inbox journal."""
+    path = fed.root / party / "state" / "party.db"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM inbox WHERE job_id = ?", (job_id,)).fetchone()
+    return int(count)
+
+
 def test_a_peer_flooding_envelopes_is_stopped_at_the_receivers_budget(
     fed: LocalFederation, tmp_path: Path
 ) -> None:
@@ -119,5 +129,6 @@ def test_a_peer_flooding_envelopes_is_stopped_at_the_receivers_budget(
     # within the budget (plus the delivery that found it full), each byte written twice
     # (the WAL, then the database); a journal without the budget grows by every delivery
     assert grown < 2 * ((VICTIM_BUDGET_MB << 20) + BODY)
+    wait_for(lambda: _journaled(fed, "hospital", job.job_id) == 0, "the ended job is purged")
     assert_no_attack_result(fed, honest, tmp_path / "oracle")
     assert_serving(fed)
