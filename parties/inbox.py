@@ -7,6 +7,10 @@ A peer decides what it sends, not what this party stores: envelopes delivered bu
 taken by a program ("unexpected" until then) count against a per-job budget. A delivery
 that would exceed it is not journaled; the job is aborted here, naming the sender, so the
 party's disk and memory stay bounded whatever a hostile job peer sends.
+
+Either failure (the budget, or this party's own disk) reaches the waiting program as its
+own error, not as JobAbortedError: a node takes that to mean the coordinator ended the job
+and reports nothing, which left the job waiting forever in its phase.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections import defaultdict
 
 from parties.local_fault import describe_local_fault
 from parties.node_store import NodeStore
-from vfl.errors import JobAbortedError, LocalFaultError
+from vfl.errors import JobAbortedError, LocalFaultError, ProtocolError, VflError
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.mailboxes import Mailboxes
 
@@ -42,7 +46,8 @@ class Inbox:
         self._lock = threading.Lock()
         self._pending: dict[str, int] = defaultdict(int)  # job -> untaken bytes
         self._sizes: dict[tuple[str, str, str], int] = {}  # untaken key -> bytes
-        self._faults: dict[str, str] = {}  # job -> why this party could not store its mail
+        # job -> why this party stopped storing its mail: a peer's flood or its own disk
+        self._faults: dict[str, tuple[type[VflError], str]] = {}
 
     def deliver(self, data: bytes) -> None:
         """A delivery from the relay, stored before the link confirms it."""
@@ -66,7 +71,7 @@ class Inbox:
                 f"party's programs have not asked for (inbox_budget_mb); dropped the rest"
             )
             log.warning("job %s: %s", envelope.job_id, reason)
-            self.abort(envelope.job_id, reason)
+            self._fail(envelope.job_id, ProtocolError, reason)
             return
         try:
             stored = self._store.journal_put(*key, data)  # False: a duplicate, first one won
@@ -75,9 +80,7 @@ class Inbox:
             # than raise into the coordinator link, which would reconnect forever
             reason = f"{self._party} cannot store messages: {describe_local_fault(exc)}"
             log.error("job %s: %s", envelope.job_id, reason)
-            with self._lock:
-                self._faults.setdefault(envelope.job_id, reason)
-            self.abort(envelope.job_id, reason)
+            self._fail(envelope.job_id, LocalFaultError, reason)
             return
         if stored:
             with self._lock:
@@ -98,7 +101,7 @@ class Inbox:
             with self._lock:
                 fault = self._faults.get(job_id)
             if fault is not None:
-                raise LocalFaultError(fault) from None
+                raise fault[0](fault[1]) from None
             raise
         with self._lock:  # taken: no longer counts against the job's budget
             self._pending[job_id] -= self._sizes.pop((job_id, src, seq), 0)
@@ -107,12 +110,20 @@ class Inbox:
     def abort(self, job_id: str, reason: str) -> None:
         self._mail.abort(job_id, reason)
 
+<<<<<<< HEAD
     def reopen(self, job_id: str) -> None:
         """The job was resumed: programs may take its mail again. Nothing is dropped from
         the journal: it hands the restarted programs what peers sent before the failure."""
         self._mail.reopen(job_id)
         with self._lock:
             self._faults.pop(job_id, None)
+=======
+    def _fail(self, job_id: str, error: type[VflError], reason: str) -> None:
+        """Stop the job's programs here with `error`, which their phase reports."""
+        with self._lock:
+            self._faults.setdefault(job_id, (error, reason))
+        self.abort(job_id, reason)
+>>>>>>> adversarial
 
     def forget(self, job_id: str) -> None:
         """The job ended: drop its mail from memory and the journal."""

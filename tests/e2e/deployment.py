@@ -70,11 +70,17 @@ def finished(result: dict[str, Any]) -> bool:
 
 
 def simulated(
-    sample: Path, workdir: Path, fed: LocalFederation, job_id: str, **train: Any
+    sample: Path,
+    workdir: Path,
+    fed: LocalFederation,
+    job_id: str,
+    deployed_spec: Path | None = None,
+    **train: Any,
 ) -> dict[str, Any]:
     """The simulator's run of the job `fed` ran as `job_id`: same id, same party secrets
     (read from each node's workspace) bound to the same spec digest (the coordinator's
-    canonical JSON of the submitted spec), so the same initial weights, masks and noise."""
+    canonical JSON of the submitted spec), so the same initial weights, masks and noise.
+    `deployed_spec` is the file submitted (default: the last `fed.job_spec()` wrote)."""
     spec = load_job(sample)
     spec = spec.model_copy(update={"train": spec.train.model_copy(update=train)})
     secrets = {
@@ -83,7 +89,13 @@ def simulated(
         ).read_bytes()
         for p in spec.parties
     }
+<<<<<<< HEAD
     deployed = parse_job(tomllib.loads((fed.root / "job.toml").read_text()), "job")
+=======
+    deployed = parse_model(
+        JobSpec, tomllib.loads((deployed_spec or fed.root / "job.toml").read_text()), "job"
+    )
+>>>>>>> adversarial
     return simulate(
         spec,
         workdir=workdir,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,32 @@ from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.sealing import EnvelopeSealer
 
 TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+def credentials(pki: Path, name: str) -> grpc.ChannelCredentials:
+    """mTLS credentials of `name` from a folder `vfl certs init` wrote."""
+    return grpc.ssl_channel_credentials(
+        root_certificates=(pki / "ca.pem").read_bytes(),
+        private_key=(pki / f"{name}.key").read_bytes(),
+        certificate_chain=(pki / f"{name}.pem").read_bytes(),
+    )
+
+
+class Outbox:
+    """A request stream the test writes to; it stays open (and silent) until closed."""
+
+    def __init__(self) -> None:
+        self._items: queue.Queue[pb.PartyMessage | None] = queue.Queue()
+
+    def send(self, message: pb.PartyMessage) -> None:
+        self._items.put(message)
+
+    def close(self) -> None:
+        self._items.put(None)
+
+    def __iter__(self) -> Iterator[pb.PartyMessage]:
+        while (item := self._items.get()) is not None:
+            yield item
 
 
 def start_coordinator(

@@ -19,7 +19,13 @@ from coordinator import report_policy
 from coordinator.certs import init_pki
 from coordinator.server import CoordinatorServer
 from coordinator.tables import EventRow
-from tests.integration.harness import PartyEnd, add_running_job, connect_party, start_coordinator
+from tests.integration.harness import (
+    PartyEnd,
+    add_running_job,
+    connect_party,
+    credentials,
+    start_coordinator,
+)
 from vfl.config.coordinator_config import ReportLimits, TlsFiles
 from vfl.errors import ProtocolError
 from vfl.protocol import reports
@@ -29,14 +35,6 @@ from vfl.runtime.events import AlignReport, EpochReport, Event, MetricsReport, P
 
 JOB = "job-reports"
 CAP = 500
-
-
-def _creds(pki: Path, name: str) -> grpc.ChannelCredentials:
-    return grpc.ssl_channel_credentials(
-        root_certificates=(pki / "ca.pem").read_bytes(),
-        private_key=(pki / f"{name}.key").read_bytes(),
-        certificate_chain=(pki / f"{name}.pem").read_bytes(),
-    )
 
 
 Federation = tuple[CoordinatorServer, PartyEnd, PartyEnd, CoordinatorClient]
@@ -50,9 +48,11 @@ def federation(tmp_path: Path) -> Iterator[Federation]:
     tls = TlsFiles(ca=pki / "ca.pem", cert=pki / "coordinator.pem", key=pki / "coordinator.key")
     server = start_coordinator(tmp_path, tls=tls, reports=ReportLimits(max_events_per_job=CAP))
     add_running_job(server, ("a", "b"), JOB)
-    a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
-    b = connect_party(server.address, "b", tmp_path, _creds(pki, "b"))
-    operator = CoordinatorClient(grpc.secure_channel(server.address, _creds(pki, "operator")), [])
+    a = connect_party(server.address, "a", tmp_path, credentials(pki, "a"))
+    b = connect_party(server.address, "b", tmp_path, credentials(pki, "b"))
+    operator = CoordinatorClient(
+        grpc.secure_channel(server.address, credentials(pki, "operator")), []
+    )
     yield server, a, b, operator
     operator.close()
     a.close()
@@ -149,8 +149,10 @@ def test_get_job_reads_no_events_however_many_were_reported(
     server = start_coordinator(tmp_path, tls=tls)  # the default cap holds them all
     add_running_job(server, ("a", "b"), JOB)
     _stored_steps(server, 15_000)
-    a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
-    operator = CoordinatorClient(grpc.secure_channel(server.address, _creds(pki, "operator")), [])
+    a = connect_party(server.address, "a", tmp_path, credentials(pki, "a"))
+    operator = CoordinatorClient(
+        grpc.secure_channel(server.address, credentials(pki, "operator")), []
+    )
     try:
         read = _count_reads(server, monkeypatch)
         operator.job(JOB)

@@ -10,7 +10,13 @@ import pytest
 
 from coordinator.certs import init_pki
 from coordinator.server import CoordinatorServer
-from tests.integration.harness import add_running_job, connect_party, start_coordinator, wait_for
+from tests.integration.harness import (
+    add_running_job,
+    connect_party,
+    credentials,
+    start_coordinator,
+    wait_for,
+)
 from vfl.config.coordinator_config import CoordinatorConfig, RelayLimits, TlsFiles
 from vfl.errors import ProtocolError, VflError
 from vfl.protocol.envelope import Envelope
@@ -19,14 +25,6 @@ from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
 from vfl.remote import CoordinatorClient
 
 JOB = "job-sec"
-
-
-def _creds(pki: Path, name: str) -> grpc.ChannelCredentials:
-    return grpc.ssl_channel_credentials(
-        root_certificates=(pki / "ca.pem").read_bytes(),
-        private_key=(pki / f"{name}.key").read_bytes(),
-        certificate_chain=(pki / f"{name}.pem").read_bytes(),
-    )
 
 
 @pytest.fixture
@@ -70,7 +68,7 @@ def test_certificate_from_another_ca_is_refused(
 
 def test_party_cannot_connect_as_another_party(tls_server: tuple[CoordinatorServer, Path]) -> None:
     server, pki = tls_server
-    with grpc.secure_channel(server.address, _creds(pki, "a")) as channel:
+    with grpc.secure_channel(server.address, credentials(pki, "a")) as channel:
         stub = pb_grpc.PartyStub(channel)  # type: ignore[no-untyped-call]
         responses = stub.Connect(iter([pb.PartyMessage(hello=pb.Hello(party="b"))]))
         with pytest.raises(grpc.RpcError) as err:
@@ -83,8 +81,8 @@ def test_party_cannot_send_as_another_or_read_its_mail(
     tls_server: tuple[CoordinatorServer, Path], tmp_path: Path
 ) -> None:
     server, pki = tls_server
-    a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
-    b = connect_party(server.address, "b", tmp_path, _creds(pki, "b"))
+    a = connect_party(server.address, "a", tmp_path, credentials(pki, "a"))
+    b = connect_party(server.address, "b", tmp_path, credentials(pki, "b"))
     try:
         forged = Envelope(JOB, "b", "a", "k", "s#0", b"forged").to_bytes()
         with pytest.raises(ProtocolError, match="party a cannot send as 'b'"):
@@ -112,26 +110,26 @@ def test_party_cannot_submit_or_approve_as_another(
 id_column = "id"\nlabel_column = "y"\n[[parties]]\nname = "c"\nrole = "feature_holder"
 data = "d"\nid_column = "id"\n"""
     with pytest.raises(VflError, match="party a may submit only jobs it takes part in"):
-        _admin(server, _creds(pki, "a")).submit(spec)
+        _admin(server, credentials(pki, "a")).submit(spec)
     with pytest.raises(VflError, match="not found"):
-        _admin(server, _creds(pki, "c")).approve(JOB)
+        _admin(server, credentials(pki, "c")).approve(JOB)
     with pytest.raises(VflError, match="operators cannot approve"):
-        _admin(server, _creds(pki, "operator")).approve(JOB)
-    assert [j.job_id for j in _admin(server, _creds(pki, "c")).jobs()] == []
+        _admin(server, credentials(pki, "operator")).approve(JOB)
+    assert [j.job_id for j in _admin(server, credentials(pki, "c")).jobs()] == []
 
 
 def test_oversized_and_malformed_messages_get_clear_errors_and_service_keeps_serving(
     tls_server: tuple[CoordinatorServer, Path], tmp_path: Path
 ) -> None:
     server, pki = tls_server
-    a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
-    b = connect_party(server.address, "b", tmp_path, _creds(pki, "b"))
+    a = connect_party(server.address, "a", tmp_path, credentials(pki, "a"))
+    b = connect_party(server.address, "b", tmp_path, credentials(pki, "b"))
     try:
         with pytest.raises(ProtocolError, match="exceeds the relay limit of 65536 bytes"):
             a.channel.send(Envelope(JOB, "a", "b", "k", "big#0", b"x" * 100_000))
         with pytest.raises(ProtocolError, match="not valid protobuf"):
             a.link.send_envelope(b"\xff\xff\xff garbage")
-        with grpc.secure_channel(server.address, _creds(pki, "c")) as channel:
+        with grpc.secure_channel(server.address, credentials(pki, "c")) as channel:
             raw = channel.stream_stream(
                 "/vfl.protocol.v1.Party/Connect",
                 request_serializer=lambda x: x,

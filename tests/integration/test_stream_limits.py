@@ -19,7 +19,14 @@ import pytest
 from coordinator.certs import init_pki
 from coordinator.server import CoordinatorServer
 from parties.coordinator_link import CoordinatorLink
-from tests.integration.harness import add_running_job, connect_party, start_coordinator, wait_for
+from tests.integration.harness import (
+    Outbox,
+    add_running_job,
+    connect_party,
+    credentials,
+    start_coordinator,
+    wait_for,
+)
 from vfl.config.coordinator_config import RelayLimits, ServerLimits, TlsFiles
 from vfl.protocol.chunking import slices
 from vfl.protocol.envelope import Envelope
@@ -30,14 +37,6 @@ JOB = "job-limits"
 CONNECT = "/vfl.protocol.v1.Party/Connect"
 
 
-def _creds(pki: Path, name: str) -> grpc.ChannelCredentials:
-    return grpc.ssl_channel_credentials(
-        root_certificates=(pki / "ca.pem").read_bytes(),
-        private_key=(pki / f"{name}.key").read_bytes(),
-        certificate_chain=(pki / f"{name}.pem").read_bytes(),
-    )
-
-
 def _serve(tmp: Path, limits: ServerLimits) -> tuple[CoordinatorServer, Path]:
     pki = tmp / "pki"
     init_pki(pki, ["127.0.0.1"], ["a", "b"])
@@ -46,23 +45,6 @@ def _serve(tmp: Path, limits: ServerLimits) -> tuple[CoordinatorServer, Path]:
     server = start_coordinator(tmp, tls=tls, relay=relay, limits=limits)
     add_running_job(server, ("a", "b"), JOB)
     return server, pki
-
-
-class _Outbox:
-    """A request stream the test writes to; it stays open (and silent) until closed."""
-
-    def __init__(self) -> None:
-        self._items: queue.Queue[pb.PartyMessage | None] = queue.Queue()
-
-    def send(self, message: pb.PartyMessage) -> None:
-        self._items.put(message)
-
-    def close(self) -> None:
-        self._items.put(None)
-
-    def __iter__(self) -> Iterator[pb.PartyMessage]:
-        while (item := self._items.get()) is not None:
-            yield item
 
 
 def _hello(party: str) -> pb.PartyMessage:
@@ -76,10 +58,10 @@ def _no_hello_readers() -> bool:
 def test_silent_streams_are_capped_and_closed_while_admin_answers(tmp_path: Path) -> None:
     limits = ServerLimits(max_concurrent_rpcs=8, max_party_streams=4, hello_timeout_s=1.0)
     server, pki = _serve(tmp_path, limits)
-    outboxes = [_Outbox() for _ in range(10)]  # more than every worker the server has
+    outboxes = [Outbox() for _ in range(10)]  # more than every worker the server has
     done: queue.Queue[grpc.Future] = queue.Queue()
     try:
-        with grpc.secure_channel(server.address, _creds(pki, "a")) as party:
+        with grpc.secure_channel(server.address, credentials(pki, "a")) as party:
             stub = pb_grpc.PartyStub(party)  # type: ignore[no-untyped-call]
             calls = [stub.Connect(iter(o)) for o in outboxes]
             for call in calls:
@@ -87,7 +69,7 @@ def test_silent_streams_are_capped_and_closed_while_admin_answers(tmp_path: Path
             refused = [done.get(timeout=5) for _ in range(len(outboxes) - 4)]
             assert {c.code() for c in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
             assert any("limits.max_party_streams" in (c.details() or "") for c in refused)
-            with grpc.secure_channel(server.address, _creds(pki, "operator")) as admin:
+            with grpc.secure_channel(server.address, credentials(pki, "operator")) as admin:
                 admin_stub = pb_grpc.AdminStub(admin)  # type: ignore[no-untyped-call]
                 # a server whose every worker the silent streams held (no stream cap, no
                 # Hello deadline) would fail this call's 2 s deadline
@@ -97,7 +79,7 @@ def test_silent_streams_are_capped_and_closed_while_admin_answers(tmp_path: Path
             assert {c.code() for c in silent} == {grpc.StatusCode.DEADLINE_EXCEEDED}
             assert "no Hello within 1 s" in (silent[0].details() or "")
         wait_for(_no_hello_readers, "the Hello readers end with their calls", 5)
-        a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))  # slots were freed
+        a = connect_party(server.address, "a", tmp_path, credentials(pki, "a"))  # slots were freed
         a.close()
     finally:
         for o in outboxes:
@@ -109,11 +91,11 @@ def test_second_node_with_the_same_identity_is_refused_and_the_first_keeps_its_s
     tmp_path: Path,
 ) -> None:
     server, pki = _serve(tmp_path, ServerLimits(max_concurrent_rpcs=16, max_party_streams=8))
-    a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
+    a = connect_party(server.address, "a", tmp_path, credentials(pki, "a"))
     second: CoordinatorLink | None = None
     try:
         first = server.sessions.get("a")
-        with grpc.secure_channel(server.address, _creds(pki, "a")) as channel:
+        with grpc.secure_channel(server.address, credentials(pki, "a")) as channel:
             stub = pb_grpc.PartyStub(channel)  # type: ignore[no-untyped-call]
             with pytest.raises(grpc.RpcError) as err:
                 next(stub.Connect(iter([_hello("a")])))
@@ -122,7 +104,7 @@ def test_second_node_with_the_same_identity_is_refused_and_the_first_keeps_its_s
             "party a is already connected from another node; stop it first"
         )
         second = CoordinatorLink(
-            server.address, "a", _creds(pki, "a"), [], lambda _: None, lambda _: None,
+            server.address, "a", credentials(pki, "a"), [], lambda _: None, lambda _: None,
             reconnect_max_s=0.2,
         )  # fmt: skip
         second.start()
@@ -145,11 +127,11 @@ def test_second_node_with_the_same_identity_is_refused_and_the_first_keeps_its_s
 def test_a_silent_session_is_dead_so_a_restarted_node_reconnects(tmp_path: Path) -> None:
     limits = ServerLimits(max_concurrent_rpcs=16, max_party_streams=8, session_silence_s=1.0)
     server, pki = _serve(tmp_path, limits)
-    outbox = _Outbox()  # a crashed node's half-open stream: connected, never heard again
+    outbox = Outbox()  # a crashed node's half-open stream: connected, never heard again
     outbox.send(_hello("a"))
     ended = threading.Event()
     try:
-        with grpc.secure_channel(server.address, _creds(pki, "a")) as channel:
+        with grpc.secure_channel(server.address, credentials(pki, "a")) as channel:
             stub = pb_grpc.PartyStub(channel)  # type: ignore[no-untyped-call]
             call = stub.Connect(iter(outbox))
             assert next(call).WhichOneof("kind") == "welcome"
@@ -161,7 +143,7 @@ def test_a_silent_session_is_dead_so_a_restarted_node_reconnects(tmp_path: Path)
 
             threading.Thread(target=drain, daemon=True).start()
             assert ended.wait(5), "the silent session was never closed"
-            a = connect_party(server.address, "a", tmp_path, _creds(pki, "a"))
+            a = connect_party(server.address, "a", tmp_path, credentials(pki, "a"))
             a.close()
     finally:
         outbox.close()
@@ -193,11 +175,11 @@ def test_open_transfers_are_capped_and_idle_ones_dropped_and_the_stream_keeps_se
         transfer_idle_s=1.0,
     )
     server, pki = _serve(tmp_path, limits)
-    b = connect_party(server.address, "b", tmp_path, _creds(pki, "b"))
-    outbox = _Outbox()
+    b = connect_party(server.address, "b", tmp_path, credentials(pki, "b"))
+    outbox = Outbox()
     outbox.send(_hello("a"))
     try:
-        with grpc.secure_channel(server.address, _creds(pki, "a")) as channel:
+        with grpc.secure_channel(server.address, credentials(pki, "a")) as channel:
             stub = pb_grpc.PartyStub(channel)  # type: ignore[no-untyped-call]
             acks = _acks(stub.Connect(iter(outbox)))
             for tid in (1, 2):  # two first slices that never finish: 120,000 bytes open

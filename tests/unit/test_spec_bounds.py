@@ -30,7 +30,11 @@ def _with(section: str, **values: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("section", "values", "expected"),
     [
-        ("model", {"bottom_hidden": [50_000_000]}, "hidden widths must be between 1 and 4096"),
+        (
+            "model",
+            {"bottom_hidden": [50_000_000]},
+            "model.bottom_hidden[0]: Input should be less than or equal to 4096",
+        ),
         ("model", {"top_hidden": [8] * 17}, "model.top_hidden: List should have at most 16"),
         ("train", {"epochs": 100_000}, "train.epochs: Input should be less than or equal to"),
         ("train", {"timeout_s": float("inf")}, "train.timeout_s: Input should be a finite"),

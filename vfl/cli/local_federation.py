@@ -38,6 +38,9 @@ class LocalFederation:
         auto_approve: bool = True,
         policies: dict[str, PartyPolicy] | None = None,
         seal: bool = True,
+        members: tuple[str, ...] = (),
+        coordinator_toml: str = "",
+        party_toml: dict[str, str] | None = None,
     ) -> None:
         self.root = root
         self.seal = seal
@@ -49,7 +52,13 @@ class LocalFederation:
         self.policies = policies or {}  # by party; default: sample_policy(self.sample)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.address = ""
-        init_pki(root / "certs", ["127.0.0.1", "localhost"], self.parties)
+        self.coordinator_toml = coordinator_toml
+        """Tables appended to coordinator.toml ([limits], [relay], [reports])."""
+        self.party_toml = party_toml or {}
+        """By party: top-level keys added to its party.toml (say `inbox_budget_mb = 1`)."""
+        # an operator issues one certificate per member of the federation, not per job
+        issued = [*self.parties, *(m for m in members if m not in self.parties)]
+        init_pki(root / "certs", ["127.0.0.1", "localhost"], issued)
 
     # -- processes ---------------------------------------------------------------------
     def start_coordinator(self) -> str:
@@ -58,7 +67,7 @@ class LocalFederation:
         config.write_text(
             f'listen = "{listen}"\ndatabase = "sqlite:///coordinator.db"\n'
             '[tls]\nca = "certs/ca.pem"\ncert = "certs/coordinator.pem"\n'
-            'key = "certs/coordinator.key"\n'
+            'key = "certs/coordinator.key"\n' + self.coordinator_toml
         )
         port_file = self.root / "coordinator.port"
         port_file.unlink(missing_ok=True)
@@ -80,7 +89,8 @@ class LocalFederation:
             f"auto_approve = {'true' if self.auto_approve else 'false'}\n"
             "heartbeat_s = 2\nreconnect_max_s = 1\n"
             f"seal = {'true' if self.seal else 'false'}\n"
-            f'[tls]\nca = "../certs/ca.pem"\ncert = "../certs/{name}.pem"\n'
+            + "".join(f"{line}\n" for line in self.party_toml.get(name, "").splitlines())
+            + f'[tls]\nca = "../certs/ca.pem"\ncert = "../certs/{name}.pem"\n'
             f'key = "../certs/{name}.key"\n'
             f'[[datasets]]\nname = "{DATASET}"\nsource = "{source}"\n'
             + policy_toml(self.policies.get(name) or sample_policy(self.sample))

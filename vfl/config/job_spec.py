@@ -48,6 +48,8 @@ MAX_WIDTH = 4096
 """Widest layer a spec may ask for: a peer's spec must not make a party allocate GBs."""
 MAX_LAYERS = 16
 """Most hidden layers in a bottom or top model."""
+Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
+"""One hidden layer's width; an error names the list and the index (model.bottom_hidden[0])."""
 
 
 class _Strict(BaseModel):
@@ -146,13 +148,13 @@ class ModelSpec(_Strict):
     """split_nn, or a preset: identity bottoms and one linear interactive layer."""
     task: Task = "binary"
     """binary, multiclass or regression."""
-    bottom_hidden: list[int] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
+    bottom_hidden: list[Width] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
     """Hidden widths of each party's bottom MLP (split_nn only)."""
     cut_width: int = Field(default=16, ge=1, le=4096)
     """Width of each bottom model's output, the cut layer (split_nn only)."""
     interactive_width: int | None = Field(default=None, ge=1, le=4096)
     """Output width of the interactive layer; default: cut_width (split_nn only)."""
-    top_hidden: list[int] = Field(default_factory=lambda: [16], max_length=MAX_LAYERS)
+    top_hidden: list[Width] = Field(default_factory=lambda: [16], max_length=MAX_LAYERS)
     """Hidden widths of the label holder's top MLP (split_nn only)."""
 
     @model_validator(mode="after")
@@ -161,8 +163,6 @@ class ModelSpec(_Strict):
             raise ValueError("logistic_regression needs task binary or multiclass")
         if self.kind == "linear_regression" and self.task != "regression":
             raise ValueError("linear_regression needs task = 'regression'")
-        if any(not 1 <= w <= MAX_WIDTH for w in (*self.bottom_hidden, *self.top_hidden)):
-            raise ValueError(f"hidden widths must be between 1 and {MAX_WIDTH}")
         return self
 
 
