@@ -110,20 +110,18 @@ class Inbox:
     def abort(self, job_id: str, reason: str) -> None:
         self._mail.abort(job_id, reason)
 
-<<<<<<< HEAD
     def reopen(self, job_id: str) -> None:
         """The job was resumed: programs may take its mail again. Nothing is dropped from
         the journal: it hands the restarted programs what peers sent before the failure."""
         self._mail.reopen(job_id)
         with self._lock:
             self._faults.pop(job_id, None)
-=======
+
     def _fail(self, job_id: str, error: type[VflError], reason: str) -> None:
         """Stop the job's programs here with `error`, which their phase reports."""
         with self._lock:
             self._faults.setdefault(job_id, (error, reason))
         self.abort(job_id, reason)
->>>>>>> adversarial
 
     def forget(self, job_id: str) -> None:
         """The job ended: drop its mail from memory and the journal."""

@@ -89,13 +89,7 @@ def simulated(
         ).read_bytes()
         for p in spec.parties
     }
-<<<<<<< HEAD
-    deployed = parse_job(tomllib.loads((fed.root / "job.toml").read_text()), "job")
-=======
-    deployed = parse_model(
-        JobSpec, tomllib.loads((deployed_spec or fed.root / "job.toml").read_text()), "job"
-    )
->>>>>>> adversarial
+    deployed = parse_job(tomllib.loads((deployed_spec or fed.root / "job.toml").read_text()), "job")
     return simulate(
         spec,
         workdir=workdir,
