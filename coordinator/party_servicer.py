@@ -42,6 +42,10 @@ BATCH = 16
 """Mails read from the store per query when delivering."""
 
 
+ENDED = pb.Ack.JOB_ENDED
+"""The relay's answer to an envelope of an ended job: the sender stops, without blame."""
+
+
 class PartyServicer(pb_grpc.PartyServicer):
     """Serves `Party.Connect`: admission, the reader, the delivery loop and the relay."""
 
@@ -245,7 +249,11 @@ class PartyServicer(pb_grpc.PartyServicer):
             if env.dst not in members:
                 raise AccessDeniedError(f"job {env.job_id} has no party {env.dst!r}")
             state = self.store.job_state(env.job_id)
-            if state is None or state in TERMINAL or state == JobState.PENDING:
+            if state in TERMINAL:  # the sender's program is stopping: not its fault
+                message = f"job {env.job_id} is {state}; nothing to relay"
+                self._ack(session, transfer_id=transfer_id, error=message, status=ENDED)
+                return
+            if state is None or state == JobState.PENDING:
                 raise ProtocolError(f"job {env.job_id} is {state}; nothing to relay")
             result = self.mailbox.put(env.job_id, env.src, env.dst, env.kind, env.seq, data)
         except VflError as exc:
@@ -282,7 +290,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         error: str = "",
         status: pb.Ack.Status.ValueType = pb.Ack.STORED,
     ) -> None:
-        if error:
+        if error and status == pb.Ack.STORED:
             status = pb.Ack.REJECTED
         session.put(
             pb.CoordinatorMessage(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from vfl.errors import ProtocolError
+from vfl.errors import JobEndedError, ProtocolError
 from vfl.protocol.chunking import ChunkAssembler, slices
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
@@ -39,6 +39,8 @@ class _Pending:
     messages: list[pb.PartyMessage]
     done: threading.Event = field(default_factory=threading.Event)
     error: str = ""
+    ended: bool = False
+    """The coordinator refused it because the job is over (JobEndedError, not a fault)."""
 
 
 class CoordinatorLink:
@@ -93,6 +95,8 @@ class CoordinatorLink:
             if item.error == "MAILBOX_FULL":
                 self._stopped.wait(FULL_RETRY_S)  # back-pressure from a full mailbox
                 continue
+            if item.ended:
+                raise JobEndedError(f"coordinator refused an envelope: {item.error}")
             if item.error:
                 raise ProtocolError(f"coordinator refused an envelope: {item.error}")
             return
@@ -209,6 +213,8 @@ class CoordinatorLink:
             item.error = "MAILBOX_FULL"
         elif ack.status == pb.Ack.REJECTED:
             item.error = ack.error or "rejected"
+        elif ack.status == pb.Ack.JOB_ENDED:
+            item.error, item.ended = ack.error or "the job ended", True
         item.done.set()
 
     def _heartbeats(self) -> None:

@@ -23,7 +23,9 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 
@@ -48,6 +50,7 @@ from vfl.runtime.sealing import EnvelopeSealer
 from vfl.runtime.workspace import Workspace, private_dir
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 SWEEP_S = 60.0
 """Seconds between sweeps for failed jobs whose resume window has passed."""
 
@@ -144,17 +147,27 @@ class PartyNode:
             with self._lock:
                 known = job_id in self._ended
             if not known:
-                at = self.store.mark_ended(job_id, state)
+                at = self._locally(lambda: self.store.mark_ended(job_id, state), time.time())
                 with self._lock:
                     self._ended[job_id] = (state, at)
             self._purge_if_idle(job_id)
+
+    def _locally(self, action: Callable[[], _T], fallback: _T) -> _T:
+        """A write to this node's own store from the link's thread: a local fault (full
+        disk, read-only file) is logged and the fallback used, never raised into the link,
+        which would reconnect in a loop; the sweep and phases report it when it matters."""
+        try:
+            return action()
+        except (sqlite3.Error, OSError) as exc:
+            log.error("this party cannot write its local state: %s", describe_local_fault(exc))
+            return fallback
 
     def _reopen_if_resumed(self, job_id: str) -> None:
         """A job this node saw fail is live again (`vfl job resume`): take its mail again."""
         with self._lock:
             if self._ended.pop(job_id, None) is None:
                 return
-        self.store.reopen(job_id)
+        self._locally(lambda: self.store.reopen(job_id), None)
         self.inbox.reopen(job_id)
         log.info("job %s: resumed; phases restart from their last checkpoint", job_id)
 
@@ -175,13 +188,18 @@ class PartyNode:
             return
         if state == JobState.FAILED and time.time() - at < self.config.resume_window_s:
             return  # kept for `vfl job resume`; the sweep purges it when the window ends
+        if not self._locally(lambda: self._drop(job_id), False):
+            return  # the sweep tries again
+        with self._lock:
+            if self._ended.get(job_id) == ended:
+                self._ended[job_id] = (PURGED, at)  # still ended: a resume must reopen it
+
+    def _drop(self, job_id: str) -> bool:
         self.inbox.forget(job_id)
         if isinstance(self.sealer, PairwiseSealer):
             self.sealer.forget(job_id)
         self.store.mark_purged(job_id)
-        with self._lock:
-            if self._ended.get(job_id) == ended:
-                self._ended[job_id] = (PURGED, at)  # still ended: a resume must reopen it
+        return True
 
     def refusal(self, job_id: str, spec_json: str) -> str | None:
         """Why this party refuses the job (one line), or None if its [policy] accepts it."""

@@ -42,6 +42,11 @@ class JobAbortedError(PeerUnavailableError):
     """Another program of the same job failed; this one stops without touching state."""
 
 
+class JobEndedError(JobAbortedError):
+    """The coordinator says the job is over (cancelled, failed elsewhere, succeeded): the
+    program stops; nothing here went wrong."""
+
+
 class ReplayError(VflError):
     """This party was about to send a different body under a sequence number it already
     used: a resumed program that does not replay what it sent (masks would repeat)."""

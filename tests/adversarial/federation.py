@@ -57,7 +57,9 @@ def start_federation(root: Path) -> LocalFederation:
         BREAST,
         members=(MALLORY,),
         coordinator_toml=COORDINATOR_TOML,
-        party_toml={"hospital": f"inbox_budget_mb = {VICTIM_BUDGET_MB}"},
+        # resume_window_s = 0: a failed job's journal goes at once (default: kept a day for
+        # `vfl job resume`), so the flood probe can see the purge
+        party_toml={"hospital": f"inbox_budget_mb = {VICTIM_BUDGET_MB}\nresume_window_s = 0"},
     )
     try:
         fed.start()

@@ -34,7 +34,7 @@ from tests.adversarial.mallory import MalloryNode, deployed_spec, mallory_sample
 from tests.e2e.deployment import finished, wait_until
 from tests.integration.harness import wait_for
 from vfl.cli.local_federation import LocalFederation
-from vfl.errors import ProtocolError
+from vfl.errors import JobEndedError
 from vfl.protocol.envelope import Envelope
 
 pytestmark = pytest.mark.slow
@@ -115,7 +115,7 @@ def test_a_peer_flooding_envelopes_is_stopped_at_the_receivers_budget(
             try:
                 mallory.node.link.send_envelope(flood.to_bytes())
                 sent += 1
-            except ProtocolError as exc:
+            except JobEndedError as exc:  # the job is over: mallory is told to stop
                 refusal = str(exc)
         result = wait_until(fed, job.job_id, finished, 60)
         grown = _db_bytes(fed, "hospital") - before

@@ -717,6 +717,8 @@ class Ack(_message.Message):
         """back-pressure: send it again later"""
         REJECTED: Ack._Status.ValueType  # 2
         """never retry; `error` says why"""
+        JOB_ENDED: Ack._Status.ValueType  # 3
+        """the job is over (cancelled, failed, succeeded): stop, nobody's fault"""
 
     class Status(_Status, metaclass=_StatusEnumTypeWrapper): ...
     STORED: Ack.Status.ValueType  # 0
@@ -724,6 +726,8 @@ class Ack(_message.Message):
     """back-pressure: send it again later"""
     REJECTED: Ack.Status.ValueType  # 2
     """never retry; `error` says why"""
+    JOB_ENDED: Ack.Status.ValueType  # 3
+    """the job is over (cancelled, failed, succeeded): stop, nobody's fault"""
 
     TRANSFER_ID_FIELD_NUMBER: _builtins.int
     ITEM_ID_FIELD_NUMBER: _builtins.int
