@@ -223,7 +223,7 @@ task = "binary"
 
 [train]
 protection = "none"  # deployed: each party.toml [policy] must list "none" in protections
-epochs = 20
+epochs = 40  # 20 reached validation AUC 0.968-0.994 by initial weights; 40: 0.973-0.992
 batch_size = 64
 learning_rate = 0.01
 """
