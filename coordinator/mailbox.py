@@ -14,6 +14,7 @@ from the request.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from enum import Enum
 import sqlalchemy as sa
 
 from coordinator.database import Database
+from coordinator.held import HeldTally
 from coordinator.tables import EnvelopeRow, JobRow
 
 
@@ -56,9 +58,20 @@ class Mail:
 
 
 class Mailbox:
+    """The relay's store-and-forward mailboxes (see the module docstring)."""
+
     def __init__(self, db: Database, limits: MailboxLimits) -> None:
         self.db = db
         self.limits = limits
+        self._lock = threading.Lock()  # a quota check and its insert are one step
+        self._held = HeldTally()
+        self._reload()
+
+    def _reload(self) -> None:
+        row = EnvelopeRow
+        with self._lock, self.db.session() as s:  # no put or confirm between read and set
+            rows = s.execute(sa.select(row.job_id, row.src, row.dst, row.size)).all()
+            self._held.reload((r[0], r[1], r[2], int(r[3])) for r in rows)
 
     def put(self, job_id: str, src: str, dst: str, kind: str, seq: str, data: bytes) -> PutResult:
         try:
@@ -69,43 +82,31 @@ class Mailbox:
             return PutResult.DUPLICATE
 
     def _put(self, job_id: str, src: str, dst: str, kind: str, seq: str, data: bytes) -> PutResult:
-        row = EnvelopeRow
-        in_box = sa.and_(row.job_id == job_id, row.dst == dst)
-        in_job = row.job_id == job_id
-        from_src = row.src == src
-
-        def held(scope: sa.ColumnElement[bool]) -> tuple[sa.ColumnElement[int], ...]:
-            return (
-                sa.func.coalesce(sa.func.sum(sa.case((scope, 1), else_=0)), 0),
-                sa.func.coalesce(sa.func.sum(sa.case((scope, row.size), else_=0)), 0),
-            )
-
-        with self.db.session() as s:
-            totals = s.execute(
-                sa.select(*held(in_box), *held(in_job), *held(from_src)).where(
-                    sa.or_(in_job, from_src)
-                )
-            ).one()
-            box_n, box_b, job_n, job_b, src_n, src_b = (int(v) for v in totals)
-            limits, size = self.limits, len(data)
+        limits, size = self.limits, len(data)
+        box, job, sender = HeldTally.scopes(job_id, src, dst)
+        with self._lock:
             if (
-                _over(box_n, box_b, size, limits.max_messages, limits.max_bytes)
-                or _over(job_n, job_b, size, limits.job_messages, limits.job_bytes)
-                or _over(src_n, src_b, size, limits.sender_messages, limits.sender_bytes)
+                _over(*self._held.held(box), size, limits.max_messages, limits.max_bytes)
+                or _over(*self._held.held(job), size, limits.job_messages, limits.job_bytes)
+                or _over(
+                    *self._held.held(sender), size, limits.sender_messages, limits.sender_bytes
+                )
             ):
                 return PutResult.FULL
-            s.execute(
-                sa.insert(EnvelopeRow).values(
-                    job_id=job_id,
-                    src=src,
-                    dst=dst,
-                    kind=kind,
-                    seq=seq,
-                    size=size,
-                    data=data,
-                    created_at=time.time(),
+            with self.db.session() as s:
+                s.execute(
+                    sa.insert(EnvelopeRow).values(
+                        job_id=job_id,
+                        src=src,
+                        dst=dst,
+                        kind=kind,
+                        seq=seq,
+                        size=size,
+                        data=data,
+                        created_at=time.time(),
+                    )
                 )
-            )
+            self._held.add(job_id, src, dst, size)
             return PutResult.STORED
 
     def pending(self, dst: str, after_id: int, limit: int = 16) -> list[Mail]:
@@ -120,15 +121,22 @@ class Mailbox:
 
     def confirm(self, dst: str, mail_id: int) -> None:
         """`dst` stored mail `mail_id`: drop it. Another party's id matches nothing."""
-        with self.db.session() as s:
-            s.execute(
-                sa.delete(EnvelopeRow).where(EnvelopeRow.id == mail_id, EnvelopeRow.dst == dst)
-            )
+        row = EnvelopeRow
+        with self._lock, self.db.session() as s:
+            gone = s.execute(
+                sa.delete(row)
+                .where(row.id == mail_id, row.dst == dst)
+                .returning(row.job_id, row.src, row.size)
+            ).first()
+            if gone is not None:
+                self._held.add(gone[0], gone[1], dst, int(gone[2]), sign=-1)
 
     def drop_job(self, job_id: str) -> int:
         with self.db.session() as s:
             result = s.execute(sa.delete(EnvelopeRow).where(EnvelopeRow.job_id == job_id))
-            return int(getattr(result, "rowcount", 0) or 0)
+            dropped = int(getattr(result, "rowcount", 0) or 0)
+        self._reload()
+        return dropped
 
     def drop_ended(self, states: Collection[str]) -> int:
         """Drop every envelope of a job in one of `states` (the ended ones): the sweep that
@@ -137,7 +145,10 @@ class Mailbox:
         ended = sa.select(JobRow.id).where(JobRow.state.in_(sorted(states)))
         with self.db.session() as s:
             result = s.execute(sa.delete(EnvelopeRow).where(EnvelopeRow.job_id.in_(ended)))
-            return int(getattr(result, "rowcount", 0) or 0)
+            dropped = int(getattr(result, "rowcount", 0) or 0)
+        if dropped:
+            self._reload()
+        return dropped
 
     def count(self, job_id: str | None = None) -> int:
         with self.db.session() as s:

@@ -76,4 +76,12 @@ def test_relay_quotas_per_job_and_per_sender_hold_back_only_the_flooder(
         if mail.job_id in ("j2", "j3"):
             box.confirm("b", mail.id)
     assert box.put("j4", "m", "b", "k", "s#0", b"x") is PutResult.STORED  # quota freed
+    # the quotas are tallied in memory: a restarted coordinator reloads them from the table
+    restarted = Mailbox(db, limits)
+    assert restarted.put("j6", "m", "b", "k", "s#0", b"x") is PutResult.STORED  # m: 2 held
+    assert restarted.put("j7", "m", "b", "k", "s#0", b"x") is PutResult.FULL  # m: 3 held
+    assert restarted.put("j", "c", "b", "k", "s#1", b"x" * 200) is PutResult.FULL  # j: 1400
+    assert restarted.drop_job("j") == 2
+    assert restarted.put("j", "c", "b", "k", "s#1", b"x" * 200) is PutResult.STORED
+    assert restarted.put("j7", "m", "b", "k", "s#0", b"x") is PutResult.STORED  # j's freed
     db.close()
