@@ -193,8 +193,6 @@ def test_horizontal_specs_say_what_does_not_go_together(tmp_path: Path) -> None:
     assert "train.robust 'krum' reads each party's model delta in the clear" in _error(
         tmp_path, spec
     )
-    spec["train"] = {"compression": "topk"}
-    assert "compression = 'topk' sends a sparse support" in _error(tmp_path, spec)
     spec["train"] = {"min_parties": 3}
     assert "train.min_parties = 3 is more than the 2 parties" in _error(tmp_path, spec)
     spec["train"] = {"robust": "krum", "secure_aggregation": False, "rounds": 3}

@@ -155,9 +155,6 @@ class HorizontalTrainSpec(_Strict):
     """trimmed_mean: share dropped at each end."""
     byzantine: int = Field(default=1, ge=0, le=31)
     """krum / multi_krum: hostile parties assumed."""
-    compression: Compression = Compression.NONE
-    topk_fraction: float = Field(default=0.05, gt=0, le=1)
-    """topk: share of coordinates each party sends."""
 
     @model_validator(mode="before")
     @classmethod
@@ -174,11 +171,6 @@ class HorizontalTrainSpec(_Strict):
             raise ValueError(
                 f"train.robust {self.robust.value!r} reads each party's model delta in the "
                 "clear, which secure aggregation hides; turn secure_aggregation off to use it"
-            )
-        if self.secure_aggregation and self.compression is Compression.TOPK:
-            raise ValueError(
-                "compression = 'topk' sends a sparse support the aggregator must read, which "
-                "secure aggregation hides; use 'int8' or set secure_aggregation = false"
             )
         return self
 

@@ -450,6 +450,16 @@ def vertical(spec: JobSpec) -> VerticalJobSpec:
     return spec
 
 
+def horizontal(spec: JobSpec) -> HorizontalJobSpec:
+    """`spec` as the horizontal spec a horizontal program reads; another mode is a one-line
+    ConfigError."""
+    if not isinstance(spec, HorizontalJobSpec):
+        raise ConfigError(
+            f"job.mode: this program runs horizontal jobs, not {spec.job.mode!r} ones"
+        )
+    return spec
+
+
 def spec_class(mode: str) -> type[_JobSpecBase]:
     """The spec class of `mode` (vertical for a mode nobody knows, as the union does)."""
     return _SPECS.get(mode, VerticalJobSpec)
