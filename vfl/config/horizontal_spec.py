@@ -145,7 +145,8 @@ class HorizontalTrainSpec(_Strict):
     min_parties: int = Field(default=2, ge=1, le=64)
     """Fewest updates a round aggregates; fewer fail the round."""
     round_timeout_s: float = Field(default=600, gt=0, le=86_400)
-    """How long the aggregator waits for a round's updates."""
+    """How long the aggregator waits for a round's updates (under secure aggregation: at
+    each of its four steps)."""
     stragglers: Stragglers = Stragglers.DROP
     secure_aggregation: bool = True
     """The coordinator learns only the sum of each round's updates (Bonawitz et al.)."""

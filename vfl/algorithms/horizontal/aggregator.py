@@ -75,7 +75,9 @@ class HorizontalTrainAggregator(Program):
             total, weight = result.total[: params.size], float(result.total[params.size])
             if spec.train.robust is not None:
                 robust = RobustParams(spec.train.trim, spec.train.byzantine)
-                deltas = [v[: params.size] for v in result.vectors.values()]
+                # each party's own update (its contribution over its weight); the weights
+                # themselves are ignored: a poisoning party would just claim a large one
+                deltas = [v[: params.size] / v[params.size] for v in result.vectors.values()]
                 total, weight = aggregate(spec.train.robust, deltas, robust), 1.0
             if dp is not None and not secure:  # central noise: the aggregator adds it all
                 rng = np.random.default_rng(_noise_seed(ctx, r))

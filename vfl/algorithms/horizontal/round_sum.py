@@ -7,8 +7,8 @@ aggregator, which announces who is still here at each step, learns only the sum 
 parties whose masked input arrived. Without it each party sends its vector in the clear
 (`Update`), which the robust rules need.
 
-The aggregator waits for each step until the round's deadline, and counts only the parties
-that answered in time: a late or repeated message of round r sits under round r's sequence
+The aggregator waits at each step up to round_timeout_s, and counts only the parties that
+answered in time: a late or repeated message of round r sits under round r's sequence
 numbers and is never read in another round, so no update is counted twice.
 """
 
@@ -136,10 +136,9 @@ def aggregate_sum(
 ) -> RoundSum:
     """The sum over the `parties` that answer before the deadline (at least the secure
     aggregation threshold under it; CryptoError otherwise, the round fails)."""
-    deadline = time.monotonic() + settings.timeout_s
     if settings.secure:
-        return _secure_sum(ctx, parties, size, settings.fraction_bits, deadline)
-    return _plain_sum(ctx, parties, size, deadline)
+        return _secure_sum(ctx, parties, size, settings.fraction_bits, settings.timeout_s)
+    return _plain_sum(ctx, parties, size, time.monotonic() + settings.timeout_s)
 
 
 def _plain_sum(ctx: PartyContext, parties: Sequence[str], size: int, deadline: float) -> RoundSum:
@@ -157,19 +156,24 @@ def _plain_sum(ctx: PartyContext, parties: Sequence[str], size: int, deadline: f
 
 
 def _secure_sum(
-    ctx: PartyContext, parties: Sequence[str], size: int, fraction_bits: int, deadline: float
+    ctx: PartyContext, parties: Sequence[str], size: int, fraction_bits: int, step_s: float
 ) -> RoundSum:
+    """Each step waits up to `step_s` from its own start: a party late at one step must
+    not leave the next step (the others' prompt answers) no time at all."""
     state = SecAggAggregator(parties, default_threshold(len(parties)), _context(ctx))
+    deadline = time.monotonic() + step_s
     for party in parties:
         key = _until(ctx, party, MaskKey, deadline)
         if key is not None:
             state.public_keys[party] = key.public
     _announce(ctx, parties, sorted(state.public_keys))
+    deadline = time.monotonic() + step_s
     for party in state.public_keys:
         if _until(ctx, party, SharesSent, deadline) is not None:
             state.shared.add(party)
     survivors = state.survivors()
     _announce(ctx, parties, survivors)
+    deadline = time.monotonic() + step_s
     for party in survivors:
         masked = _until(ctx, party, MaskedInput, deadline)
         if masked is not None:
@@ -179,6 +183,7 @@ def _secure_sum(
     alive, dropped = state.unmask_request()
     for party in survivors:  # any survivor holds shares; late inputs count as dropped
         ctx.send(party, Unmask(tuple(alive), tuple(dropped)))
+    deadline = time.monotonic() + step_s
     for party in survivors:
         got = _until(ctx, party, UnmaskShares, deadline)
         if got is not None:
