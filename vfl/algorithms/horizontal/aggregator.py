@@ -136,13 +136,18 @@ class HorizontalEvaluateAggregator(Program):
 
 
 def _weighted(reports: list[tuple[str, LocalMetrics]]) -> dict[str, float]:
-    """Σ nᵢ·mᵢ / Σ nᵢ per metric every party reported."""
-    common = set.intersection(*(set(got.names) for _, got in reports)) if reports else set()
-    total = sum(got.samples for _, got in reports)
+    """Σ nᵢ·mᵢ / Σ nᵢ per metric, over the parties that could compute it (AUC is undefined
+    on a party whose held-out rows have one class only)."""
     out = {}
-    for name in sorted(common):
-        weighted = sum(got.samples * float(got.values[got.names.index(name)]) for _, got in reports)
-        out[name] = weighted / total if total else float("nan")
+    for name in sorted({n for _, got in reports for n in got.names}):
+        pairs = [
+            (got.samples, float(got.values[got.names.index(name)]))
+            for _, got in reports
+            if name in got.names
+        ]
+        total = sum(n for n, _ in pairs)
+        if total:
+            out[name] = sum(n * v for n, v in pairs) / total
     return out
 
 
