@@ -17,6 +17,14 @@ from psi.ids import IdSource, LocalIds
 from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
+from vfl.algorithms.horizontal.aggregator import (
+    HorizontalEvaluateAggregator,
+    HorizontalTrainAggregator,
+)
+from vfl.algorithms.horizontal.sample_holder import (
+    HorizontalEvaluateSampleHolder,
+    HorizontalTrainSampleHolder,
+)
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
 from vfl.config.job_spec import JobSpec, PartySpec, vertical
@@ -68,6 +76,10 @@ _PROGRAMS: dict[tuple[str, str, str], ProgramFactory] = {
     (Mode.VERTICAL, Phase.TRAIN, Role.FEATURE_HOLDER): _fixed(SplitTrainFeatureHolder),
     (Mode.VERTICAL, Phase.EVALUATE, Role.LABEL_HOLDER): _fixed(SplitEvaluateLabelHolder),
     (Mode.VERTICAL, Phase.EVALUATE, Role.FEATURE_HOLDER): _fixed(SplitEvaluateFeatureHolder),
+    (Mode.HORIZONTAL, Phase.TRAIN, Role.SAMPLE_HOLDER): _fixed(HorizontalTrainSampleHolder),
+    (Mode.HORIZONTAL, Phase.TRAIN, Role.AGGREGATOR): _fixed(HorizontalTrainAggregator),
+    (Mode.HORIZONTAL, Phase.EVALUATE, Role.SAMPLE_HOLDER): _fixed(HorizontalEvaluateSampleHolder),
+    (Mode.HORIZONTAL, Phase.EVALUATE, Role.AGGREGATOR): _fixed(HorizontalEvaluateAggregator),
 }
 """(mode, phase, role) → the program that role runs in that phase. The keys are StrEnums,
 so the strings of a spec and of the coordinator's states look them up as they are."""
@@ -83,19 +95,27 @@ def program_for(
 ) -> Program:
     """The program `party` runs in `phase` of `spec`; a mode, phase or role this version
     has no program for is a one-line ConfigError."""
-    factory = _PROGRAMS.get((spec.job.mode, phase, party.role))
+    return program_for_role(spec, phase, party.role, local)
+
+
+def program_for_role(
+    spec: JobSpec, phase: str, role: str, local: LocalIds | None = None
+) -> Program:
+    """The program of `role` (a party's, or a hosted role's such as the aggregator)."""
+    factory = _PROGRAMS.get((spec.job.mode, phase, role))
     if factory is None:
-        raise ConfigError(_missing(spec, phase, party.role))
+        raise ConfigError(_missing(spec, phase, role))
     return factory(spec, local)
 
 
 def check_runnable(spec: JobSpec) -> None:
     """Raise the registry's ConfigError now, before any data is read, unless every party
     has a program for every phase of the job's plan."""
+    roles = [*(p.role for p in spec.parties), *spec.plan.hosted]
     for phase in spec.plan.phases:
-        for party in spec.parties:
-            if (spec.job.mode, phase, party.role) not in _PROGRAMS:
-                raise ConfigError(_missing(spec, phase, party.role))
+        for role in roles:
+            if (spec.job.mode, phase, role) not in _PROGRAMS:
+                raise ConfigError(_missing(spec, phase, role))
 
 
 def _missing(spec: JobSpec, phase: str, role: str) -> str:

@@ -1,8 +1,9 @@
 """Regenerate the sample data sets from data that ships inside scikit-learn (no network).
 
-Each set is split vertically between organizations that index the same people under
-string IDs, list their rows in different orders, and share only part of their IDs, as
-real partners do. Run: `python samples/make_samples.py`.
+Each vertical set is split between organizations that index the same people under string
+IDs, list their rows in different orders, and share only part of their IDs, as real
+partners do; the horizontal set is split by rows with label skew (`vfl split`).
+Run: `python samples/make_samples.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import numpy as np
 import pandas as pd
 from sklearn import datasets
 
+from parties.data.dirichlet_split import dirichlet_split
+
 HERE = Path(__file__).resolve().parent
+BRANCHES = 5
 
 
 def _split(
@@ -124,6 +128,17 @@ def wine() -> None:
     _write(HERE / "wine_multiclass", parts, WINE_JOB)
 
 
+def breast_horizontal() -> None:
+    """The breast data split by rows among five clinics with Dirichlet(0.5) label skew:
+    every clinic has every column, each has its own patients and case mix."""
+    data = datasets.load_breast_cancer(as_frame=True)
+    frame = data.frame.rename(columns=lambda c: c.replace(" ", "_"))
+    frame["diagnosis"] = (frame.pop("target") == 0).astype(int)
+    parts = dirichlet_split(frame, "diagnosis", BRANCHES, alpha=0.5, seed=21, min_rows=40)
+    named = {f"clinic-{i + 1}": part for i, part in enumerate(parts)}
+    _write(HERE / "breast_horizontal", named, HORIZONTAL_JOB)
+
+
 # The two parties every breast-cancer sample shares (the three-party one adds imaging).
 HOSPITAL_AND_LAB = """\
 [[parties]]
@@ -139,6 +154,43 @@ role = "feature_holder"
 data = "lab.csv"
 id_column = "patient_id"
 """
+
+HORIZONTAL_JOB = (
+    """\
+# Breast cancer diagnosis split by rows among five clinics (Dirichlet(0.5) label skew):
+# the same columns everywhere, different patients. FedAvg with secure aggregation, the
+# default: the coordinator learns only each round's sums.
+[job]
+name = "breast-horizontal"
+mode = "horizontal"
+seed = 7
+"""
+    + "".join(
+        f"""
+[[parties]]
+name = "clinic-{i + 1}"
+role = "sample_holder"
+data = "clinic-{i + 1}.csv"
+label_column = "diagnosis"
+"""
+        for i in range(BRANCHES)
+    )
+    + """
+[model]
+kind = "mlp"
+task = "binary"
+hidden = [16]
+
+[train]
+rounds = 10
+local_epochs = 2
+batch_size = 32
+learning_rate = 0.05
+strategy = "fedavg"
+secure_aggregation = true
+validation_fraction = 0.2
+"""
+)
 
 BREAST_JOB = f"""\
 # Breast cancer diagnosis (UCI Wisconsin, from scikit-learn) split between a hospital that
@@ -310,6 +362,7 @@ def main() -> None:
     breast_three_party()
     diabetes()
     wine()
+    breast_horizontal()
     print(f"wrote samples under {HERE}")
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parties.data import load_dataset
-from parties.programs import check_runnable, program_for
+from parties.programs import check_runnable, program_for_role
 from vfl.config.job_spec import JobSpec, vertical
 from vfl.config.loading import load_job
-from vfl.config.phase_plan import Phase
+from vfl.config.phase_plan import COORDINATOR, Phase
 from vfl.dataset import PartyDataset
 from vfl.privacy.attacks.base import Attack
 from vfl.privacy.audit import DEFAULT_ATTACKS, applicable, mount
@@ -127,29 +127,31 @@ def _run(
     result = JobResult(job=spec.job.name, job_id=job_id, mode=spec.job.mode)
     collector = ResultCollector(result, reporter or NullReporter())
     hub = InMemoryHub()
-    ledgers = {p.name: MemoryLedger() for p in spec.parties}
-    workspaces = {p.name: Workspace(root / p.name) for p in spec.parties}
+    # the parties, and the coordinator when the mode has it host a program (aggregation)
+    participants = [p.name for p in spec.parties] + ([COORDINATOR] if spec.plan.hosted else [])
+    ledgers = {name: MemoryLedger() for name in participants}
+    workspaces = {name: Workspace(root / name) for name in participants}
     for name, key in replay.party_secrets.items():
         workspaces[name].private(secret_file(job_id), _constant(key))
     started = time.perf_counter()
     try:
         for phase in spec.phases:
             runs = {}
-            for p in spec.parties:
-                channel = hub.channel(p.name)
+            for name in participants:
+                channel = hub.channel(name)
                 ctx = party_context(
                     spec,
-                    p.name,
+                    name,
                     job_id,
                     phase,
                     channel=channel if transcript is None else transcript.channel(channel),
-                    workspace=workspaces[p.name],
+                    workspace=workspaces[name],
                     reporter=collector,
-                    ledger=ledgers[p.name],
-                    data=datasets[p.name],
+                    ledger=ledgers[name],
+                    data=datasets.get(name),
                     spec_digest=replay.spec_digest,
                 )
-                runs[p.name] = PartyRun(program_for(spec, phase, p), ctx)
+                runs[name] = PartyRun(program_for_role(spec, phase, ctx.role), ctx)
             result.timings[f"{phase}_s"] = run_phase(hub, job_id, runs)
     except PartyFailedError as failure:
         result.status = "failed"

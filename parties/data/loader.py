@@ -24,14 +24,18 @@ def load_dataset(spec: JobSpec, party: PartySpec, base_dir: Path | None = None) 
         raise DataValidationError(f"{source}: has a header but no rows")
     columns = [str(c) for c in frame.columns]
     frame.columns = pd.Index(columns)
-    _require_column(source, "ID", party.id_column, columns)
+    if party.id_column is not None:  # optional where nothing is aligned (horizontal)
+        _require_column(source, "ID", party.id_column, columns)
     if party.label_column is not None:
         _require_column(source, "label", party.label_column, columns)
     features = _feature_columns(source, party, columns)
     frame = _apply_missing(source, party, frame, features)
     # IDs are matched across parties only where a mode aligns rows
-    normalize = [] if isinstance(spec, HorizontalJobSpec) else spec.align.normalize
-    ids = _normalised_ids(source, party.id_column, frame[party.id_column], normalize)
+    if party.id_column is None:
+        ids = tuple(str(i) for i in range(len(frame)))  # row numbers, never sent
+    else:
+        normalize = [] if isinstance(spec, HorizontalJobSpec) else spec.align.normalize
+        ids = _normalised_ids(source, party.id_column, frame[party.id_column], normalize)
     labels = (
         _labels(source, party.label_column, frame[party.label_column], spec.model.task)
         if party.label_column is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vfl.api import audit
+from vfl.api import audit, simulate
 from vfl.config.job_spec import vertical
 from vfl.config.loading import load_job
 
@@ -47,6 +47,19 @@ def test_sample_trains_to_quality_and_audits(
     assert result.align["intersection_size"] < min(rows.values())  # partial overlap
     for party in rows:
         assert (tmp_path / party / "model" / "weights.pt").exists()
+
+
+def test_horizontal_sample_trains_to_quality_with_secure_aggregation(tmp_path: Path) -> None:
+    """Five clinics with label skew; the weighted validation metrics of the federated model
+    (and each clinic's own) are reported."""
+    spec = load_job(SAMPLES / "breast_horizontal" / "job.toml")
+    assert spec.job.mode == "horizontal"
+    result = simulate(SAMPLES / "breast_horizontal" / "job.toml", workdir=tmp_path)
+    assert result.status == "succeeded", result.error
+    assert result.metrics["validation"]["accuracy"] >= 0.9
+    assert result.metrics["validation"]["auc"] >= 0.95
+    assert {f"validation@clinic-{i}" for i in range(1, 6)} <= set(result.metrics)
+    assert len(result.history) == 10
 
 
 def test_sample_files_are_reproducible(tmp_path: Path) -> None:

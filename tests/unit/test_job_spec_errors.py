@@ -171,7 +171,7 @@ def _horizontal() -> dict[str, Any]:
              "label_column": "y"}
             for n in ("clinic-a", "clinic-b")
         ],
-        "train": {"epochs": 2, "timeout_s": 30},
+        "train": {"rounds": 2, "timeout_s": 30},
     }  # fmt: skip
 
 
@@ -183,6 +183,21 @@ def test_job_mode_defaults_to_vertical_and_picks_the_spec_class(tmp_path: Path) 
     assert isinstance(loaded, HorizontalJobSpec)
     assert loaded.train.timeout_s == 30  # a common knob, in the common [train] section
     assert loaded.phases == ("train", "evaluate")
+
+
+def test_horizontal_specs_say_what_does_not_go_together(tmp_path: Path) -> None:
+    spec = _horizontal()
+    spec["train"] = {"epochs": 3}
+    assert "counts rounds, not epochs: set rounds and local_epochs" in _error(tmp_path, spec)
+    spec["train"] = {"robust": "krum"}
+    assert "train.robust 'krum' reads each party's model delta in the clear" in _error(
+        tmp_path, spec
+    )
+    spec["train"] = {"min_parties": 3}
+    assert "train.min_parties = 3 is more than the 2 parties" in _error(tmp_path, spec)
+    spec["train"] = {"robust": "krum", "secure_aggregation": False, "rounds": 3}
+    loaded = load_job(write_toml(tmp_path / "ok.toml", spec))
+    assert isinstance(loaded, HorizontalJobSpec) and loaded.train.epochs == 3
 
 
 def test_an_unknown_mode_lists_the_modes(tmp_path: Path) -> None:

@@ -70,15 +70,21 @@ def _horizontal() -> dict[str, object]:
 
 
 def test_the_registry_refuses_a_mode_without_programs_in_one_line() -> None:
-    spec = parse_job(_horizontal(), "h.toml")
+    parties = [
+        {"name": n, "role": r, "data": "x.csv", "id_column": "id"}
+        for n, r in (("s", "source"), ("t", "target"))
+    ]
+    parties[0]["label_column"] = "y"
+    spec = parse_job({"job": {"name": "t", "mode": "transfer"}, "parties": parties}, "t.toml")
     with pytest.raises(ConfigError) as caught:
         check_runnable(spec)
     assert str(caught.value) == (
-        "job.mode: 'horizontal' is not available in this version; use 'vertical'"
+        "job.mode: 'transfer' is not available in this version; use 'horizontal' or 'vertical'"
     )
     with pytest.raises(ConfigError, match="not available"):
         program_for(spec, Phase.TRAIN, spec.parties[0])
-    assert available_modes() == ["vertical"]
+    assert available_modes() == ["horizontal", "vertical"]
+    check_runnable(parse_job(_horizontal(), "h.toml"))  # horizontal has its programs
 
 
 def test_the_registry_and_the_context_factory_serve_a_vertical_job(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("vfl.cli.audit_cmd", "simulate a job and mount privacy attacks on it"),
     "demo": ("vfl.cli.demo_cmd", "run the sample vertical job"),
     "psi": ("vfl.cli.psi_cmd", "align two local ID files with private set intersection"),
+    "split": ("vfl.cli.split_cmd", "cut a CSV into sample holders' CSVs (horizontal, label skew)"),
     "certs": ("vfl.cli.certs_cmd", "create mTLS certificates"),
     "coordinator": ("vfl.cli.coordinator_cmd", "run the coordinator"),
     "party": ("vfl.cli.party_cmd", "run or steer a party node"),

@@ -26,6 +26,11 @@ from pydantic import (
     model_validator,
 )
 
+from vfl.config.horizontal_spec import (
+    HorizontalModelSpec,
+    HorizontalPrivacySpec,
+    HorizontalTrainSpec,
+)
 from vfl.config.paillier_bounds import rows_slot_error
 from vfl.config.phase_plan import Mode as ModeName
 from vfl.config.phase_plan import Phase, PhasePlan, plan_for
@@ -113,6 +118,8 @@ class VerticalPartySpec(PartySpec):
 class HorizontalPartySpec(PartySpec):
     role: HorizontalRole
     """sample_holder: holds whole rows (features and labels) of its own samples."""
+    id_column: str | None = None  # type: ignore[assignment]
+    """Optional: nothing is aligned; a named ID column is only kept out of the features."""
 
 
 class TransferPartySpec(PartySpec):
@@ -163,21 +170,6 @@ class ModelSpec(_Strict):
             raise ValueError("logistic_regression needs task binary or multiclass")
         if self.kind == "linear_regression" and self.task != "regression":
             raise ValueError("linear_regression needs task = 'regression'")
-        return self
-
-
-class HorizontalModelSpec(_Strict):
-    """The one model every sample holder trains a copy of (horizontal jobs)."""
-
-    kind: Literal["mlp", "logistic_regression", "linear_regression"] = "mlp"
-    task: Task = "binary"
-    hidden: list[int] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
-    """Hidden widths of the MLP (mlp only)."""
-
-    @model_validator(mode="after")
-    def _check_widths(self) -> HorizontalModelSpec:
-        if any(not 1 <= w <= MAX_WIDTH for w in self.hidden):
-            raise ValueError(f"hidden widths must be between 1 and {MAX_WIDTH}")
         return self
 
 
@@ -373,14 +365,15 @@ class VerticalJobSpec(_JobSpecBase):
 
 
 class HorizontalJobSpec(_JobSpecBase):
-    """A horizontal job: parties hold different rows with the same columns (FedAvg family).
-    Defined so its specs validate with the right errors; its programs come next."""
+    """A horizontal job: parties hold different rows with the same columns (FedAvg family,
+    secure aggregation, client-level DP; vfl/config/horizontal_spec.py)."""
 
     MODE: ClassVar[ModeName] = ModeName.HORIZONTAL
     job: JobSection
     parties: list[HorizontalPartySpec] = Field(min_length=2, max_length=64)  # type: ignore[assignment]
     model: HorizontalModelSpec = Field(default_factory=HorizontalModelSpec)
-    train: TrainSpec = Field(default_factory=TrainSpec)
+    privacy: HorizontalPrivacySpec = Field(default_factory=HorizontalPrivacySpec)
+    train: HorizontalTrainSpec = Field(default_factory=HorizontalTrainSpec)
 
     @model_validator(mode="after")
     def _check_parties(self) -> HorizontalJobSpec:
@@ -388,6 +381,11 @@ class HorizontalJobSpec(_JobSpecBase):
         for p in self.parties:
             if p.label_column is None:
                 raise ValueError(f"party {p.name!r}: every sample_holder needs label_column")
+        if self.train.min_parties > len(self.parties):
+            raise ValueError(
+                f"train.min_parties = {self.train.min_parties} is more than the "
+                f"{len(self.parties)} parties; lower it"
+            )
         return self
 
 
@@ -449,6 +447,16 @@ def vertical(spec: JobSpec) -> VerticalJobSpec:
     mode is a one-line ConfigError (the program registry refuses such jobs before this)."""
     if not isinstance(spec, VerticalJobSpec):
         raise ConfigError(f"job.mode: this program runs vertical jobs, not {spec.job.mode!r} ones")
+    return spec
+
+
+def horizontal(spec: JobSpec) -> HorizontalJobSpec:
+    """`spec` as the horizontal spec a horizontal program reads; another mode is a one-line
+    ConfigError."""
+    if not isinstance(spec, HorizontalJobSpec):
+        raise ConfigError(
+            f"job.mode: this program runs horizontal jobs, not {spec.job.mode!r} ones"
+        )
     return spec
 
 

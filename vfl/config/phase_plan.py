@@ -36,6 +36,12 @@ class Role(StrEnum):
     SAMPLE_HOLDER = "sample_holder"
     SOURCE = "source"
     TARGET = "target"
+    AGGREGATOR = "aggregator"
+    """Not a party's role: the coordinator's hosted program (horizontal aggregation)."""
+
+
+COORDINATOR = "coordinator"
+"""The participant name of programs the coordinator hosts (a party may not take it)."""
 
 
 class Phase(StrEnum):
@@ -80,6 +86,8 @@ class PhasePlan:
     """Run in this order; the job succeeds when every party finished the last one."""
     roles: tuple[Role, ...]
     """The roles a spec of this mode may give its parties."""
+    hosted: tuple[Role, ...] = ()
+    """Roles the coordinator runs itself, as participant `coordinator`, in every phase."""
 
     @property
     def first(self) -> Phase:
@@ -103,7 +111,10 @@ PLANS: dict[Mode, PhasePlan] = {
     ),
     # the aggregator joins as participant `coordinator` with the horizontal programs
     Mode.HORIZONTAL: PhasePlan(
-        Mode.HORIZONTAL, (Phase.TRAIN, Phase.EVALUATE), (Role.SAMPLE_HOLDER,)
+        Mode.HORIZONTAL,
+        (Phase.TRAIN, Phase.EVALUATE),
+        (Role.SAMPLE_HOLDER,),
+        hosted=(Role.AGGREGATOR,),
     ),
     Mode.TRANSFER: PhasePlan(
         Mode.TRANSFER, (Phase.ALIGN, Phase.TRAIN, Phase.EVALUATE), (Role.SOURCE, Role.TARGET)

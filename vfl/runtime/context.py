@@ -23,7 +23,8 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from vfl.config.job_spec import JobSpec, VerticalJobSpec
+from vfl.config.job_spec import HorizontalJobSpec, JobSpec, VerticalJobSpec
+from vfl.config.phase_plan import COORDINATOR
 from vfl.dataset import PartyDataset
 from vfl.errors import ConfigError, ProtocolError, ReplayError
 from vfl.protocol import serde
@@ -91,9 +92,13 @@ class PartyContext:
             )
         )
 
-    def recv(self, frm: str, expected: type[_M]) -> _M:
+    def recv(self, frm: str, expected: type[_M], timeout: float | None = None) -> _M:
+        """The next message from `frm` in this scope; PeerUnavailableError after `timeout`
+        seconds (default: the job's train.timeout_s). A message that comes later is never
+        read in another scope: each has its own sequence numbers."""
         seq = f"{self.scope}#{self._counters.next(self.scope, frm, 'in')}"
-        envelope = self.channel.recv(self.job_id, frm, seq, self.job.train.timeout_s)
+        wait = self.job.train.timeout_s if timeout is None else timeout
+        envelope = self.channel.recv(self.job_id, frm, seq, wait)
         kind = serde.kind_of(expected)
         if envelope.kind != kind:
             raise ProtocolError(
@@ -138,11 +143,13 @@ def party_context(
     """The context `party`'s program for `phase` of job `job_id` runs in: its role from the
     spec, the protection its ledger records, sequence numbers scoped to the phase."""
     me = next((p for p in spec.parties if p.name == party), None)
-    if me is None:
+    hosted = spec.plan.hosted
+    if me is None and not (party == COORDINATOR and hosted):
         raise ConfigError(f"job {job_id} does not name party {party}")
+    role = me.role if me is not None else hosted[0]
     return PartyContext(
         party=party,
-        role=me.role,
+        role=role,
         job=spec,
         job_id=job_id,
         channel=channel,
@@ -150,7 +157,16 @@ def party_context(
         reporter=reporter,
         ledger=ledger,
         data=data,
-        protection=spec.train.protection if isinstance(spec, VerticalJobSpec) else "none",
+        protection=_protection(spec),
         scope=phase,
         spec_digest=spec_digest,
     )
+
+
+def _protection(spec: JobSpec) -> str:
+    """What the ledger records as the job's protection of what crosses parties."""
+    if isinstance(spec, VerticalJobSpec):
+        return spec.train.protection
+    if isinstance(spec, HorizontalJobSpec) and spec.train.secure_aggregation:
+        return "secure_aggregation"
+    return "none"

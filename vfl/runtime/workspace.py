@@ -13,11 +13,15 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import torch
+import numpy as np
+import numpy.typing as npt
 
 from vfl.errors import DataValidationError
+
+if TYPE_CHECKING:
+    import torch  # noqa: F401 (imported where used: numpy-only programs never load it)
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -60,23 +64,51 @@ class Workspace:
 
     # -- checkpoints and models ------------------------------------------------------
     def save_checkpoint(self, name: str, state: dict[str, Any]) -> None:
+        import torch
+
         path = private_dir(self.root / "checkpoints") / f"{name}.pt"
         _atomic_write(path, lambda fh: torch.save(state, fh))
 
     def load_checkpoint(self, name: str) -> dict[str, Any] | None:
+        import torch
+
         path = self.root / "checkpoints" / f"{name}.pt"
         if not path.exists():
             return None
         state: dict[str, Any] = torch.load(path, weights_only=True)
         return state
 
+    # -- numpy state: for numpy-only programs (the coordinator's aggregators) -----------
+    def save_arrays(self, name: str, arrays: dict[str, npt.NDArray[Any]]) -> None:
+        """Arrays as one .npz checkpoint (no pickle: plain numeric arrays only)."""
+        path = private_dir(self.root / "checkpoints") / f"{name}.npz"
+        _atomic_write(path, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
+
+    def load_arrays(self, name: str) -> dict[str, npt.NDArray[Any]] | None:
+        path = self.root / "checkpoints" / f"{name}.npz"
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as stored:
+            return {key: stored[key] for key in stored.files}
+
+    def save_model_arrays(self, arrays: dict[str, npt.NDArray[Any]], meta: dict[str, Any]) -> Path:
+        """A numpy-only program's model: weights.npz and model.json."""
+        folder = private_dir(self.root / "model")
+        _atomic_write(folder / "weights.npz", lambda fh: np.savez(fh, allow_pickle=False, **arrays))
+        _atomic_write(folder / "model.json", json.dumps(meta, indent=2).encode())
+        return folder
+
     def save_model(self, state: dict[str, Any], meta: dict[str, Any]) -> Path:
+        import torch
+
         folder = private_dir(self.root / "model")
         _atomic_write(folder / "weights.pt", lambda fh: torch.save(state, fh))
         _atomic_write(folder / "model.json", json.dumps(meta, indent=2).encode())
         return folder
 
     def load_model(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        import torch
+
         folder = self.root / "model"
         state: dict[str, Any] = torch.load(folder / "weights.pt", weights_only=True)
         meta: dict[str, Any] = json.loads((folder / "model.json").read_text())

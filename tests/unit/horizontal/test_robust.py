@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vfl.algorithms.horizontal.robust import RobustParams, RobustRule, aggregate
+from vfl.algorithms.horizontal.robust import RobustParams, aggregate
+from vfl.config.horizontal_spec import RobustRule
 from vfl.errors import ConfigError
 
 

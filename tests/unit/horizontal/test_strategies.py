@@ -9,11 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from vfl.algorithms.horizontal.strategies import (
-    StrategyName,
-    StrategyParams,
-    make_strategy,
-)
+from vfl.algorithms.horizontal.strategies import StrategyParams, make_strategy
+from vfl.config.horizontal_spec import StrategyName
 
 ROUNDS, PARTIES, DIM = 4, 3, 5
 PARAMS = StrategyParams(server_learning_rate=0.5, tau=1e-3, local_learning_rate=0.05)

@@ -4,9 +4,10 @@ add Gaussian noise, and account ε with dp-accounting (never our own accountant)
 Mechanism (DP-FedAvg, McMahan et al. 2018): each round, every sampled party clips its
 update Δᵢ to L2 norm C. The aggregate Σ clip(Δᵢ) has sensitivity C under add/remove-one-
 party adjacency, and Gaussian noise of std z·C makes the round a Gaussian mechanism with
-noise multiplier z. Parties are sampled with probability q = `fraction` per round
-(Poisson subsampling: amplification), and T rounds compose: dp-accounting's RDP accountant
-takes `PoissonSampledDpEvent(q, GaussianDpEvent(z))` T times and reports ε at δ.
+noise multiplier z. T rounds compose: dp-accounting's RDP accountant takes
+`GaussianDpEvent(z)` T times and reports ε at δ. (With secret Poisson sampling at rate q
+the event would be `PoissonSampledDpEvent(q, ...)`, which `epsilon` supports; vfl samples a
+round's parties from the public job seed, so it claims no amplification: sampling = 1.)
 
 With secure aggregation the aggregator never sees one update, so nobody can add the noise
 centrally: each of the n expected parties adds N(0, (z·C)²/n) to its own clipped update
@@ -79,3 +80,19 @@ def epsilon(
     accountant = RdpAccountant(neighboring_relation=ADD_REMOVE)
     accountant.compose(dp_accounting.SelfComposedDpEvent(event, rounds))
     return float(accountant.get_epsilon(delta))
+
+
+def calibrate(target: float, sampling: float, rounds: int, delta: float) -> float:
+    """The smallest noise multiplier (to 1%) whose ε over `rounds` stays within `target`."""
+    low, high = 0.05, 1.0
+    while epsilon(high, sampling, rounds, delta) > target:
+        low, high = high, high * 2
+        if high > 1e4:
+            raise ValueError(f"no noise multiplier reaches ε = {target}; raise it")
+    while high - low > 0.01 * high:
+        middle = (low + high) / 2
+        if epsilon(middle, sampling, rounds, delta) > target:
+            low = middle
+        else:
+            high = middle
+    return high

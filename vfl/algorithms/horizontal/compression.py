@@ -15,20 +15,11 @@ Bandwidth per party and round, for d parameters (float32 on the wire uncompresse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
 from vfl.algorithms.horizontal.strategies import Vector
-
-
-class Compression(StrEnum):
-    """`[train] compression` of a horizontal job."""
-
-    NONE = "none"
-    INT8 = "int8"
-    TOPK = "topk"
 
 
 @dataclass(frozen=True)

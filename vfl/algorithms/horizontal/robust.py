@@ -16,21 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
 from vfl.algorithms.horizontal.strategies import Vector
+from vfl.config.horizontal_spec import RobustRule
 from vfl.errors import ConfigError
-
-
-class RobustRule(StrEnum):
-    """`[train] robust` of a horizontal job."""
-
-    MEDIAN = "median"
-    TRIMMED_MEAN = "trimmed_mean"
-    KRUM = "krum"
-    MULTI_KRUM = "multi_krum"
 
 
 @dataclass(frozen=True)

@@ -27,24 +27,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
+from vfl.config.horizontal_spec import StrategyName
+
 Vector = npt.NDArray[np.float64]
-
-
-class StrategyName(StrEnum):
-    """`[train] strategy` of a horizontal job."""
-
-    FEDAVG = "fedavg"
-    FEDAVGM = "fedavgm"
-    FEDPROX = "fedprox"
-    FEDADAGRAD = "fedadagrad"
-    FEDADAM = "fedadam"
-    FEDYOGI = "fedyogi"
-    QFEDAVG = "qfedavg"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,220 @@
+"""One sum over a round's parties, plain or securely aggregated, over the job's channel.
+
+`party_sum` is a sample holder's side, `aggregate_sum` the aggregator's. Under secure
+aggregation they run `secure_aggregation.py`'s protocol (messages.py has the diagram):
+parties tell each other their mask keys and shares party to party (sealed), and the
+aggregator, which announces who is still here at each step, learns only the sum over the
+parties whose masked input arrived. Without it each party sends its vector in the clear
+(`Update`), which the robust rules need.
+
+The aggregator waits at each step up to round_timeout_s, and counts only the parties that
+answered in time: a late or repeated message of round r sits under round r's sequence
+numbers and is never read in another round, so no update is counted twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+from vfl.algorithms.horizontal.messages import (
+    KeyShares,
+    MaskedInput,
+    MaskKey,
+    SharesSent,
+    Survivors,
+    Unmask,
+    UnmaskShares,
+    Update,
+)
+from vfl.algorithms.horizontal.secure_aggregation import KeyShares as HeldShares
+from vfl.algorithms.horizontal.secure_aggregation import (
+    SecAggAggregator,
+    SecAggParty,
+    default_threshold,
+)
+from vfl.algorithms.horizontal.secure_aggregation import UnmaskShares as Answer
+from vfl.algorithms.horizontal.strategies import Vector
+from vfl.crypto.secagg import ring
+from vfl.errors import CryptoError, PeerUnavailableError, ProtocolError
+from vfl.runtime.context import PartyContext
+from vfl.runtime.party_secret import DerivedRandomness
+
+AGGREGATOR = "coordinator"
+"""The aggregator's participant name: the coordinator hosts it."""
+SHARE = 68
+"""Bytes of one serialized Shamir share (2-byte index, 66-byte value)."""
+
+
+@dataclass(frozen=True)
+class SumSettings:
+    """How one sum runs: secure or plain, its fixed point, and the aggregator's deadline."""
+
+    secure: bool
+    fraction_bits: int
+    timeout_s: float
+
+
+def byte_stream(source: DerivedRandomness) -> Callable[[int], bytes]:
+    """Bytes drawn in order from a party-secret stream: the same on a replayed run."""
+    counter = itertools.count()
+    return lambda n: source.bits(next(counter), 8 * n).to_bytes(n, "big")
+
+
+def party_sum(
+    ctx: PartyContext,
+    parties: Sequence[str],
+    vector: Vector,
+    settings: SumSettings,
+    randomness: DerivedRandomness,
+) -> None:
+    """Add this party's `vector` to the sum over `parties` (the round's sampled parties)."""
+    if not settings.secure:
+        ctx.send(AGGREGATOR, Update(vector.astype(np.float64)))
+        return
+    me = ctx.party
+    peers = [p for p in parties if p != me]
+    state = SecAggParty(
+        me, parties, default_threshold(len(parties)), _context(ctx), byte_stream(randomness)
+    )
+    key = MaskKey(state.public_key())
+    for peer in peers:  # to the peers first: if A has it, their copies were sent before
+        ctx.send(peer, key)
+    ctx.send(AGGREGATOR, key)
+    advertised = ctx.recv(AGGREGATOR, Survivors).parties
+    if me not in advertised:
+        return  # too late this round: the others go on without this party
+    keys = {me: key.public}
+    for peer in advertised:
+        if peer != me:
+            keys[peer] = ctx.recv(peer, MaskKey).public
+    for holder, shares in state.shares().items():
+        if holder == me:
+            state.hold(me, shares)
+        elif holder in advertised:
+            ctx.send(holder, KeyShares(shares.seed, shares.mask_key))
+    ctx.send(AGGREGATOR, SharesSent(len(advertised)))
+    survivors = ctx.recv(AGGREGATOR, Survivors).parties
+    if me not in survivors:
+        return
+    for peer in survivors:
+        if peer != me:
+            held = ctx.recv(peer, KeyShares)
+            state.hold(peer, HeldShares(held.seed, held.mask_key))
+    words = ring.encode(vector, settings.fraction_bits)
+    ctx.send(AGGREGATOR, MaskedInput(state.masked_input(words, survivors, keys)))
+    request = ctx.recv(AGGREGATOR, Unmask)
+    answer = state.unmask(request.alive, request.dropped)
+    ctx.send(
+        AGGREGATOR,
+        UnmaskShares(
+            tuple(answer.seeds),
+            b"".join(answer.seeds.values()),
+            tuple(answer.mask_keys),
+            b"".join(answer.mask_keys.values()),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RoundSum:
+    """What the aggregator learned: the sum and the parties counted in it (in order), or,
+    without secure aggregation, every party's vector (for the robust rules)."""
+
+    total: Vector
+    counted: tuple[str, ...]
+    vectors: dict[str, Vector]
+
+
+def aggregate_sum(
+    ctx: PartyContext, parties: Sequence[str], size: int, settings: SumSettings
+) -> RoundSum:
+    """The sum over the `parties` that answer before the deadline (at least the secure
+    aggregation threshold under it; CryptoError otherwise, the round fails)."""
+    if settings.secure:
+        return _secure_sum(ctx, parties, size, settings.fraction_bits, settings.timeout_s)
+    return _plain_sum(ctx, parties, size, time.monotonic() + settings.timeout_s)
+
+
+def _plain_sum(ctx: PartyContext, parties: Sequence[str], size: int, deadline: float) -> RoundSum:
+    vectors: dict[str, Vector] = {}
+    for party in parties:
+        update = _until(ctx, party, Update, deadline)
+        if update is not None:
+            if update.vector.shape != (size,):
+                raise ProtocolError(
+                    f"update from {party}: {update.vector.shape[0]} values, expected {size}"
+                )
+            vectors[party] = update.vector
+    total = np.sum(list(vectors.values()), axis=0) if vectors else np.zeros(size)
+    return RoundSum(total, tuple(vectors), vectors)
+
+
+def _secure_sum(
+    ctx: PartyContext, parties: Sequence[str], size: int, fraction_bits: int, step_s: float
+) -> RoundSum:
+    """Each step waits up to `step_s` from its own start: a party late at one step must
+    not leave the next step (the others' prompt answers) no time at all."""
+    state = SecAggAggregator(parties, default_threshold(len(parties)), _context(ctx))
+    deadline = time.monotonic() + step_s
+    for party in parties:
+        key = _until(ctx, party, MaskKey, deadline)
+        if key is not None:
+            state.public_keys[party] = key.public
+    _announce(ctx, parties, sorted(state.public_keys))
+    deadline = time.monotonic() + step_s
+    for party in state.public_keys:
+        if _until(ctx, party, SharesSent, deadline) is not None:
+            state.shared.add(party)
+    survivors = state.survivors()
+    _announce(ctx, parties, survivors)
+    deadline = time.monotonic() + step_s
+    for party in survivors:
+        masked = _until(ctx, party, MaskedInput, deadline)
+        if masked is not None:
+            if masked.words.shape != (size,):
+                raise ProtocolError(f"masked input from {party}: wrong length")
+            state.inputs[party] = masked.words
+    alive, dropped = state.unmask_request()
+    for party in survivors:  # any survivor holds shares; late inputs count as dropped
+        ctx.send(party, Unmask(tuple(alive), tuple(dropped)))
+    deadline = time.monotonic() + step_s
+    for party in survivors:
+        got = _until(ctx, party, UnmaskShares, deadline)
+        if got is not None:
+            state.answers[party] = Answer(
+                _split(got.seed_owners, got.seeds), _split(got.key_owners, got.keys)
+            )
+    words = state.total(size)
+    return RoundSum(ring.decode(words, fraction_bits), tuple(alive), {})
+
+
+def _announce(ctx: PartyContext, to: Sequence[str], parties: Sequence[str]) -> None:
+    for party in to:
+        ctx.send(party, Survivors(tuple(parties)))
+
+
+_M = TypeVar("_M")
+
+
+def _until(ctx: PartyContext, party: str, kind: type[_M], deadline: float) -> _M | None:
+    """The message, or None if it did not come before the deadline (the party dropped)."""
+    try:
+        return ctx.recv(party, kind, timeout=max(0.0, deadline - time.monotonic()))
+    except PeerUnavailableError:
+        return None
+
+
+def _split(owners: Sequence[str], blob: bytes) -> dict[str, bytes]:
+    if len(blob) != SHARE * len(owners):
+        raise CryptoError(f"{len(owners)} shares in {len(blob)} bytes")
+    return {o: blob[i * SHARE : (i + 1) * SHARE] for i, o in enumerate(owners)}
+
+
+def _context(ctx: PartyContext) -> bytes:
+    return f"{ctx.job_id}/{ctx.scope}".encode()

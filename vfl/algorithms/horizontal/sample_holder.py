@@ -1,0 +1,187 @@
+"""A sample holder of a horizontal job: trains the global model on its own rows each round
+it is sampled for and adds its contribution to the round's sum (messages.py).
+
+Its rows never leave it; what leaves is its feature column names, its share of the
+feature statistics and of each round's contribution, masked under secure aggregation,
+and (evaluate) its own metrics. The held-out rows are chosen from the public job seed and
+the party's name; batch order and every mask or noise draw come from the party's own
+secret, so a resumed party sends exactly what it sent before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vfl.algorithms.horizontal import round_plan
+from vfl.algorithms.horizontal.local_training import (
+    LocalConfig,
+    build_model,
+    load_flat,
+    predictions,
+    train_local,
+)
+from vfl.algorithms.horizontal.messages import (
+    STATS_ROUND,
+    LocalMetrics,
+    RoundStart,
+    Scaling,
+    Schema,
+)
+from vfl.algorithms.horizontal.round_sum import AGGREGATOR, SumSettings, party_sum
+from vfl.algorithms.horizontal.strategies import Vector
+from vfl.algorithms.split.preprocess import LabelCodec
+from vfl.algorithms.split.schedule import BatchSchedule, derive_seed
+from vfl.config.horizontal_spec import StrategyName
+from vfl.config.job_spec import HorizontalJobSpec, horizontal
+from vfl.dataset import PartyDataset
+from vfl.errors import ProtocolError
+from vfl.metrics import compute_metrics
+from vfl.runtime.context import PartyContext
+from vfl.runtime.party_secret import PartySecret
+from vfl.runtime.program import Program
+
+CHECKPOINT = "sample_holder"
+
+
+class _Local:
+    """This party's rows, split and encoded, and its copy of the model."""
+
+    def __init__(self, spec: HorizontalJobSpec, data: PartyDataset, party: str) -> None:
+        if data.labels is None:
+            raise ProtocolError(f"party {party}: a sample holder needs its label column")
+        seed = hash_seed(spec.job.seed, party)
+        self.schedule = BatchSchedule(
+            data.rows, spec.train.batch_size, spec.train.validation_fraction, seed
+        )
+        classes = tuple(spec.model.classes or (0.0, 1.0))
+        task = spec.model.task
+        self.codec = LabelCodec(task, classes if task != "regression" else (), 0.0, 1.0)
+        self.data = data
+        self.model = build_model(data.width, spec.model.layers, round_plan.outputs(spec), 0)
+
+    def x(self, rows: np.ndarray, scaling: Scaling) -> torch.Tensor:
+        scaled = (self.data.features[rows] - scaling.mean) / scaling.scale
+        return torch.from_numpy(scaled.astype(np.float32))
+
+    def y(self, rows: np.ndarray) -> torch.Tensor:
+        assert self.data.labels is not None
+        return self.codec.encode(self.data.labels[rows])
+
+
+def hash_seed(seed: int, party: str) -> int:
+    """The seed of this party's held-out rows: public (job seed and party name)."""
+    return derive_seed(seed, "horizontal/validation", party)
+
+
+class HorizontalTrainSampleHolder(Program):
+    """Runs this party's side of every round of a horizontal job's train phase."""
+
+    phase = "train"
+
+    def run(self, ctx: PartyContext) -> None:
+        spec = horizontal(ctx.job)
+        local = _Local(spec, ctx.require_data(), ctx.party)
+        secret = PartySecret.of(ctx)
+        ctx.scoped(step="schema").send(AGGREGATOR, Schema(local.data.feature_names))
+        scaling = _scaling(ctx.scoped(round=STATS_ROUND), spec, local, secret)
+        train_rows = local.schedule.train_rows
+        x, y = local.x(train_rows, scaling), local.y(train_rows)
+        strategy = round_plan.strategy(spec)
+        dp = round_plan.dp_plan(spec)
+        config = LocalConfig(
+            spec.train.local_epochs,
+            spec.train.batch_size,
+            spec.train.learning_rate,
+            spec.train.optimizer,
+            spec.train.proximal_mu if spec.train.strategy is StrategyName.FEDPROX else 0.0,
+        )
+        saved = ctx.workspace.load_arrays(CHECKPOINT)
+        start = 0 if saved is None else int(saved["round"]) + 1
+        for r in range(start, spec.train.rounds + 1):
+            rctx = ctx.scoped(round=r)
+            order = rctx.recv(AGGREGATOR, RoundStart)
+            if order.final:
+                _save(ctx, local, order.params, scaling)
+                return
+            if order.sampled:
+                scope = str(r)
+                generator = torch.Generator().manual_seed(
+                    secret.derive("horizontal/batches", scope).bits(0, 63)
+                )
+                result = train_local(
+                    local.model, order.params, local.codec, x, y, config, generator
+                )
+                if dp is not None:
+                    noise = secret.derive("horizontal/dp-noise", scope).generator()
+                    vector = dp.mechanism.privatize(
+                        result.delta, noise, distributed=spec.train.secure_aggregation
+                    )
+                    summed = np.concatenate([vector, [1.0, 0.0, 0.0]])
+                else:
+                    share = strategy.contribution(result.delta, result.samples, result.loss_before)
+                    summed = np.concatenate(
+                        [
+                            share.vector,
+                            [share.weight, result.samples * result.loss_before, result.samples],
+                        ]
+                    )
+                settings = SumSettings(
+                    spec.train.secure_aggregation, round_plan.UPDATE_BITS, spec.train.timeout_s
+                )
+                masks = secret.derive("horizontal/secagg", scope)
+                party_sum(rctx, order.parties, summed, settings, masks)
+            ctx.workspace.save_arrays(CHECKPOINT, {"round": np.array(r)})
+        raise ProtocolError("the aggregator sent no final model after the last round")
+
+
+class HorizontalEvaluateSampleHolder(Program):
+    """Scores the final model on this party's own rows and sends the metrics."""
+
+    phase = "evaluate"
+
+    def run(self, ctx: PartyContext) -> None:
+        spec = horizontal(ctx.job)
+        local = _Local(spec, ctx.require_data(), ctx.party)
+        state, _ = ctx.workspace.load_model()
+        scaling = Scaling(state["mean"].numpy(), state["scale"].numpy())
+        load_flat(local.model, state["params"].double().numpy())
+        classes = tuple(spec.model.classes or ())
+        for split, rows in (
+            ("train", local.schedule.train_rows),
+            ("validation", local.schedule.valid_rows),
+        ):
+            assert local.data.labels is not None
+            pred = predictions(local.model, local.codec, local.x(rows, scaling))
+            values = compute_metrics(spec.model.task, local.data.labels[rows], pred, classes)
+            names = tuple(sorted(values))
+            metrics = LocalMetrics(split, names, np.array([values[n] for n in names]), len(rows))
+            ctx.scoped(split=split).send(AGGREGATOR, metrics)
+
+
+def _scaling(
+    ctx: PartyContext, spec: HorizontalJobSpec, local: _Local, secret: PartySecret
+) -> Scaling:
+    if spec.train.standardize:
+        x = local.data.features[local.schedule.train_rows].astype(np.float64)
+        stats = np.concatenate([x.sum(axis=0), (x**2).sum(axis=0), [len(x)]])
+        settings = SumSettings(
+            spec.train.secure_aggregation, round_plan.STATS_BITS, spec.train.timeout_s
+        )
+        names = sorted(p.name for p in spec.parties)
+        party_sum(ctx, names, stats, settings, secret.derive("horizontal/secagg", STATS_ROUND))
+    scaling = ctx.recv(AGGREGATOR, Scaling)
+    if scaling.mean.shape != (local.data.width,) or scaling.scale.shape != (local.data.width,):
+        raise ProtocolError("the aggregator's scaling does not match this party's features")
+    return scaling
+
+
+def _save(ctx: PartyContext, local: _Local, params: Vector, scaling: Scaling) -> None:
+    load_flat(local.model, params)
+    state = {
+        "params": torch.from_numpy(params.astype(np.float64)),
+        "mean": torch.from_numpy(scaling.mean.astype(np.float64)),
+        "scale": torch.from_numpy(scaling.scale.astype(np.float64)),
+    }
+    meta = {"mode": "horizontal", "features": list(local.data.feature_names)}
+    ctx.workspace.save_model(state, meta)

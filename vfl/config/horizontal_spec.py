@@ -1,0 +1,215 @@
+"""The sections of a horizontal job spec: `[model]`, `[train]` and `[privacy]`.
+
+    [job]
+    name = "credit-branches"
+    mode = "horizontal"
+    [[parties]]
+    name = "branch-a"
+    role = "sample_holder"
+    data = "branch_a.csv"
+    label_column = "default"
+    [model]
+    kind = "mlp"                 # or logistic_regression, linear_regression
+    hidden = [64, 32]
+    [train]
+    rounds = 20
+    local_epochs = 1
+    strategy = "fedavg"          # fedavgm, fedprox, fedadagrad, fedadam, fedyogi, qfedavg
+    secure_aggregation = true    # the default: the coordinator learns only sums
+    [privacy]
+    client_dp_epsilon = 8        # client-level DP, ε reported in the result
+
+The names of strategies, robust rules and compressions live here (the algorithms take
+them from here), so the spec, the aggregator and the docs share one list.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_WIDTH = 4096
+MAX_LAYERS = 16
+
+
+class StrategyName(StrEnum):
+    """`[train] strategy`: how the aggregator turns the round's updates into a model."""
+
+    FEDAVG = "fedavg"
+    FEDAVGM = "fedavgm"
+    FEDPROX = "fedprox"
+    FEDADAGRAD = "fedadagrad"
+    FEDADAM = "fedadam"
+    FEDYOGI = "fedyogi"
+    QFEDAVG = "qfedavg"
+
+
+ADAPTIVE = (StrategyName.FEDADAGRAD, StrategyName.FEDADAM, StrategyName.FEDYOGI)
+
+
+class RobustRule(StrEnum):
+    """`[train] robust`: a Byzantine-robust rule instead of the weighted mean."""
+
+    MEDIAN = "median"
+    TRIMMED_MEAN = "trimmed_mean"
+    KRUM = "krum"
+    MULTI_KRUM = "multi_krum"
+
+
+class Compression(StrEnum):
+    """`[train] compression` of the updates parties send."""
+
+    NONE = "none"
+    INT8 = "int8"
+    TOPK = "topk"
+
+
+class Stragglers(StrEnum):
+    """`[train] stragglers`: what a round does with parties that miss its deadline."""
+
+    DROP = "drop"
+    """Aggregate the updates that arrived (at least min_parties) and go on."""
+    PARTIAL = "partial"
+    """Wait for every sampled party's update, however partial its local training."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class HorizontalModelSpec(_Strict):
+    """The one model every sample holder trains a copy of."""
+
+    kind: Literal["mlp", "logistic_regression", "linear_regression"] = "mlp"
+    task: Literal["binary", "multiclass", "regression"] = "binary"
+    hidden: list[int] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
+    """Hidden widths of the MLP (mlp only; the presets have none)."""
+    classes: list[float] | None = Field(default=None, max_length=1000)
+    """multiclass: every class label, in order. Parties must agree on them without showing
+    each other which classes they hold, so the spec lists them."""
+
+    @model_validator(mode="after")
+    def _check(self) -> HorizontalModelSpec:
+        for i, width in enumerate(self.hidden):
+            if not 1 <= width <= MAX_WIDTH:
+                raise ValueError(
+                    f"model.hidden[{i}] must be between 1 and {MAX_WIDTH} (found {width})"
+                )
+        if self.kind == "logistic_regression" and self.task == "regression":
+            raise ValueError("logistic_regression needs task binary or multiclass")
+        if self.kind == "linear_regression" and self.task != "regression":
+            raise ValueError("linear_regression needs task = 'regression'")
+        if self.task == "multiclass" and (self.classes is None or len(self.classes) < 2):
+            raise ValueError("a multiclass horizontal job lists model.classes (at least 2)")
+        return self
+
+    @property
+    def layers(self) -> list[int]:
+        return list(self.hidden) if self.kind == "mlp" else []
+
+
+class HorizontalTrainSpec(_Strict):
+    """`[train]` of a horizontal job: rounds of local training and aggregation."""
+
+    rounds: int = Field(default=20, ge=1, le=10_000)
+    local_epochs: int = Field(default=1, ge=1, le=1000)
+    """Epochs each party trains on its own rows per round."""
+    batch_size: int = Field(default=64, ge=1, le=1_000_000)
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    """The parties' local optimizer (fresh each round)."""
+    learning_rate: float = Field(default=0.05, gt=0, le=10)
+    """The parties' local learning rate."""
+    validation_fraction: float = Field(default=0.2, ge=0, lt=1)
+    """Share of each party's rows held out for the federated validation metrics."""
+    standardize: bool = True
+    """Scale features with the federation's mean and variance (from a secure sum)."""
+    timeout_s: float = Field(default=600, gt=0, le=86_400)
+    """How long a party waits for a message before failing the job."""
+    strategy: StrategyName = StrategyName.FEDAVG
+    server_learning_rate: float | None = Field(default=None, gt=0, le=100)
+    """η of the server step; default 1.0, or 0.1 for the adaptive strategies."""
+    server_momentum: float = Field(default=0.9, ge=0, lt=1)
+    """β of fedavgm."""
+    beta_1: float = Field(default=0.9, ge=0, lt=1)
+    beta_2: float = Field(default=0.99, ge=0, lt=1)
+    tau: float = Field(default=1e-3, gt=0, le=1)
+    """The adaptive strategies' τ."""
+    proximal_mu: float = Field(default=0.01, ge=0, le=100)
+    """fedprox's μ (ignored by the other strategies)."""
+    q: float = Field(default=0.2, ge=0, le=20)
+    """qfedavg's q."""
+    fraction: float = Field(default=1.0, gt=0, le=1)
+    """Share of the parties sampled each round."""
+    min_parties: int = Field(default=2, ge=1, le=64)
+    """Fewest updates a round aggregates; fewer fail the round."""
+    round_timeout_s: float = Field(default=600, gt=0, le=86_400)
+    """How long the aggregator waits for a round's updates (under secure aggregation: at
+    each of its four steps)."""
+    stragglers: Stragglers = Stragglers.DROP
+    secure_aggregation: bool = True
+    """The coordinator learns only the sum of each round's updates (Bonawitz et al.)."""
+    robust: RobustRule | None = None
+    """A robust rule instead of the weighted mean; needs secure_aggregation = false."""
+    trim: float = Field(default=0.1, ge=0, lt=0.5)
+    """trimmed_mean: share dropped at each end."""
+    byzantine: int = Field(default=1, ge=0, le=31)
+    """krum / multi_krum: hostile parties assumed."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _epochs(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "epochs" in data:
+            raise ValueError(
+                "a horizontal job counts rounds, not epochs: set rounds and local_epochs"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> HorizontalTrainSpec:
+        if self.secure_aggregation and self.robust is not None:
+            raise ValueError(
+                f"train.robust {self.robust.value!r} reads each party's model delta in the "
+                "clear, which secure aggregation hides; turn secure_aggregation off to use it"
+            )
+        return self
+
+    @property
+    def epochs(self) -> int:
+        """Local epochs a party may run in all: what a party's max_epochs budget caps."""
+        return self.rounds * self.local_epochs
+
+    @property
+    def server_lr(self) -> float:
+        if self.server_learning_rate is not None:
+            return self.server_learning_rate
+        return 0.1 if self.strategy in ADAPTIVE else 1.0
+
+
+class HorizontalPrivacySpec(_Strict):
+    """`[privacy]` of a horizontal job: client-level DP (clip, Gaussian noise, accountant).
+
+    Off unless `client_dp_epsilon` or `noise_multiplier` is set. Each party clips its
+    update to `clip`; the noise is added by the aggregator, or split across the parties
+    when secure aggregation is on; dp-accounting reports ε at `delta` in the result."""
+
+    client_dp_epsilon: float | None = Field(default=None, gt=0, le=1000)
+    """Target ε (client-level, over all rounds); the noise is calibrated to it."""
+    delta: float = Field(default=1e-5, gt=0, lt=1)
+    clip: float = Field(default=1.0, gt=0, le=1e6)
+    """L2 bound on each party's update per round."""
+    noise_multiplier: float | None = Field(default=None, gt=0, le=1e6)
+    """Expert knob instead of client_dp_epsilon; ε is still reported."""
+
+    @model_validator(mode="after")
+    def _check_one(self) -> HorizontalPrivacySpec:
+        if self.client_dp_epsilon is not None and self.noise_multiplier is not None:
+            raise ValueError(
+                "set client_dp_epsilon (calibrated noise) or noise_multiplier (expert), not both"
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.client_dp_epsilon is not None or self.noise_multiplier is not None
