@@ -64,8 +64,12 @@ class HorizontalTrainAggregator(Program):
                 sampled = party in chosen
                 body = params if sampled else np.zeros(0)
                 rctx.send(party, RoundStart(r, sampled, False, tuple(chosen), body))
-            settings = SumSettings(secure, round_plan.UPDATE_BITS, spec.train.round_timeout_s)
+            settings = SumSettings(
+                secure, round_plan.UPDATE_BITS, spec.train.round_timeout_s, spec.train.compression
+            )
+            received = ctx.ledger.totals(ctx.job_id)["received"]
             result = aggregate_sum(rctx, chosen, params.size + round_plan.EXTRA, settings)
+            received = ctx.ledger.totals(ctx.job_id)["received"] - received
             counted = len(result.counted)
             if counted < spec.train.min_parties:
                 raise ProtocolError(
@@ -85,7 +89,7 @@ class HorizontalTrainAggregator(Program):
             if dp is not None and secure:
                 survivors = min(survivors, counted / dp.mechanism.expected_parties)
             params = strategy.step(params, total, weight)
-            record = {"parties": float(counted)}
+            record = {"parties": float(counted), "bytes_received": float(received)}
             samples = float(result.total[params.size + 2])
             if samples > 0:
                 record["train_loss"] = float(result.total[params.size + 1]) / samples

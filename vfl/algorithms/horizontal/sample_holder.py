@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from vfl.algorithms.horizontal import round_plan
+from vfl.algorithms.horizontal.compression import TopK
 from vfl.algorithms.horizontal.local_training import (
     LocalConfig,
     build_model,
@@ -32,7 +33,7 @@ from vfl.algorithms.horizontal.round_sum import AGGREGATOR, SumSettings, party_s
 from vfl.algorithms.horizontal.strategies import Vector
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule, derive_seed
-from vfl.config.horizontal_spec import StrategyName
+from vfl.config.horizontal_spec import Compression, StrategyName
 from vfl.config.job_spec import HorizontalJobSpec, horizontal
 from vfl.dataset import PartyDataset
 from vfl.errors import ProtocolError
@@ -98,6 +99,10 @@ class HorizontalTrainSampleHolder(Program):
         )
         saved = ctx.workspace.load_arrays(CHECKPOINT)
         start = 0 if saved is None else int(saved["round"]) + 1
+        topk = None
+        if spec.train.compression is Compression.TOPK:  # keeps what it has not sent yet
+            residual = None if saved is None else saved.get("residual")
+            topk = TopK(spec.train.topk_fraction, residual)
         for r in range(start, spec.train.rounds + 1):
             rctx = ctx.scoped(round=r)
             order = rctx.recv(AGGREGATOR, RoundStart)
@@ -127,11 +132,18 @@ class HorizontalTrainSampleHolder(Program):
                         ]
                     )
                 settings = SumSettings(
-                    spec.train.secure_aggregation, round_plan.UPDATE_BITS, spec.train.timeout_s
+                    spec.train.secure_aggregation,
+                    round_plan.UPDATE_BITS,
+                    spec.train.timeout_s,
+                    spec.train.compression,
+                    topk,
                 )
                 masks = secret.derive("horizontal/secagg", scope)
                 party_sum(rctx, order.parties, summed, settings, masks)
-            ctx.workspace.save_arrays(CHECKPOINT, {"round": np.array(r)})
+            state = {"round": np.array(r)}
+            if topk is not None and topk.residual is not None:
+                state["residual"] = topk.residual
+            ctx.workspace.save_arrays(CHECKPOINT, state)
         raise ProtocolError("the aggregator sent no final model after the last round")
 
 
