@@ -75,6 +75,15 @@ class Stragglers(StrEnum):
     """Wait for every sampled party's update, however partial its local training."""
 
 
+class Personalization(StrEnum):
+    """`[train] personalization`: what each party makes of the global model for itself."""
+
+    NONE = "none"
+    FINETUNE = "finetune"
+    """After training, each party fine-tunes the global model on its own rows for
+    personal_epochs; the result has its metrics before and after (`…/personal`)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -161,6 +170,9 @@ class HorizontalTrainSpec(_Strict):
     than float32, unbiased) or topk (the largest coordinates, the rest carried over)."""
     topk_fraction: float = Field(default=0.05, gt=0, le=1)
     """topk: share of coordinates each party sends per round."""
+    personalization: Personalization = Personalization.NONE
+    personal_epochs: int = Field(default=2, ge=1, le=1000)
+    """finetune: local epochs on the global model, at each party, after the last round."""
 
     @model_validator(mode="before")
     @classmethod

@@ -17,16 +17,19 @@ import numpy as np
 from vfl.algorithms.horizontal import round_plan
 from vfl.algorithms.horizontal.client_dp import epsilon
 from vfl.algorithms.horizontal.messages import (
+    PERSONAL,
     STATS_ROUND,
     LocalMetrics,
     RoundStart,
     Scaling,
     Schema,
+    metric_splits,
 )
 from vfl.algorithms.horizontal.robust import RobustParams, aggregate
 from vfl.algorithms.horizontal.round_sum import SumSettings, aggregate_sum
 from vfl.algorithms.horizontal.strategies import Vector
 from vfl.algorithms.horizontal.weights import initial_params
+from vfl.config.horizontal_spec import Personalization
 from vfl.config.job_spec import HorizontalJobSpec, horizontal
 from vfl.errors import DataValidationError, ProtocolError
 from vfl.runtime.context import PartyContext
@@ -126,8 +129,9 @@ class HorizontalEvaluateAggregator(Program):
     def run(self, ctx: PartyContext) -> None:
         spec = horizontal(ctx.job)
         per_split: dict[str, list[tuple[str, LocalMetrics]]] = {}
+        personalized = spec.train.personalization is not Personalization.NONE
         for party in sorted(p.name for p in spec.parties):
-            for split in ("train", "validation"):
+            for split in metric_splits(personalized):
                 got = ctx.scoped(split=split).recv(party, LocalMetrics)
                 if got.split != split or len(got.names) != got.values.size:
                     raise ProtocolError(f"metrics from {party}: malformed {split} metrics")
@@ -135,7 +139,8 @@ class HorizontalEvaluateAggregator(Program):
         for split, reports in per_split.items():
             for party, got in reports:
                 values = dict(zip(got.names, got.values.tolist(), strict=True))
-                ctx.report(MetricsReport(f"{split}@{party}", values))
+                base, personal = split.removesuffix(PERSONAL), split.endswith(PERSONAL)
+                ctx.report(MetricsReport(f"{base}@{party}{PERSONAL if personal else ''}", values))
             ctx.report(MetricsReport(split, _weighted(reports)))
 
 

@@ -38,6 +38,17 @@ F64Vector = Annotated[np.ndarray, TensorSpec("float64", ndim=1)]
 U64Vector = Annotated[np.ndarray, TensorSpec("uint64", ndim=1)]
 
 STATS_ROUND = "stats"
+
+PERSONAL = "/personal"
+"""Suffix of a split scored with a party's personalized model (personalization)."""
+
+
+def metric_splits(personalized: bool) -> tuple[str, ...]:
+    """The splits each party scores in the evaluate phase, in the order it sends them."""
+    base = ("train", "validation")
+    return base + tuple(s + PERSONAL for s in base) if personalized else base
+
+
 """The scope of the feature-statistics sum that precedes round 0."""
 
 
