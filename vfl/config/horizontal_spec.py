@@ -75,6 +75,15 @@ class Stragglers(StrEnum):
     """Wait for every sampled party's update, however partial its local training."""
 
 
+class Personalization(StrEnum):
+    """`[train] personalization`: what each party makes of the global model for itself."""
+
+    NONE = "none"
+    FINETUNE = "finetune"
+    """After training, each party fine-tunes the global model on its own rows for
+    personal_epochs; the result has its metrics before and after (`…/personal`)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -156,6 +165,14 @@ class HorizontalTrainSpec(_Strict):
     """trimmed_mean: share dropped at each end."""
     byzantine: int = Field(default=1, ge=0, le=31)
     """krum / multi_krum: hostile parties assumed."""
+    compression: Compression = Compression.NONE
+    """How parties send their updates without secure aggregation: int8 (4x fewer bytes
+    than float32, unbiased) or topk (the largest coordinates, the rest carried over)."""
+    topk_fraction: float = Field(default=0.05, gt=0, le=1)
+    """topk: share of coordinates each party sends per round."""
+    personalization: Personalization = Personalization.NONE
+    personal_epochs: int = Field(default=2, ge=1, le=1000)
+    """finetune: local epochs on the global model, at each party, after the last round."""
 
     @model_validator(mode="before")
     @classmethod
@@ -172,6 +189,12 @@ class HorizontalTrainSpec(_Strict):
             raise ValueError(
                 f"train.robust {self.robust.value!r} reads each party's model delta in the "
                 "clear, which secure aggregation hides; turn secure_aggregation off to use it"
+            )
+        if self.secure_aggregation and self.compression is not Compression.NONE:
+            raise ValueError(
+                f"compression = {self.compression.value!r} applies to updates sent in the "
+                "clear; secure aggregation sends masked 64-bit words instead (a narrower ring "
+                "for int8 is not built): set secure_aggregation = false to compress"
             )
         return self
 

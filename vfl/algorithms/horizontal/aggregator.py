@@ -17,16 +17,19 @@ import numpy as np
 from vfl.algorithms.horizontal import round_plan
 from vfl.algorithms.horizontal.client_dp import epsilon
 from vfl.algorithms.horizontal.messages import (
+    PERSONAL,
     STATS_ROUND,
     LocalMetrics,
     RoundStart,
     Scaling,
     Schema,
+    metric_splits,
 )
 from vfl.algorithms.horizontal.robust import RobustParams, aggregate
 from vfl.algorithms.horizontal.round_sum import SumSettings, aggregate_sum
 from vfl.algorithms.horizontal.strategies import Vector
 from vfl.algorithms.horizontal.weights import initial_params
+from vfl.config.horizontal_spec import Personalization
 from vfl.config.job_spec import HorizontalJobSpec, horizontal
 from vfl.errors import DataValidationError, ProtocolError
 from vfl.runtime.context import PartyContext
@@ -64,8 +67,12 @@ class HorizontalTrainAggregator(Program):
                 sampled = party in chosen
                 body = params if sampled else np.zeros(0)
                 rctx.send(party, RoundStart(r, sampled, False, tuple(chosen), body))
-            settings = SumSettings(secure, round_plan.UPDATE_BITS, spec.train.round_timeout_s)
+            settings = SumSettings(
+                secure, round_plan.UPDATE_BITS, spec.train.round_timeout_s, spec.train.compression
+            )
+            received = ctx.ledger.totals(ctx.job_id)["received"]
             result = aggregate_sum(rctx, chosen, params.size + round_plan.EXTRA, settings)
+            received = ctx.ledger.totals(ctx.job_id)["received"] - received
             counted = len(result.counted)
             if counted < spec.train.min_parties:
                 raise ProtocolError(
@@ -85,7 +92,7 @@ class HorizontalTrainAggregator(Program):
             if dp is not None and secure:
                 survivors = min(survivors, counted / dp.mechanism.expected_parties)
             params = strategy.step(params, total, weight)
-            record = {"parties": float(counted)}
+            record = {"parties": float(counted), "bytes_received": float(received)}
             samples = float(result.total[params.size + 2])
             if samples > 0:
                 record["train_loss"] = float(result.total[params.size + 1]) / samples
@@ -122,8 +129,9 @@ class HorizontalEvaluateAggregator(Program):
     def run(self, ctx: PartyContext) -> None:
         spec = horizontal(ctx.job)
         per_split: dict[str, list[tuple[str, LocalMetrics]]] = {}
+        personalized = spec.train.personalization is not Personalization.NONE
         for party in sorted(p.name for p in spec.parties):
-            for split in ("train", "validation"):
+            for split in metric_splits(personalized):
                 got = ctx.scoped(split=split).recv(party, LocalMetrics)
                 if got.split != split or len(got.names) != got.values.size:
                     raise ProtocolError(f"metrics from {party}: malformed {split} metrics")
@@ -131,7 +139,8 @@ class HorizontalEvaluateAggregator(Program):
         for split, reports in per_split.items():
             for party, got in reports:
                 values = dict(zip(got.names, got.values.tolist(), strict=True))
-                ctx.report(MetricsReport(f"{split}@{party}", values))
+                base, personal = split.removesuffix(PERSONAL), split.endswith(PERSONAL)
+                ctx.report(MetricsReport(f"{base}@{party}{PERSONAL if personal else ''}", values))
             ctx.report(MetricsReport(split, _weighted(reports)))
 
 

@@ -38,6 +38,17 @@ F64Vector = Annotated[np.ndarray, TensorSpec("float64", ndim=1)]
 U64Vector = Annotated[np.ndarray, TensorSpec("uint64", ndim=1)]
 
 STATS_ROUND = "stats"
+
+PERSONAL = "/personal"
+"""Suffix of a split scored with a party's personalized model (personalization)."""
+
+
+def metric_splits(personalized: bool) -> tuple[str, ...]:
+    """The splits each party scores in the evaluate phase, in the order it sends them."""
+    base = ("train", "validation")
+    return base + tuple(s + PERSONAL for s in base) if personalized else base
+
+
 """The scope of the feature-statistics sum that precedes round 0."""
 
 
@@ -81,6 +92,36 @@ class Update:
     rules need). Reveals P's model update, sample count and training loss to A."""
 
     vector: F64Vector
+
+
+I8Vector = Annotated[np.ndarray, TensorSpec("int8", ndim=1)]
+I32Vector = Annotated[np.ndarray, TensorSpec("int32", ndim=1)]
+F32Vector = Annotated[np.ndarray, TensorSpec("float32", ndim=1)]
+
+
+@message("horizontal.QuantizedUpdate")
+@dataclass(frozen=True)
+class QuantizedUpdate:
+    """P → A, compression = int8: the contribution in 8-bit levels over its range
+    (unbiased stochastic rounding) and the sums' extra values in full. Reveals what Update
+    does, to 1/255 of its range."""
+
+    levels: I8Vector
+    offset: float
+    scale: float
+    extra: F64Vector
+
+
+@message("horizontal.SparseUpdate")
+@dataclass(frozen=True)
+class SparseUpdate:
+    """P → A, compression = topk: the largest coordinates of the contribution (plus what
+    earlier rounds did not send) and the extra values. Reveals what Update does, for
+    those coordinates."""
+
+    indices: I32Vector
+    values: F32Vector
+    extra: F64Vector
 
 
 @message("horizontal.MaskKey")

@@ -22,16 +22,20 @@ from typing import TypeVar
 
 import numpy as np
 
+from vfl.algorithms.horizontal.compression import Quantized, TopK, dequantize, quantize
 from vfl.algorithms.horizontal.messages import (
     KeyShares,
     MaskedInput,
     MaskKey,
+    QuantizedUpdate,
     SharesSent,
+    SparseUpdate,
     Survivors,
     Unmask,
     UnmaskShares,
     Update,
 )
+from vfl.algorithms.horizontal.round_plan import EXTRA
 from vfl.algorithms.horizontal.secure_aggregation import KeyShares as HeldShares
 from vfl.algorithms.horizontal.secure_aggregation import (
     SecAggAggregator,
@@ -40,6 +44,7 @@ from vfl.algorithms.horizontal.secure_aggregation import (
 )
 from vfl.algorithms.horizontal.secure_aggregation import UnmaskShares as Answer
 from vfl.algorithms.horizontal.strategies import Vector
+from vfl.config.horizontal_spec import Compression
 from vfl.crypto.secagg import ring
 from vfl.errors import CryptoError, PeerUnavailableError, ProtocolError
 from vfl.runtime.context import PartyContext
@@ -53,11 +58,15 @@ SHARE = 68
 
 @dataclass(frozen=True)
 class SumSettings:
-    """How one sum runs: secure or plain, its fixed point, and the aggregator's deadline."""
+    """How one sum runs: secure or plain, its fixed point, the aggregator's deadline, and
+    (plain only) how a party compresses its vector; the last EXTRA values travel in full."""
 
     secure: bool
     fraction_bits: int
     timeout_s: float
+    compression: Compression = Compression.NONE
+    topk: TopK | None = None
+    """The party's top-k state (its error-feedback residual), with compression = topk."""
 
 
 def byte_stream(source: DerivedRandomness) -> Callable[[int], bytes]:
@@ -75,7 +84,7 @@ def party_sum(
 ) -> None:
     """Add this party's `vector` to the sum over `parties` (the round's sampled parties)."""
     if not settings.secure:
-        ctx.send(AGGREGATOR, Update(vector.astype(np.float64)))
+        ctx.send(AGGREGATOR, _compressed(vector, settings, randomness))
         return
     me = ctx.party
     peers = [p for p in parties if p != me]
@@ -138,19 +147,68 @@ def aggregate_sum(
     aggregation threshold under it; CryptoError otherwise, the round fails)."""
     if settings.secure:
         return _secure_sum(ctx, parties, size, settings.fraction_bits, settings.timeout_s)
-    return _plain_sum(ctx, parties, size, time.monotonic() + settings.timeout_s)
+    deadline = time.monotonic() + settings.timeout_s
+    return _plain_sum(ctx, parties, size, deadline, settings.compression)
 
 
-def _plain_sum(ctx: PartyContext, parties: Sequence[str], size: int, deadline: float) -> RoundSum:
+def _compressed(
+    vector: Vector, settings: SumSettings, randomness: DerivedRandomness
+) -> Update | QuantizedUpdate | SparseUpdate:
+    body, extra = vector[:-EXTRA], vector[-EXTRA:].astype(np.float64)
+    if settings.compression is Compression.INT8:
+        packed = quantize(body, randomness.generator())
+        return QuantizedUpdate(packed.values, packed.offset, packed.scale, extra)
+    if settings.compression is Compression.TOPK:
+        assert settings.topk is not None, "a top-k sum needs the party's residual state"
+        sparse = settings.topk.compress(body)
+        return SparseUpdate(sparse.indices, sparse.values, extra)
+    return Update(vector.astype(np.float64))
+
+
+def _expanded(party: str, got: Update | QuantizedUpdate | SparseUpdate, size: int) -> Vector:
+    """A party's plain vector from what it sent; a malformed one is its ProtocolError."""
+    body = size - EXTRA
+    if isinstance(got, Update):
+        if got.vector.shape != (size,):
+            raise ProtocolError(
+                f"update from {party}: {got.vector.shape[0]} values, expected {size}"
+            )
+        return got.vector
+    if got.extra.shape != (EXTRA,):
+        raise ProtocolError(f"update from {party}: {got.extra.shape[0]} extra values, not {EXTRA}")
+    if isinstance(got, QuantizedUpdate):
+        if got.levels.shape != (body,) or not np.isfinite([got.offset, got.scale]).all():
+            raise ProtocolError(f"int8 update from {party}: wrong length or range")
+        dense = dequantize(Quantized(got.levels, got.offset, got.scale))
+    else:
+        indices = got.indices.astype(np.int64)
+        if got.values.shape != indices.shape or (
+            indices.size
+            and (
+                indices.min() < 0
+                or indices.max() >= body
+                or np.unique(indices).size != indices.size
+            )
+        ):
+            raise ProtocolError(f"top-k update from {party}: indices out of range or repeated")
+        dense = np.zeros(body)
+        dense[indices] = got.values
+    return np.concatenate([dense, got.extra])
+
+
+def _plain_sum(
+    ctx: PartyContext, parties: Sequence[str], size: int, deadline: float, compression: Compression
+) -> RoundSum:
+    kind: type[Update] | type[QuantizedUpdate] | type[SparseUpdate] = {
+        Compression.NONE: Update,
+        Compression.INT8: QuantizedUpdate,
+        Compression.TOPK: SparseUpdate,
+    }[compression]
     vectors: dict[str, Vector] = {}
     for party in parties:
-        update = _until(ctx, party, Update, deadline)
-        if update is not None:
-            if update.vector.shape != (size,):
-                raise ProtocolError(
-                    f"update from {party}: {update.vector.shape[0]} values, expected {size}"
-                )
-            vectors[party] = update.vector
+        got = _until(ctx, party, kind, deadline)
+        if got is not None:
+            vectors[party] = _expanded(party, got, size)
     total = np.sum(list(vectors.values()), axis=0) if vectors else np.zeros(size)
     return RoundSum(total, tuple(vectors), vectors)
 

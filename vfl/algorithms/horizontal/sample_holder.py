@@ -14,14 +14,17 @@ import numpy as np
 import torch
 
 from vfl.algorithms.horizontal import round_plan
+from vfl.algorithms.horizontal.compression import TopK
 from vfl.algorithms.horizontal.local_training import (
     LocalConfig,
     build_model,
+    flatten,
     load_flat,
     predictions,
     train_local,
 )
 from vfl.algorithms.horizontal.messages import (
+    PERSONAL,
     STATS_ROUND,
     LocalMetrics,
     RoundStart,
@@ -32,7 +35,7 @@ from vfl.algorithms.horizontal.round_sum import AGGREGATOR, SumSettings, party_s
 from vfl.algorithms.horizontal.strategies import Vector
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule, derive_seed
-from vfl.config.horizontal_spec import StrategyName
+from vfl.config.horizontal_spec import Compression, Personalization, StrategyName
 from vfl.config.job_spec import HorizontalJobSpec, horizontal
 from vfl.dataset import PartyDataset
 from vfl.errors import ProtocolError
@@ -98,6 +101,10 @@ class HorizontalTrainSampleHolder(Program):
         )
         saved = ctx.workspace.load_arrays(CHECKPOINT)
         start = 0 if saved is None else int(saved["round"]) + 1
+        topk = None
+        if spec.train.compression is Compression.TOPK:  # keeps what it has not sent yet
+            residual = None if saved is None else saved.get("residual")
+            topk = TopK(spec.train.topk_fraction, residual)
         for r in range(start, spec.train.rounds + 1):
             rctx = ctx.scoped(round=r)
             order = rctx.recv(AGGREGATOR, RoundStart)
@@ -127,11 +134,18 @@ class HorizontalTrainSampleHolder(Program):
                         ]
                     )
                 settings = SumSettings(
-                    spec.train.secure_aggregation, round_plan.UPDATE_BITS, spec.train.timeout_s
+                    spec.train.secure_aggregation,
+                    round_plan.UPDATE_BITS,
+                    spec.train.timeout_s,
+                    spec.train.compression,
+                    topk,
                 )
                 masks = secret.derive("horizontal/secagg", scope)
                 party_sum(rctx, order.parties, summed, settings, masks)
-            ctx.workspace.save_arrays(CHECKPOINT, {"round": np.array(r)})
+            state = {"round": np.array(r)}
+            if topk is not None and topk.residual is not None:
+                state["residual"] = topk.residual
+            ctx.workspace.save_arrays(CHECKPOINT, state)
         raise ProtocolError("the aggregator sent no final model after the last round")
 
 
@@ -146,6 +160,30 @@ class HorizontalEvaluateSampleHolder(Program):
         state, _ = ctx.workspace.load_model()
         scaling = Scaling(state["mean"].numpy(), state["scale"].numpy())
         load_flat(local.model, state["params"].double().numpy())
+        self._score(ctx, spec, local, scaling, "")
+        if spec.train.personalization is Personalization.FINETUNE:
+            x, y = local.x(local.schedule.train_rows, scaling), local.y(local.schedule.train_rows)
+            secret = PartySecret.of(ctx)
+            generator = torch.Generator().manual_seed(
+                secret.derive("horizontal/personal", "finetune").bits(0, 63)
+            )
+            config = LocalConfig(
+                spec.train.personal_epochs,
+                spec.train.batch_size,
+                spec.train.learning_rate,
+                spec.train.optimizer,
+            )
+            global_params = state["params"].double().numpy()
+            train_local(local.model, global_params, local.codec, x, y, config, generator)
+            self._score(ctx, spec, local, scaling, PERSONAL)
+            state["personal_params"] = torch.from_numpy(flatten(local.model))
+            ctx.workspace.save_model(state, {"mode": "horizontal", "personalized": True})
+
+    @staticmethod
+    def _score(
+        ctx: PartyContext, spec: HorizontalJobSpec, local: _Local, scaling: Scaling, suffix: str
+    ) -> None:
+        """This party's metrics of its current model on its train and held-out rows."""
         classes = tuple(spec.model.classes or ())
         for split, rows in (
             ("train", local.schedule.train_rows),
@@ -155,8 +193,9 @@ class HorizontalEvaluateSampleHolder(Program):
             pred = predictions(local.model, local.codec, local.x(rows, scaling))
             values = compute_metrics(spec.model.task, local.data.labels[rows], pred, classes)
             names = tuple(sorted(values))
-            metrics = LocalMetrics(split, names, np.array([values[n] for n in names]), len(rows))
-            ctx.scoped(split=split).send(AGGREGATOR, metrics)
+            name = split + suffix
+            metrics = LocalMetrics(name, names, np.array([values[n] for n in names]), len(rows))
+            ctx.scoped(split=name).send(AGGREGATOR, metrics)
 
 
 def _scaling(
