@@ -39,7 +39,8 @@ def admit(job: Job, party: str, kind: EventKind) -> None:
     """Raise unless `party` (or `coordinator`, for its hosted program) may report an event
     of `kind` for `job` now. No party is named `coordinator`: the relay refuses the name."""
     member = job.party(party)
-    hosted = plan_for(job.mode).hosted
+    plan = plan_for(job.mode)
+    hosted = plan.hosted
     if member is not None:
         role: str = member.role
     elif party == COORDINATOR and hosted:
@@ -48,7 +49,8 @@ def admit(job: Job, party: str, kind: EventKind) -> None:
         raise AccessDeniedError(f"party {party} is not part of job {job.id!r}")
     allowed = ALLOWED_ROLES[kind]
     if role not in allowed:
-        roles = ", ".join(sorted(allowed))
+        # the roles of this job's mode
+        roles = ", ".join(sorted(r for r in allowed if r in (*plan.roles, *plan.hosted)))
         raise AccessDeniedError(
             f"party {party} is {role} in job {job.id}; only {roles} may report {kind}"
         )
