@@ -7,6 +7,9 @@ resume_window_s.
 Every transition is written to the store before anyone is told, so a coordinator restarted
 after kill -9 reads where each job was (`recover`) and tells parties again when they
 reconnect. A party's failure fails the job with the party's name and its one-line reason.
+A job whose plan has hosted roles (horizontal: the aggregator) also waits in each phase for
+the coordinator's own program (`hosted_done`, participant `coordinator`), which fails the
+job the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from coordinator.mailbox import Mailbox
 from coordinator.store import Job, JobParty, Store
 from vfl.config.job_spec import JobSpec
 from vfl.config.loading import parse_job, parse_toml
-from vfl.config.phase_plan import TERMINAL, JobState, plan_for
+from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
 from vfl.errors import ConfigError
 
 
@@ -145,10 +148,39 @@ class JobLifecycle:
         received: int,
         model_path: str,
     ) -> None:
+        """A party's outcome of `phase`."""
+        if self.require(job_id).party(party) is None:
+            raise AccessDeniedError(f"party {party} is not part of job {job_id}")
+        self._phase_result(job_id, phase, party, ok, error, sent, received, model_path)
+
+    def hosted_done(
+        self,
+        job_id: str,
+        phase: str,
+        ok: bool,
+        error: str,
+        sent: int = 0,
+        received: int = 0,
+        model_path: str = "",
+    ) -> None:
+        """The outcome of the program the coordinator hosts in `phase` (coordinator/hosted.py)."""
+        if not plan_for(self.require(job_id).mode).hosted:
+            raise StateError(f"job {job_id}: the coordinator hosts no program in it")
+        self._phase_result(job_id, phase, COORDINATOR, ok, error, sent, received, model_path)
+
+    def _phase_result(
+        self,
+        job_id: str,
+        phase: str,
+        party: str,
+        ok: bool,
+        error: str,
+        sent: int,
+        received: int,
+        model_path: str,
+    ) -> None:
         with self._lock:
             job = self.require(job_id)
-            if job.party(party) is None:
-                raise AccessDeniedError(f"party {party} is not part of job {job_id}")
             if job.state in TERMINAL or not plan_for(job.mode).runs(phase):
                 return  # late news of an aborted or finished job
             reason = _one_line(error) or "unknown error"
@@ -158,10 +190,9 @@ class JobLifecycle:
             if not ok:
                 if job.state != phase:
                     return
+                who = party if party == COORDINATOR else f"party {party}"
                 self.store.log(job_id, party, f"{phase} failed: {reason}")
-                self.store.set_state(
-                    job_id, JobState.FAILED, f"party {party} failed {phase}: {reason}"
-                )
+                self.store.set_state(job_id, JobState.FAILED, f"{who} failed {phase}: {reason}")
                 self.mailbox.drop_job(job_id)
             else:
                 self.store.log(job_id, party, f"{phase} done")
@@ -205,7 +236,9 @@ class JobLifecycle:
         if not plan.runs(job.state):
             return
         done = self.store.phases_done(job_id).get(job.state, set())
-        if done < {p.name for p in job.parties}:
+        # every party, and the coordinator when it hosts a program (the aggregator)
+        needed = {p.name for p in job.parties} | ({COORDINATOR} if plan.hosted else set())
+        if done < needed:
             return
         self.store.finish_phase(job_id, job.state)
         following = plan.after(job.state)
@@ -235,7 +268,7 @@ class JobLifecycle:
                     f"{', '.join(sorted(datasets)) or 'none'})"
                 )
             columns = set(datasets[p.data].columns)
-            wanted = [p.id_column, *([p.label_column] if p.label_column else [])]
+            wanted = [c for c in (p.id_column, p.label_column) if c]  # horizontal: no ID
             missing = [c for c in [*wanted, *(p.features or [])] if c not in columns]
             if missing:
                 raise ConfigError(

@@ -6,7 +6,10 @@ Everything a party sends is checked against the identity its certificate proves:
 send only as itself, only inside jobs it belongs to, and it receives only its own mail.
 A malformed or oversized message is refused with a clear error on that item; the stream,
 and every other party's, keeps working. A job's parties never change once it is created,
-so the relay caches them; the job's state is read afresh for every envelope.
+so the relay caches them; the job's state is read afresh for every envelope. In a job
+whose plan has a hosted program (horizontal), parties may also address `coordinator`: that
+mail waits in the same store for the hosted runner (coordinator/hosted.py), and no party
+may take the name.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Iterator
 import grpc
 
 from coordinator.errors import AccessDeniedError, AlreadyConnectedError, BusyError, abort
+from coordinator.hosted import HostedRunner
 from coordinator.identity import peer_identity
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, PutResult
@@ -27,7 +31,7 @@ from coordinator.sessions import PartySession, SessionRegistry
 from coordinator.store import DatasetInfo, Job, Store
 from coordinator.stream_gate import StreamGate
 from vfl.config.coordinator_config import RelayLimits, ServerLimits
-from vfl.config.phase_plan import TERMINAL, JobState
+from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
 from vfl.errors import ProtocolError, VflError
 from vfl.protocol import reports
 from vfl.protocol.chunking import ChunkAssembler, slices
@@ -59,6 +63,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         limits: RelayLimits,
         insecure: bool,
         bounds: ServerLimits | None = None,
+        hosted: HostedRunner | None = None,
     ) -> None:
         self.store = store
         self.book = book
@@ -68,8 +73,10 @@ class PartyServicer(pb_grpc.PartyServicer):
         self.limits = limits
         self.insecure = insecure
         self.bounds = bounds or ServerLimits()
+        self.hosted = hosted  # the coordinator's own programs (participant `coordinator`)
         self.gate = StreamGate(self.bounds.max_party_streams, self.bounds.hello_timeout_s)
-        self._members: dict[str, frozenset[str]] = {}  # job -> its parties (immutable)
+        # job -> its parties and whether it has hosted programs (both immutable)
+        self._members: dict[str, tuple[frozenset[str], bool]] = {}
         self._members_lock = threading.Lock()
         self._refused: dict[str, int] = {}  # party -> reports refused (logged as a count)
 
@@ -91,7 +98,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         session: PartySession | None = None
         try:
             identity = peer_identity(context, self.insecure)
-            if identity.role != "party":
+            if identity.role != "party" or identity.name == COORDINATOR:
                 raise AccessDeniedError(f"{identity.name}: only parties hold a party stream")
             first = self.gate.first(requests)
             if first is None or first.WhichOneof("kind") != "hello":
@@ -127,7 +134,7 @@ class PartyServicer(pb_grpc.PartyServicer):
             )
         )
         for job in self.store.jobs(limit=200, party=party):
-            session.put(job_update(self.store, job.id, party))
+            session.put(job_update(self.store, job.id, party, self._statement))
         context.add_callback(session.close)
         threading.Thread(target=self._read, args=(session, requests), daemon=True).start()
         threading.Thread(target=self._deliver, args=(session,), daemon=True).start()
@@ -243,10 +250,11 @@ class PartyServicer(pb_grpc.PartyServicer):
         try:
             if env.src != session.party:
                 raise AccessDeniedError(f"party {session.party} cannot send as {env.src!r}")
-            members = self._job_members(env.job_id)
+            members, hosted = self._job_members(env.job_id)
             if session.party not in members:
                 raise AccessDeniedError(f"party {session.party} is not part of job {env.job_id!r}")
-            if env.dst not in members:
+            to_hosted = env.dst == COORDINATOR and hosted and self.hosted is not None
+            if env.dst not in members and not to_hosted:
                 raise AccessDeniedError(f"job {env.job_id} has no party {env.dst!r}")
             state = self.store.job_state(env.job_id)
             if state in TERMINAL:  # the sender's program is stopping: not its fault
@@ -263,18 +271,27 @@ class PartyServicer(pb_grpc.PartyServicer):
             self._ack(session, transfer_id=transfer_id, status=pb.Ack.MAILBOX_FULL)
             return
         self._ack(session, transfer_id=transfer_id)
-        self.sessions.wake(env.dst)
+        if env.dst == COORDINATOR and self.hosted is not None:
+            self.hosted.wake()
+        else:
+            self.sessions.wake(env.dst)
 
-    def _job_members(self, job_id: str) -> frozenset[str]:
+    @property
+    def _statement(self) -> bytes | None:
+        return None if self.hosted is None else self.hosted.statement
+
+    def _job_members(self, job_id: str) -> tuple[frozenset[str], bool]:
+        """The job's parties, and whether the coordinator hosts a program in it."""
         with self._members_lock:
-            members = self._members.get(job_id)
-        if members is None:
+            found = self._members.get(job_id)
+        if found is None:
             job = self.store.job(job_id)
             members = frozenset(p.name for p in job.parties) if job else frozenset()
+            found = (members, bool(job and plan_for(job.mode).hosted))
             if job is not None:
                 with self._members_lock:
-                    self._members[job_id] = members
-        return members
+                    self._members[job_id] = found
+        return found
 
     def _require_member(self, job_id: str, party: str) -> Job:
         job = self.store.job(job_id)
@@ -325,12 +342,18 @@ class PartyServicer(pb_grpc.PartyServicer):
             session.close()
 
 
-def job_update(store: Store, job_id: str, party: str) -> pb.CoordinatorMessage:
+def job_update(
+    store: Store, job_id: str, party: str, hosted_statement: bytes | None = None
+) -> pb.CoordinatorMessage:
+    """What `party` is told about a job; with a hosted program, the coordinator's own key
+    statement (`hosted_statement`) is among the sealing keys, verified like a peer's."""
     job = store.job(job_id)
     assert job is not None, "job updates are sent for stored jobs"
     me = job.party(party)
     done = store.phases_done(job_id, party)
     keys = store.sealing_keys([p.name for p in job.parties])
+    if hosted_statement is not None and plan_for(job.mode).hosted:
+        keys[COORDINATOR] = hosted_statement
     return pb.CoordinatorMessage(
         job=pb.JobUpdate(
             job_id=job.id,

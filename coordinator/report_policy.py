@@ -4,29 +4,30 @@ A report becomes part of a job's result, which operators and every party read. M
 alone is not enough: a feature holder never computes the loss or the metrics, so a metrics
 report from it can only be a forgery, and nothing a party sends after the job ended can be
 news about that job. Each kind of event is accepted only from the roles whose programs
-produce it (see `vfl/algorithms/split/label_holder.py` and the `psi/` programs), and only
-while the job runs.
+produce it (see `vfl/algorithms/split/label_holder.py`, the `psi/` programs and the
+horizontal aggregator the coordinator hosts), and only while the job runs.
 """
 
 from __future__ import annotations
 
 from coordinator.errors import AccessDeniedError, StateError
 from coordinator.store import Job
-from vfl.config.phase_plan import TERMINAL, JobState, Role
+from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, Role, plan_for
 from vfl.protocol.reports import EventKind
 
 VERTICAL = frozenset({Role.LABEL_HOLDER, Role.FEATURE_HOLDER})
+# the vertical label holder and the horizontal aggregator (the coordinator's hosted program)
+# hold the loss, the metrics and the privacy accountant
+RESULTS = frozenset({Role.LABEL_HOLDER, Role.AGGREGATOR})
 
 ALLOWED_ROLES: dict[EventKind, frozenset[Role]] = {
-    EventKind.PROGRESS: VERTICAL,
+    EventKind.PROGRESS: VERTICAL | {Role.AGGREGATOR},
     # every vertical party learns its own row count and the intersection (ecdh, join, star)
     EventKind.ALIGN: VERTICAL,
-    # only the label holder holds the loss, the metrics and the label-DP accountant
-    # (an aggregator, when a mode has one, belongs here too)
-    EventKind.EPOCH: frozenset({Role.LABEL_HOLDER}),
+    EventKind.EPOCH: RESULTS,
     EventKind.STEP: frozenset({Role.LABEL_HOLDER}),
-    EventKind.METRICS: frozenset({Role.LABEL_HOLDER}),
-    EventKind.PRIVACY: frozenset({Role.LABEL_HOLDER}),
+    EventKind.METRICS: RESULTS,
+    EventKind.PRIVACY: RESULTS,
 }
 """Event kind → the roles that may report it. The one place this rule lives."""
 
@@ -35,15 +36,23 @@ NOT_LIVE = frozenset({*TERMINAL, JobState.PENDING})
 
 
 def admit(job: Job, party: str, kind: EventKind) -> None:
-    """Raise unless `party` may report an event of `kind` for `job` now."""
+    """Raise unless `party` (or `coordinator`, for its hosted program) may report an event
+    of `kind` for `job` now. No party is named `coordinator`: the relay refuses the name."""
     member = job.party(party)
-    if member is None:
+    plan = plan_for(job.mode)
+    hosted = plan.hosted
+    if member is not None:
+        role: str = member.role
+    elif party == COORDINATOR and hosted:
+        role = hosted[0]
+    else:
         raise AccessDeniedError(f"party {party} is not part of job {job.id!r}")
     allowed = ALLOWED_ROLES[kind]
-    if member.role not in allowed:
-        roles = ", ".join(sorted(allowed))
+    if role not in allowed:
+        # the roles of this job's mode
+        roles = ", ".join(sorted(r for r in allowed if r in (*plan.roles, *plan.hosted)))
         raise AccessDeniedError(
-            f"party {party} is {member.role} in job {job.id}; only {roles} may report {kind}"
+            f"party {party} is {role} in job {job.id}; only {roles} may report {kind}"
         )
     if job.state in NOT_LIVE:
         raise StateError(

@@ -1,4 +1,5 @@
-"""The coordinator process: store, relay, lifecycle and both gRPC services on one port."""
+"""The coordinator process: store, relay, lifecycle, hosted programs and both gRPC services
+on one port."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import grpc
 
 from coordinator.admin_servicer import AdminServicer
 from coordinator.database import Database
+from coordinator.hosted import HostedRunner
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, MailboxLimits
 from coordinator.party_servicer import PartyServicer, job_update
@@ -50,6 +52,10 @@ class CoordinatorServer:
         self.lifecycle = JobLifecycle(
             self.store, self.mailbox, self._notify, retention.resume_window_s
         )
+        # the programs the coordinator runs itself (the horizontal aggregator)
+        self.hosted = HostedRunner(
+            config, self.store, self.mailbox, self.sessions, self.book, self.lifecycle
+        )
         self.lifecycle.recover()
         self._stopped = threading.Event()
         self._sweeper = threading.Thread(
@@ -81,6 +87,7 @@ class CoordinatorServer:
                 config.relay,
                 insecure,
                 config.limits,
+                self.hosted,
             ),
             self.server,
         )
@@ -107,6 +114,7 @@ class CoordinatorServer:
     def start(self, port_file: Path | None = None) -> None:
         self.server.start()
         self._sweeper.start()
+        self.hosted.start()  # after a restart: live jobs' hosted programs resume
         log.info("coordinator serving on %s", self.address)
         if port_file is not None:
             tmp = port_file.with_suffix(".tmp")
@@ -118,6 +126,7 @@ class CoordinatorServer:
 
     def stop(self, grace: float = 1.0) -> None:
         self._stopped.set()
+        self.hosted.stop()
         self.sessions.close_all()
         self.server.stop(grace).wait()
         self.db.close()
@@ -132,6 +141,10 @@ class CoordinatorServer:
                 continue
             if dropped:
                 log.info("swept %d relayed bodies of ended jobs", dropped)
+            try:
+                self.hosted.sweep()
+            except Exception:
+                log.exception("sweep of hosted programs' journals failed")
 
     def _notify(self, job_id: str) -> None:
         job = self.store.job(job_id)
@@ -140,4 +153,6 @@ class CoordinatorServer:
         for p in job.parties:
             session = self.sessions.get(p.name)
             if session is not None:
-                session.put(job_update(self.store, job_id, p.name), timeout=5.0)
+                update = job_update(self.store, job_id, p.name, self.hosted.statement)
+                session.put(update, timeout=5.0)
+        self.hosted.on_job(job)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from parties.inbox import Inbox
 from vfl.errors import ProtocolError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.inbox import Inbox
 from vfl.runtime.sealing import EnvelopeSealer, NoSealing
 
 

@@ -32,20 +32,20 @@ import grpc
 from parties.coordinator_link import CoordinatorLink
 from parties.coordinator_reporter import CoordinatorReporter
 from parties.grpc_channel import GrpcChannel
-from parties.inbox import Inbox
-from parties.local_fault import describe_local_fault
-from parties.node_store import PURGED, NodeStore
 from parties.programs import program_for
 from parties.registered_data import describe, load_for_job
 from parties.sealing_keys import from_proto, node_sealing
 from vfl.config.loading import parse_job, parse_job_json
 from vfl.config.party_config import PartyConfig
-from vfl.config.phase_plan import TERMINAL, JobState, phase_of
+from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, phase_of
 from vfl.crypto.sealing import PairwiseSealer
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.errors import ConfigError, JobAbortedError, PolicyError
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.context import party_context
+from vfl.runtime.inbox import Inbox
+from vfl.runtime.local_fault import describe_local_fault
+from vfl.runtime.node_store import PURGED, NodeStore
 from vfl.runtime.sealing import EnvelopeSealer
 from vfl.runtime.workspace import Workspace, private_dir
 
@@ -268,7 +268,9 @@ class PartyNode:
             if isinstance(self.sealer, PairwiseSealer):
                 with self._lock:
                     keys = from_proto(self._keys.get(job_id, []))
-                names = [p.name for p in spec.parties]
+                # the coordinator is a peer too when it hosts a program (the aggregator)
+                hosted = [COORDINATOR] if spec.plan.hosted else []
+                names = [*(p.name for p in spec.parties), *hosted]
                 self.sealer.admit(job_id, job_digest(spec_json), names, keys)
             ctx = party_context(
                 spec,

@@ -17,14 +17,11 @@ from psi.ids import IdSource, LocalIds
 from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
-from vfl.algorithms.horizontal.aggregator import (
-    HorizontalEvaluateAggregator,
-    HorizontalTrainAggregator,
-)
 from vfl.algorithms.horizontal.sample_holder import (
     HorizontalEvaluateSampleHolder,
     HorizontalTrainSampleHolder,
 )
+from vfl.algorithms.hosted import HOSTED_PROGRAMS
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
 from vfl.config.job_spec import JobSpec, PartySpec, vertical
@@ -77,9 +74,9 @@ _PROGRAMS: dict[tuple[str, str, str], ProgramFactory] = {
     (Mode.VERTICAL, Phase.EVALUATE, Role.LABEL_HOLDER): _fixed(SplitEvaluateLabelHolder),
     (Mode.VERTICAL, Phase.EVALUATE, Role.FEATURE_HOLDER): _fixed(SplitEvaluateFeatureHolder),
     (Mode.HORIZONTAL, Phase.TRAIN, Role.SAMPLE_HOLDER): _fixed(HorizontalTrainSampleHolder),
-    (Mode.HORIZONTAL, Phase.TRAIN, Role.AGGREGATOR): _fixed(HorizontalTrainAggregator),
     (Mode.HORIZONTAL, Phase.EVALUATE, Role.SAMPLE_HOLDER): _fixed(HorizontalEvaluateSampleHolder),
-    (Mode.HORIZONTAL, Phase.EVALUATE, Role.AGGREGATOR): _fixed(HorizontalEvaluateAggregator),
+    # the coordinator's hosted programs (the aggregator), from the registry it reads too
+    **{key: _fixed(program) for key, program in HOSTED_PROGRAMS.items()},
 }
 """(mode, phase, role) → the program that role runs in that phase. The keys are StrEnums,
 so the strings of a spec and of the coordinator's states look them up as they are."""

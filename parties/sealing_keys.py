@@ -13,10 +13,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from parties.node_store import NodeStore
 from vfl.config.party_config import PartyConfig
 from vfl.crypto.sealing import IdentityKey, KeyStatement, PairwiseSealer
 from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.runtime.node_store import NodeStore
 from vfl.runtime.sealing import EnvelopeSealer, NoSealing
 
 log = logging.getLogger(__name__)

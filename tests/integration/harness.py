@@ -14,8 +14,6 @@ from coordinator.server import CoordinatorServer
 from coordinator.store import Job, JobParty
 from parties.coordinator_link import CoordinatorLink
 from parties.grpc_channel import GrpcChannel
-from parties.inbox import Inbox
-from parties.node_store import NodeStore
 from vfl.config.coordinator_config import (
     CoordinatorConfig,
     RelayLimits,
@@ -24,6 +22,8 @@ from vfl.config.coordinator_config import (
     TlsFiles,
 )
 from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.runtime.inbox import Inbox
+from vfl.runtime.node_store import NodeStore
 from vfl.runtime.sealing import EnvelopeSealer
 
 TERMINAL = ("succeeded", "failed", "cancelled")

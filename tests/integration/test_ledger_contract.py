@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from parties.node_store import NodeStore
 from tests.factories import job_dict, job_spec
 from vfl.errors import ReplayError
 from vfl.protocol import serde
@@ -24,6 +23,7 @@ from vfl.runtime.context import PartyContext
 from vfl.runtime.events import NullReporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import Ledger, MemoryLedger
+from vfl.runtime.node_store import NodeStore
 from vfl.runtime.workspace import Workspace
 
 JOB = "job-1"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from parties.inbox import Inbox
-from parties.node_store import NodeStore
 from vfl.errors import LocalFaultError, ProtocolError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.inbox import Inbox
+from vfl.runtime.node_store import NodeStore
 
 BUDGET = 10_000
 

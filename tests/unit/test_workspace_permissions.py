@@ -16,9 +16,9 @@ import pytest
 import torch
 
 from parties.node import PartyNode
-from parties.node_store import NodeStore
 from vfl.config.party_config import PartyConfig
 from vfl.runtime.ledger import LedgerEntry
+from vfl.runtime.node_store import NodeStore
 from vfl.runtime.workspace import Workspace
 
 

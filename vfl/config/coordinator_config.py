@@ -2,6 +2,7 @@
 
     listen = "0.0.0.0:50051"
     database = "sqlite:///coordinator.db"   # or postgresql+psycopg://user@host/db
+    state_dir = "coordinator-state"         # hosted programs' keys, checkpoints, models
     [tls]
     ca = "certs/ca.pem"
     cert = "certs/coordinator.pem"
@@ -22,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vfl.config.loading import parse_model, read_toml
 from vfl.errors import ConfigError
+
+STATE_DIR = "coordinator-state"
+"""The default folder of the coordinator's hosted programs, beside its SQLite database."""
 
 
 class _Strict(BaseModel):
@@ -144,6 +148,11 @@ class CoordinatorConfig(_Strict):
     """host:port to serve on; port 0 picks a free one (see --port-file)."""
     database: str = "sqlite:///coordinator.db"
     """SQLAlchemy URL of the store; Alembic migrations run at start."""
+    state_dir: Path | None = None
+    """The folder (0700) of what the coordinator's hosted programs keep (the horizontal
+    aggregator): its sealing key, its SQLite (ledger, journal, nonce counters), each job's
+    checkpoints and model. Default: `coordinator-state` next to a SQLite database, or in
+    the working folder with another database."""
     insecure: bool = False
     """Plain TCP without TLS: only for development, and only on a loopback address."""
     tls: TlsFiles | None = None
@@ -155,6 +164,15 @@ class CoordinatorConfig(_Strict):
     """Bounds on what callers may hold open; see ServerLimits."""
     retention: Retention = Field(default_factory=Retention)
     """[retention]: how long ended jobs' bodies are kept and failed jobs may resume."""
+
+    def hosted_state_dir(self) -> Path:
+        """`state_dir`, or its default beside the SQLite database."""
+        if self.state_dir is not None:
+            return self.state_dir
+        url = sa.make_url(self.database)
+        if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+            return Path(url.database or "").parent / STATE_DIR
+        return Path(STATE_DIR)
 
     @model_validator(mode="after")
     def _check_security(self) -> CoordinatorConfig:
@@ -194,4 +212,6 @@ def load_coordinator_config(path: Path) -> CoordinatorConfig:
         updates["database"] = relative.render_as_string(hide_password=False)
     if config.tls is not None:
         updates["tls"] = config.tls.resolved(base)
+    if config.state_dir is not None and not config.state_dir.is_absolute():
+        updates["state_dir"] = base / config.state_dir
     return config.model_copy(update=updates)

@@ -85,7 +85,7 @@ class PartyConfig(_Strict):
     """Longest pause between reconnection attempts (backoff doubles up to this)."""
     inbox_budget_mb: int = Field(default=1024, ge=1, le=1 << 20)
     """Most MiB of messages a job's peers may leave here that no program has asked for
-    yet; past it the job is aborted here, naming the sender (parties/inbox.py). The
+    yet; past it the job is aborted here, naming the sender (vfl/runtime/inbox.py). The
     default covers a PSI of 10^7 IDs (~480 MB one way) taken at half the sender's pace."""
     resume_window_s: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
     """Seconds a failed job's inbox journal is kept so `vfl job resume` can continue it

@@ -70,6 +70,11 @@ class Mailboxes(Generic[_V]):
             self._aborted.setdefault(job_id, reason)
             self._cond.notify_all()
 
+    def aborted(self, job_id: str) -> str | None:
+        """Why the job was aborted, or None while it runs."""
+        with self._cond:
+            return self._aborted.get(job_id)
+
     def pending(self, job_id: str) -> int:
         with self._cond:
             return sum(1 for key in self._mail if key[0] == job_id)

@@ -80,3 +80,16 @@ def test_identity_key_is_kept_private_and_reloaded(tmp_path: Path) -> None:
     made = IdentityKey.load_or_create(path)
     assert path.stat().st_mode & 0o777 == 0o600
     assert IdentityKey.load_or_create(path).public_bytes == made.public_bytes
+
+
+def test_coordinator_statement_is_accepted_only_as_the_coordinator(fed: Federation) -> None:
+    # it hosts the horizontal aggregator: its key is bound to its own certificate (OU
+    # coordinator) and to no party's name
+    pki = fed.pki
+    cert, key = (pki / "coordinator.pem").read_bytes(), (pki / "coordinator.key").read_bytes()
+    mine = IdentityKey.generate()
+    verify_statement(mine.statement("coordinator", cert, key), "coordinator", fed.ca)
+    party_cert = (pki / "a.pem").read_bytes(), (pki / "a.key").read_bytes()
+    posing = mine.statement("coordinator", *party_cert)  # a party posing as the aggregator
+    with pytest.raises(CryptoError, match="not this party's"):
+        verify_statement(posing, "coordinator", fed.ca)

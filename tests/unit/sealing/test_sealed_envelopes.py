@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from parties.node_store import NodeStore
 from tests.sealing_harness import Federation, federation
 from vfl.crypto.sealing import MemoryCounters, PairwiseSealer
 from vfl.crypto.sealing.pairwise_sealer import COUNTER_BLOCK
 from vfl.errors import ProtocolError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.node_store import NodeStore
 
 JOB, OTHER_JOB = "job-1", "job-2"
 

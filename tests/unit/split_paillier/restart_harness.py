@@ -5,7 +5,7 @@ with the same programs: the victim's first program dies at a chosen message; a n
 program starts on the same workspace and ledger (so the replay guard checks every re-sent
 body) with fresh sequence counters, re-sends from its last checkpoint (the hub drops the
 duplicates, as the relay does), and receives the messages it
-had already received again from a journal, as `parties/inbox.py` hands them out. The
+had already received again from a journal, as `vfl/runtime/inbox.py` hands them out. The
 peer's program keeps running throughout and never notices.
 """
 

@@ -4,8 +4,12 @@ The coordinator stores and forwards these statements, but it cannot make one: th
 signature needs the party's certificate key and the certificate must chain to the
 federation's CA, which every party holds itself. A peer accepts a key only if the
 certificate is valid now, was issued by that CA, names the expected party (CN) as a party
-(OU), and signed exactly this party name and key. So a coordinator that swaps in keys of
-its own (the relay man-in-the-middle) is refused, whatever else it controls.
+(OU), and signed exactly this party name and key. The coordinator, when it hosts a program
+(the horizontal aggregator, participant `coordinator`), has a statement of its own, signed
+with its server certificate's key: CN `coordinator`, OU `coordinator`. No party can be
+named `coordinator` (`vfl certs init` refuses the name), so neither can pass for the other.
+So a coordinator that swaps in keys of its own for a party's (the relay man-in-the-middle)
+is refused, whatever else it controls.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.x509.oid import NameOID
 
+from vfl.config.phase_plan import COORDINATOR
 from vfl.crypto.sealing.encoding import framed
 from vfl.errors import CryptoError
 
@@ -86,7 +91,8 @@ def verify_statement(
         raise refuse("certificate expired or not yet valid")
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     ous = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    if [a.value for a in cns] != [expected_party] or [a.value for a in ous] != ["party"]:
+    unit = "coordinator" if expected_party == COORDINATOR else "party"
+    if [a.value for a in cns] != [expected_party] or [a.value for a in ous] != [unit]:
         raise refuse("certificate is not this party's")
     if len(statement.public_key) != KEY_BYTES:
         raise refuse(f"key has {len(statement.public_key)} bytes, expected {KEY_BYTES}")

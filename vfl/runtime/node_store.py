@@ -1,5 +1,7 @@
-"""A party node's own SQLite: its ledger, its inbox journal, the phases it finished and
-its sealing counters.
+"""A participant's own SQLite: its ledger, its inbox journal, the phases it finished and
+its sealing counters. Each party node keeps one beside its workspaces, and so does the
+coordinator for the programs it hosts (the horizontal aggregator), which is why it lives
+in the core and not in `parties/`.
 
 The ledger keeps one row per envelope sent or received (kind, peer, bytes, protection, and
 how the body was sealed between the parties), and the SHA-256 of each plaintext body
@@ -139,6 +141,12 @@ class NodeStore:
                 (job_id, src, seq),
             ).fetchone()
         return None if row is None else bytes(row[0])
+
+    def journal_jobs(self) -> set[str]:
+        """The jobs that have envelopes in the journal."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT job_id FROM inbox").fetchall()
+        return {str(r[0]) for r in rows}
 
     def journal_drop(self, job_id: str) -> None:
         with self._lock:

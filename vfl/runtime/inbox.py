@@ -1,4 +1,5 @@
-"""Envelopes delivered to this party, waiting for the program that will `recv` them.
+"""Envelopes delivered to this party (or to the coordinator's hosted programs), waiting
+for the program that will `recv` them.
 
 New arrivals go to the journal first (durable, deduplicated) and then to memory; a
 program restarted after a crash finds what arrived before it in the journal.
@@ -20,11 +21,11 @@ import sqlite3
 import threading
 from collections import defaultdict
 
-from parties.local_fault import describe_local_fault
-from parties.node_store import NodeStore
 from vfl.errors import JobAbortedError, LocalFaultError, ProtocolError, VflError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.local_fault import describe_local_fault
 from vfl.runtime.mailboxes import Mailboxes
+from vfl.runtime.node_store import NodeStore
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,10 @@ class Inbox:
 
     def abort(self, job_id: str, reason: str) -> None:
         self._mail.abort(job_id, reason)
+
+    def aborted(self, job_id: str) -> str | None:
+        """Why the job was aborted here, or None while it runs."""
+        return self._mail.aborted(job_id)
 
     def reopen(self, job_id: str) -> None:
         """The job was resumed: programs may take its mail again. Nothing is dropped from
