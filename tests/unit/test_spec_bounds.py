@@ -76,6 +76,7 @@ def test_an_oversized_spec_is_refused_before_it_is_parsed(
 
 def test_a_party_may_make_the_coordinator_validate_only_its_own_jobs(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'c.db'}")
+    db.migrate()
     lifecycle = JobLifecycle(SqlStore(db), Mailbox(db, MailboxLimits(10, 1000)), lambda job: None)
     foreign = write_toml(tmp_path / "job.toml", _with("train", epochs=10**9)).read_text()
     with pytest.raises(AccessDeniedError, match="may submit only jobs it takes part in"):
