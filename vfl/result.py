@@ -50,8 +50,11 @@ class PrivacyResult:
     """target_epsilon (None if noise_multiplier was set by hand), delta, clip,
     noise_multiplier, epochs: as the label holder reported them."""
     epsilon: dict[str, float] = field(default_factory=dict)
-    """Feature holder → ε spent against it (at label_dp.delta)."""
+    """ε spent, at each mechanism's delta: per feature holder (label-DP), "client_level"
+    (client DP), "record_level@party" (DP-SGD)."""
     attacks: list[AttackFinding] = field(default_factory=list)
+    mechanisms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Other mechanisms than label-DP (client_dp, dp_sgd) with their parameters."""
 
 
 @dataclass
@@ -128,14 +131,18 @@ class ResultCollector:
         elif isinstance(event, MetricsReport):
             r.metrics[event.split] = dict(event.values)
         elif isinstance(event, PrivacyReport):
-            r.privacy.label_dp = {
+            params = {
                 "target_epsilon": event.target_epsilon,
                 "delta": event.delta,
                 "clip": event.clip,
                 "noise_multiplier": event.noise_multiplier,
                 "epochs": event.epochs,
             }
-            r.privacy.epsilon = dict(event.epsilon)
+            if event.mechanism == "label_dp":
+                r.privacy.label_dp = params
+            else:
+                r.privacy.mechanisms[event.mechanism] = params
+            r.privacy.epsilon.update(event.epsilon)
 
     def _fold_align(self) -> None:
         # Every party learns the intersection; honest ones agree. If they do not, the

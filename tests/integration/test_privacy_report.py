@@ -31,6 +31,7 @@ EXPECTED = {
     },
     "epsilon": {"b": 0.99},
     "attacks": [],
+    "mechanisms": {},
 }
 
 

@@ -80,6 +80,7 @@ def to_proto(event: Event) -> pb.Event:
                 noise_multiplier=event.noise_multiplier,
                 epochs=event.epochs,
                 epsilon=event.epsilon,
+                mechanism=event.mechanism,
             )
         )
     return pb.Event(metrics=pb.MetricsEvent(split=event.split, values=event.values))
@@ -102,7 +103,13 @@ def from_proto(msg: pb.Event) -> Event:
         p = msg.privacy
         target = p.target_epsilon if p.HasField("target_epsilon") else None
         return PrivacyReport(
-            target, p.delta, p.clip, p.noise_multiplier, p.epochs, _values(dict(p.epsilon))
+            target,
+            p.delta,
+            p.clip,
+            p.noise_multiplier,
+            p.epochs,
+            _values(dict(p.epsilon)),
+            _name(p.mechanism or "label_dp"),
         )
     raise ProtocolError("Report: event has no kind; update the party node")
 
@@ -118,7 +125,7 @@ def dedupe_key(party: str, event: Event) -> str:
     if isinstance(event, StepReport):
         return f"step/{party}/{event.epoch}/{event.batch}"
     if isinstance(event, PrivacyReport):
-        return f"privacy/{party}"
+        return f"privacy/{party}/{event.mechanism}"
     return f"metrics/{party}/{event.split}"
 
 
@@ -148,6 +155,7 @@ def from_json(text: str) -> Event:
             float(data["noise_multiplier"]),
             int(data["epochs"]),
             _values(data["epsilon"]),
+            str(data.get("mechanism", "label_dp")),
         )
     raise ProtocolError(f"stored event: unknown type {kind!r}")
 

@@ -50,9 +50,10 @@ class MetricsReport:
 
 @dataclass(frozen=True)
 class PrivacyReport:
-    """The label holder's label-DP when training ends (docs/privacy.md): the mechanism's
-    parameters and the ε spent against each feature holder. Numbers only, never a value
-    of the mechanism itself."""
+    """A DP mechanism's parameters and the ε it spent, when training ends: the label
+    holder's label-DP (docs/privacy.md), or a horizontal job's client-level DP or
+    record-level DP-SGD (docs/horizontal.md). Numbers only, never a value of the
+    mechanism itself."""
 
     target_epsilon: float | None
     """The ε the noise was calibrated to; None when `noise_multiplier` was set by hand."""
@@ -62,7 +63,10 @@ class PrivacyReport:
     epochs: int
     """Epochs trained, i.e. noisy releases per label."""
     epsilon: dict[str, float] = field(default_factory=dict)
-    """Feature holder → ε spent against it at `delta`."""
+    """Who or what the ε is against → ε spent at `delta` (label-DP: each feature holder;
+    client DP: "client_level"; DP-SGD: "record_level@party")."""
+    mechanism: str = "label_dp"
+    """label_dp, client_dp or dp_sgd: the result's privacy block keeps one entry each."""
 
 
 Event = Progress | AlignReport | EpochReport | StepReport | MetricsReport | PrivacyReport

@@ -191,4 +191,9 @@ def test_the_label_holder_reports_the_epsilon_spent_against_each_feature_holder(
     assert result.privacy.attacks == []
     plain = simulate(_spec(paths, {}), workdir=tmp_path / "plain")
     assert (plain.privacy.label_dp, plain.privacy.epsilon) == (None, {})
-    assert plain.to_dict()["privacy"] == {"label_dp": None, "epsilon": {}, "attacks": []}
+    assert plain.to_dict()["privacy"] == {
+        "label_dp": None,
+        "epsilon": {},
+        "attacks": [],
+        "mechanisms": {},
+    }

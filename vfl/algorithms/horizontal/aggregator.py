@@ -216,4 +216,5 @@ def _privacy(spec: HorizontalJobSpec, z: float, spent: float) -> PrivacyReport:
         noise_multiplier=z,
         epochs=spec.train.rounds,
         epsilon={"client_level": spent},
+        mechanism="client_dp",
     )

@@ -506,15 +506,18 @@ class PrivacyEvent(_message.Message):
     NOISE_MULTIPLIER_FIELD_NUMBER: _builtins.int
     EPOCHS_FIELD_NUMBER: _builtins.int
     EPSILON_FIELD_NUMBER: _builtins.int
+    MECHANISM_FIELD_NUMBER: _builtins.int
     target_epsilon: _builtins.float
     """unset: the noise multiplier was set by hand"""
     delta: _builtins.float
     clip: _builtins.float
     noise_multiplier: _builtins.float
     epochs: _builtins.int
+    mechanism: _builtins.str
+    """label_dp (empty: label_dp), client_dp, dp_sgd"""
     @_builtins.property
     def epsilon(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
-        """feature holder -> epsilon spent against it"""
+        """who the epsilon is against -> epsilon spent"""
 
     def __init__(
         self,
@@ -525,10 +528,11 @@ class PrivacyEvent(_message.Message):
         noise_multiplier: _builtins.float = ...,
         epochs: _builtins.int = ...,
         epsilon: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+        mechanism: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_target_epsilon", b"_target_epsilon", "target_epsilon", b"target_epsilon"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_target_epsilon", b"_target_epsilon", "clip", b"clip", "delta", b"delta", "epochs", b"epochs", "epsilon", b"epsilon", "noise_multiplier", b"noise_multiplier", "target_epsilon", b"target_epsilon"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_target_epsilon", b"_target_epsilon", "clip", b"clip", "delta", b"delta", "epochs", b"epochs", "epsilon", b"epsilon", "mechanism", b"mechanism", "noise_multiplier", b"noise_multiplier", "target_epsilon", b"target_epsilon"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__target_epsilon: _TypeAlias = _typing.Literal["target_epsilon"]  # noqa: Y015
     _WhichOneofArgType__target_epsilon: _TypeAlias = _typing.Literal["_target_epsilon", b"_target_epsilon"]  # noqa: Y015
