@@ -151,7 +151,7 @@ class HorizontalTrainSpec(_Strict):
     """qfedavg's q."""
     fraction: float = Field(default=1.0, gt=0, le=1)
     """Share of the parties sampled each round."""
-    min_parties: int = Field(default=2, ge=1, le=64)
+    min_parties: int = Field(default=2, ge=1, le=1000)
     """Fewest updates a round aggregates; fewer fail the round."""
     round_timeout_s: float = Field(default=600, gt=0, le=86_400)
     """How long the aggregator waits for a round's updates (under secure aggregation: at
