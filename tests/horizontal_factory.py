@@ -24,7 +24,7 @@ def synthetic_horizontal(
         y = (x @ rule + rng.normal(0, 0.5, rows) > 0.4 * i).astype(int)
         frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(width)])
         frame["y"] = y
-        name = f"site-{chr(ord('a') + i)}"
+        name = f"site-{chr(ord('a') + i)}" if parties <= 26 else f"site-{i:03d}"
         frame.to_csv(folder / f"{name}.csv", index=False)
         out[name] = folder / f"{name}.csv"
     return out

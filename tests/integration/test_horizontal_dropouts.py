@@ -78,3 +78,21 @@ def test_client_level_dp_reports_the_accountants_epsilon(tmp_path: Path) -> None
     assert result.status == "succeeded", result.error
     assert result.privacy.epsilon["client_level"] <= 20.0
     assert np.isfinite(result.metrics["validation"]["auc"])
+
+
+def test_dp_sgd_at_every_party_reports_each_partys_epsilon_from_opacus(tmp_path: Path) -> None:
+    """Record-level DP-SGD with a target ε: each party's accountant reports at most it;
+    with client-level DP too, both mechanisms are in the result."""
+    paths = synthetic_horizontal(tmp_path / "data")
+    spec = horizontal_dict(
+        paths,
+        privacy={"dp_sgd_epsilon": 5.0, "dp_sgd_clip": 1.0, "noise_multiplier": 0.8},
+        train={"rounds": 2},
+    )
+    result = _simulate(tmp_path, spec)
+    assert result.status == "succeeded", result.error
+    spent = {k: v for k, v in result.privacy.epsilon.items() if k.startswith("record_level@")}
+    assert sorted(spent) == [f"record_level@{p}" for p in sorted(paths)]
+    assert all(0 < v <= 5.0 * 1.01 for v in spent.values())  # Opacus calibrates within 1%
+    assert set(result.privacy.mechanisms) == {"dp_sgd", "client_dp"}
+    assert result.privacy.epsilon["client_level"] == pytest.approx(epsilon(0.8, 1.0, 2, 1e-5))

@@ -151,7 +151,7 @@ class HorizontalTrainSpec(_Strict):
     """qfedavg's q."""
     fraction: float = Field(default=1.0, gt=0, le=1)
     """Share of the parties sampled each round."""
-    min_parties: int = Field(default=2, ge=1, le=64)
+    min_parties: int = Field(default=2, ge=1, le=1000)
     """Fewest updates a round aggregates; fewer fail the round."""
     round_timeout_s: float = Field(default=600, gt=0, le=86_400)
     """How long the aggregator waits for a round's updates (under secure aggregation: at
@@ -224,6 +224,13 @@ class HorizontalPrivacySpec(_Strict):
     """L2 bound on each party's update per round."""
     noise_multiplier: float | None = Field(default=None, gt=0, le=1e6)
     """Expert knob instead of client_dp_epsilon; ε is still reported."""
+    dp_sgd_epsilon: float | None = Field(default=None, gt=0, le=1000)
+    """Record-level DP-SGD (Opacus) at every party: target ε per party's rows over the job;
+    unset: no DP-SGD. Each party reports the ε its accountant gives."""
+    dp_sgd_noise_multiplier: float | None = Field(default=None, gt=0, le=1e6)
+    """Expert knob instead of dp_sgd_epsilon."""
+    dp_sgd_clip: float = Field(default=1.0, gt=0, le=1e6)
+    """DP-SGD's per-example gradient norm bound."""
 
     @model_validator(mode="after")
     def _check_one(self) -> HorizontalPrivacySpec:
@@ -231,8 +238,16 @@ class HorizontalPrivacySpec(_Strict):
             raise ValueError(
                 "set client_dp_epsilon (calibrated noise) or noise_multiplier (expert), not both"
             )
+        if self.dp_sgd_epsilon is not None and self.dp_sgd_noise_multiplier is not None:
+            raise ValueError(
+                "set dp_sgd_epsilon (calibrated) or dp_sgd_noise_multiplier (expert), not both"
+            )
         return self
 
     @property
     def enabled(self) -> bool:
         return self.client_dp_epsilon is not None or self.noise_multiplier is not None
+
+    @property
+    def dp_sgd(self) -> bool:
+        return self.dp_sgd_epsilon is not None or self.dp_sgd_noise_multiplier is not None

@@ -370,7 +370,7 @@ class HorizontalJobSpec(_JobSpecBase):
 
     MODE: ClassVar[ModeName] = ModeName.HORIZONTAL
     job: JobSection
-    parties: list[HorizontalPartySpec] = Field(min_length=2, max_length=64)  # type: ignore[assignment]
+    parties: list[HorizontalPartySpec] = Field(min_length=2, max_length=1000)  # type: ignore[assignment]
     model: HorizontalModelSpec = Field(default_factory=HorizontalModelSpec)
     privacy: HorizontalPrivacySpec = Field(default_factory=HorizontalPrivacySpec)
     train: HorizontalTrainSpec = Field(default_factory=HorizontalTrainSpec)

@@ -20,6 +20,7 @@ from vfl.algorithms.horizontal.messages import (
     PERSONAL,
     STATS_ROUND,
     LocalMetrics,
+    PrivacySpent,
     RoundStart,
     Scaling,
     Schema,
@@ -107,6 +108,19 @@ class HorizontalTrainAggregator(Program):
                     **strategy.state(),
                 },
             )
+        self._finish(ctx, spec, params, scaling, features, survivors)
+
+    @staticmethod
+    def _finish(
+        ctx: PartyContext,
+        spec: HorizontalJobSpec,
+        params: Vector,
+        scaling: tuple[Vector, Vector],
+        features: tuple[str, ...],
+        survivors: float,
+    ) -> None:
+        """Send every party the final model, keep it, and report the ε each mechanism spent."""
+        parties = sorted(p.name for p in spec.parties)
         final = ctx.scoped(round=spec.train.rounds)
         for party in parties:
             final.send(party, RoundStart(spec.train.rounds, False, True, (), params))
@@ -114,6 +128,10 @@ class HorizontalTrainAggregator(Program):
             {"params": params, "mean": scaling[0], "scale": scaling[1]},
             {"mode": "horizontal", "features": list(features), "parties": parties},
         )
+        if spec.privacy.dp_sgd:
+            spent_by = {f"record_level@{p}": final.recv(p, PrivacySpent).epsilon for p in parties}
+            ctx.report(_dp_sgd_privacy(spec, spent_by))
+        dp = round_plan.dp_plan(spec)
         if dp is not None:
             spent = epsilon(
                 dp.mechanism.noise_multiplier, dp.sampling, dp.rounds, dp.delta, survivors
@@ -205,6 +223,19 @@ def _noise_seed(ctx: PartyContext, round_index: int) -> int:
     """Central DP noise from the aggregator's own secret: unknown to every party, and the
     same if a resumed aggregator draws round `round_index` again."""
     return PartySecret.of(ctx).derive("horizontal/central-noise", str(round_index)).bits(0, 63)
+
+
+def _dp_sgd_privacy(spec: HorizontalJobSpec, spent_by: dict[str, float]) -> PrivacyReport:
+    privacy = spec.privacy
+    return PrivacyReport(
+        target_epsilon=privacy.dp_sgd_epsilon,
+        delta=privacy.delta,
+        clip=privacy.dp_sgd_clip,
+        noise_multiplier=privacy.dp_sgd_noise_multiplier or 0.0,
+        epochs=spec.train.rounds * spec.train.local_epochs,
+        epsilon=spent_by,
+        mechanism="dp_sgd",
+    )
 
 
 def _privacy(spec: HorizontalJobSpec, z: float, spent: float) -> PrivacyReport:

@@ -187,6 +187,15 @@ class UnmaskShares:
     keys: bytes
 
 
+@message("horizontal.PrivacySpent")
+@dataclass(frozen=True)
+class PrivacySpent:
+    """P → A after the last round, with DP-SGD: the ε P's accountant gives for its rows.
+    Reported in the result."""
+
+    epsilon: float
+
+
 @message("horizontal.LocalMetrics")
 @dataclass(frozen=True)
 class LocalMetrics:

@@ -15,6 +15,7 @@ import torch
 
 from vfl.algorithms.horizontal import round_plan
 from vfl.algorithms.horizontal.compression import TopK
+from vfl.algorithms.horizontal.dp_sgd import DpSgdTrainer, noise_for
 from vfl.algorithms.horizontal.local_training import (
     LocalConfig,
     build_model,
@@ -27,6 +28,7 @@ from vfl.algorithms.horizontal.messages import (
     PERSONAL,
     STATS_ROUND,
     LocalMetrics,
+    PrivacySpent,
     RoundStart,
     Scaling,
     Schema,
@@ -105,20 +107,26 @@ class HorizontalTrainSampleHolder(Program):
         if spec.train.compression is Compression.TOPK:  # keeps what it has not sent yet
             residual = None if saved is None else saved.get("residual")
             topk = TopK(spec.train.topk_fraction, residual)
+        private = _dp_sgd(spec, local, x, y, config, saved)
         for r in range(start, spec.train.rounds + 1):
             rctx = ctx.scoped(round=r)
             order = rctx.recv(AGGREGATOR, RoundStart)
             if order.final:
                 _save(ctx, local, order.params, scaling)
+                if private is not None:
+                    rctx.send(AGGREGATOR, PrivacySpent(private.epsilon(spec.privacy.delta)))
                 return
             if order.sampled:
                 scope = str(r)
-                generator = torch.Generator().manual_seed(
-                    secret.derive("horizontal/batches", scope).bits(0, 63)
-                )
-                result = train_local(
-                    local.model, order.params, local.codec, x, y, config, generator
-                )
+                seed = secret.derive("horizontal/batches", scope).bits(0, 63)
+                if private is not None:
+                    noise_seed = secret.derive("horizontal/dp-sgd-noise", scope).bits(0, 63)
+                    result = private.round(order.params, (seed, noise_seed))
+                else:
+                    generator = torch.Generator().manual_seed(seed)
+                    result = train_local(
+                        local.model, order.params, local.codec, x, y, config, generator
+                    )
                 if dp is not None:
                     noise = secret.derive("horizontal/dp-noise", scope).generator()
                     vector = dp.mechanism.privatize(
@@ -145,6 +153,8 @@ class HorizontalTrainSampleHolder(Program):
             state = {"round": np.array(r)}
             if topk is not None and topk.residual is not None:
                 state["residual"] = topk.residual
+            if private is not None:
+                state["dp_steps"] = np.array(private.steps)
             ctx.workspace.save_arrays(CHECKPOINT, state)
         raise ProtocolError("the aggregator sent no final model after the last round")
 
@@ -213,6 +223,30 @@ def _scaling(
     if scaling.mean.shape != (local.data.width,) or scaling.scale.shape != (local.data.width,):
         raise ProtocolError("the aggregator's scaling does not match this party's features")
     return scaling
+
+
+def _dp_sgd(
+    spec: HorizontalJobSpec,
+    local: _Local,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    config: LocalConfig,
+    saved: dict[str, np.ndarray] | None,
+) -> DpSgdTrainer | None:
+    """The party's DP-SGD trainer when [privacy] asks for it, with its accountant restored."""
+    privacy = spec.privacy
+    if not privacy.dp_sgd:
+        return None
+    z = privacy.dp_sgd_noise_multiplier
+    if z is None:
+        assert privacy.dp_sgd_epsilon is not None
+        batches = -(-len(x) // spec.train.batch_size)
+        steps = spec.train.rounds * spec.train.local_epochs * batches
+        z = noise_for(privacy.dp_sgd_epsilon, privacy.delta, 1 / batches, steps)
+    trainer = DpSgdTrainer(local.model, local.codec, x, y, config, z, privacy.dp_sgd_clip)
+    if saved is not None and "dp_steps" in saved:
+        trainer.restore(int(saved["dp_steps"]))
+    return trainer
 
 
 def _save(ctx: PartyContext, local: _Local, params: Vector, scaling: Scaling) -> None:
