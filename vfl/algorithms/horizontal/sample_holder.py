@@ -10,12 +10,16 @@ secret, so a resumed party sends exactly what it sent before.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
 from vfl.algorithms.horizontal import round_plan
 from vfl.algorithms.horizontal.compression import TopK
-from vfl.algorithms.horizontal.dp_sgd import DpSgdTrainer, noise_for
+
+if TYPE_CHECKING:
+    from vfl.algorithms.horizontal.dp_sgd import DpSgdTrainer
 from vfl.algorithms.horizontal.local_training import (
     LocalConfig,
     build_model,
@@ -237,6 +241,10 @@ def _dp_sgd(
     privacy = spec.privacy
     if not privacy.dp_sgd:
         return None
+    # Opacus (and what it imports) only where a job asks for DP-SGD: it is slow to import
+    # and sets up the root logger on import
+    from vfl.algorithms.horizontal.dp_sgd import DpSgdTrainer, noise_for  # noqa: PLC0415
+
     z = privacy.dp_sgd_noise_multiplier
     if z is None:
         assert privacy.dp_sgd_epsilon is not None
