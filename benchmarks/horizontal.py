@@ -47,9 +47,9 @@ from benchmarks.horizontal_data import (
     Settings,
     credit,
     flower_arrays,
+    global_auc,
     holdout,
     split,
-    test_auc,
     write_job,
 )
 from benchmarks.process_tree import TreeRun, run_measured
@@ -118,7 +118,7 @@ def run_vfl(
     argv = [sys.executable, "-m", "benchmarks.horizontal", "--probe", str(spec), str(workdir)]
     out = _checked(run_measured(argv, ROOT, env, TIMEOUT), f"vfl {spec.name}")
     with np.load(workdir / "coordinator" / "model" / "weights.npz") as model:
-        out["test_auc"] = test_auc(model["params"], model["mean"], model["scale"], test, hidden)
+        out["test_auc"] = global_auc(model["params"], model["mean"], model["scale"], test, hidden)
     return out
 
 
@@ -132,7 +132,7 @@ def run_flower(
     out = _checked(run_measured(argv, folder, env, TIMEOUT), "Flower")
     with np.load(arrays) as data:
         mean, scale, size = data["mean"], data["scale"], data["init"].size
-        out["test_auc"] = test_auc(np.load(params), mean, scale, test, settings.hidden)
+        out["test_auc"] = global_auc(np.load(params), mean, scale, test, settings.hidden)
     out["bytes"] = size * 4 * 2 * settings.parties * settings.rounds
     out["bytes_estimated"] = True
     return out

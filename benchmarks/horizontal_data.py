@@ -7,7 +7,7 @@ The vfl side gets each party's CSV and a job spec. The Flower side gets arrays r
 through vfl's own loader and held-out choice (`BatchSchedule` from the public job seed), so
 its clients train on exactly the rows vfl's parties train on, scaled with the statistics
 vfl's secure sum computes, and start from vfl's initial parameters. Test AUC is scored by
-one function (`test_auc`) for both.
+one function (`global_auc`) for both.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def flower_arrays(spec_path: Path) -> dict[str, NDArray[Any]]:
     return out
 
 
-def test_auc(
+def global_auc(
     params: NDArray[np.float64],
     mean: NDArray[np.float64],
     scale: NDArray[np.float64],
