@@ -64,12 +64,14 @@ TIMEOUT = 3600
 SIDES = ("vfl", "vfl_secagg", "flower")
 
 
-def ensure_flower(venv: Path) -> tuple[Path, str, float]:
-    """(python, flwr version, seconds spent installing) of Flower's own virtualenv, made and
-    installed if it lacks flwr."""
+def ensure_flower(venv: Path) -> tuple[Path, str, float | None]:
+    """(python, flwr version, seconds spent installing or None if it was there) of Flower's
+    own virtualenv, made and installed if it lacks flwr."""
     python = venv / "bin" / "python"
     start = time.perf_counter()
+    installed = False
     if not _flwr_version(python):
+        installed = True
         print(f"installing Flower into {venv} (a few minutes) ...", flush=True)
         if not python.exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -82,7 +84,7 @@ def ensure_flower(venv: Path) -> tuple[Path, str, float]:
     version = _flwr_version(python)
     if not version:
         raise SystemExit(f"{venv}: flwr still not importable after installing it")
-    return python, version, time.perf_counter() - start
+    return python, version, time.perf_counter() - start if installed else None
 
 
 def _flwr_version(python: Path) -> str:
