@@ -78,16 +78,18 @@ def audit(
     attacks: Sequence[Attack] = DEFAULT_ATTACKS,
     party_secrets: Mapping[str, bytes] | None = None,
     spec_digest: bytes | None = None,
+    job_id: str | None = None,
 ) -> JobResult:
     """Simulate `job` with a transcript and mount `attacks` on what each party received
-    (docs/privacy.md); the findings are in the result's `privacy.attacks`. `party_secrets`
-    and `spec_digest` fix the parties' secrets as in `simulate` (to compare settings)."""
+    (docs/privacy.md); the findings are in the result's `privacy.attacks`. `party_secrets`,
+    `job_id` and `spec_digest` fix the parties' secrets as in `simulate` (to compare
+    settings; every secret derivation binds the job id, so a run repeats only with it)."""
     spec = _spec(job)
     chosen = applicable(spec, attacks, str(job) if isinstance(job, str | Path) else "job spec")
     check_runnable(spec)
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     transcript = Transcript()
-    replay = _Replay(None, dict(party_secrets or {}), spec_digest)
+    replay = _Replay(job_id, dict(party_secrets or {}), spec_digest)
     result, workspaces = _run(spec, datasets, workdir, reporter, transcript, replay)
     if result.status != "succeeded":
         return result
