@@ -122,3 +122,24 @@ def test_coordinator_kill_9_mid_training_resumes_after_the_last_finished_round(
     assert sent[last + 1] == sent_before.get(last + 1, 0) + clinics, (last, sent)
     assert all(sent[r] == clinics for r in range(last + 2, ROUNDS)), (last, sent)
     _assert_simulator_model(fed, job_id, tmp_path / "sim")
+
+
+def test_a_sample_holder_killed_mid_round_rejoins_from_its_checkpoint(tmp_path: Path) -> None:
+    """kill -9 of clinic-3 mid-training: the round waits for it (round_timeout_s), the
+    restarted node resumes after its last finished round and re-sends the same masked
+    messages, so no update is counted twice and the job ends with the simulator's model."""
+    fed = LocalFederation(tmp_path / "fed", SAMPLE)
+    try:
+        fed.start()
+        fed.wait_connected()
+        job_id = submit(fed, fed.job_spec())
+        before = wait_until(fed, job_id, _mid_training, limit_s=600)
+        fed.kill("clinic-3")
+        fed.start_party("clinic-3")
+        result = wait_until(fed, job_id, finished, limit_s=600)
+    finally:
+        fed.stop()
+    assert len(before["history"]) < ROUNDS
+    assert result["status"] == "succeeded", result.get("error")
+    assert [h["parties"] for h in result["history"]] == [5.0] * ROUNDS  # each counted once
+    _assert_simulator_model(fed, job_id, tmp_path / "sim")
