@@ -170,6 +170,13 @@ class HorizontalTrainSpec(_Strict):
     than float32, unbiased) or topk (the largest coordinates, the rest carried over)."""
     topk_fraction: float = Field(default=0.05, gt=0, le=1)
     """topk: share of coordinates each party sends per round."""
+    asynchronous: bool = False
+    """Buffered asynchronous aggregation (FedBuff): no rounds in lockstep; each party
+    trains on the newest model it has and sends its update when done; every buffer_size
+    updates the aggregator takes a step, weighting each update by 1/√(1 + staleness).
+    `rounds` then counts the aggregator's steps."""
+    buffer_size: int = Field(default=0, ge=0, le=1000)
+    """Updates per asynchronous step; 0: half the parties (at least 1)."""
     personalization: Personalization = Personalization.NONE
     personal_epochs: int = Field(default=2, ge=1, le=1000)
     """finetune: local epochs on the global model, at each party, after the last round."""
@@ -189,6 +196,12 @@ class HorizontalTrainSpec(_Strict):
             raise ValueError(
                 f"train.robust {self.robust.value!r} reads each party's model delta in the "
                 "clear, which secure aggregation hides; turn secure_aggregation off to use it"
+            )
+        if self.asynchronous and self.secure_aggregation:
+            raise ValueError(
+                "asynchronous = true sums updates as they arrive, from different model "
+                "versions, while secure aggregation needs a cohort that masks together: set "
+                "secure_aggregation = false to aggregate asynchronously"
             )
         if self.secure_aggregation and self.compression is not Compression.NONE:
             raise ValueError(

@@ -381,6 +381,11 @@ class HorizontalJobSpec(_JobSpecBase):
         for p in self.parties:
             if p.label_column is None:
                 raise ValueError(f"party {p.name!r}: every sample_holder needs label_column")
+        if self.train.asynchronous and self.privacy.enabled:
+            raise ValueError(
+                "client-level DP accounts rounds of a sampled cohort; with asynchronous = "
+                "true there are none: use dp_sgd_epsilon (each party's own DP-SGD) instead"
+            )
         if self.train.min_parties > len(self.parties):
             raise ValueError(
                 f"train.min_parties = {self.train.min_parties} is more than the "

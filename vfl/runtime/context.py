@@ -26,7 +26,7 @@ from typing import TypeVar
 from vfl.config.job_spec import HorizontalJobSpec, JobSpec, VerticalJobSpec
 from vfl.config.phase_plan import COORDINATOR
 from vfl.dataset import PartyDataset
-from vfl.errors import ConfigError, ProtocolError, ReplayError
+from vfl.errors import ConfigError, PeerUnavailableError, ProtocolError, ReplayError
 from vfl.protocol import serde
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.channel import Channel
@@ -48,6 +48,10 @@ class _Counters:
             n = self.values.get(key, 0)
             self.values[key] = n + 1
             return n
+
+    def peek(self, scope: str, peer: str, direction: str) -> int:
+        with self.lock:
+            return self.values.get((scope, peer, direction), 0)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,21 @@ class PartyContext:
         read in another scope: each has its own sequence numbers."""
         seq = f"{self.scope}#{self._counters.next(self.scope, frm, 'in')}"
         wait = self.job.train.timeout_s if timeout is None else timeout
+        return self._take(frm, expected, seq, wait)
+
+    def poll(self, frm: str, expected: type[_M], timeout: float) -> _M | None:
+        """Like `recv`, but None after `timeout` and nothing consumed: the next poll or
+        recv waits for the same message (for programs that wait on whoever answers
+        first, such as buffered asynchronous aggregation)."""
+        index = self._counters.peek(self.scope, frm, "in")
+        try:
+            message = self._take(frm, expected, f"{self.scope}#{index}", timeout)
+        except PeerUnavailableError:
+            return None
+        self._counters.next(self.scope, frm, "in")
+        return message
+
+    def _take(self, frm: str, expected: type[_M], seq: str, wait: float) -> _M:
         envelope = self.channel.recv(self.job_id, frm, seq, wait)
         kind = serde.kind_of(expected)
         if envelope.kind != kind:

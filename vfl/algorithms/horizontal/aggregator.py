@@ -12,9 +12,11 @@ per-party and sample-weighted federated metrics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from vfl.algorithms.horizontal import round_plan
+from vfl.algorithms.horizontal import buffered, round_plan
 from vfl.algorithms.horizontal.client_dp import epsilon
 from vfl.algorithms.horizontal.messages import (
     PERSONAL,
@@ -59,6 +61,10 @@ class HorizontalTrainAggregator(Program):
             params, start = saved.pop("params"), int(saved.pop("round")) + 1
             survivors = float(saved.pop("survivors"))
             strategy.load_state(saved)
+        if spec.train.asynchronous:
+            params = buffered.aggregate(ctx, spec, strategy, params, _reporter(ctx, spec))
+            self._finish(ctx, spec, params, scaling, features, 1.0, final_sent=True)
+            return
         dp = round_plan.dp_plan(spec)
         secure = spec.train.secure_aggregation
         for r in range(start, spec.train.rounds):
@@ -118,11 +124,13 @@ class HorizontalTrainAggregator(Program):
         scaling: tuple[Vector, Vector],
         features: tuple[str, ...],
         survivors: float,
+        final_sent: bool = False,
     ) -> None:
-        """Send every party the final model, keep it, and report the ε each mechanism spent."""
+        """Send every party the final model (unless sent), keep it, and report the ε each
+        mechanism spent."""
         parties = sorted(p.name for p in spec.parties)
         final = ctx.scoped(round=spec.train.rounds)
-        for party in parties:
+        for party in parties if not final_sent else ():
             final.send(party, RoundStart(spec.train.rounds, False, True, (), params))
         ctx.workspace.save_model_arrays(
             {"params": params, "mean": scaling[0], "scale": scaling[1]},
@@ -160,6 +168,18 @@ class HorizontalEvaluateAggregator(Program):
                 base, personal = split.removesuffix(PERSONAL), split.endswith(PERSONAL)
                 ctx.report(MetricsReport(f"{base}@{party}{PERSONAL if personal else ''}", values))
             ctx.report(MetricsReport(split, _weighted(reports)))
+
+
+def _reporter(
+    ctx: PartyContext, spec: HorizontalJobSpec
+) -> Callable[[int, dict[str, float]], None]:
+    """Reports one step's history record and progress, as rounds do."""
+
+    def report(step: int, record: dict[str, float]) -> None:
+        ctx.report(EpochReport(step, record))
+        ctx.report(Progress("train", step + 1, spec.train.rounds))
+
+    return report
 
 
 def _weighted(reports: list[tuple[str, LocalMetrics]]) -> dict[str, float]:

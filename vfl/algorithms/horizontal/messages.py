@@ -124,6 +124,16 @@ class SparseUpdate:
     extra: F64Vector
 
 
+@message("horizontal.AsyncUpdate")
+@dataclass(frozen=True)
+class AsyncUpdate:
+    """P → A, asynchronous aggregation: P's contribution (as Update) and the model version
+    it trained from, which gives its staleness. Reveals what Update does."""
+
+    version: int
+    vector: F64Vector
+
+
 @message("horizontal.MaskKey")
 @dataclass(frozen=True)
 class MaskKey:

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from vfl.algorithms.horizontal import round_plan
+from vfl.algorithms.horizontal import buffered, round_plan
 from vfl.algorithms.horizontal.compression import TopK
 
 if TYPE_CHECKING:
     from vfl.algorithms.horizontal.dp_sgd import DpSgdTrainer
 from vfl.algorithms.horizontal.local_training import (
     LocalConfig,
+    LocalResult,
     build_model,
     flatten,
     load_flat,
@@ -112,6 +113,9 @@ class HorizontalTrainSampleHolder(Program):
             residual = None if saved is None else saved.get("residual")
             topk = TopK(spec.train.topk_fraction, residual)
         private = _dp_sgd(spec, local, x, y, config, saved)
+        if spec.train.asynchronous:
+            _run_async(ctx, spec, _Round(local, secret, x, y, config, private), scaling)
+            return
         for r in range(start, spec.train.rounds + 1):
             rctx = ctx.scoped(round=r)
             order = rctx.recv(AGGREGATOR, RoundStart)
@@ -122,15 +126,7 @@ class HorizontalTrainSampleHolder(Program):
                 return
             if order.sampled:
                 scope = str(r)
-                seed = secret.derive("horizontal/batches", scope).bits(0, 63)
-                if private is not None:
-                    noise_seed = secret.derive("horizontal/dp-sgd-noise", scope).bits(0, 63)
-                    result = private.round(order.params, (seed, noise_seed))
-                else:
-                    generator = torch.Generator().manual_seed(seed)
-                    result = train_local(
-                        local.model, order.params, local.codec, x, y, config, generator
-                    )
+                result = _local_step(secret, scope, local, order.params, x, y, config, private)
                 if dp is not None:
                     noise = secret.derive("horizontal/dp-noise", scope).generator()
                     vector = dp.mechanism.privatize(
@@ -227,6 +223,62 @@ def _scaling(
     if scaling.mean.shape != (local.data.width,) or scaling.scale.shape != (local.data.width,):
         raise ProtocolError("the aggregator's scaling does not match this party's features")
     return scaling
+
+
+class _Round:
+    """What a party's local step needs, bundled for the asynchronous loop."""
+
+    def __init__(
+        self,
+        local: _Local,
+        secret: PartySecret,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        config: LocalConfig,
+        private: DpSgdTrainer | None,
+    ) -> None:
+        self.local, self.secret, self.x, self.y = local, secret, x, y
+        self.config, self.private = config, private
+
+
+def _run_async(ctx: PartyContext, spec: HorizontalJobSpec, step: _Round, scaling: Scaling) -> None:
+    """Buffered asynchronous aggregation: train on each model the aggregator sends."""
+    strategy = round_plan.strategy(spec)
+
+    def train(params: Vector, version: int) -> Vector:
+        result = _local_step(
+            step.secret, str(version), step.local, params, step.x, step.y, step.config, step.private
+        )
+        share = strategy.contribution(result.delta, result.samples, result.loss_before)
+        extra = [share.weight, result.samples * result.loss_before, result.samples]
+        return np.concatenate([share.vector, extra])
+
+    final = buffered.participate(ctx, train)
+    _save(ctx, step.local, final, scaling)
+    if step.private is not None:
+        ctx.scoped(round=spec.train.rounds).send(
+            AGGREGATOR, PrivacySpent(step.private.epsilon(spec.privacy.delta))
+        )
+
+
+def _local_step(
+    secret: PartySecret,
+    scope: str,
+    local: _Local,
+    params: Vector,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    config: LocalConfig,
+    private: DpSgdTrainer | None,
+) -> LocalResult:
+    """This party's local training from `params`, with batches (and DP-SGD noise) drawn
+    from its secret for `scope`, so a replayed round draws the same."""
+    seed = secret.derive("horizontal/batches", scope).bits(0, 63)
+    if private is not None:
+        noise_seed = secret.derive("horizontal/dp-sgd-noise", scope).bits(0, 63)
+        return private.round(params, (seed, noise_seed))
+    generator = torch.Generator().manual_seed(seed)
+    return train_local(local.model, params, local.codec, x, y, config, generator)
 
 
 def _dp_sgd(
