@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.factories import write_toml
@@ -35,9 +36,13 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
-def _spec(tmp: Path) -> JobSpec:
+def _spec(tmp: Path, extra_column_at: str | None = None, **train: object) -> JobSpec:
     paths = synthetic_horizontal(tmp / "data", parties=3, rows=96)
-    spec = horizontal_dict(paths, train={"rounds": 2, "secure_aggregation": True})
+    if extra_column_at is not None:
+        frame = pd.read_csv(paths[extra_column_at])
+        frame["extra"] = 1.0
+        frame.to_csv(paths[extra_column_at], index=False)
+    spec = horizontal_dict(paths, train={"rounds": 2, "secure_aggregation": True, **train})
     return load_job(write_toml(tmp / "job.toml", spec))
 
 
@@ -67,3 +72,19 @@ def test_ray_backend_trains_the_model_the_threads_backend_trains(
     assert on_ray.metrics == threads.metrics
     assert on_ray.bytes == threads.bytes
     assert on_ray.bytes["coordinator"]["received"] > 0
+
+
+def test_a_party_failing_on_ray_fails_the_job_naming_it_and_stops_its_peers(
+    local_ray: None, tmp_path: Path
+) -> None:
+    # The aggregator refuses site-b's extra column once training starts. The sample holders
+    # then wait for a round that never comes; with waits of an hour, this test ends (before
+    # pytest's timeout) only if the failure aborts the job across the actors.
+    spec = _spec(tmp_path, extra_column_at="site-b", timeout_s=3600, round_timeout_s=3600)
+
+    result = simulate(spec, workdir=tmp_path / "ray", job_id=JOB_ID, backend="ray")
+
+    assert result.status == "failed"
+    assert result.error is not None
+    assert result.error.startswith("party coordinator: party site-b: feature columns differ")
+    assert result.models == {}
