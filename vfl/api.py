@@ -80,7 +80,7 @@ def simulate(
             )
         return _run_on_ray(spec, workdir, reporter, replay)
     if backend != "threads":
-        raise ConfigError(f"simulate: unknown backend {backend!r} (choose one of {BACKENDS})")
+        raise ConfigError(f"simulate: unknown backend {backend!r}; choose {' or '.join(BACKENDS)}")
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     result, _ = _run(spec, datasets, workdir, reporter, transcript, replay)
     return result

@@ -191,8 +191,15 @@ class RaySimulation:
 
     def load(self) -> None:
         """Every party reads its rows; the first invalid one raises its own error here."""
-        errors = ray.get([a.load.remote() for a in self._actors.values()])
-        for error in errors:
+        loads = {name: a.load.remote() for name, a in self._actors.items()}
+        for name, ref in loads.items():
+            try:
+                error = ray.get(ref)
+            except RayError as failed:  # its worker could not start or import vfl
+                raise VflError(
+                    f"party {name}: its Ray actor did not start ({type(failed).__name__}); "
+                    "every Ray node needs vfl installed, with the ray extra"
+                ) from failed
             if error is not None:
                 raise error
 
@@ -210,7 +217,7 @@ class RaySimulation:
                 try:
                     outcome: PhaseOutcome = ray.get(ref)
                 except RayError as error:  # its worker died: its peers must stop waiting
-                    failures[party] = error
+                    failures[party] = VflError(f"its Ray actor died ({type(error).__name__})")
                     self._hub.abort(self._job_id, f"party {party} failed")
                     continue
                 self.totals[party] = outcome.totals
