@@ -13,11 +13,12 @@ simulator's collector sees: events (aggregates only) through a Ray queue, as the
 and each party's byte totals and failure at the end of a phase.
 
 Like the hub, party actors reserve no CPU: they spend most of their time waiting for each
-other, and a job whose parties waited for free cores to start would never finish.
+other, and on a cluster with fewer free cores than participants, actors holding a core
+each would wait forever for peers that cannot start.
 
 This module is an entry point (it wires the party side to the runtime, as `vfl.api`
-does) and the only one that imports Ray, which is an optional extra: `pip install
-'vfl[ray]'`.
+does). It and `vfl.runtime.ray_hub` are the only modules that import Ray, an optional
+extra (`pip install 'vfl[ray]'`); `vfl.api` imports this one only for `backend="ray"`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@ trains: same programs, same party secrets, other processes.
 
 Secure aggregation is on, so masks drawn from each party's secret cross the Ray hub and
 must cancel at the aggregator exactly as they do in memory; a party whose secret did not
-reach its actor would draw other masks and initial weights, and the models would differ.
+reach its actor would draw other masks and initial weights, and the models would differ
+(checked by hand: passing no secrets to the actors fails the first test). The second test
+checks that one actor's failure reaches the driver and stops the others.
 """
 
 from __future__ import annotations
