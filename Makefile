@@ -20,6 +20,7 @@ setup: $(STAMP)
 
 # torch is installed first and pinned to the CPU build that these machines carry locally:
 # an unpinned torch pulls several GB of CUDA wheels.
+# The ray extra is installed so CI runs the Ray backend's test on a local Ray instance.
 # PSI uses ristretto255 from the system libsodium (>= 1.0.18) through pysodium.
 $(STAMP): pyproject.toml
 	ldconfig -p | grep -q 'libsodium\.so\.23' || \
@@ -28,7 +29,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,ray]'
 	touch $(STAMP)
 
 proto: $(STAMP)

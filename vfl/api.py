@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from parties.data import load_dataset
 from parties.programs import check_runnable, program_for_role
@@ -22,6 +23,7 @@ from vfl.config.job_spec import JobSpec, vertical
 from vfl.config.loading import load_job
 from vfl.config.phase_plan import COORDINATOR, Phase
 from vfl.dataset import PartyDataset
+from vfl.errors import ConfigError
 from vfl.privacy.attacks.base import Attack
 from vfl.privacy.audit import DEFAULT_ATTACKS, applicable, mount
 from vfl.privacy.audit_run import AuditRun
@@ -34,6 +36,10 @@ from vfl.runtime.party_secret import secret_file
 from vfl.runtime.simulator import PartyFailedError, PartyRun, run_phase
 from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
+
+Backend = Literal["threads", "ray"]
+"""Where `simulate` runs the participants: threads of this process, or Ray actors."""
+BACKENDS: tuple[Backend, ...] = ("threads", "ray")
 
 
 def new_job_id(spec: JobSpec) -> str:
@@ -49,8 +55,10 @@ def simulate(
     job_id: str | None = None,
     party_secrets: Mapping[str, bytes] | None = None,
     spec_digest: bytes | None = None,
+    backend: Backend = "threads",
 ) -> JobResult:
-    """Run every phase of `job` in this process.
+    """Run every phase of `job`: each participant in a thread of this process, or with
+    `backend="ray"` each in a Ray actor (the `ray` extra; docs/horizontal.md, Ray backend).
 
     Invalid specs and data raise ConfigError / DataValidationError before anything runs;
     a failure while the job runs is returned as a result with status "failed". With a
@@ -60,12 +68,20 @@ def simulate(
     per run. To reproduce a run exactly (tests, or a deployed job whose parties handed
     over their secrets for debugging), pass the same `job_id` and `party_secrets`, and for
     a deployed job the `spec_digest` its parties received (its data names differ from the
-    paths the simulator reads).
+    paths the simulator reads). Both backends then give the same result.
     """
     spec = _spec(job)
     check_runnable(spec)  # rejects modes this version lacks, before reading any data
-    datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     replay = _Replay(job_id, dict(party_secrets or {}), spec_digest)
+    if backend == "ray":
+        if transcript is not None:
+            raise ConfigError(
+                "simulate: a transcript needs backend='threads' (it records in-process)"
+            )
+        return _run_on_ray(spec, workdir, reporter, replay)
+    if backend != "threads":
+        raise ConfigError(f"simulate: unknown backend {backend!r}; choose {' or '.join(BACKENDS)}")
+    datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     result, _ = _run(spec, datasets, workdir, reporter, transcript, replay)
     return result
 
@@ -116,6 +132,40 @@ def _spec(job: JobSpec | str | Path) -> JobSpec:
     return load_job(job) if isinstance(job, str | Path) else job
 
 
+@dataclass
+class _Start:
+    """What both backends set up alike before a job's first phase."""
+
+    job_id: str
+    root: Path
+    result: JobResult
+    collector: ResultCollector
+    participants: list[str]
+
+    @staticmethod
+    def of(
+        spec: JobSpec, workdir: Path | None, reporter: Reporter | None, replay: _Replay
+    ) -> _Start:
+        job_id = replay.job_id or new_job_id(spec)
+        result = JobResult(job=spec.job.name, job_id=job_id, mode=spec.job.mode)
+        # the parties, and the coordinator when the mode has it host a program (aggregation)
+        hosted = [COORDINATOR] if spec.plan.hosted else []
+        return _Start(
+            job_id,
+            workdir or Path(".vfl") / "runs" / job_id,
+            result,
+            ResultCollector(result, reporter or NullReporter()),
+            [p.name for p in spec.parties] + hosted,
+        )
+
+    def finish(self, spec: JobSpec, started: float, totals: dict[str, dict[str, int]]) -> None:
+        result = self.result
+        result.timings["total_s"] = time.perf_counter() - started
+        result.bytes = totals
+        if result.status == "succeeded" and Phase.TRAIN in spec.phases:
+            result.models = {name: str(self.root / name / "model") for name in self.participants}
+
+
 def _run(
     spec: JobSpec,
     datasets: dict[str, PartyDataset],
@@ -124,22 +174,18 @@ def _run(
     transcript: Transcript | None,
     replay: _Replay,
 ) -> tuple[JobResult, dict[str, Workspace]]:
-    job_id = replay.job_id or new_job_id(spec)
-    root = workdir or Path(".vfl") / "runs" / job_id
-    result = JobResult(job=spec.job.name, job_id=job_id, mode=spec.job.mode)
-    collector = ResultCollector(result, reporter or NullReporter())
+    run = _Start.of(spec, workdir, reporter, replay)
+    job_id, result = run.job_id, run.result
     hub = InMemoryHub()
-    # the parties, and the coordinator when the mode has it host a program (aggregation)
-    participants = [p.name for p in spec.parties] + ([COORDINATOR] if spec.plan.hosted else [])
-    ledgers = {name: MemoryLedger() for name in participants}
-    workspaces = {name: Workspace(root / name) for name in participants}
+    ledgers = {name: MemoryLedger() for name in run.participants}
+    workspaces = {name: Workspace(run.root / name) for name in run.participants}
     for name, key in replay.party_secrets.items():
         workspaces[name].private(secret_file(job_id), _constant(key))
     started = time.perf_counter()
     try:
         for phase in spec.phases:
             runs = {}
-            for name in participants:
+            for name in run.participants:
                 channel = hub.channel(name)
                 ctx = party_context(
                     spec,
@@ -148,7 +194,7 @@ def _run(
                     phase,
                     channel=channel if transcript is None else transcript.channel(channel),
                     workspace=workspaces[name],
-                    reporter=collector,
+                    reporter=run.collector,
                     ledger=ledgers[name],
                     data=datasets.get(name),
                     spec_digest=replay.spec_digest,
@@ -158,9 +204,42 @@ def _run(
     except PartyFailedError as failure:
         result.status = "failed"
         result.error = str(failure)
-    result.timings["total_s"] = time.perf_counter() - started
-    result.bytes = {name: ledger.totals(job_id) for name, ledger in ledgers.items()}
-    trained = Phase.TRAIN in spec.phases
-    if result.status == "succeeded" and trained:
-        result.models = {name: str(ws.root / "model") for name, ws in workspaces.items()}
+    run.finish(spec, started, {name: ledger.totals(job_id) for name, ledger in ledgers.items()})
     return result, workspaces
+
+
+def _run_on_ray(
+    spec: JobSpec, workdir: Path | None, reporter: Reporter | None, replay: _Replay
+) -> JobResult:
+    """`_run` with each participant in a Ray actor that reads its own rows (vfl.ray_simulation)."""
+    try:
+        from vfl import ray_simulation  # noqa: PLC0415 (ray is an optional extra)
+    except ImportError as missing:
+        raise ConfigError(
+            f"backend 'ray' needs Ray ({missing}): pip install 'vfl[ray]'"
+        ) from missing
+    run = _Start.of(spec, workdir, reporter, replay)
+    result = run.result
+    with ray_simulation.connected():
+        job = ray_simulation.RaySimulation(
+            spec,
+            run.job_id,
+            run.participants,
+            run.root,
+            replay.party_secrets,
+            replay.spec_digest,
+            run.collector,
+        )
+        try:
+            job.load()  # invalid data raises here, before any phase runs, as with threads
+            started = time.perf_counter()
+            try:
+                for phase in spec.phases:
+                    result.timings[f"{phase}_s"] = job.run_phase(phase)
+            except PartyFailedError as failure:
+                result.status = "failed"
+                result.error = str(failure)
+            run.finish(spec, started, job.totals)
+        finally:
+            job.stop()
+    return result

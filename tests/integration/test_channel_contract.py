@@ -1,8 +1,9 @@
-"""One contract, two channels: what programs may rely on, whichever transport runs them.
+"""One contract, three channels: what programs may rely on, whichever transport runs them.
 
-Every test runs against the in-memory hub (simulation) and the gRPC channel through a real
-coordinator on 127.0.0.1 (deployment), each without and with end-to-end sealing: sealing
-must not change anything a program sees.
+Every test runs against the in-memory hub (simulation), the Ray hub on a local Ray
+instance (`simulate --backend ray`; skipped without the `ray` extra) and the gRPC channel
+through a real coordinator on 127.0.0.1 (deployment), each without and with end-to-end
+sealing: sealing must not change anything a program sees.
 """
 
 from __future__ import annotations
@@ -31,7 +32,19 @@ class Net:
     abort: Callable[[], object]
 
 
-@pytest.fixture(params=["in_memory", "in_memory_sealed", "grpc", "grpc_sealed"])
+_RAY = [pytest.param(p, marks=pytest.mark.ray) for p in ("ray", "ray_sealed")]
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """One local Ray instance for the module's Ray cases, started only if one runs."""
+    ray = pytest.importorskip("ray", reason="the `ray` extra is not installed")
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(params=["in_memory", "in_memory_sealed", "grpc", "grpc_sealed", *_RAY])
 def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Net]:
     transport = str(request.param).removesuffix("_sealed")
     seal = "_sealed" in str(request.param)
@@ -41,6 +54,15 @@ def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Net]:
     if transport == "in_memory":
         hub = InMemoryHub()
         yield Net(hub.channel("a", sa), hub.channel("b", sb), lambda: hub.abort(JOB, "test abort"))
+        return
+    if transport == "ray":
+        request.getfixturevalue("local_ray")
+        from vfl.runtime.ray_hub import RayHub  # noqa: PLC0415 (only with the ray extra)
+
+        ray_hub = RayHub.start(participants=2)
+        via_ray = (ray_hub.channel("a", sa), ray_hub.channel("b", sb))
+        yield Net(*via_ray, lambda: ray_hub.abort(JOB, "test abort"))
+        ray_hub.stop()
         return
     server = start_coordinator(tmp_path)
     add_running_job(server, ("a", "b"), JOB)

@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     },
 }
 # the layers above the core that wire everything together
-ENTRY_POINTS = ("vfl/api.py", "vfl/cli/")
+ENTRY_POINTS = ("vfl/api.py", "vfl/ray_simulation.py", "vfl/cli/")
 
 
 def _imports(path: Path) -> set[str]:

@@ -7,7 +7,10 @@ Kept free of heavy imports so `vfl` imports only the module of the command it ru
 from __future__ import annotations
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "simulate": ("vfl.cli.simulate_cmd", "run a job with every party in this process"),
+    "simulate": (
+        "vfl.cli.simulate_cmd",
+        "run a job with every party in this process (or a Ray actor each)",
+    ),
     "audit": ("vfl.cli.audit_cmd", "simulate a job and mount privacy attacks on it"),
     "demo": ("vfl.cli.demo_cmd", "run the sample vertical job"),
     "psi": ("vfl.cli.psi_cmd", "align two local ID files with private set intersection"),

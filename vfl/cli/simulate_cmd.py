@@ -1,4 +1,5 @@
-"""`vfl simulate JOB.toml [--json PATH]`: run every party of a job in this process."""
+"""`vfl simulate JOB.toml [--json PATH] [--backend ray]`: run every party of a job in this
+process, or each as a Ray actor (the `ray` extra)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import torch
 
-from vfl.api import simulate
+from vfl.api import BACKENDS, Backend, simulate
 from vfl.cli.commands import help_for
 from vfl.cli.progress import ProgressReporter, print_summary
 from vfl.config.loading import load_job
@@ -20,20 +21,29 @@ def register(sub: Any) -> None:
     p.add_argument("job", type=Path, help="the job spec (TOML)")
     p.add_argument("--json", type=Path, help="write the result JSON here")
     p.add_argument("--workdir", type=Path, help="party state and models (default .vfl/runs/ID)")
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="threads",
+        help="threads of this process (default), or one Ray actor per party: "
+        "pip install 'vfl[ray]'; connects to RAY_ADDRESS if set, else starts a local Ray",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_job(args.job, args.json, args.workdir)
+    return run_job(args.job, args.json, args.workdir, args.backend)
 
 
-def run_job(job: Path, json_path: Path | None, workdir: Path | None) -> int:
+def run_job(
+    job: Path, json_path: Path | None, workdir: Path | None, backend: Backend = "threads"
+) -> int:
     # Every party runs in this process; small per-batch matrices gain nothing from torch's
     # intra-op threads, and the thread pools of several parties fight over the cores.
     torch.set_num_threads(int(os.environ.get("VFL_TORCH_THREADS", "1")))
     spec = load_job(job)
     with ProgressReporter(spec.train.epochs) as progress:
-        result = simulate(spec, workdir=workdir, reporter=progress)
+        result = simulate(spec, workdir=workdir, reporter=progress, backend=backend)
     print_summary(result)
     if json_path is not None:
         result.write(json_path)
