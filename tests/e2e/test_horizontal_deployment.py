@@ -147,3 +147,33 @@ def test_a_sample_holder_killed_mid_round_rejoins_from_its_checkpoint(tmp_path: 
     assert result["status"] == "succeeded", result.get("error")
     assert [h["parties"] for h in result["history"]] == [5.0] * ROUNDS  # each counted once
     _assert_simulator_model(fed, job_id, tmp_path / "sim")
+
+
+def test_dp_and_a_dropout_over_real_processes(tmp_path: Path) -> None:
+    """Client-level DP and DP-SGD on, secure aggregation on; clinic-5 is killed mid-training
+    and stays down for a while: rounds go on without it (its masks removed from the sum,
+    the history counts 4 parties), then it restarts and rejoins for the rest and for
+    evaluation. Each mechanism's ε is in the result."""
+    fed = LocalFederation(tmp_path / "fed", SAMPLE)
+    try:
+        fed.start()
+        fed.wait_connected()
+        spec = fed.job_spec(rounds=6, round_timeout_s=15)
+        text = spec.read_text() + "\n[privacy]\nnoise_multiplier = 0.5\nclip = 5.0\n"
+        spec.write_text(text + "dp_sgd_noise_multiplier = 0.5\n")
+        job_id = submit(fed, spec)
+        wait_until(fed, job_id, _mid_training, limit_s=600)
+        fed.kill("clinic-5")
+        wait_until(
+            fed, job_id, lambda r: any(h["parties"] == 4.0 for h in r.get("history", [])), 600
+        )
+        fed.start_party("clinic-5")
+        result = wait_until(fed, job_id, finished, limit_s=600)
+    finally:
+        fed.stop()
+    assert result["status"] == "succeeded", result.get("error")
+    assert 4.0 in [h["parties"] for h in result["history"]]
+    epsilon = result["privacy"]["epsilon"]
+    assert epsilon["client_level"] > 0
+    assert {f"record_level@clinic-{i}" for i in range(1, 6)} <= set(epsilon)
+    assert set(result["privacy"]["mechanisms"]) == {"client_dp", "dp_sgd"}
