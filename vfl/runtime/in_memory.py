@@ -7,10 +7,10 @@ sealer, so the sealing code path of a deployment runs (and is tested) without so
 
 from __future__ import annotations
 
-from vfl.errors import ProtocolError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.hub_channel import HubChannel
 from vfl.runtime.mailboxes import Mailboxes
-from vfl.runtime.sealing import EnvelopeSealer, NoSealing
+from vfl.runtime.sealing import EnvelopeSealer
 
 
 class InMemoryHub:
@@ -38,26 +38,5 @@ class InMemoryHub:
         return Envelope.from_bytes(data)
 
 
-class InMemoryChannel:
+class InMemoryChannel(HubChannel):
     """A party's handle on an `InMemoryHub`."""
-
-    def __init__(self, hub: InMemoryHub, party: str, sealer: EnvelopeSealer | None = None) -> None:
-        self._hub = hub
-        self._party = party
-        self._sealer: EnvelopeSealer = sealer or NoSealing()
-
-    @property
-    def party(self) -> str:
-        return self._party
-
-    @property
-    def sealing(self) -> str:
-        return self._sealer.name
-
-    def send(self, envelope: Envelope) -> None:
-        if envelope.src != self._party:
-            raise ProtocolError(f"party {self._party} cannot send as {envelope.src}")
-        self._hub.post(self._sealer.seal(envelope))
-
-    def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
-        return self._sealer.open(self._hub.take(job_id, src, self._party, seq, timeout))

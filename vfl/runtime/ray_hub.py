@@ -18,10 +18,11 @@ from typing import Any
 import ray
 from ray.exceptions import RayError
 
-from vfl.errors import PeerUnavailableError, ProtocolError, VflError
+from vfl.errors import PeerUnavailableError, VflError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.hub_channel import HubChannel
 from vfl.runtime.mailboxes import Mailboxes
-from vfl.runtime.sealing import EnvelopeSealer, NoSealing
+from vfl.runtime.sealing import EnvelopeSealer
 
 
 class _HubActor:
@@ -95,26 +96,5 @@ class RayHub:
             raise PeerUnavailableError(f"the Ray hub is gone: {type(error).__name__}") from error
 
 
-class RayChannel:
+class RayChannel(HubChannel):
     """A party's handle on a `RayHub`, usable in any Ray worker or the driver."""
-
-    def __init__(self, hub: RayHub, party: str, sealer: EnvelopeSealer | None = None) -> None:
-        self._hub = hub
-        self._party = party
-        self._sealer: EnvelopeSealer = sealer or NoSealing()
-
-    @property
-    def party(self) -> str:
-        return self._party
-
-    @property
-    def sealing(self) -> str:
-        return self._sealer.name
-
-    def send(self, envelope: Envelope) -> None:
-        if envelope.src != self._party:
-            raise ProtocolError(f"party {self._party} cannot send as {envelope.src}")
-        self._hub.post(self._sealer.seal(envelope))
-
-    def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
-        return self._sealer.open(self._hub.take(job_id, src, self._party, seq, timeout))
