@@ -10,13 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vfl.errors import ProtocolError
 from vfl.protocol.envelope import Envelope
+from vfl.runtime.hub_channel import HubChannel
 from vfl.runtime.inbox import Inbox
-from vfl.runtime.sealing import EnvelopeSealer, NoSealing
+from vfl.runtime.sealing import EnvelopeSealer
 
 
-class GrpcChannel:
+class _Relay:
+    """The `Hub` of a party node: posts go to the coordinator's relay, takes to the inbox."""
+
+    def __init__(self, send_bytes: Callable[[bytes], None], inbox: Inbox) -> None:
+        self._send_bytes = send_bytes  # CoordinatorLink.send_envelope in deployment
+        self._inbox = inbox
+
+    def post(self, envelope: Envelope) -> None:
+        self._send_bytes(envelope.to_bytes())
+
+    def take(self, job_id: str, src: str, dst: str, seq: str, timeout: float) -> Envelope:
+        return self._inbox.take(job_id, src, seq, timeout)  # the inbox holds only our mail
+
+
+class GrpcChannel(HubChannel):
+    """A party node's channel: a `HubChannel` over the relay and the node's inbox."""
+
     def __init__(
         self,
         party: str,
@@ -24,23 +40,4 @@ class GrpcChannel:
         inbox: Inbox,
         sealer: EnvelopeSealer | None = None,
     ) -> None:
-        self._party = party
-        self._send_bytes = send_bytes  # CoordinatorLink.send_envelope in deployment
-        self._inbox = inbox
-        self._sealer: EnvelopeSealer = sealer or NoSealing()
-
-    @property
-    def party(self) -> str:
-        return self._party
-
-    @property
-    def sealing(self) -> str:
-        return self._sealer.name
-
-    def send(self, envelope: Envelope) -> None:
-        if envelope.src != self._party:
-            raise ProtocolError(f"party {self._party} cannot send as {envelope.src}")
-        self._send_bytes(self._sealer.seal(envelope).to_bytes())
-
-    def recv(self, job_id: str, src: str, seq: str, timeout: float) -> Envelope:
-        return self._sealer.open(self._inbox.take(job_id, src, seq, timeout))
+        super().__init__(_Relay(send_bytes, inbox), party, sealer)
