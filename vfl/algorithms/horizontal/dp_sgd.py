@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import torch
 from opacus import PrivacyEngine
 from opacus.accountants.utils import get_noise_multiplier
@@ -110,6 +109,3 @@ class DpSgdTrainer:
 
     def epsilon(self, delta: float) -> float:
         return float(self.engine.get_epsilon(delta)) if self.steps else 0.0
-
-    def model_params(self) -> np.ndarray:
-        return flatten(self._plain)

@@ -23,10 +23,6 @@ def widths(spec: HorizontalJobSpec, features: int) -> list[int]:
     return [features, *spec.model.layers, outputs(spec)]
 
 
-def parameter_count(spec: HorizontalJobSpec, features: int) -> int:
-    return sum(a * b + b for a, b in pairwise(widths(spec, features)))
-
-
 def initial_params(spec: HorizontalJobSpec, features: int) -> Vector:
     rng = np.random.default_rng(derive_seed(spec.job.seed, "horizontal/init"))
     parts = []
