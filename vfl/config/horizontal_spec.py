@@ -82,6 +82,10 @@ class Personalization(StrEnum):
     FINETUNE = "finetune"
     """After training, each party fine-tunes the global model on its own rows for
     personal_epochs; the result has its metrics before and after (`…/personal`)."""
+    DITTO = "ditto"
+    """Ditto (Li et al. 2021): each party also trains a personal model of its own, every
+    round it is sampled, pulled towards that round's global model by ditto_lambda; the
+    result has its metrics with the global and the personal model (`…/personal`)."""
 
 
 class _Strict(BaseModel):
@@ -180,6 +184,10 @@ class HorizontalTrainSpec(_Strict):
     personalization: Personalization = Personalization.NONE
     personal_epochs: int = Field(default=2, ge=1, le=1000)
     """finetune: local epochs on the global model, at each party, after the last round."""
+    ditto_lambda: float = Field(default=1.0, gt=0, le=10_000)
+    """ditto: λ of the personal objective f(v) + λ/2·‖v − w‖² (w: the round's global
+    model). Small λ lets each personal model fit its party's rows; large λ keeps it near
+    the global model."""
 
     @model_validator(mode="before")
     @classmethod
@@ -209,7 +217,29 @@ class HorizontalTrainSpec(_Strict):
                 "clear; secure aggregation sends masked 64-bit words instead (a narrower ring "
                 "for int8 is not built): set secure_aggregation = false to compress"
             )
+        if self.personalization is Personalization.DITTO:
+            self._check_ditto()
         return self
+
+    def _check_ditto(self) -> None:
+        if self.asynchronous:
+            raise ValueError(
+                "personalization = 'ditto' pulls each personal model towards the round's "
+                "global model, and asynchronous = true has no rounds in lockstep: set "
+                "asynchronous = false to use ditto"
+            )
+        if "personal_epochs" in self.model_fields_set:
+            raise ValueError(
+                "train.personal_epochs is finetune's; ditto takes local_epochs steps on each "
+                "personal model every round a party is sampled: remove personal_epochs"
+            )
+        step = self.learning_rate * self.ditto_lambda
+        if self.optimizer == "sgd" and step >= 2:
+            raise ValueError(
+                f"train.ditto_lambda = {self.ditto_lambda:g} with learning_rate = "
+                f"{self.learning_rate:g}: SGD's personal steps overshoot the global model "
+                f"when learning_rate × ditto_lambda ≥ 2 (found {step:g}); lower either"
+            )
 
     @property
     def epochs(self) -> int:

@@ -83,7 +83,27 @@ def train_local(
     """Train `model` from `global_params` on (x, y); the model keeps the local result."""
     load_flat(model, global_params)
     before = mean_loss(model, codec, x, y)
-    anchor = [p.detach().clone() for p in model.parameters()]
+    descend(model, codec, x, y, config, generator, snapshot(model))
+    return LocalResult(flatten(model) - global_params, len(x), before)
+
+
+def snapshot(model: nn.Module) -> list[torch.Tensor]:
+    """A detached copy of the model's parameters: the anchor of a proximal term."""
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def descend(
+    model: nn.Module,
+    codec: LabelCodec,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    config: LocalConfig,
+    generator: torch.Generator,
+    anchor: list[torch.Tensor],
+) -> None:
+    """config.epochs of minibatch steps from the model's current parameters on the loss
+    plus (proximal_mu/2)·‖w − anchor‖² (FedProx anchors at the start, Ditto at the global
+    model), with a fresh optimizer."""
     params = list(model.parameters())
     optimizer: torch.optim.Optimizer = (
         torch.optim.Adam(params, lr=config.learning_rate)
@@ -101,7 +121,6 @@ def train_local(
                 loss = loss + 0.5 * config.proximal_mu * drift
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
-    return LocalResult(flatten(model) - global_params, len(x), before)
 
 
 def predictions(model: nn.Module, codec: LabelCodec, x: torch.Tensor) -> np.ndarray:

@@ -17,6 +17,7 @@ import torch
 
 from vfl.algorithms.horizontal import buffered, round_plan
 from vfl.algorithms.horizontal.compression import TopK
+from vfl.algorithms.horizontal.ditto import load_personal, personal_model
 
 if TYPE_CHECKING:
     from vfl.algorithms.horizontal.dp_sgd import DpSgdTrainer
@@ -112,6 +113,7 @@ class HorizontalTrainSampleHolder(Program):
         if spec.train.compression is Compression.TOPK:  # keeps what it has not sent yet
             residual = None if saved is None else saved.get("residual")
             topk = TopK(spec.train.topk_fraction, residual)
+        personal = personal_model(spec, local.model, local.codec, config, saved)
         private = _dp_sgd(spec, local, x, y, config, saved)
         if spec.train.asynchronous:
             _run_async(ctx, spec, _Round(local, secret, x, y, config, private), scaling)
@@ -121,12 +123,14 @@ class HorizontalTrainSampleHolder(Program):
             order = rctx.recv(AGGREGATOR, RoundStart)
             if order.final:
                 _save(ctx, local, order.params, scaling)
+                personal.keep(ctx.workspace, order.params)
                 if private is not None:
                     rctx.send(AGGREGATOR, PrivacySpent(private.epsilon(spec.privacy.delta)))
                 return
             if order.sampled:
                 scope = str(r)
                 result = _local_step(secret, scope, local, order.params, x, y, config, private)
+                personal.round(secret, scope, order.params, x, y)  # never sent
                 if dp is not None:
                     noise = secret.derive("horizontal/dp-noise", scope).generator()
                     vector = dp.mechanism.privatize(
@@ -155,6 +159,7 @@ class HorizontalTrainSampleHolder(Program):
                 state["residual"] = topk.residual
             if private is not None:
                 state["dp_steps"] = np.array(private.steps)
+            state.update(personal.state())
             ctx.workspace.save_arrays(CHECKPOINT, state)
         raise ProtocolError("the aggregator sent no final model after the last round")
 
@@ -188,6 +193,9 @@ class HorizontalEvaluateSampleHolder(Program):
             self._score(ctx, spec, local, scaling, PERSONAL)
             state["personal_params"] = torch.from_numpy(flatten(local.model))
             ctx.workspace.save_model(state, {"mode": "horizontal", "personalized": True})
+        elif spec.train.personalization is Personalization.DITTO:
+            load_personal(local.model, state)
+            self._score(ctx, spec, local, scaling, PERSONAL)
 
     @staticmethod
     def _score(
