@@ -230,13 +230,13 @@ class HorizontalTrainSpec(_Strict):
             )
         if "personal_epochs" in self.model_fields_set:
             raise ValueError(
-                "train.personal_epochs is finetune's; ditto takes local_epochs steps on each "
+                "personal_epochs is finetune's; ditto takes local_epochs steps on each "
                 "personal model every round a party is sampled: remove personal_epochs"
             )
         step = self.learning_rate * self.ditto_lambda
         if self.optimizer == "sgd" and step >= 2:
             raise ValueError(
-                f"train.ditto_lambda = {self.ditto_lambda:g} with learning_rate = "
+                f"ditto_lambda = {self.ditto_lambda:g} with learning_rate = "
                 f"{self.learning_rate:g}: SGD's personal steps overshoot the global model "
                 f"when learning_rate × ditto_lambda ≥ 2 (found {step:g}); lower either"
             )
