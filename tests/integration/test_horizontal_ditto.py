@@ -210,6 +210,8 @@ def test_with_label_skew_each_partys_personal_model_beats_the_global_one_on_aver
     def mean(metric: str, suffix: str) -> float:
         return float(np.mean([metrics[f"validation@{p}{suffix}"][metric] for p in parties]))
 
+    for metric in ("log_loss", "accuracy"):
+        print(f"{metric}: global {mean(metric, ''):.3f}, personal {mean(metric, '/personal'):.3f}")
     assert mean("log_loss", "/personal") < 0.8 * mean("log_loss", "")
     assert mean("accuracy", "/personal") > mean("accuracy", "") + 0.05
     weighted, personal = metrics["validation"], metrics["validation/personal"]
@@ -221,4 +223,6 @@ def test_a_larger_lambda_keeps_every_personal_model_nearer_the_global_one(
 ) -> None:
     near, far = skewed_runs[10.0], skewed_runs[0.1]
     for party in far.personal:
-        assert near.distance(party) < 0.5 * far.distance(party), party
+        small, large = far.distance(party), near.distance(party)
+        print(f"{party}: ‖v − w‖ {small:.3f} at λ = 0.1, {large:.3f} at λ = 10")
+        assert large < 0.5 * small, party
