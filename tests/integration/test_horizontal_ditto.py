@@ -1,6 +1,8 @@
 """Ditto in whole horizontal jobs: against a plain one-process loop (FedAvg plus every
 party's personal steps) in the clear and under secure aggregation, and on label-skewed
-parties, where the personal models beat the global one and λ pulls them back to it.
+parties, where the personal models beat the global one and λ pulls them back to it; and a
+job stopped mid-training that, run again, continues every personal model from its
+checkpoint.
 
 The oracle shares the two local solvers with the product (`train_local`,
 `ditto.personal_step`: each checked on its own in tests/unit/horizontal) and nothing of the
@@ -32,6 +34,7 @@ from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.api import simulate
 from vfl.config.job_spec import HorizontalJobSpec, horizontal
 from vfl.config.loading import load_job
+from vfl.errors import ProtocolError
 from vfl.result import JobResult
 from vfl.runtime.party_secret import PartySecret
 
@@ -226,3 +229,43 @@ def test_a_larger_lambda_keeps_every_personal_model_nearer_the_global_one(
         small, large = far.distance(party), near.distance(party)
         print(f"{party}: ‖v − w‖ {small:.3f} at λ = 0.1, {large:.3f} at λ = 10")
         assert large < 0.5 * small, party
+
+
+def test_a_job_stopped_mid_training_and_run_again_continues_every_personal_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator fails at the start of round 2; running the job again in the same
+    workdir resumes every program from its checkpoint (each party's v included) and ends
+    with the models of a run that never stopped."""
+    paths = synthetic_horizontal(tmp_path / "data", parties=3)
+    train = {"personalization": "ditto", "ditto_lambda": 0.5, "rounds": 4}
+    spec = horizontal_dict(paths, train={**train, "secure_aggregation": False})
+    keys = _secrets(list(paths))
+    straight = _Run(tmp_path / "straight", spec, keys)
+
+    real_sample = round_plan.sample
+
+    def stop_at_round_2(job: HorizontalJobSpec, round_index: int) -> list[str]:
+        if round_index == 2:
+            raise ProtocolError("the coordinator stops here (test)")
+        return real_sample(job, round_index)
+
+    folder = tmp_path / "stopped"
+    folder.mkdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(round_plan, "sample", stop_at_round_2)
+        stopped = simulate(
+            write_toml(folder / "job.toml", spec),
+            workdir=folder / "run",
+            job_id=JOB_ID,
+            party_secrets=keys,
+            spec_digest=DIGEST,
+        )
+    assert stopped.status == "failed"
+    for party in paths:
+        with np.load(folder / "run" / party / "checkpoints" / f"{CHECKPOINT}.npz") as saved:
+            assert int(saved["round"]) == 1 and STATE_KEY in saved.files
+    resumed = _Run(folder, spec, keys)
+    assert np.array_equal(resumed.global_params, straight.global_params)
+    for party in paths:
+        assert np.array_equal(resumed.personal[party], straight.personal[party]), party
