@@ -179,8 +179,8 @@ def _masked(
         words = ring.encode(vector, settings.fraction_bits)
         return MaskedInput(state.masked_input((words,), survivors, keys)[0])
     grid = _grid(settings)
-    # the rounding coins: the party's own secret stream (a generator keyed apart from the
-    # mask bytes, as plain int8 draws them), never the job seed
+    # the rounding coins come from the party's secret stream (numpy's generator seeded with
+    # its key, as plain int8 and the DP noise draw theirs), never from the job seed
     levels = grid.quantize(vector[:-EXTRA], randomness.generator())
     narrow = LevelRing.for_parties(len(state.parties))
     extra = ring.encode(vector[-EXTRA:], settings.fraction_bits)
@@ -309,9 +309,8 @@ def _parts(
             raise ProtocolError(f"masked input from {party}: wrong length")
         return (masked.words,)
     narrow = LevelRing.for_parties(parties)
-    if masked.limbs.shape != ((size - EXTRA) * narrow.limbs_per_word,) or masked.extra.shape != (
-        EXTRA,
-    ):
+    limbs = (size - EXTRA) * narrow.limbs_per_word
+    if masked.limbs.shape != (limbs,) or masked.extra.shape != (EXTRA,):
         raise ProtocolError(f"masked int8 input from {party}: wrong length")
     return (narrow.from_limbs(masked.limbs), masked.extra)
 

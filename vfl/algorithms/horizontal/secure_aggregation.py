@@ -22,14 +22,12 @@ One round, parties U, threshold t = ⌊|U|/2⌋ + 1 by default:
 s_uv = HKDF(X25519(s_u, pk_v), job, round, {u, v}); +PRG(s_uv) if u < v, − otherwise, so
 pairwise masks cancel in the sum. An input may have several parts, each in its own ring
 (secure int8: 8-bit levels in Z/2^16 or 2^32, `level_ring.py`, and the exact extra values
-in Z/2^64): each part is masked with its own keystream of its own word width, so the
-pad of one part never repeats in another. Leakage, message by message (tests/unit/secagg mount
-the attacks):
+in Z/2^64); each part is masked from a keystream of its own, in words of its own width,
+so no pad is used twice. Leakage, message by message (tests/unit/secagg mount the attacks):
 - MaskKey: a fresh public key, nothing about data.
 - KeyShares (to a party): one share of b_u and of s_u; fewer than t reveal nothing.
 - MaskedInput (to the aggregator): uniform in its ring (Z/2^64, or Z/2^w for levels) per
-  coordinate (one-time pad by
-  PRG(b_u)), whatever x_u is, unless it learns b_u *and* s_u.
+  coordinate (one-time pad by PRG(b_u)), whatever x_u is, unless it learns b_u *and* s_u.
 - UnmaskShares (to the aggregator): shares of b_v for v that sent y_v, of s_v for v that
   did not. A party answers once per round and never for both of one v, and t > |U|/2, so
   even an aggregator that tells parties different stories gets t shares of at most one of
