@@ -1,5 +1,6 @@
 """The narrow ring of secure int8 sums: the narrowest width that holds n · 255, a one-line
-error past 32 bits, and the 16-bit limbs on the wire read back to the same words."""
+error past 32 bits, the 16-bit limbs on the wire read back to the same words, and the
+serialized message is about 2 bytes a coordinate against MaskedInput's 8."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vfl.algorithms.horizontal.messages import MaskedInput, MaskedLevels
 from vfl.crypto.secagg.level_ring import TOP_LEVEL, LevelRing
 from vfl.errors import ConfigError
+from vfl.protocol import serde
 
 
 @pytest.mark.parametrize(
@@ -43,3 +46,16 @@ def test_words_survive_the_16_bit_limbs_of_the_wire(bits: int, values: list[int]
     assert limbs.dtype == np.uint16 and limbs.size == words.size * ring.limbs_per_word
     assert np.array_equal(ring.from_limbs(limbs), words)
     assert limbs.nbytes == words.size * bits // 8  # the wire carries w bits a coordinate
+
+
+def test_masked_levels_serialize_at_two_bytes_a_coordinate() -> None:
+    ring = LevelRing.for_parties(3)
+    rng = np.random.default_rng(0)
+    words = rng.integers(0, 2**16, 10_000).astype(ring.dtype)
+    extra = rng.integers(0, 2**63, 3).astype(np.uint64)
+    narrow = serde.encode(MaskedLevels(ring.to_limbs(words), extra))
+    wide = serde.encode(MaskedInput(rng.integers(0, 2**63, 10_003).astype(np.uint64)))
+    assert 20_000 < len(narrow) < 20_200 and 80_000 < len(wide) < 80_200
+    back = serde.decode(narrow, MaskedLevels)
+    assert np.array_equal(ring.from_limbs(back.limbs), words)
+    assert np.array_equal(back.extra, extra)
