@@ -12,7 +12,10 @@ import pytest
 
 from tests.factories import write_toml
 from tests.horizontal_factory import horizontal_dict, synthetic_horizontal
+from vfl.algorithms.horizontal import round_plan
+from vfl.algorithms.horizontal.public_grid import PublicGrid
 from vfl.api import simulate
+from vfl.config.job_spec import HorizontalJobSpec, horizontal
 from vfl.config.loading import load_job
 from vfl.errors import ConfigError
 
@@ -57,14 +60,18 @@ def test_secure_int8_sends_fewer_bytes_a_round_than_secure_float(tmp_path: Path)
     assert int8.metrics["validation"]["auc"] > plain_auc - 0.03
 
 
-def _load(tmp: Path, train: dict[str, Any], privacy: dict[str, Any] | None = None) -> None:
+def _load(
+    tmp: Path, train: dict[str, Any], privacy: dict[str, Any] | None = None
+) -> HorizontalJobSpec:
     paths = synthetic_horizontal(tmp / "data")
     spec = horizontal_dict(paths, train=train, **({"privacy": privacy} if privacy else {}))
-    load_job(write_toml(tmp / "job.toml", spec))
+    return horizontal(load_job(write_toml(tmp / "job.toml", spec)))
 
 
 def test_int8_with_secure_aggregation_validates(tmp_path: Path) -> None:
-    _load(tmp_path, {"compression": "int8", "int8_bound": 10.0})
+    spec = _load(tmp_path, {"compression": "int8", "int8_bound": 10.0})
+    assert spec.train.secure_aggregation and spec.train.secure_int8
+    assert round_plan.grid(spec) == PublicGrid(10.0)
 
 
 def test_top_k_is_refused_with_secure_aggregation(tmp_path: Path) -> None:
