@@ -1,6 +1,7 @@
 """A horizontal job over real gRPC with mTLS: party nodes hold the rows, the coordinator
 hosts the aggregator. Its model equals the simulator's run of the same spec with the same
-party secrets (to 1e-9 on the plain path, 1e-4 under secure aggregation's fixed point),
+party secrets (to 1e-9 on the plain path and with secure int8, whose masked 16-bit levels
+cross the wire as such, 1e-4 under secure aggregation's fixed point),
 every relayed body is sealed (party to party, and to and from the coordinator), and an
 error in the hosted aggregator fails the job naming the coordinator."""
 
@@ -57,11 +58,23 @@ def _secrets(fed: NodeFederation, job_id: str) -> dict[str, bytes]:
     return {name: path.read_bytes() for name, path in files.items() if path.exists()}
 
 
-@pytest.mark.parametrize(("secure", "tol"), [(False, 1e-9), (True, 1e-4)])
+SECURE_INT8 = {"secure_aggregation": True, "compression": "int8", "int8_bound": 16.0}
+
+
+@pytest.mark.parametrize(
+    ("train", "tol"),
+    [
+        ({"secure_aggregation": False}, 1e-9),
+        ({"secure_aggregation": True}, 1e-4),
+        (SECURE_INT8, 1e-9),
+    ],
+    ids=["plain", "secure", "secure-int8"],
+)
 def test_hosted_aggregator_trains_the_simulators_model_over_sealed_bodies(
-    fed: NodeFederation, data: dict[str, Path], tmp_path: Path, secure: bool, tol: float
+    fed: NodeFederation, data: dict[str, Path], tmp_path: Path, train: dict[str, Any], tol: float
 ) -> None:
-    spec = horizontal_dict(data, train={"secure_aggregation": secure})
+    secure = bool(train["secure_aggregation"])
+    spec = horizontal_dict(data, train=train)
     job_id, state, error = fed.run_job(_deployed_toml(spec, tmp_path / "job.toml"), limit_s=300)
     assert state == "succeeded", error
     job = fed.server.store.job(job_id)

@@ -1,6 +1,7 @@
 """Secure aggregation in whole horizontal jobs: a party that goes silent at a step of a
 round is dropped from that round and the job goes on (its masks are removed with the
-others' shares); client-level DP reports the ε the accountant gives."""
+others' shares), with float or int8 inputs; client-level DP reports the ε the accountant
+gives."""
 
 from __future__ import annotations
 
@@ -24,9 +25,14 @@ def _simulate(tmp: Path, spec: dict[str, Any]) -> JobResult:
     return simulate(path, workdir=tmp / "run")
 
 
+INPUTS = {"none": "MaskedInput", "int8": "MaskedLevels"}
+"""The masked input's message, by compression."""
+
+
+@pytest.mark.parametrize("compression", ["none", "int8"])
 @pytest.mark.parametrize("stage", ["before_input", "before_unmask"])
 def test_a_party_silent_mid_round_is_dropped_and_the_job_goes_on(
-    stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stage: str, compression: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """site-c stops answering in round 1 (after its shares, or after its masked input).
     Three parties, threshold 2: the round completes; before_input counts two updates."""
@@ -36,13 +42,16 @@ def test_a_party_silent_mid_round_is_dropped_and_the_job_goes_on(
     def silent(self: Any, to: str, msg: object) -> None:
         if self.party == "site-c" and "round=1" in self.scope:
             kind = type(msg).__name__
-            if (stage == "before_input" and kind == "MaskedInput") or kind == "UnmaskShares":
+            masked = kind == INPUTS[compression]
+            if (stage == "before_input" and masked) or kind == "UnmaskShares":
                 return  # gone quiet: nothing more this round
         real_send(self, to, msg)
 
     monkeypatch.setattr(PartyContext, "send", silent)
-    spec = horizontal_dict(paths, train={"round_timeout_s": 10, "rounds": 3})
-    result = _simulate(tmp_path, spec)
+    train: dict[str, Any] = {"round_timeout_s": 10, "rounds": 3, "compression": compression}
+    if compression == "int8":
+        train["int8_bound"] = 16.0
+    result = _simulate(tmp_path, horizontal_dict(paths, train=train))
     assert result.status == "succeeded", result.error
     counted = [h["parties"] for h in result.history]
     assert counted == [3.0, 2.0 if stage == "before_input" else 3.0, 3.0]

@@ -1,6 +1,8 @@
 """Horizontal jobs in the simulator against a plain one-process loop that implements the
 same update: every strategy (plain sums: identical), secure aggregation (the same model to
-fixed-point precision), and a poisoning party (FedAvg collapses, a robust rule holds).
+fixed-point precision), secure int8 (the same model as the loop quantizing each party's
+contribution on the public grid with the party's own coins), and a poisoning party
+(FedAvg collapses, a robust rule holds).
 
 The oracle shares the local step and the server step with the product (each checked on its
 own: tests/unit/horizontal) and nothing of the federation: no channel, no messages, no
@@ -49,8 +51,11 @@ def _run(
         return result, stored["params"].copy()
 
 
-def _oracle(spec_path: Path, secrets_: dict[str, bytes]) -> np.ndarray:
+def _oracle(spec_path: Path, secrets_: dict[str, bytes], int8: bool = False) -> np.ndarray:
+    """The plain loop; with `int8`, each contribution quantized on the job's public grid
+    with the coins the party draws from its secret, and the levels summed in the clear."""
     spec = horizontal(load_job(spec_path))
+    grid = round_plan.grid(spec) if int8 else None
     digest = job_digest(spec.model_dump_json())
     frames = {
         p.name: np.loadtxt(spec.base_dir / p.data, delimiter=",", skiprows=1) for p in spec.parties
@@ -83,7 +88,9 @@ def _oracle(spec_path: Path, secrets_: dict[str, bytes]) -> np.ndarray:
     )
     for r in range(spec.train.rounds):
         total, weight = np.zeros_like(params), 0.0
-        for name in round_plan.sample(spec, r):
+        levels = np.zeros(params.size, dtype=np.int64)
+        chosen = round_plan.sample(spec, r)
+        for name in chosen:
             x, y = local[name]
             secret = PartySecret(secrets_[name], JOB_ID, name, digest)
             generator = torch.Generator().manual_seed(
@@ -94,6 +101,11 @@ def _oracle(spec_path: Path, secrets_: dict[str, bytes]) -> np.ndarray:
             result = train_local(model, params, codec, xt, codec.encode(y), config, generator)
             share = strategy.contribution(result.delta, result.samples, result.loss_before)
             total, weight = total + share.vector, weight + share.weight
+            if grid is not None:
+                coins = secret.derive("horizontal/secagg", str(r)).generator()
+                levels += grid.quantize(share.vector, coins)
+        if grid is not None:
+            total = grid.dequantize_sum(levels, len(chosen))
         params = strategy.step(params, total, weight)
     return params
 
@@ -127,6 +139,23 @@ def test_secure_aggregation_gives_the_plain_model_to_fixed_point_precision(tmp_p
     result, secure = _run(tmp_path / "secure", secure_spec, keys, same)
     # each round's sum is exact to 2^-24 per coordinate; three rounds stay far below 1e-4
     assert np.abs(secure - plain).max() < 1e-4
+    assert result.metrics["validation"]["auc"] > 0.6
+
+
+def test_secure_int8_equals_the_loop_that_quantizes_each_party_alike(tmp_path: Path) -> None:
+    """The federated run only ever unmasks Σ levels; the loop quantizes each contribution
+    in the clear with the same coins and sums. Same model (to float rounding), and not the
+    unquantized model: the check sees the quantization."""
+    paths = synthetic_horizontal(tmp_path / "data")
+    train = {"compression": "int8", "int8_bound": 16.0, "secure_aggregation": True}
+    spec = horizontal_dict(paths, train=train)
+    keys = _secrets(spec)
+    result, federated = _run(tmp_path, spec, keys)
+    oracle = _oracle(tmp_path / "job.toml", keys, int8=True)
+    assert np.allclose(federated, oracle, rtol=1e-9, atol=1e-12)
+    unquantized = _oracle(tmp_path / "job.toml", keys)
+    assert not np.allclose(federated, unquantized, rtol=1e-9, atol=1e-12)
+    assert np.abs(federated - unquantized).max() < 0.05  # within a few grid steps / n
     assert result.metrics["validation"]["auc"] > 0.6
 
 

@@ -170,8 +170,13 @@ class HorizontalTrainSpec(_Strict):
     byzantine: int = Field(default=1, ge=0, le=31)
     """krum / multi_krum: hostile parties assumed."""
     compression: Compression = Compression.NONE
-    """How parties send their updates without secure aggregation: int8 (4x fewer bytes
-    than float32, unbiased) or topk (the largest coordinates, the rest carried over)."""
+    """How parties send their updates: int8 (unbiased 8-bit levels; in the clear 8x fewer
+    bytes than float64, under secure aggregation 2-byte masked words instead of 8) or topk
+    (the largest coordinates, the rest carried over; refused with secure aggregation)."""
+    int8_bound: float | None = Field(default=None, gt=0, le=1e9)
+    """int8 under secure aggregation: the public grid's range, ±int8_bound on each
+    coordinate of a party's contribution (for the FedAvg family its update × its sample
+    count). Larger values are clipped to it; the step is 2·int8_bound/255."""
     topk_fraction: float = Field(default=0.05, gt=0, le=1)
     """topk: share of coordinates each party sends per round."""
     asynchronous: bool = False
@@ -211,11 +216,17 @@ class HorizontalTrainSpec(_Strict):
                 "versions, while secure aggregation needs a cohort that masks together: set "
                 "secure_aggregation = false to aggregate asynchronously"
             )
-        if self.secure_aggregation and self.compression is not Compression.NONE:
+        if self.secure_aggregation and self.compression is Compression.TOPK:
             raise ValueError(
-                f"compression = {self.compression.value!r} applies to updates sent in the "
-                "clear; secure aggregation sends masked 64-bit words instead (a narrower ring "
-                "for int8 is not built): set secure_aggregation = false to compress"
+                "compression = 'topk' shows the aggregator which coordinates each party "
+                "sends, which secure aggregation exists to hide: set secure_aggregation = "
+                "false for top-k, or use compression = 'int8', which composes with it"
+            )
+        if self.secure_int8 and self.int8_bound is None:
+            raise ValueError(
+                "compression = 'int8' with secure aggregation needs train.int8_bound, the "
+                "public range ±bound of each coordinate of a party's contribution (its update "
+                "× its sample count), e.g. int8_bound = 50"
             )
         if self.personalization is Personalization.DITTO:
             self._check_ditto()
@@ -240,6 +251,11 @@ class HorizontalTrainSpec(_Strict):
                 f"{self.learning_rate:g}: SGD's personal steps overshoot the global model "
                 f"when learning_rate × ditto_lambda ≥ 2 (found {step:g}); lower either"
             )
+
+    @property
+    def secure_int8(self) -> bool:
+        """int8 levels on the public grid, masked in a narrow ring (public_grid.py)."""
+        return self.secure_aggregation and self.compression is Compression.INT8
 
     @property
     def epochs(self) -> int:

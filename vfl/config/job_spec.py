@@ -386,6 +386,12 @@ class HorizontalJobSpec(_JobSpecBase):
                 "client-level DP accounts rounds of a sampled cohort; with asynchronous = "
                 "true there are none: use dp_sgd_epsilon (each party's own DP-SGD) instead"
             )
+        if self.train.secure_int8 and self.privacy.enabled:
+            raise ValueError(
+                "client-level DP with secure int8 would quantize each party's share of the "
+                "noise, which the accountant does not cover (that needs a discrete "
+                "mechanism): set compression = 'none' with client_dp_epsilon"
+            )
         if self.train.min_parties > len(self.parties):
             raise ValueError(
                 f"train.min_parties = {self.train.min_parties} is more than the "

@@ -53,7 +53,7 @@ def _round(
         if name in drop_before_input:
             continue
         words = ring.encode(updates[name], BITS)
-        agg.inputs[name] = parties[name].masked_input(words, survivors, agg.public_keys)
+        agg.inputs[name] = parties[name].masked_input((words,), survivors, agg.public_keys)
     alive, dropped = agg.unmask_request()
     for name in survivors:
         if name not in drop_before_input and name not in drop_before_unmask:
@@ -87,7 +87,7 @@ def test_the_exact_sum_survives_up_to_n_minus_t_dropouts_at_each_step(stage: str
     }[stage]
     agg, _ = _round(updates, t, **drops)
     counted = sorted(agg.inputs)
-    total = agg.total(SIZE)
+    (total,) = agg.total()
     assert np.array_equal(total, _plain_sum(updates, counted))  # exact, in the ring
     mean = ring.decode(total, BITS) / len(counted)
     oracle = np.mean([updates[n] for n in counted], axis=0)
@@ -99,7 +99,7 @@ def test_one_masked_update_is_uniform_to_the_aggregator_and_the_plain_one_is_not
     uniform (chi-square, 255 d.o.f.), unlike the encoded update itself (the control)."""
     updates = _updates(1)
     agg, _ = _round(updates, default_threshold(len(NAMES)))
-    seen = agg.inputs[NAMES[0]].tobytes()
+    seen = agg.inputs[NAMES[0]][0].tobytes()
     plain = ring.encode(updates[NAMES[0]], BITS).tobytes()
 
     def chi_square(data: bytes) -> float:
@@ -119,7 +119,7 @@ def test_more_than_n_minus_t_dropouts_fail_the_round_with_a_clear_error() -> Non
     agg, _ = _round(updates, t, drop_before_unmask=NAMES[:3])
     del agg.answers[NAMES[3]]  # a fourth party goes silent after sending its input
     with pytest.raises(CryptoError, match="3 parties answered the unmask request, fewer than"):
-        agg.total(SIZE)
+        agg.total()
     assert len(agg.inputs) == 7  # nothing lost: a late answer still completes the round
 
 
@@ -133,7 +133,7 @@ def _split_story_attack(threshold: int) -> np.ndarray | None:
     for name, party in parties.items():
         for holder, shares in party.shares().items():
             parties[holder].hold(name, shares)
-    y0 = parties["p0"].masked_input(ring.encode(updates["p0"], BITS), NAMES, keys)
+    (y0,) = parties["p0"].masked_input((ring.encode(updates["p0"], BITS),), NAMES, keys)
     others = NAMES[1:]
     alive_story = [n for n in NAMES if n != "p0"][: max(threshold, 1)]
     seeds, mask_keys = [], []

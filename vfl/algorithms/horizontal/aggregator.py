@@ -75,7 +75,11 @@ class HorizontalTrainAggregator(Program):
                 body = params if sampled else np.zeros(0)
                 rctx.send(party, RoundStart(r, sampled, False, tuple(chosen), body))
             settings = SumSettings(
-                secure, round_plan.UPDATE_BITS, spec.train.round_timeout_s, spec.train.compression
+                secure,
+                round_plan.UPDATE_BITS,
+                spec.train.round_timeout_s,
+                spec.train.compression,
+                grid=round_plan.grid(spec),
             )
             received = ctx.ledger.totals(ctx.job_id)["received"]
             result = aggregate_sum(rctx, chosen, params.size + round_plan.EXTRA, settings)

@@ -9,7 +9,9 @@ Bandwidth per party and round, for d parameters (float32 on the wire uncompresse
   Stich et al. 2018; Karimireddy et al. 2019) and added to its next update, so nothing is
   lost, only delayed. Top-k needs the aggregator to see which coordinates each party sent,
   so it is refused with secure aggregation (masks would hide nothing on a sparse support
-  the coordinator must learn); int8 composes with it (quantize, then mask the integers).
+  the coordinator must learn). int8 composes with it, on a grid common to all parties
+  instead of each update's own range (`public_grid.py`), the levels masked in a narrow
+  ring (`vfl/crypto/secagg/level_ring.py`).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ Train phase (scope round=r; before round 0, one "stats" sum when standardize = t
     |          SharesSent ------------------------->|  U2
     |<-- Survivors(U2) -----------------------------|
     |          MaskedInput(y) --------------------->|  U3
+    |          (int8: MaskedLevels(y_q, y_extra))   |
     |<-- Unmask(U3, U2∖U3) -------------------------|
     |          UnmaskShares ----------------------->|  Σ over U3, then the strategy
     |<-- RoundStart(rounds, final=True, x) ---------|  after the last round: the model
@@ -175,6 +176,21 @@ class MaskedInput:
     """P → A. P's vector plus its self-mask and pairwise masks, mod 2^64: uniform to A."""
 
     words: U64Vector
+
+
+U16Vector = Annotated[np.ndarray, TensorSpec("uint16", ndim=1)]
+
+
+@message("horizontal.MaskedLevels")
+@dataclass(frozen=True)
+class MaskedLevels:
+    """P → A, secure aggregation with compression = int8: P's 8-bit levels on the public
+    grid (public_grid.py) masked in Z/2^w, w = 16 or 32 from the round's party count, as
+    16-bit limbs (level_ring.py), and the extra values masked in Z/2^64 as MaskedInput's.
+    Uniform to A, in each ring; 2 (or 4) bytes a coordinate instead of 8."""
+
+    limbs: U16Vector
+    extra: U64Vector
 
 
 @message("horizontal.Unmask")

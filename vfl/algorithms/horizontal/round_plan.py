@@ -1,5 +1,6 @@
 """What both sides of a horizontal round agree on without a message: who is sampled, the
-layout of the summed vector, fixed-point widths, the model's shape and its start.
+layout of the summed vector, fixed-point widths, the int8 grid, the model's shape and its
+start.
 
 All of it follows from the public job spec (seed, parties, model) and round number, so
 the aggregator and every party compute it alike, and a resumed program gets the same.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vfl.algorithms.horizontal.client_dp import ClientDp, calibrate
+from vfl.algorithms.horizontal.public_grid import PublicGrid
 from vfl.algorithms.horizontal.strategies import Strategy, StrategyParams, make_strategy
 from vfl.algorithms.split.schedule import derive_seed
 from vfl.config.job_spec import HorizontalJobSpec
@@ -32,6 +34,14 @@ def sample(spec: HorizontalJobSpec, round_index: int) -> list[str]:
     count = min(count, len(names))
     rng = np.random.default_rng(derive_seed(spec.job.seed, "horizontal/sample", round_index))
     return sorted(rng.choice(names, size=count, replace=False).tolist())
+
+
+def grid(spec: HorizontalJobSpec) -> PublicGrid | None:
+    """The public int8 grid of secure int8 sums (None otherwise): ±int8_bound, 256 levels."""
+    if not spec.train.secure_int8:
+        return None
+    assert spec.train.int8_bound is not None, "the spec requires int8_bound here"
+    return PublicGrid(spec.train.int8_bound)
 
 
 def outputs(spec: HorizontalJobSpec) -> int:

@@ -7,6 +7,13 @@ aggregator, which announces who is still here at each step, learns only the sum 
 parties whose masked input arrived. Without it each party sends its vector in the clear
 (`Update`), which the robust rules need.
 
+With compression = int8 under secure aggregation the contribution vector (all but the last
+EXTRA values) is quantized on the job's public grid (`public_grid.py`) and its levels are
+masked in the narrow ring of `level_ring.py` (Z/2^16 up to 257 sampled parties), while
+the EXTRA values (weight, n·loss, n) stay exact in their own Z/2^64 part: `MaskedLevels`
+is 2 bytes a coordinate instead of `MaskedInput`'s 8. The aggregator unmasks Σ levels
+exactly and maps it back with the grid's public affine map.
+
 The aggregator waits at each step up to round_timeout_s, and counts only the parties that
 answered in time: a late or repeated message of round r sits under round r's sequence
 numbers and is never read in another round, so no update is counted twice.
@@ -26,6 +33,7 @@ from vfl.algorithms.horizontal.compression import Quantized, TopK, dequantize, q
 from vfl.algorithms.horizontal.messages import (
     KeyShares,
     MaskedInput,
+    MaskedLevels,
     MaskKey,
     QuantizedUpdate,
     SharesSent,
@@ -35,6 +43,7 @@ from vfl.algorithms.horizontal.messages import (
     UnmaskShares,
     Update,
 )
+from vfl.algorithms.horizontal.public_grid import PublicGrid
 from vfl.algorithms.horizontal.round_plan import EXTRA
 from vfl.algorithms.horizontal.secure_aggregation import KeyShares as HeldShares
 from vfl.algorithms.horizontal.secure_aggregation import (
@@ -46,6 +55,7 @@ from vfl.algorithms.horizontal.secure_aggregation import UnmaskShares as Answer
 from vfl.algorithms.horizontal.strategies import Vector
 from vfl.config.horizontal_spec import Compression
 from vfl.crypto.secagg import ring
+from vfl.crypto.secagg.level_ring import LevelRing
 from vfl.errors import CryptoError, PeerUnavailableError, ProtocolError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import DerivedRandomness
@@ -59,7 +69,7 @@ SHARE = 68
 @dataclass(frozen=True)
 class SumSettings:
     """How one sum runs: secure or plain, its fixed point, the aggregator's deadline, and
-    (plain only) how a party compresses its vector; the last EXTRA values travel in full."""
+    how a party compresses its vector; the last EXTRA values travel in full."""
 
     secure: bool
     fraction_bits: int
@@ -67,6 +77,12 @@ class SumSettings:
     compression: Compression = Compression.NONE
     topk: TopK | None = None
     """The party's top-k state (its error-feedback residual), with compression = topk."""
+    grid: PublicGrid | None = None
+    """The public int8 grid, with compression = int8 under secure aggregation."""
+
+    @property
+    def secure_int8(self) -> bool:
+        return self.secure and self.compression is Compression.INT8
 
 
 def byte_stream(source: DerivedRandomness) -> Callable[[int], bytes]:
@@ -115,8 +131,7 @@ def party_sum(
         if peer != me:
             held = ctx.recv(peer, KeyShares)
             state.hold(peer, HeldShares(held.seed, held.mask_key))
-    words = ring.encode(vector, settings.fraction_bits)
-    ctx.send(AGGREGATOR, MaskedInput(state.masked_input(words, survivors, keys)))
+    ctx.send(AGGREGATOR, _masked(state, vector, survivors, keys, settings, randomness))
     request = ctx.recv(AGGREGATOR, Unmask)
     answer = state.unmask(request.alive, request.dropped)
     ctx.send(
@@ -146,9 +161,36 @@ def aggregate_sum(
     """The sum over the `parties` that answer before the deadline (at least the secure
     aggregation threshold under it; CryptoError otherwise, the round fails)."""
     if settings.secure:
-        return _secure_sum(ctx, parties, size, settings.fraction_bits, settings.timeout_s)
+        return _secure_sum(ctx, parties, size, settings)
     deadline = time.monotonic() + settings.timeout_s
     return _plain_sum(ctx, parties, size, deadline, settings.compression)
+
+
+def _masked(
+    state: SecAggParty,
+    vector: Vector,
+    survivors: Sequence[str],
+    keys: dict[str, bytes],
+    settings: SumSettings,
+    randomness: DerivedRandomness,
+) -> MaskedInput | MaskedLevels:
+    """The party's masked input: 64-bit fixed point, or int8 levels in the narrow ring."""
+    if not settings.secure_int8:
+        words = ring.encode(vector, settings.fraction_bits)
+        return MaskedInput(state.masked_input((words,), survivors, keys)[0])
+    grid = _grid(settings)
+    # the rounding coins come from the party's secret stream (numpy's generator seeded with
+    # its key, as plain int8 and the DP noise draw theirs), never from the job seed
+    levels = grid.quantize(vector[:-EXTRA], randomness.generator())
+    narrow = LevelRing.for_parties(len(state.parties))
+    extra = ring.encode(vector[-EXTRA:], settings.fraction_bits)
+    body, tail = state.masked_input((narrow.words(levels), extra), survivors, keys)
+    return MaskedLevels(narrow.to_limbs(body), tail)
+
+
+def _grid(settings: SumSettings) -> PublicGrid:
+    assert settings.grid is not None, "a secure int8 sum needs the job's public grid"
+    return settings.grid
 
 
 def _compressed(
@@ -214,10 +256,11 @@ def _plain_sum(
 
 
 def _secure_sum(
-    ctx: PartyContext, parties: Sequence[str], size: int, fraction_bits: int, step_s: float
+    ctx: PartyContext, parties: Sequence[str], size: int, settings: SumSettings
 ) -> RoundSum:
-    """Each step waits up to `step_s` from its own start: a party late at one step must
-    not leave the next step (the others' prompt answers) no time at all."""
+    """Each step waits up to the step timeout from its own start: a party late at one step
+    must not leave the next step (the others' prompt answers) no time at all."""
+    step_s = settings.timeout_s
     state = SecAggAggregator(parties, default_threshold(len(parties)), _context(ctx))
     deadline = time.monotonic() + step_s
     for party in parties:
@@ -232,12 +275,13 @@ def _secure_sum(
     survivors = state.survivors()
     _announce(ctx, parties, survivors)
     deadline = time.monotonic() + step_s
+    kind: type[MaskedInput] | type[MaskedLevels] = (
+        MaskedLevels if settings.secure_int8 else MaskedInput
+    )
     for party in survivors:
-        masked = _until(ctx, party, MaskedInput, deadline)
+        masked = _until(ctx, party, kind, deadline)
         if masked is not None:
-            if masked.words.shape != (size,):
-                raise ProtocolError(f"masked input from {party}: wrong length")
-            state.inputs[party] = masked.words
+            state.inputs[party] = _parts(party, masked, size, len(parties))
     alive, dropped = state.unmask_request()
     for party in survivors:  # any survivor holds shares; late inputs count as dropped
         ctx.send(party, Unmask(tuple(alive), tuple(dropped)))
@@ -248,8 +292,27 @@ def _secure_sum(
             state.answers[party] = Answer(
                 _split(got.seed_owners, got.seeds), _split(got.key_owners, got.keys)
             )
-    words = state.total(size)
-    return RoundSum(ring.decode(words, fraction_bits), tuple(alive), {})
+    totals = state.total()
+    if not settings.secure_int8:
+        return RoundSum(ring.decode(totals[0], settings.fraction_bits), tuple(alive), {})
+    body = _grid(settings).dequantize_sum(totals[0], len(alive))
+    extra = ring.decode(totals[1], settings.fraction_bits)
+    return RoundSum(np.concatenate([body, extra]), tuple(alive), {})
+
+
+def _parts(
+    party: str, masked: MaskedInput | MaskedLevels, size: int, parties: int
+) -> tuple[ring.AnyWords, ...]:
+    """A party's masked input as ring parts; a malformed one is its ProtocolError."""
+    if isinstance(masked, MaskedInput):
+        if masked.words.shape != (size,):
+            raise ProtocolError(f"masked input from {party}: wrong length")
+        return (masked.words,)
+    narrow = LevelRing.for_parties(parties)
+    limbs = (size - EXTRA) * narrow.limbs_per_word
+    if masked.limbs.shape != (limbs,) or masked.extra.shape != (EXTRA,):
+        raise ProtocolError(f"masked int8 input from {party}: wrong length")
+    return (narrow.from_limbs(masked.limbs), masked.extra)
 
 
 def _announce(ctx: PartyContext, to: Sequence[str], parties: Sequence[str]) -> None:

@@ -151,6 +151,7 @@ class HorizontalTrainSampleHolder(Program):
                     spec.train.timeout_s,
                     spec.train.compression,
                     topk,
+                    round_plan.grid(spec),
                 )
                 masks = secret.derive("horizontal/secagg", scope)
                 party_sum(rctx, order.parties, summed, settings, masks)

@@ -12,7 +12,7 @@ One round, parties U, threshold t = ⌊|U|/2⌋ + 1 by default:
        KeyShares → each v, party to party (sealed:
        the relay never sees a share); SharesSent →   U2 = who sent its shares
     3. y_u = x_u + PRG(b_u) + Σ_{v∈U2} ±PRG(s_uv)    ← Survivors(U2)
-       mod 2^64; MaskedInput(y_u) →                  U3 = who sent y
+       mod 2^64 (or 2^w); MaskedInput(y_u) →         U3 = who sent y
     4. ← Unmask(U3, U2∖U3); once per round: b_v's
        share for v ∈ U3, s_v's share for v ∈ U2∖U3;
        never both for one v. UnmaskShares →          ≥ t answers: rebuild each b_v (v ∈ U3)
@@ -20,12 +20,14 @@ One round, parties U, threshold t = ⌊|U|/2⌋ + 1 by default:
                                                      Σ_{u∈U3} x_u exactly.
 
 s_uv = HKDF(X25519(s_u, pk_v), job, round, {u, v}); +PRG(s_uv) if u < v, − otherwise, so
-pairwise masks cancel in the sum. Leakage, message by message (tests/unit/secagg mount
-the attacks):
+pairwise masks cancel in the sum. An input may have several parts, each in its own ring
+(secure int8: 8-bit levels in Z/2^16 or 2^32, `level_ring.py`, and the exact extra values
+in Z/2^64); each part is masked from a keystream of its own, in words of its own width,
+so no pad is used twice. Leakage, message by message (tests/unit/secagg mount the attacks):
 - MaskKey: a fresh public key, nothing about data.
 - KeyShares (to a party): one share of b_u and of s_u; fewer than t reveal nothing.
-- MaskedInput (to the aggregator): uniform in Z/2^64 per coordinate (one-time pad by
-  PRG(b_u)), whatever x_u is, unless it learns b_u *and* s_u.
+- MaskedInput (to the aggregator): uniform in its ring (Z/2^64, or Z/2^w for levels) per
+  coordinate (one-time pad by PRG(b_u)), whatever x_u is, unless it learns b_u *and* s_u.
 - UnmaskShares (to the aggregator): shares of b_v for v that sent y_v, of s_v for v that
   did not. A party answers once per round and never for both of one v, and t > |U|/2, so
   even an aggregator that tells parties different stories gets t shares of at most one of
@@ -81,6 +83,17 @@ def pair_seed(shared: bytes, context: bytes, a: str, b: str) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(shared)
 
 
+SELF, PAIR = b"self", b""
+"""Stream labels of the self-mask and the pairwise masks."""
+
+
+def _mask(seed: bytes, like: ring.AnyWords, label: bytes, part: int) -> ring.AnyWords:
+    """The mask of part `part` from `seed`: words of `like`'s ring and length, from a stream
+    of their own (part 0 keeps the bare label), so no two parts share keystream."""
+    purpose = label if part == 0 else label + f"#{part}".encode()
+    return ring.expand(seed, like.size, purpose, like.dtype.type)
+
+
 @dataclass
 class SecAggParty:
     """One sample holder's side of one round."""
@@ -124,22 +137,36 @@ class SecAggParty:
         self._held.setdefault(owner, shares)
 
     def masked_input(
-        self, update: ring.Words, survivors: Sequence[str], public_keys: dict[str, bytes]
-    ) -> ring.Words:
-        """y = x + PRG(b) ± PRG(s_uv) for every other survivor v, in Z/2^64."""
+        self,
+        parts: Sequence[ring.AnyWords],
+        survivors: Sequence[str],
+        public_keys: dict[str, bytes],
+    ) -> tuple[ring.AnyWords, ...]:
+        """y = x + PRG(b) ± PRG(s_uv) for every other survivor v, part by part, each part in
+        its own ring (its word dtype: Z/2^16, 2^32 or 2^64) with masks of its own stream."""
         if self.me not in survivors:
             raise ProtocolError(f"{self.me} is not among this round's survivors")
         missing = [v for v in survivors if v != self.me and v not in self._held]
         if missing:
             raise ProtocolError(f"no key shares from {missing[0]}; it cannot be a survivor")
-        masked = update + ring.expand(self._seed, update.size, b"self")
-        for peer in survivors:
-            if peer == self.me:
-                continue
-            shared = self._mask_key.exchange(X25519PublicKey.from_public_bytes(public_keys[peer]))
-            stream = ring.expand(pair_seed(shared, self.context, self.me, peer), update.size, b"")
-            masked = masked + stream if self.me < peer else masked - stream
-        return masked
+        seeds = {
+            peer: pair_seed(
+                self._mask_key.exchange(X25519PublicKey.from_public_bytes(public_keys[peer])),
+                self.context,
+                self.me,
+                peer,
+            )
+            for peer in survivors
+            if peer != self.me
+        }
+        out = []
+        for index, update in enumerate(parts):
+            masked = update + _mask(self._seed, update, SELF, index)
+            for peer, seed in seeds.items():
+                stream = _mask(seed, update, PAIR, index)
+                masked = masked + stream if self.me < peer else masked - stream
+            out.append(masked)
+        return tuple(out)
 
     def unmask(self, alive: Sequence[str], dropped: Sequence[str]) -> UnmaskShares:
         """Shares for the aggregator, once per round, never both secrets of one party."""
@@ -168,7 +195,8 @@ class SecAggAggregator:
     context: bytes
     public_keys: dict[str, bytes] = field(default_factory=dict)
     shared: set[str] = field(default_factory=set)
-    inputs: dict[str, ring.Words] = field(default_factory=dict)
+    inputs: dict[str, tuple[ring.AnyWords, ...]] = field(default_factory=dict)
+    """Each party's masked parts; round_sum checks every party sent the same layout."""
     answers: dict[str, UnmaskShares] = field(default_factory=dict)
 
     def survivors(self) -> list[str]:
@@ -185,8 +213,9 @@ class SecAggAggregator:
             )
         return alive, [p for p in self.survivors() if p not in self.inputs]
 
-    def total(self, size: int) -> ring.Words:
-        """Σ x_u over U3, from at least t answers; CryptoError (nothing changed) if fewer."""
+    def total(self) -> tuple[ring.AnyWords, ...]:
+        """Σ x_u over U3, part by part, from at least t answers; CryptoError (nothing
+        changed) if fewer."""
         alive, dropped = self.unmask_request()
         if len(self.answers) < self.threshold:
             raise CryptoError(
@@ -203,15 +232,22 @@ class SecAggAggregator:
                 raise CryptoError(f"a share for {owner} names no holder")
             return shamir.combine(found, self.threshold)
 
-        total = np.zeros(size, dtype=np.uint64)
-        for party in alive:
-            total = total + self.inputs[party]
-            total = total - ring.expand(rebuild(party, lambda a: a.seeds), size, b"self")
+        self_seeds = [rebuild(party, lambda a: a.seeds) for party in alive]
+        # (seed, sign) of every pairwise mask a dropped party left in a survivor's input
+        orphaned: list[tuple[bytes, bool]] = []
         for gone in dropped:
             key = X25519PrivateKey.from_private_bytes(rebuild(gone, lambda a: a.mask_keys))
             for peer in alive:
                 shared = key.exchange(X25519PublicKey.from_public_bytes(self.public_keys[peer]))
-                stream = ring.expand(pair_seed(shared, self.context, gone, peer), size, b"")
                 # peer masked with −stream if gone < peer (gone's +), so add back accordingly
-                total = total + stream if gone < peer else total - stream
-        return total
+                orphaned.append((pair_seed(shared, self.context, gone, peer), gone < peer))
+        totals = []
+        for index, like in enumerate(self.inputs[alive[0]]):
+            total = np.zeros_like(like)
+            for party, seed in zip(alive, self_seeds, strict=True):
+                total = total + self.inputs[party][index] - _mask(seed, like, SELF, index)
+            for seed, add in orphaned:
+                stream = _mask(seed, like, PAIR, index)
+                total = total + stream if add else total - stream
+            totals.append(total)
+        return tuple(totals)

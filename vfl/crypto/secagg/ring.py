@@ -5,10 +5,14 @@ rounded and taken mod 2^64. The sum of n such values is exact as long as
 n · bound · 2^f < 2^63 (`check_capacity`), after which decoding reads the two's-complement
 sum back. Masks are uniform 64-bit words from ChaCha20 keyed by a 32-byte seed: a masked
 value x + m mod 2^64 with m uniform is itself uniform, whatever x is (one-time pad in the
-ring), which is what hides a single update from the aggregator.
+ring), which is what hides a single update from the aggregator. `expand` also draws words of
+16 or 32 bits for the narrower rings of secure int8 sums (`level_ring.py`): the same
+keystream bytes read as shorter words are just as uniform, in Z/2^16 or Z/2^32.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,16 +21,21 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from vfl.errors import ConfigError
 
 Words = npt.NDArray[np.uint64]
+AnyWords = npt.NDArray[np.unsignedinteger[Any]]
+"""Words of any of the rings masks live in: uint16, uint32 or uint64."""
 NONCE = b"\x00" * 16
 
 
-def expand(seed: bytes, size: int, purpose: bytes) -> Words:
-    """`size` uniform 64-bit words from a 32-byte seed; `purpose` (≤ 16 bytes) separates
-    streams drawn from one seed (e.g. per round)."""
+def expand(
+    seed: bytes, size: int, purpose: bytes, dtype: type[np.unsignedinteger[Any]] = np.uint64
+) -> AnyWords:
+    """`size` uniform words of `dtype` (Z/2^16, 2^32 or 2^64) from a 32-byte seed;
+    `purpose` (≤ 16 bytes) separates streams drawn from one seed (e.g. per round)."""
     nonce = purpose.ljust(16, b"\x00")[:16]
     cipher = Cipher(algorithms.ChaCha20(seed, nonce), mode=None).encryptor()
-    stream = cipher.update(b"\x00" * (8 * size))
-    return np.frombuffer(stream, dtype="<u8").astype(np.uint64)
+    width = np.dtype(dtype).itemsize
+    stream = cipher.update(b"\x00" * (width * size))
+    return np.frombuffer(stream, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
 
 
 def encode(values: npt.NDArray[np.float64], fraction_bits: int) -> Words:
