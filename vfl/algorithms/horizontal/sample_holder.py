@@ -112,9 +112,10 @@ class HorizontalTrainSampleHolder(Program):
         if spec.train.compression is Compression.TOPK:  # keeps what it has not sent yet
             topk = TopK(spec.train.topk_fraction)
         private = _dp_sgd(spec, local, x, y, config)
-        carried = _Carried(topk, private)
         loop = RoundLoop(
-            spec.train.rounds, carried, ArrayCheckpoint(ctx.workspace, CHECKPOINT, "round")
+            spec.train.rounds,
+            _Carried(topk, private),
+            ArrayCheckpoint(ctx.workspace, CHECKPOINT, "round"),
         )
         loop.resume()
         if spec.train.asynchronous:
@@ -125,7 +126,9 @@ class HorizontalTrainSampleHolder(Program):
             rctx = ctx.scoped(round=r)
             order = rctx.recv(AGGREGATOR, RoundStart)
             if order.final:
-                raise ProtocolError(f"round {r}: the aggregator sent the final model early")
+                raise ProtocolError(
+                    f"round {r}: the aggregator sent the final model before the last round"
+                )
             if order.sampled:
                 scope = str(r)
                 result = _local_step(secret, scope, local, order.params, x, y, config, private)
