@@ -19,7 +19,7 @@ from tests.factories import job_dict, job_spec
 from vfl.errors import ReplayError
 from vfl.protocol import serde
 from vfl.protocol.envelope import Envelope
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import PartyContext, party_context
 from vfl.runtime.events import NullReporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import Ledger, MemoryLedger
@@ -80,16 +80,15 @@ class RecordingChannel:
 def _program_run(tmp_path: Path, ledger: Ledger, channel: RecordingChannel) -> PartyContext:
     """A fresh context (fresh sequence counters), as a restarted program gets."""
     paths = {"bank": tmp_path / "bank.csv", "shop": tmp_path / "shop.csv"}
-    return PartyContext(
-        party="shop",
-        role="feature_holder",
-        job=job_spec(job_dict(paths)),
-        job_id=JOB,
+    return party_context(
+        job_spec(job_dict(paths)),
+        "shop",
+        JOB,
+        "train",
         channel=channel,
         workspace=Workspace(tmp_path / "shop"),
         reporter=NullReporter(),
         ledger=ledger,
-        scope="train",
     )
 
 

@@ -10,7 +10,7 @@ from tests.factories import job_dict, job_spec, synthetic_vertical
 from vfl.config.job_spec import JobSpec
 from vfl.config.loading import parse_job, parse_job_json
 from vfl.crypto.sealing.pairwise_sealer import job_digest
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import PartyContext, party_context
 from vfl.runtime.events import NullReporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
@@ -74,11 +74,11 @@ def test_values_have_the_requested_range_and_look_uniform(tmp_path: Path) -> Non
 
 
 def _ctx(root: Path, spec: JobSpec) -> PartyContext:
-    return PartyContext(
-        party="bank",
-        role="label_holder",
-        job=spec,
-        job_id="job-1",
+    return party_context(
+        spec,
+        "bank",
+        "job-1",
+        "train",
         channel=InMemoryHub().channel("bank"),
         workspace=Workspace(root),
         reporter=NullReporter(),

@@ -83,11 +83,11 @@ def test_a_party_restored_from_its_round_checkpoint_continues_its_personal_model
         for r in which:
             party.round(secret, str(r), globals_[r], x, y)
 
-    straight = personal_model(spec, template, codec, config, None)
+    straight = personal_model(spec, template, codec, config)
     assert isinstance(straight, DittoModel)
     rounds(straight, range(4))
 
-    first = personal_model(spec, template, codec, config, None)
+    first = personal_model(spec, template, codec, config)
     assert isinstance(first, DittoModel) and first.state() == {}  # nothing before a model
     rounds(first, range(2))
     workspace = Workspace(tmp_path / "site-a")
@@ -95,13 +95,14 @@ def test_a_party_restored_from_its_round_checkpoint_continues_its_personal_model
     saved = workspace.load_arrays("sample_holder")
     assert saved is not None and first.personal is not None
     assert np.array_equal(saved[STATE_KEY], first.personal)
-    resumed = personal_model(spec, build_model(4, [6], 1, seed=9), codec, config, saved)
+    resumed = personal_model(spec, build_model(4, [6], 1, seed=9), codec, config)
     assert isinstance(resumed, DittoModel)
+    resumed.load_state(saved)
     rounds(resumed, range(2, 4))
     assert straight.personal is not None and resumed.personal is not None
     assert np.array_equal(resumed.personal, straight.personal)
     # and the check has teeth: a party that lost v (restarted from the global model) differs
-    fresh = personal_model(spec, template, codec, config, None)
+    fresh = personal_model(spec, template, codec, config)
     assert isinstance(fresh, DittoModel)
     rounds(fresh, range(2, 4))
     assert fresh.personal is not None

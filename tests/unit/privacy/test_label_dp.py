@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 from tests.factories import job_dict, job_spec
 from vfl.privacy.accountant import LabelDpAccountant
 from vfl.privacy.label_dp import LabelDP, batch_generator
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import PartyContext, party_context
 from vfl.runtime.events import NullReporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
@@ -28,11 +28,11 @@ def _label_dp(clip: float, z: float) -> LabelDP:
 
 def _ctx(root: Path, job_id: str = "job-1") -> PartyContext:
     spec = job_spec(job_dict({"bank": root / "bank.csv", "shop": root / "shop.csv"}))
-    return PartyContext(
-        party="bank",
-        role="label_holder",
-        job=spec,
-        job_id=job_id,
+    return party_context(
+        spec,
+        "bank",
+        job_id,
+        "train",
         channel=InMemoryHub().channel("bank"),
         workspace=Workspace(root / "bank"),
         reporter=NullReporter(),

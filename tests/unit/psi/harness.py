@@ -17,7 +17,7 @@ from psi.ids import IdSource, MemoryIds
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
 from vfl.config.job_spec import AlignSpec, JobSection, VerticalJobSpec, VerticalPartySpec
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import party_context
 from vfl.runtime.events import AlignReport, Event
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
@@ -97,21 +97,19 @@ def run_psi(
     ledgers = {n: MemoryLedger() for n in names}
     workspaces = {n: Workspace(root / n) for n in names}
     runs = {}
-    for k, name in enumerate(names):
-        role = "label_holder" if k == 0 else "feature_holder"
+    for name in names:
         source = (sources or {}).get(name) or MemoryIds(f"{name}.csv[id]", list(sets[name]))
-        ctx = PartyContext(
-            party=name,
-            role=role,
-            job=spec,
-            job_id="job-1",
+        ctx = party_context(
+            spec,
+            name,
+            "job-1",
+            "align",
             channel=hub.channel(name),
             workspace=workspaces[name],
             reporter=collect,
             ledger=ledgers[name],
-            scope="align",
         )
-        runs[name] = PartyRun(factory(role, source, **kwargs), ctx)
+        runs[name] = PartyRun(factory(ctx.role, source, **kwargs), ctx)
     run_phase(hub, "job-1", runs)
     assert hub.pending("job-1") == 0
     aligned = {

@@ -30,7 +30,7 @@ from tests.unit.psi.harness import Collect, ecdh, job, oracle, rsa
 from tests.unit.split_paillier.restart_harness import CrashError, CrashingChannel, JournalHub
 from vfl.errors import ReplayError
 from vfl.runtime.channel import Channel
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import PartyContext, party_context
 from vfl.runtime.ledger import MemoryLedger
 from vfl.runtime.program import Program
 from vfl.runtime.workspace import Workspace
@@ -58,16 +58,15 @@ class AlignRun:
         self.ledgers = {n: MemoryLedger() for n in sets}  # kept across a restart
 
     def _ctx(self, name: str, channel: Channel) -> PartyContext:
-        return PartyContext(
-            party=name,
-            role="label_holder" if name == L else "feature_holder",
-            job=self.spec,
-            job_id="job-1",
+        return party_context(
+            self.spec,
+            name,
+            "job-1",
+            "align",
             channel=channel,
             workspace=self.workspaces[name],
             reporter=Collect(),
             ledger=self.ledgers[name],
-            scope="align",
         )
 
     def _program(self, name: str) -> Program:

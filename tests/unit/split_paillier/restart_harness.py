@@ -30,7 +30,7 @@ from vfl.crypto.keys import KeyPair
 from vfl.crypto.testing import insecure_keygen
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.channel import Channel, ForwardingChannel
-from vfl.runtime.context import PartyContext
+from vfl.runtime.context import PartyContext, party_context
 from vfl.runtime.events import Event, StepReport
 from vfl.runtime.ledger import MemoryLedger
 from vfl.runtime.simulator import PartyRun, run_phase
@@ -115,18 +115,16 @@ def run_with_restart(
     ledgers = {p.name: MemoryLedger() for p in spec.parties}  # kept across the restart
 
     def ctx(p: PartySpec, phase: str, channel: Channel) -> PartyContext:
-        return PartyContext(
-            party=p.name,
-            role=p.role,
-            job=spec,
-            job_id="job",
+        return party_context(
+            spec,
+            p.name,
+            "job",
+            phase,
             channel=channel,
             workspace=Workspace(workdir / p.name),
             reporter=run,
             ledger=ledgers[p.name],
             data=datasets[p.name],
-            protection=spec.train.protection,
-            scope=phase,
             spec_digest=FIXED_SPEC_DIGEST,
         )
 

@@ -12,7 +12,7 @@ per-party and sample-weighted federated metrics.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -30,17 +30,39 @@ from vfl.algorithms.horizontal.messages import (
 )
 from vfl.algorithms.horizontal.robust import RobustParams, aggregate
 from vfl.algorithms.horizontal.round_sum import SumSettings, aggregate_sum
-from vfl.algorithms.horizontal.strategies import Vector
+from vfl.algorithms.horizontal.strategies import Strategy, Vector
 from vfl.algorithms.horizontal.weights import initial_params
 from vfl.config.horizontal_spec import Personalization
 from vfl.config.job_spec import HorizontalJobSpec, horizontal
 from vfl.errors import DataValidationError, ProtocolError
+from vfl.runtime.checkpoint_file import ArrayCheckpoint
 from vfl.runtime.context import PartyContext
-from vfl.runtime.events import EpochReport, MetricsReport, PrivacyReport, Progress
+from vfl.runtime.events import MetricsReport, PrivacyReport
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.program import Program
+from vfl.runtime.round_loop import RoundLoop, reporting
 
 CHECKPOINT = "aggregator"
+
+
+class _ServerState:
+    """What the aggregator carries from round to round: the global model, the share of
+    parties that survived every round (client DP's accounting) and the strategy's state."""
+
+    def __init__(self, params: Vector, strategy: Strategy) -> None:
+        self.params, self.survivors, self.strategy = params, 1.0, strategy
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "params": self.params,
+            "survivors": np.array(self.survivors),
+            **self.strategy.state(),
+        }
+
+    def load_state(self, saved: dict[str, Any]) -> None:
+        self.params = saved.pop("params")
+        self.survivors = float(saved.pop("survivors"))
+        self.strategy.load_state(saved)
 
 
 class HorizontalTrainAggregator(Program):
@@ -54,20 +76,19 @@ class HorizontalTrainAggregator(Program):
         features = _schema(ctx.scoped(step="schema"), parties)
         scaling = _scaling(ctx.scoped(round=STATS_ROUND), spec, parties, len(features))
         strategy = round_plan.strategy(spec)
-        params = initial_params(spec, len(features))
-        start, survivors = 0, 1.0
-        saved = ctx.workspace.load_arrays(CHECKPOINT)
-        if saved is not None:
-            params, start = saved.pop("params"), int(saved.pop("round")) + 1
-            survivors = float(saved.pop("survivors"))
-            strategy.load_state(saved)
+        server = _ServerState(initial_params(spec, len(features)), strategy)
+        rounds = spec.train.rounds
+        loop = RoundLoop(rounds, server, ArrayCheckpoint(ctx.workspace, CHECKPOINT, "round"))
+        loop.resume()
         if spec.train.asynchronous:
-            params = buffered.aggregate(ctx, spec, strategy, params, _reporter(ctx, spec))
+            params = buffered.aggregate(ctx, spec, strategy, server.params)
             self._finish(ctx, spec, params, scaling, features, 1.0, final_sent=True)
             return
         dp = round_plan.dp_plan(spec)
         secure = spec.train.secure_aggregation
-        for r in range(start, spec.train.rounds):
+
+        def play(r: int) -> dict[str, float]:
+            params = server.params
             rctx = ctx.scoped(round=r)
             chosen = round_plan.sample(spec, r)
             for party in parties:
@@ -101,24 +122,16 @@ class HorizontalTrainAggregator(Program):
                 rng = np.random.default_rng(_noise_seed(ctx, r))
                 total = total + rng.normal(0.0, dp.mechanism.central_noise_std(), total.shape)
             if dp is not None and secure:
-                survivors = min(survivors, counted / dp.mechanism.expected_parties)
-            params = strategy.step(params, total, weight)
+                server.survivors = min(server.survivors, counted / dp.mechanism.expected_parties)
+            server.params = strategy.step(params, total, weight)
             record = {"parties": float(counted), "bytes_received": float(received)}
             samples = float(result.total[params.size + 2])
             if samples > 0:
                 record["train_loss"] = float(result.total[params.size + 1]) / samples
-            ctx.report(EpochReport(r, record))
-            ctx.report(Progress("train", r + 1, spec.train.rounds))
-            ctx.workspace.save_arrays(
-                CHECKPOINT,
-                {
-                    "params": params,
-                    "round": np.array(r),
-                    "survivors": np.array(survivors),
-                    **strategy.state(),
-                },
-            )
-        self._finish(ctx, spec, params, scaling, features, survivors)
+            return record
+
+        loop.run(play, reporting(ctx, "train", rounds))
+        self._finish(ctx, spec, server.params, scaling, features, server.survivors)
 
     @staticmethod
     def _finish(
@@ -172,18 +185,6 @@ class HorizontalEvaluateAggregator(Program):
                 base, personal = split.removesuffix(PERSONAL), split.endswith(PERSONAL)
                 ctx.report(MetricsReport(f"{base}@{party}{PERSONAL if personal else ''}", values))
             ctx.report(MetricsReport(split, _weighted(reports)))
-
-
-def _reporter(
-    ctx: PartyContext, spec: HorizontalJobSpec
-) -> Callable[[int, dict[str, float]], None]:
-    """Reports one step's history record and progress, as rounds do."""
-
-    def report(step: int, record: dict[str, float]) -> None:
-        ctx.report(EpochReport(step, record))
-        ctx.report(Progress("train", step + 1, spec.train.rounds))
-
-    return report
 
 
 def _weighted(reports: list[tuple[str, LocalMetrics]]) -> dict[str, float]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from vfl.algorithms.horizontal.strategies import Strategy, Vector
 from vfl.config.job_spec import HorizontalJobSpec
 from vfl.errors import ProtocolError
 from vfl.runtime.context import PartyContext
+from vfl.runtime.round_loop import RoundLoop, reporting
 
 SCOPE = "async"
 POLL_S = 0.05
@@ -49,12 +51,22 @@ def buffer_size(spec: HorizontalJobSpec) -> int:
     return spec.train.buffer_size or max(1, len(spec.parties) // 2)
 
 
+class _Model:
+    """The global model the steps advance. Never checkpointed: arrival order decides what
+    a step combines, so no step can be replayed."""
+
+    def __init__(self, params: Vector) -> None:
+        self.params = params
+
+    def state(self) -> dict[str, Any]:
+        return {"params": self.params}
+
+    def load_state(self, saved: dict[str, Any]) -> None:
+        self.params = saved["params"]
+
+
 def aggregate(
-    ctx: PartyContext,
-    spec: HorizontalJobSpec,
-    strategy: Strategy,
-    params: Vector,
-    report: Callable[[int, dict[str, float]], None],
+    ctx: PartyContext, spec: HorizontalJobSpec, strategy: Strategy, params: Vector
 ) -> Vector:
     """Run `rounds` buffered steps, send every party the final model, and return it."""
     scoped = ctx.scoped(phase=SCOPE)
@@ -62,8 +74,9 @@ def aggregate(
     size = params.size + round_plan.EXTRA
     for party in parties:
         scoped.send(party, RoundStart(0, True, False, (), params))
-    version, k = 0, buffer_size(spec)
-    while version < spec.train.rounds:
+    k, rounds, model = buffer_size(spec), spec.train.rounds, _Model(params)
+
+    def step(version: int) -> dict[str, float]:
         buffered = _collect(scoped, parties, size, version, k, spec.train.round_timeout_s)
         total, weight, loss, samples = np.zeros(params.size), 0.0, 0.0, 0.0
         for _, update in buffered:
@@ -72,19 +85,20 @@ def aggregate(
             weight += s * float(update.vector[params.size])
             loss += float(update.vector[params.size + 1])
             samples += float(update.vector[params.size + 2])
-        params = strategy.step(params, total, weight)
-        version += 1
-        stale = [version - 1 - u.version for _, u in buffered]
+        model.params = strategy.step(model.params, total, weight)
+        stale = [version - u.version for _, u in buffered]
         record = {"parties": float(len(buffered)), "mean_staleness": float(np.mean(stale))}
         if samples:
             record["train_loss"] = loss / samples
-        report(version - 1, record)
-        if version < spec.train.rounds:
+        if version + 1 < rounds:
             for party, _ in buffered:  # idle now: start them on the new model
-                scoped.send(party, RoundStart(version, True, False, (), params))
+                scoped.send(party, RoundStart(version + 1, True, False, (), model.params))
+        return record
+
+    RoundLoop(rounds, model, None).run(step, reporting(ctx, "train", rounds))
     for party in parties:
-        scoped.send(party, RoundStart(version, False, True, (), params))
-    return params
+        scoped.send(party, RoundStart(rounds, False, True, (), model.params))
+    return model.params
 
 
 def _collect(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -79,6 +80,9 @@ class PersonalModel:
         """What the round checkpoint keeps of it."""
         return {}
 
+    def load_state(self, saved: dict[str, Any]) -> None:
+        """Continue from what `state` kept in the checkpoint `saved`."""
+
     def keep(self, workspace: Workspace, final: Vector) -> None:
         """Add the personal model to the party's saved model, once the final model came."""
 
@@ -88,18 +92,15 @@ def personal_model(
     template: nn.Module,
     codec: LabelCodec,
     config: LocalConfig,
-    saved: dict[str, np.ndarray] | None,
 ) -> PersonalModel:
-    """The party's personal model: Ditto's when the spec asks for it, restored from the
-    round checkpoint `saved`, else the base that keeps none. `template`: the shared
+    """The party's personal model: Ditto's when the spec asks for it (restored from the
+    round checkpoint by `load_state`), else the base that keeps none. `template`: the shared
     architecture; `config`: the party's local training, whose epochs, optimizer and
     learning rate the personal steps take."""
     if spec.train.personalization is not Personalization.DITTO:
         return PersonalModel()
     ditto_config = replace(config, proximal_mu=spec.train.ditto_lambda)
-    restored = None if saved is None else saved.get(STATE_KEY)
-    personal = None if restored is None else restored.astype(np.float64)
-    return DittoModel(copy.deepcopy(template), codec, ditto_config, personal)
+    return DittoModel(copy.deepcopy(template), codec, ditto_config, None)
 
 
 class DittoModel(PersonalModel):
@@ -132,6 +133,10 @@ class DittoModel(PersonalModel):
 
     def state(self) -> dict[str, np.ndarray]:
         return {} if self.personal is None else {STATE_KEY: self.personal}
+
+    def load_state(self, saved: dict[str, Any]) -> None:
+        restored = saved.get(STATE_KEY)
+        self.personal = None if restored is None else np.asarray(restored, dtype=np.float64)
 
     def keep(self, workspace: Workspace, final: Vector) -> None:
         """Add the personal model to the party's saved model; a party never sampled has

@@ -10,14 +10,14 @@ secret, so a resumed party sends exactly what it sent before.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from vfl.algorithms.horizontal import buffered, round_plan
 from vfl.algorithms.horizontal.compression import TopK
-from vfl.algorithms.horizontal.ditto import load_personal, personal_model
+from vfl.algorithms.horizontal.ditto import PersonalModel, load_personal, personal_model
 
 if TYPE_CHECKING:
     from vfl.algorithms.horizontal.dp_sgd import DpSgdTrainer
@@ -48,9 +48,11 @@ from vfl.config.job_spec import HorizontalJobSpec, horizontal
 from vfl.dataset import PartyDataset
 from vfl.errors import ProtocolError
 from vfl.metrics import compute_metrics
+from vfl.runtime.checkpoint_file import ArrayCheckpoint
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.program import Program
+from vfl.runtime.round_loop import RoundLoop
 
 CHECKPOINT = "sample_holder"
 
@@ -107,26 +109,28 @@ class HorizontalTrainSampleHolder(Program):
             spec.train.optimizer,
             spec.train.proximal_mu if spec.train.strategy is StrategyName.FEDPROX else 0.0,
         )
-        saved = ctx.workspace.load_arrays(CHECKPOINT)
-        start = 0 if saved is None else int(saved["round"]) + 1
         topk = None
         if spec.train.compression is Compression.TOPK:  # keeps what it has not sent yet
-            residual = None if saved is None else saved.get("residual")
-            topk = TopK(spec.train.topk_fraction, residual)
-        personal = personal_model(spec, local.model, local.codec, config, saved)
-        private = _dp_sgd(spec, local, x, y, config, saved)
+            topk = TopK(spec.train.topk_fraction)
+        personal = personal_model(spec, local.model, local.codec, config)
+        private = _dp_sgd(spec, local, x, y, config)
+        loop = RoundLoop(
+            spec.train.rounds,
+            _Carried(topk, private, personal),
+            ArrayCheckpoint(ctx.workspace, CHECKPOINT, "round"),
+        )
+        loop.resume()
         if spec.train.asynchronous:
             _run_async(ctx, spec, _Round(local, secret, x, y, config, private), scaling)
             return
-        for r in range(start, spec.train.rounds + 1):
+
+        def play(r: int) -> None:
             rctx = ctx.scoped(round=r)
             order = rctx.recv(AGGREGATOR, RoundStart)
             if order.final:
-                _save(ctx, local, order.params, scaling)
-                personal.keep(ctx.workspace, order.params)
-                if private is not None:
-                    rctx.send(AGGREGATOR, PrivacySpent(private.epsilon(spec.privacy.delta)))
-                return
+                raise ProtocolError(
+                    f"round {r}: the aggregator sent the final model before the last round"
+                )
             if order.sampled:
                 scope = str(r)
                 result = _local_step(secret, scope, local, order.params, x, y, config, private)
@@ -155,14 +159,16 @@ class HorizontalTrainSampleHolder(Program):
                 )
                 masks = secret.derive("horizontal/secagg", scope)
                 party_sum(rctx, order.parties, summed, settings, masks)
-            state = {"round": np.array(r)}
-            if topk is not None and topk.residual is not None:
-                state["residual"] = topk.residual
-            if private is not None:
-                state["dp_steps"] = np.array(private.steps)
-            state.update(personal.state())
-            ctx.workspace.save_arrays(CHECKPOINT, state)
-        raise ProtocolError("the aggregator sent no final model after the last round")
+
+        loop.run(play)
+        final = ctx.scoped(round=spec.train.rounds)
+        order = final.recv(AGGREGATOR, RoundStart)
+        if not order.final:
+            raise ProtocolError("the aggregator sent no final model after the last round")
+        _save(ctx, local, order.params, scaling)
+        personal.keep(ctx.workspace, order.params)
+        if private is not None:
+            final.send(AGGREGATOR, PrivacySpent(private.epsilon(spec.privacy.delta)))
 
 
 class HorizontalEvaluateSampleHolder(Program):
@@ -234,6 +240,33 @@ def _scaling(
     return scaling
 
 
+class _Carried:
+    """What a sample holder carries from round to round, as its checkpoint stores it: the
+    top-k residual it has not sent yet, the DP-SGD accountant's step count and (Ditto) the
+    personal model."""
+
+    def __init__(
+        self, topk: TopK | None, private: DpSgdTrainer | None, personal: PersonalModel
+    ) -> None:
+        self.topk, self.private, self.personal = topk, private, personal
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {}
+        if self.topk is not None and self.topk.residual is not None:
+            state["residual"] = self.topk.residual
+        if self.private is not None:
+            state["dp_steps"] = np.array(self.private.steps)
+        state.update(self.personal.state())
+        return state
+
+    def load_state(self, saved: dict[str, Any]) -> None:
+        if self.topk is not None:
+            self.topk.residual = saved.get("residual")
+        if self.private is not None and "dp_steps" in saved:
+            self.private.restore(int(saved["dp_steps"]))
+        self.personal.load_state(saved)
+
+
 class _Round:
     """What a party's local step needs, bundled for the asynchronous loop."""
 
@@ -296,9 +329,9 @@ def _dp_sgd(
     x: torch.Tensor,
     y: torch.Tensor,
     config: LocalConfig,
-    saved: dict[str, np.ndarray] | None,
 ) -> DpSgdTrainer | None:
-    """The party's DP-SGD trainer when [privacy] asks for it, with its accountant restored."""
+    """The party's DP-SGD trainer when [privacy] asks for it (a resume restores its
+    accountant: `_Carried`)."""
     privacy = spec.privacy
     if not privacy.dp_sgd:
         return None
@@ -312,10 +345,7 @@ def _dp_sgd(
         batches = -(-len(x) // spec.train.batch_size)
         steps = spec.train.rounds * spec.train.local_epochs * batches
         z = noise_for(privacy.dp_sgd_epsilon, privacy.delta, 1 / batches, steps)
-    trainer = DpSgdTrainer(local.model, local.codec, x, y, config, z, privacy.dp_sgd_clip)
-    if saved is not None and "dp_steps" in saved:
-        trainer.restore(int(saved["dp_steps"]))
-    return trainer
+    return DpSgdTrainer(local.model, local.codec, x, y, config, z, privacy.dp_sgd_clip)
 
 
 def _save(ctx: PartyContext, local: _Local, params: Vector, scaling: Scaling) -> None:

@@ -7,6 +7,7 @@ The feature holder never sees labels, the top model or the interactive weights.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,9 +24,11 @@ from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import vertical
 from vfl.crypto.keys import generate_keypair
+from vfl.runtime.checkpoint_file import TorchCheckpoint
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.program import Program
+from vfl.runtime.round_loop import RoundLoop
 
 
 @dataclass
@@ -72,6 +75,27 @@ def _setup(
     return _Setup(scaler.apply(data.features), schedule, scaler, bottom, side)
 
 
+class _TrainState:
+    """What a feature holder carries from epoch to epoch: its bottom model, its side of
+    the exchange (Paillier: its share acc) and the optimizer's state."""
+
+    def __init__(self, s: _Setup, optimizer: torch.optim.Optimizer | None) -> None:
+        self.s, self.optimizer = s, optimizer
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "bottom": self.s.bottom.state_dict(),
+            "side": self.s.side.state(),
+            "optimizer": self.optimizer.state_dict() if self.optimizer else {},
+        }
+
+    def load_state(self, saved: dict[str, Any]) -> None:
+        self.s.bottom.load_state_dict(saved["bottom"])
+        self.s.side.load_state(saved.get("side", {}))
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict(saved["optimizer"])
+
+
 def serve_forward(ctx: PartyContext, s: _Setup, rows: NDArray[np.int64]) -> None:
     """Forward-only pass over `rows`, batch for batch with the label holder's `predict`."""
     with torch.no_grad():
@@ -96,39 +120,12 @@ class SplitTrainFeatureHolder(Program):
     def _train(self, ctx: PartyContext, s: _Setup) -> None:
         spec = vertical(ctx.job)
         params = list(s.bottom.parameters())
-        optimizer = make_optimizer(spec, params) if params else None
-        start = 0
-        checkpoint = ctx.workspace.load_checkpoint("train")
-        if checkpoint is not None:
-            s.bottom.load_state_dict(checkpoint["bottom"])
-            s.side.load_state(checkpoint.get("side", {}))
-            if optimizer is not None:
-                optimizer.load_state_dict(checkpoint["optimizer"])
-            start = int(checkpoint["epoch"]) + 1
+        state = _TrainState(s, make_optimizer(spec, params) if params else None)
+        loop = RoundLoop(spec.train.epochs, state, TorchCheckpoint(ctx.workspace, "train", "epoch"))
+        fresh = loop.resume() == 0  # the side's state is loaded before it starts
         s.side.start(ctx.scoped(step=EXCHANGE_STEP))
-        s.side.initial_share(ctx.scoped(step=INIT_STEP), fresh=checkpoint is None)
-        for epoch in range(start, spec.train.epochs):
-            ectx = ctx.scoped(epoch=epoch)
-            for b, rows in enumerate(s.schedule.train_batches(epoch)):
-                bctx = ectx.scoped(batch=b)
-                a = s.bottom(s.x[rows])
-                s.side.forward_batch(bctx, a, training=True)
-                grad = s.side.backward_batch(bctx, len(rows))
-                if optimizer is not None:
-                    optimizer.zero_grad()
-                    a.backward(grad)
-                    optimizer.step()
-            if len(s.schedule.valid_rows):
-                serve_forward(ectx.scoped(split="valid"), s, s.schedule.valid_rows)
-            ctx.workspace.save_checkpoint(
-                "train",
-                {
-                    "bottom": s.bottom.state_dict(),
-                    "side": s.side.state(),
-                    "optimizer": optimizer.state_dict() if optimizer else {},
-                    "epoch": epoch,
-                },
-            )
+        s.side.initial_share(ctx.scoped(step=INIT_STEP), fresh=fresh)
+        loop.run(lambda epoch: self._epoch(ctx.scoped(epoch=epoch), epoch, s, state.optimizer))
         meta = {
             "role": "feature_holder",
             "kind": spec.model.kind,
@@ -138,6 +135,22 @@ class SplitTrainFeatureHolder(Program):
             {"bottom": s.bottom.state_dict(), "scaler": s.scaler.state(), "side": s.side.state()},
             meta,
         )
+
+    @staticmethod
+    def _epoch(
+        ctx: PartyContext, epoch: int, s: _Setup, optimizer: torch.optim.Optimizer | None
+    ) -> None:
+        for b, rows in enumerate(s.schedule.train_batches(epoch)):
+            bctx = ctx.scoped(batch=b)
+            a = s.bottom(s.x[rows])
+            s.side.forward_batch(bctx, a, training=True)
+            grad = s.side.backward_batch(bctx, len(rows))
+            if optimizer is not None:
+                optimizer.zero_grad()
+                a.backward(grad)
+                optimizer.step()
+        if len(s.schedule.valid_rows):
+            serve_forward(ctx.scoped(split="valid"), s, s.schedule.valid_rows)
 
 
 class SplitEvaluateFeatureHolder(Program):

@@ -7,6 +7,7 @@ batch collect z_p from each, run the top model, send gradients back, step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -20,10 +21,12 @@ from vfl.crypto.keys import MIN_KEY_BITS
 from vfl.errors import ProtocolError
 from vfl.metrics import compute_metrics
 from vfl.privacy.label_dp import LabelDP
+from vfl.runtime.checkpoint_file import TorchCheckpoint
 from vfl.runtime.context import PartyContext
-from vfl.runtime.events import EpochReport, MetricsReport, Progress, StepReport
+from vfl.runtime.events import EpochReport, MetricsReport, StepReport
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.program import Program
+from vfl.runtime.round_loop import RoundLoop, reporting
 
 
 @dataclass
@@ -71,6 +74,27 @@ def _setup(ctx: PartyContext, scaler: Standardizer | None = None) -> _Setup:
     )
 
 
+class _TrainState:
+    """What the label holder carries from epoch to epoch: its model, the optimizer's
+    state and each finished epoch's record (re-reported after a resume)."""
+
+    def __init__(self, model: LabelHolderModel, optimizer: torch.optim.Optimizer) -> None:
+        self.model, self.optimizer = model, optimizer
+        self.history: list[dict[str, float]] = []
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "history": self.history,
+        }
+
+    def load_state(self, saved: dict[str, Any]) -> None:
+        self.model.load_state_dict(saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.history = list(saved.get("history", []))
+
+
 def _model(
     ctx: PartyContext, s: _Setup, min_key_bits: int, label_dp: LabelDP | None = None
 ) -> LabelHolderModel:
@@ -115,39 +139,30 @@ class SplitTrainLabelHolder(Program):
 
     def _train(self, ctx: PartyContext, model: LabelHolderModel, s: _Setup) -> None:
         spec = vertical(ctx.job)
-        optimizer = make_optimizer(spec, list(model.parameters()))
-        start = 0
-        history: list[dict[str, float]] = []
-        checkpoint = ctx.workspace.load_checkpoint("train")
-        if checkpoint is not None:
-            model.load_state_dict(checkpoint["model"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            start = int(checkpoint["epoch"]) + 1
-            # Report the finished epochs again: a report sent just before a crash, or
-            # refused while the job was failed (before `vfl job resume`), is not lost.
-            # Reports are keyed by epoch, so a copy the coordinator has is replaced.
-            history = list(checkpoint.get("history", []))
-            for epoch, record in enumerate(history):
-                ctx.report(EpochReport(epoch, record))
-        for epoch in range(start, spec.train.epochs):
-            record = self._epoch(ctx.scoped(epoch=epoch), epoch, model, optimizer, s)
-            history.append(record)
+        state = _TrainState(model, make_optimizer(spec, list(model.parameters())))
+        epochs = spec.train.epochs
+        loop = RoundLoop(epochs, state, TorchCheckpoint(ctx.workspace, "train", "epoch"))
+        # Report the finished epochs again: a report sent just before a crash, or refused
+        # while the job was failed (before `vfl job resume`), is not lost. Reports are
+        # keyed by epoch, so a copy the coordinator has is replaced.
+        loop.resume()
+        for epoch, record in enumerate(state.history):
             ctx.report(EpochReport(epoch, record))
-            ctx.report(Progress("train", epoch + 1, spec.train.epochs))
-            ctx.workspace.save_checkpoint(
-                "train",
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "epoch": epoch,
-                    "history": history,
-                },
-            )
-        state = {"model": model.state_dict(), "scaler": s.scaler.state()}
+        report = reporting(ctx, "train", epochs)
+
+        def after(epoch: int, record: dict[str, float]) -> None:
+            state.history.append(record)
+            report(epoch, record)
+
+        loop.run(
+            lambda epoch: self._epoch(ctx.scoped(epoch=epoch), epoch, model, state.optimizer, s),
+            after,
+        )
+        published = {"model": model.state_dict(), "scaler": s.scaler.state()}
         meta = model_meta(
             spec, s.codec, s.x.shape[1], s.peer_widths, ctx.require_data().feature_names
         )
-        ctx.workspace.save_model(state, meta)
+        ctx.workspace.save_model(published, meta)
 
     @staticmethod
     def _epoch(
