@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from psi.chunks import positions_to_rows, recv_rows, rows_to_positions, send_rows
 from psi.ids import IdSource, MemoryIds
 from psi.messages import AlignCheck, Selection
-from vfl.config.job_spec import vertical
+from vfl.config.job_spec import align_roles
 from vfl.errors import ProtocolError
 from vfl.protocol import serde
 from vfl.runtime.context import PartyContext
@@ -38,12 +38,9 @@ class Star:
 
     @classmethod
     def of(cls, ctx: PartyContext) -> Star:
-        job = vertical(ctx.job)
-        return cls(
-            job.label_holder.name,
-            tuple(p.name for p in job.feature_holders),
-            job.align.cardinality_only,
-        )
+        # vertical: label holder / feature holders; transfer: source / target
+        roles = align_roles(ctx.job)
+        return cls(roles.centre, roles.others, roles.align.cardinality_only)
 
 
 def default_source(ctx: PartyContext) -> IdSource:
