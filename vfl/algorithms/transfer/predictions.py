@@ -72,7 +72,8 @@ def frame(scored: Scored, id_column: str) -> pd.DataFrame:
     else:
         for k, value in enumerate(scored.class_values):
             columns[f"score_{_label(value)}"] = scored.probabilities[:, k]
-    columns["class"] = scored.classes
+    integral = bool(np.all(np.mod(scored.class_values, 1) == 0))
+    columns["class"] = scored.classes.astype(np.int64) if integral else scored.classes
     return pd.DataFrame(columns)
 
 
