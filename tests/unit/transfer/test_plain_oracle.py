@@ -106,7 +106,7 @@ def _oracle(
             for r in range(k):
                 opt_b.zero_grad()
                 out = u_b if r == 0 else net_b(xb[rows])
-                ((out * grad).sum() + _penalty(net_b, wd)).backward()  # type: ignore[no-untyped-call]
+                ((out * grad).sum() + _penalty(net_b, wd)).backward()
                 opt_b.step()
     return losses, net_a, net_b
 
