@@ -60,8 +60,7 @@ class GradientLabelInference(ABC):
             return "transfer with paillier: the target's view is not extracted yet"
         if not isinstance(spec, VerticalJobSpec | TransferJobSpec):
             return (
-                f"job.mode is {spec.job.mode!r}; label inference attacks vertical and "
-                "transfer jobs"
+                f"job.mode is {spec.job.mode!r}; label inference attacks vertical and transfer jobs"
             )
         if spec.align.cardinality_only:
             return "align.cardinality_only = true: the job trains nothing"
