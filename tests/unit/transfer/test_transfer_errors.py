@@ -29,7 +29,7 @@ def _config_error(spec: dict[str, object]) -> str:
 
 def test_a_target_with_a_label_column_is_refused(tmp_path: Path) -> None:
     spec = transfer_dict(synthetic_transfer(tmp_path))
-    spec["parties"][1]["label_column"] = "y"  # type: ignore[index]
+    spec["parties"][1]["label_column"] = "y"
     assert "a target holds no labels" in _config_error(spec)
 
 
