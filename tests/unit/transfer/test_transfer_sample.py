@@ -3,6 +3,7 @@ rows beside the target-only baseline, and predictions at the target and nowhere 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -10,7 +11,7 @@ from types import ModuleType
 import pandas as pd
 
 from vfl.algorithms.transfer.messages import Representations
-from vfl.api import simulate
+from vfl.api import audit, simulate
 from vfl.runtime.transcript import Transcript
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "transfer"
@@ -27,9 +28,14 @@ def _compare() -> ModuleType:
 def test_sample_scores_the_targets_other_rows_as_well_as_a_target_only_model(
     tmp_path: Path,
 ) -> None:
-    transcript = Transcript()
-    result = simulate(SAMPLE / "job.toml", workdir=tmp_path, transcript=transcript)
+    # fixed party secrets and job id (the samples' convention): the same initial weights
+    # every run; `vfl audit` so the transfer findings are checked on the way
+    secrets = {n: hashlib.sha256(n.encode()).digest() for n in ("hospital", "clinic")}
+    result = audit(SAMPLE / "job.toml", workdir=tmp_path, party_secrets=secrets, job_id="transfer")
     assert result.status == "succeeded", result.error
+    found = {(f.attacker, f.target, f.attack): f.value for f in result.privacy.attacks}
+    assert found[("clinic", "hospital", "cosine_label_inference")] > 0.9  # plaintext leaks
+    assert ("clinic", "hospital", "norm_label_inference") in found
     assert all(f"{p}_s" in result.timings for p in ("align", "train", "evaluate", "predict"))
     assert result.metrics["validation"]["auc"] > 0.9
 
