@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from parties.programs import check_runnable
 from tests.transfer_factory import synthetic_transfer, transfer_dict, transfer_spec
+from vfl.algorithms.transfer import source as source_module
 from vfl.algorithms.transfer import target as target_module
-from vfl.algorithms.transfer.messages import TransferHello
+from vfl.algorithms.transfer.messages import ClassSummary, TransferHello
 from vfl.api import simulate
 from vfl.config.loading import parse_job
 from vfl.errors import ConfigError
@@ -88,3 +90,21 @@ def test_a_target_announcing_another_width_is_refused_by_the_source(
     assert result.status == "failed"
     message = _one_line(result.error)
     assert "party source" in message and "representation width 5" in message
+
+
+def test_a_class_summary_of_the_wrong_shape_is_refused_by_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source handed another spec (or a hostile one) sends Φ of another width."""
+
+    def wider(summary: np.ndarray, classes: np.ndarray) -> ClassSummary:
+        return ClassSummary(np.zeros((1, summary.shape[1] + 2), np.float32), classes)
+
+    monkeypatch.setattr(source_module, "ClassSummary", wider)
+    result = simulate(
+        transfer_spec(transfer_dict(synthetic_transfer(tmp_path))), workdir=tmp_path / "run"
+    )
+    assert result.status == "failed"
+    message = _one_line(result.error)
+    assert "party target" in message and "transfer.ClassSummary from source" in message
+    assert not list((tmp_path / "run" / "target").rglob("predictions*"))
