@@ -20,6 +20,8 @@ from numpy.typing import NDArray
 from psi.chunks import positions_to_rows, recv_rows, rows_to_positions, send_rows
 from psi.ids import IdSource, MemoryIds
 from psi.messages import AlignCheck, Selection
+from psi.padding import PaddedIds
+from psi.replay import PsiRandomness
 from vfl.config.job_spec import align_roles
 from vfl.errors import ProtocolError
 from vfl.protocol import serde
@@ -44,8 +46,15 @@ class Star:
 
 
 def default_source(ctx: PartyContext) -> IdSource:
+    """The party's own IDs; a transfer target's padded with dummies when the spec says
+    `align.pad_target_to` (psi/padding.py: its peers learn the bound, not its count)."""
     data = ctx.require_data()
-    return MemoryIds(data.source, data.ids)
+    ids = MemoryIds(data.source, data.ids)
+    roles = align_roles(ctx.job)
+    if roles.pad_others_to is None or ctx.party == roles.centre:
+        return ids
+    stream = PsiRandomness(ctx, "padding").stream("dummies")
+    return PaddedIds(ids, data.rows, roles.pad_others_to, stream)
 
 
 def _digest(ids: Sequence[str]) -> bytes:

@@ -151,6 +151,23 @@ class AlignSpec(_Strict):
         return self
 
 
+class TransferAlignSpec(AlignSpec):
+    """`[align]` of a transfer job: the vertical knobs, and padding for the target."""
+
+    pad_target_to: int | None = Field(default=None, ge=1, le=100_000_000)
+    """Run PSI on the target's IDs followed by dummies up to this many, so the source
+    learns this bound instead of the target's row count (and so how many rows it scores
+    outside the intersection). Unset: the source learns the count. ecdh or rsa only."""
+
+    @model_validator(mode="after")
+    def _check_padding(self) -> TransferAlignSpec:
+        if self.pad_target_to is not None and self.protocol == "join":
+            raise ValueError(
+                "align.pad_target_to needs protocol 'ecdh' or 'rsa': 'join' sends the IDs"
+            )
+        return self
+
+
 class ModelSpec(_Strict):
     kind: Literal["split_nn", "logistic_regression", "linear_regression"] = "split_nn"
     """split_nn, or a preset: identity bottoms and one linear interactive layer."""
@@ -441,7 +458,7 @@ class TransferJobSpec(_JobSpecBase):
     MODE: ClassVar[ModeName] = ModeName.TRANSFER
     job: JobSection
     parties: list[TransferPartySpec] = Field(min_length=2, max_length=2)  # type: ignore[assignment]
-    align: AlignSpec = Field(default_factory=AlignSpec)
+    align: TransferAlignSpec = Field(default_factory=TransferAlignSpec)
     model: TransferModelSpec = Field(default_factory=TransferModelSpec)
     train: TransferTrainSpec = Field(default_factory=TransferTrainSpec)
     predict: PredictSpec = Field(default_factory=PredictSpec)
@@ -484,6 +501,8 @@ class AlignRoles:
     centre: str
     others: tuple[str, ...]
     align: AlignSpec
+    pad_others_to: int | None = None
+    """Transfer: the target runs PSI padded with dummies to this many IDs."""
 
 
 def align_roles(spec: JobSpec) -> AlignRoles:
@@ -493,7 +512,9 @@ def align_roles(spec: JobSpec) -> AlignRoles:
             spec.label_holder.name, tuple(p.name for p in spec.feature_holders), spec.align
         )
     if isinstance(spec, TransferJobSpec):
-        return AlignRoles(spec.source.name, (spec.target.name,), spec.align)
+        return AlignRoles(
+            spec.source.name, (spec.target.name,), spec.align, spec.align.pad_target_to
+        )
     raise ConfigError(f"job.mode: {spec.job.mode!r} jobs have no align phase")
 
 

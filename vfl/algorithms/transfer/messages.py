@@ -37,8 +37,9 @@ envelope; bodies are sealed end to end between the two parties):
   label-weighted mean of S's representations per class (K×d numbers); with its own u_B,
   T can score the overlap rows too, i.e. infer their labels as well as the model can.
 - Neither party sends anything about T's rows outside the intersection in these phases:
-  no envelope carries them. (Align's PSI reveals T's set size to S, hence how many rows
-  T scores; docs/transfer.md, What is missing, says how padding would hide it.)
+  no envelope carries them. Align's PSI reveals T's set size to S, hence how many rows
+  T scores, unless `align.pad_target_to` pads T's set to the bound the spec states
+  (psi/padding.py).
 """
 
 from __future__ import annotations
