@@ -421,6 +421,7 @@ id_column = "patient_id"
 
 [align]
 protocol = "ecdh"
+pad_target_to = 400  # the hospital learns this bound, not the clinic's 365 patients
 
 [model]
 kind = "ftl"
