@@ -16,18 +16,21 @@ from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, Role, plan_fo
 from vfl.protocol.reports import EventKind
 
 VERTICAL = frozenset({Role.LABEL_HOLDER, Role.FEATURE_HOLDER})
-# the vertical label holder and the horizontal aggregator (the coordinator's hosted program)
-# hold the loss, the metrics and the privacy accountant
-RESULTS = frozenset({Role.LABEL_HOLDER, Role.AGGREGATOR})
+TRANSFER = frozenset({Role.SOURCE, Role.TARGET})
+# the vertical label holder, the transfer source and the horizontal aggregator (the
+# coordinator's hosted program) hold the loss and the metrics
+RESULTS = frozenset({Role.LABEL_HOLDER, Role.SOURCE, Role.AGGREGATOR})
 
 ALLOWED_ROLES: dict[EventKind, frozenset[Role]] = {
-    EventKind.PROGRESS: VERTICAL | {Role.AGGREGATOR},
-    # every vertical party learns its own row count and the intersection (ecdh, join, star)
-    EventKind.ALIGN: VERTICAL,
+    EventKind.PROGRESS: VERTICAL | TRANSFER | {Role.AGGREGATOR},
+    # every aligning party learns its own row count and the intersection (ecdh, join, star)
+    EventKind.ALIGN: VERTICAL | TRANSFER,
     EventKind.EPOCH: RESULTS,
-    EventKind.STEP: frozenset({Role.LABEL_HOLDER}),
+    EventKind.STEP: frozenset({Role.LABEL_HOLDER, Role.SOURCE}),
     EventKind.METRICS: RESULTS,
-    EventKind.PRIVACY: RESULTS,
+    EventKind.PRIVACY: frozenset({Role.LABEL_HOLDER, Role.AGGREGATOR}),
+    # only the transfer target writes a file (its predictions, at its own site)
+    EventKind.OUTPUT: frozenset({Role.TARGET}),
 }
 """Event kind → the roles that may report it. The one place this rule lives."""
 

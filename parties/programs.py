@@ -24,7 +24,18 @@ from vfl.algorithms.horizontal.sample_holder import (
 from vfl.algorithms.hosted import HOSTED_PROGRAMS
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
-from vfl.config.job_spec import JobSpec, PartySpec, vertical
+from vfl.algorithms.transfer.protections import sides_for
+from vfl.algorithms.transfer.source import (
+    TransferEvaluateSource,
+    TransferPredictSource,
+    TransferTrainSource,
+)
+from vfl.algorithms.transfer.target import (
+    TransferEvaluateTarget,
+    TransferPredictTarget,
+    TransferTrainTarget,
+)
+from vfl.config.job_spec import JobSpec, PartySpec, TransferJobSpec, align_roles
 from vfl.config.phase_plan import Mode, Phase, Role
 from vfl.errors import ConfigError
 from vfl.runtime.program import Program
@@ -47,10 +58,12 @@ _STREAMING = ("ecdh", "rsa")
 
 
 def _psi(role: Role) -> ProgramFactory:
-    """The align program of `role` for the spec's `align.protocol`."""
+    """The align program of PSI's `role` (label holder: the star centre) for the spec's
+    `align.protocol`; a transfer source plays the label holder's side, the target the
+    feature holder's."""
 
     def build(spec: JobSpec, local: LocalIds | None) -> Program:
-        protocol = vertical(spec).align.protocol
+        protocol = align_roles(spec).align.protocol
         if local is None:
             return _PSI[(protocol, role)](None, None)
         if protocol not in _STREAMING:
@@ -66,6 +79,16 @@ def _fixed(program: Callable[[], Program]) -> ProgramFactory:
     return lambda spec, local: program()
 
 
+def _protected(program: Callable[[], Program]) -> ProgramFactory:
+    """A transfer program, once its `train.protection` is known to be built."""
+
+    def build(spec: JobSpec, local: LocalIds | None) -> Program:
+        sides_for(spec)
+        return program()
+
+    return build
+
+
 _PROGRAMS: dict[tuple[str, str, str], ProgramFactory] = {
     (Mode.VERTICAL, Phase.ALIGN, Role.LABEL_HOLDER): _psi(Role.LABEL_HOLDER),
     (Mode.VERTICAL, Phase.ALIGN, Role.FEATURE_HOLDER): _psi(Role.FEATURE_HOLDER),
@@ -73,6 +96,14 @@ _PROGRAMS: dict[tuple[str, str, str], ProgramFactory] = {
     (Mode.VERTICAL, Phase.TRAIN, Role.FEATURE_HOLDER): _fixed(SplitTrainFeatureHolder),
     (Mode.VERTICAL, Phase.EVALUATE, Role.LABEL_HOLDER): _fixed(SplitEvaluateLabelHolder),
     (Mode.VERTICAL, Phase.EVALUATE, Role.FEATURE_HOLDER): _fixed(SplitEvaluateFeatureHolder),
+    (Mode.TRANSFER, Phase.ALIGN, Role.SOURCE): _psi(Role.LABEL_HOLDER),
+    (Mode.TRANSFER, Phase.ALIGN, Role.TARGET): _psi(Role.FEATURE_HOLDER),
+    (Mode.TRANSFER, Phase.TRAIN, Role.SOURCE): _protected(TransferTrainSource),
+    (Mode.TRANSFER, Phase.TRAIN, Role.TARGET): _protected(TransferTrainTarget),
+    (Mode.TRANSFER, Phase.EVALUATE, Role.SOURCE): _protected(TransferEvaluateSource),
+    (Mode.TRANSFER, Phase.EVALUATE, Role.TARGET): _protected(TransferEvaluateTarget),
+    (Mode.TRANSFER, Phase.PREDICT, Role.SOURCE): _protected(TransferPredictSource),
+    (Mode.TRANSFER, Phase.PREDICT, Role.TARGET): _protected(TransferPredictTarget),
     (Mode.HORIZONTAL, Phase.TRAIN, Role.SAMPLE_HOLDER): _fixed(HorizontalTrainSampleHolder),
     (Mode.HORIZONTAL, Phase.EVALUATE, Role.SAMPLE_HOLDER): _fixed(HorizontalEvaluateSampleHolder),
     # the coordinator's hosted programs (the aggregator), from the registry it reads too
@@ -109,6 +140,8 @@ def check_runnable(spec: JobSpec) -> None:
     """Raise the registry's ConfigError now, before any data is read, unless every party
     has a program for every phase of the job's plan."""
     roles = [*(p.role for p in spec.parties), *spec.plan.hosted]
+    if isinstance(spec, TransferJobSpec) and Phase.TRAIN in spec.phases:
+        sides_for(spec)  # a protection not built yet (transfer paillier)
     for phase in spec.plan.phases:
         for role in roles:
             if (spec.job.mode, phase, role) not in _PROGRAMS:

@@ -20,7 +20,9 @@ from numpy.typing import NDArray
 from psi.chunks import positions_to_rows, recv_rows, rows_to_positions, send_rows
 from psi.ids import IdSource, MemoryIds
 from psi.messages import AlignCheck, Selection
-from vfl.config.job_spec import vertical
+from psi.padding import PaddedIds
+from psi.replay import PsiRandomness
+from vfl.config.job_spec import align_roles
 from vfl.errors import ProtocolError
 from vfl.protocol import serde
 from vfl.runtime.context import PartyContext
@@ -38,17 +40,21 @@ class Star:
 
     @classmethod
     def of(cls, ctx: PartyContext) -> Star:
-        job = vertical(ctx.job)
-        return cls(
-            job.label_holder.name,
-            tuple(p.name for p in job.feature_holders),
-            job.align.cardinality_only,
-        )
+        # vertical: label holder / feature holders; transfer: source / target
+        roles = align_roles(ctx.job)
+        return cls(roles.centre, roles.others, roles.align.cardinality_only)
 
 
 def default_source(ctx: PartyContext) -> IdSource:
+    """The party's own IDs; a transfer target's padded with dummies when the spec says
+    `align.pad_target_to` (psi/padding.py: its peers learn the bound, not its count)."""
     data = ctx.require_data()
-    return MemoryIds(data.source, data.ids)
+    ids = MemoryIds(data.source, data.ids)
+    roles = align_roles(ctx.job)
+    if roles.pad_others_to is None or ctx.party == roles.centre:
+        return ids
+    stream = PsiRandomness(ctx, "padding").stream("dummies")
+    return PaddedIds(ids, data.rows, roles.pad_others_to, stream)
 
 
 def _digest(ids: Sequence[str]) -> bytes:

@@ -19,7 +19,7 @@ from typing import Literal
 
 from parties.data import load_dataset
 from parties.programs import check_runnable, program_for_role
-from vfl.config.job_spec import JobSpec, vertical
+from vfl.config.job_spec import HorizontalJobSpec, JobSpec
 from vfl.config.loading import load_job
 from vfl.config.phase_plan import COORDINATOR, Phase
 from vfl.dataset import PartyDataset
@@ -110,7 +110,9 @@ def audit(
     if result.status != "succeeded":
         return result
     aligned = {n: d.aligned(workspaces[n].load_alignment()) for n, d in datasets.items()}
-    run = AuditRun(vertical(spec), result.job_id, transcript, workspaces, aligned, spec_digest)
+    if isinstance(spec, HorizontalJobSpec):  # applicable() refused it: no attack applies
+        raise ConfigError(f"job.mode: {spec.job.mode!r} jobs have no audit")
+    run = AuditRun(spec, result.job_id, transcript, workspaces, aligned, spec_digest)
     result.privacy.attacks = mount(run, chosen)
     return result
 

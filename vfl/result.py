@@ -13,6 +13,7 @@ from vfl.runtime.events import (
     EpochReport,
     Event,
     MetricsReport,
+    OutputReport,
     PrivacyReport,
     Reporter,
 )
@@ -70,6 +71,9 @@ class JobResult:
     timings: dict[str, float] = field(default_factory=dict)
     bytes: dict[str, dict[str, int]] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Files programs wrote at their own party: party → name → path on that party's disk
+    (transfer: the target's predictions)."""
     privacy: PrivacyResult = field(default_factory=PrivacyResult)
 
     @staticmethod
@@ -130,6 +134,8 @@ class ResultCollector:
                 r.history[at] = entry
         elif isinstance(event, MetricsReport):
             r.metrics[event.split] = dict(event.values)
+        elif isinstance(event, OutputReport):
+            r.outputs.setdefault(party, {})[event.name] = event.path
         elif isinstance(event, PrivacyReport):
             params = {
                 "target_epsilon": event.target_epsilon,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from psi.join.messages import IdList, Intersection
-from vfl.config.job_spec import vertical
+from vfl.config.job_spec import align_roles
 from vfl.errors import ProtocolError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import AlignReport
@@ -16,10 +16,10 @@ class JoinLabelHolder(Program):
     def run(self, ctx: PartyContext) -> None:
         data = ctx.require_data()
         shared = set(data.ids)
-        for peer in (p.name for p in vertical(ctx.job).feature_holders):
+        for peer in align_roles(ctx.job).others:
             shared &= set(ctx.recv(peer, IdList).ids)
         ordered = tuple(sorted(shared))
-        for peer in (p.name for p in vertical(ctx.job).feature_holders):
+        for peer in align_roles(ctx.job).others:
             ctx.send(peer, Intersection(ordered))
         ctx.workspace.save_alignment(ordered)
         ctx.report(AlignReport(rows=data.rows, intersection_size=len(ordered), protocol="join"))
@@ -30,7 +30,7 @@ class JoinFeatureHolder(Program):
 
     def run(self, ctx: PartyContext) -> None:
         data = ctx.require_data()
-        label_holder = vertical(ctx.job).label_holder.name
+        label_holder = align_roles(ctx.job).centre
         ctx.send(label_holder, IdList(data.ids))
         ordered = ctx.recv(label_holder, Intersection).ids
         if not set(ordered) <= set(data.ids):

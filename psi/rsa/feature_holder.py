@@ -12,7 +12,7 @@ from psi.rsa.key_store import job_key
 from psi.rsa.messages import Matches, SetSize
 from psi.rsa.rounds import client_round, recv_size, signer_round, signer_tags
 from psi.star import Star, default_source, finish_feature_holder, resume_feature_holder
-from vfl.config.job_spec import vertical
+from vfl.config.job_spec import align_roles
 from vfl.runtime.context import PartyContext
 from vfl.runtime.program import Program
 
@@ -49,7 +49,7 @@ class RsaFeatureHolder(Program):
                 pairs = np.stack([theirs, shuffled_at], axis=1).astype("<i8")
                 send_rows(ctx, lh, Matches, np.ascontiguousarray(pairs).view(np.uint8))
             else:
-                key = job_key(ctx.workspace, ctx.job_id, vertical(ctx.job).align.key_bits)
+                key = job_key(ctx.workspace, ctx.job_id, align_roles(ctx.job).align.key_bits)
                 tags = signer_tags(pool, source, key)
                 rows = len(tags)
                 permutation = rand.permutation("order", rows)

@@ -13,7 +13,7 @@ from psi.rsa.key_store import job_key
 from psi.rsa.messages import Matches, SetSize
 from psi.rsa.rounds import client_round, recv_size, signer_round, signer_tags
 from psi.star import Pairs, Star, default_source, finish_label_holder, resume_label_holder
-from vfl.config.job_spec import vertical
+from vfl.config.job_spec import align_roles
 from vfl.errors import ProtocolError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.program import Program
@@ -46,7 +46,7 @@ class RsaLabelHolder(Program):
         rand = PsiRandomness(ctx, PROTOCOL)  # replayable: see psi/replay.py
         with GroupPool(self._workers) as pool:
             if signs:
-                key = job_key(ctx.workspace, ctx.job_id, vertical(ctx.job).align.key_bits)
+                key = job_key(ctx.workspace, ctx.job_id, align_roles(ctx.job).align.key_bits)
                 tags = signer_tags(pool, source, key)
                 rows = len(tags)
                 permutation = rand.permutation("order", rows)

@@ -24,7 +24,7 @@ from psi.replay import PsiRandomness
 from psi.rsa.keys import TAG_BYTES, PrivateKey, PublicKey, check_public
 from psi.rsa.messages import Blinded, PublicKeyMsg, SetSize, Signed, Tags
 from psi.rsa.work import blind_task, own_tags, sign_blinded, unblind_task
-from vfl.config.job_spec import vertical
+from vfl.config.job_spec import align_roles
 from vfl.errors import DataValidationError, ProtocolError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import DerivedRandomness
@@ -95,7 +95,7 @@ def client_round(
     """
     msg = ctx.recv(peer, PublicKeyMsg)
     where = f"rsa.PublicKey from {peer}"
-    pub = check_public(msg.modulus, msg.exponent, where, vertical(ctx.job).align.key_bits)
+    pub = check_public(msg.modulus, msg.exponent, where, align_roles(ctx.job).align.key_bits)
     size = pub.size
     blinded, inverses = bytearray(), bytearray()
     factors = rand.stream(f"blinding/{peer}")

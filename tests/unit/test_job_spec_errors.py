@@ -219,7 +219,7 @@ def test_a_vertical_knob_in_a_horizontal_spec_says_which_modes_have_it(tmp_path:
     spec = _horizontal()
     spec["train"]["protection"] = "paillier"
     message = _error(tmp_path, spec)
-    assert "train.protection: only vertical jobs have this field" in message
+    assert "train.protection: only vertical and transfer jobs have this field" in message
     assert "job.mode is 'horizontal'" in message
     spec = _horizontal()
     spec["align"] = {"protocol": "ecdh"}

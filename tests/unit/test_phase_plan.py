@@ -29,7 +29,8 @@ from vfl.runtime.workspace import Workspace
 
 def test_enum_values_are_the_strings_stored_and_sent() -> None:
     assert [str(s) for s in JobState] == [
-        "pending", "approved", "align", "train", "evaluate", "succeeded", "failed", "cancelled"
+        "pending", "approved", "align", "train", "evaluate", "predict", "succeeded", "failed",
+        "cancelled",
     ]  # fmt: skip
     assert {str(p) for p in Phase} <= {str(s) for s in JobState}  # a running job's state
     assert f"{Phase.TRAIN}_s" == "train_s" and {"succeeded", "failed", "cancelled"} == TERMINAL
@@ -42,6 +43,8 @@ def test_each_mode_plans_its_phases_in_order() -> None:
     assert vertical.first == "align" and vertical.after("align") == "train"
     assert vertical.after("evaluate") is None
     assert plan_for("horizontal").phases == ("train", "evaluate")  # no align
+    assert plan_for("transfer").phases == ("align", "train", "evaluate", "predict")
+    assert plan_for("transfer").after("evaluate") == "predict"
     assert not plan_for("horizontal").runs("align")
     with pytest.raises(ConfigError, match="'diagonal' is not a mode"):
         plan_for("diagonal")
@@ -69,7 +72,7 @@ def _horizontal() -> dict[str, object]:
     return {"job": {"name": "h", "mode": "horizontal"}, "parties": parties}
 
 
-def test_the_registry_refuses_a_mode_without_programs_in_one_line() -> None:
+def test_the_registry_refuses_a_transfer_protection_not_built_yet_in_one_line() -> None:
     parties = [
         {"name": n, "role": r, "data": "x.csv", "id_column": "id"}
         for n, r in (("s", "source"), ("t", "target"))
@@ -79,11 +82,23 @@ def test_the_registry_refuses_a_mode_without_programs_in_one_line() -> None:
     with pytest.raises(ConfigError) as caught:
         check_runnable(spec)
     assert str(caught.value) == (
-        "job.mode: 'transfer' is not available in this version; use 'horizontal' or 'vertical'"
+        "train.protection: 'paillier' is not built yet for transfer jobs; use 'none'"
     )
-    with pytest.raises(ConfigError, match="not available"):
+    with pytest.raises(ConfigError, match="not built yet"):
         program_for(spec, Phase.TRAIN, spec.parties[0])
-    assert available_modes() == ["horizontal", "vertical"]
+    assert available_modes() == ["horizontal", "transfer", "vertical"]
+    plain = parse_job(
+        {
+            "job": {"name": "t", "mode": "transfer"},
+            "parties": parties,
+            "train": {"protection": "none"},
+        },
+        "t.toml",
+    )
+    check_runnable(plain)
+    assert {program_for(plain, p, plain.parties[1]).phase for p in plain.phases} == set(
+        plain.phases
+    )
     check_runnable(parse_job(_horizontal(), "h.toml"))  # horizontal has its programs
 
 

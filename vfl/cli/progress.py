@@ -85,6 +85,9 @@ def print_summary(result: JobResult, console: Console | None = None) -> None:
     console.print(f"seconds: {timings}")
     sent = ", ".join(f"{p} {b['sent'] / 1e6:.2f} MB" for p, b in result.bytes.items())
     console.print(f"sent: {sent}")
+    for party, files in result.outputs.items():  # at that party only (transfer predictions)
+        for name, path in files.items():
+            console.print(f"{name} at {party}: {path}")
     if result.privacy.label_dp is not None:
         spent = ", ".join(f"{p} {e:.3g}" for p, e in result.privacy.epsilon.items())
         delta = result.privacy.label_dp["delta"]

@@ -12,6 +12,7 @@ common `[train]` knobs such as `timeout_s`) live in shared classes; vertical-onl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -150,6 +151,23 @@ class AlignSpec(_Strict):
         return self
 
 
+class TransferAlignSpec(AlignSpec):
+    """`[align]` of a transfer job: the vertical knobs, and padding for the target."""
+
+    pad_target_to: int | None = Field(default=None, ge=1, le=100_000_000)
+    """Run PSI on the target's IDs followed by dummies up to this many, so the source
+    learns this bound instead of the target's row count (and so how many rows it scores
+    outside the intersection). Unset: the source learns the count. ecdh or rsa only."""
+
+    @model_validator(mode="after")
+    def _check_padding(self) -> TransferAlignSpec:
+        if self.pad_target_to is not None and self.protocol == "join":
+            raise ValueError(
+                "align.pad_target_to needs protocol 'ecdh' or 'rsa': 'join' sends the IDs"
+            )
+        return self
+
+
 class ModelSpec(_Strict):
     kind: Literal["split_nn", "logistic_regression", "linear_regression"] = "split_nn"
     """split_nn, or a preset: identity bottoms and one linear interactive layer."""
@@ -174,18 +192,34 @@ class ModelSpec(_Strict):
 
 
 class TransferModelSpec(_Strict):
-    """Each party's representation network into the common space (transfer jobs)."""
+    """Each party's representation network into the common space (transfer jobs, FTL:
+    Liu et al. 2020; docs/transfer.md)."""
 
+    kind: Literal["ftl"] = "ftl"
+    """ftl: each party maps its rows into a shared space; the source's class summary Φ
+    scores the target's rows there."""
     task: Task = "binary"
-    hidden: list[int] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
+    """binary or multiclass (Φ is a summary of the source's classes; regression has none)."""
+    hidden: list[Width] = Field(default_factory=lambda: [32], max_length=MAX_LAYERS)
     """Hidden widths of each party's representation MLP."""
-    common_width: int = Field(default=16, ge=1, le=MAX_WIDTH)
-    """Width of the common representation space."""
+    representation_width: int = Field(default=16, ge=1, le=MAX_WIDTH)
+    """d, the width of the common representation space both networks map into."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "common_width" in data:
+            raise ValueError("model.common_width was renamed: set representation_width instead")
+        return data
 
     @model_validator(mode="after")
-    def _check_widths(self) -> TransferModelSpec:
-        if any(not 1 <= w <= MAX_WIDTH for w in self.hidden):
-            raise ValueError(f"hidden widths must be between 1 and {MAX_WIDTH}")
+    def _check_task(self) -> TransferModelSpec:
+        if self.task == "regression":
+            raise ValueError(
+                "task = 'regression' is not available in transfer jobs: a target row is scored "
+                "against the source's class summary Φ (a mean per class), and a regression "
+                "label has no classes; use 'binary' or 'multiclass'"
+            )
         return self
 
 
@@ -275,6 +309,28 @@ class PrivacySpec(_Strict):
     @property
     def label_dp(self) -> bool:
         return self.label_dp_epsilon is not None or self.noise_multiplier is not None
+
+
+class TransferTrainSpec(TrainSpec):
+    """`[train]` of a transfer job: the shared knobs, the FTL loss and how representations
+    cross parties (docs/transfer.md)."""
+
+    protection: Protection = "paillier"
+    """How representations and their gradients cross parties: `paillier` (default), each
+    party's values encrypted under its own key and masked before the other decrypts;
+    `none` in plaintext, for parties that trust each other and as the baseline."""
+    alignment_weight: float = Field(default=1.0, ge=0, le=1e6)
+    """γ: weight of the alignment loss mean‖u_A − u_B‖² on the overlap rows."""
+    local_rounds: int = Field(default=1, ge=1, le=100)
+    """Optimizer steps per exchange (the paper's communication-efficient mode): each party
+    repeats its step on the batch k times, reusing the peer's last values. 1 = exact SGD."""
+
+
+class PredictSpec(_Strict):
+    """`[predict]` of a transfer job: how the target writes its scores (in its workspace)."""
+
+    format: Literal["csv", "parquet"] = "csv"
+    """File format of the target's predictions (outputs/predictions.csv or .parquet)."""
 
 
 class _JobSpecBase(_Strict):
@@ -401,16 +457,17 @@ class HorizontalJobSpec(_JobSpecBase):
 
 
 class TransferJobSpec(_JobSpecBase):
-    """A transfer job: a source party (labels) and a target party (other features, few or
-    no labels) share some rows, found by PSI. Defined so its specs validate with the right
-    errors; its programs come next."""
+    """A transfer job: a source party (labels, its features) and a target party (other
+    features, no labels) share some rows, found by PSI. Both learn representations into a
+    common space from the shared rows; the target then scores its other rows alone."""
 
     MODE: ClassVar[ModeName] = ModeName.TRANSFER
     job: JobSection
     parties: list[TransferPartySpec] = Field(min_length=2, max_length=2)  # type: ignore[assignment]
-    align: AlignSpec = Field(default_factory=AlignSpec)
+    align: TransferAlignSpec = Field(default_factory=TransferAlignSpec)
     model: TransferModelSpec = Field(default_factory=TransferModelSpec)
-    train: TrainSpec = Field(default_factory=TrainSpec)
+    train: TransferTrainSpec = Field(default_factory=TransferTrainSpec)
+    predict: PredictSpec = Field(default_factory=PredictSpec)
 
     @model_validator(mode="after")
     def _check_parties(self) -> TransferJobSpec:
@@ -419,11 +476,52 @@ class TransferJobSpec(_JobSpecBase):
             found = len(self._holders(role))
             if found != 1:
                 raise ValueError(f"a transfer job needs exactly one {role}, found {found}")
-        if self._holders("source")[0].label_column is None:
+        if self.source.label_column is None:
+            raise ValueError(f"party {self.source.name!r}: the source needs label_column")
+        if self.target.label_column is not None:
             raise ValueError(
-                f"party {self._holders('source')[0].name!r}: the source needs label_column"
+                f"party {self.target.name!r}: a target holds no labels, but label_column = "
+                f"{self.target.label_column!r}; remove it (the source's labels train the model)"
             )
         return self
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        # as vertical: a cardinality-only align only answers "is this worth it?"
+        return self.plan.phases[:1] if self.align.cardinality_only else self.plan.phases
+
+    @property
+    def source(self) -> TransferPartySpec:
+        return next(p for p in self.parties if p.role == "source")
+
+    @property
+    def target(self) -> TransferPartySpec:
+        return next(p for p in self.parties if p.role == "target")
+
+
+@dataclass(frozen=True)
+class AlignRoles:
+    """Who plays which side of PSI, whatever the mode: the star centre (vertical: the label
+    holder; transfer: the source) and the others (feature holders; the target)."""
+
+    centre: str
+    others: tuple[str, ...]
+    align: AlignSpec
+    pad_others_to: int | None = None
+    """Transfer: the target runs PSI padded with dummies to this many IDs."""
+
+
+def align_roles(spec: JobSpec) -> AlignRoles:
+    """The PSI roles of `spec`; a mode without an align phase is a one-line ConfigError."""
+    if isinstance(spec, VerticalJobSpec):
+        return AlignRoles(
+            spec.label_holder.name, tuple(p.name for p in spec.feature_holders), spec.align
+        )
+    if isinstance(spec, TransferJobSpec):
+        return AlignRoles(
+            spec.source.name, (spec.target.name,), spec.align, spec.align.pad_target_to
+        )
+    raise ConfigError(f"job.mode: {spec.job.mode!r} jobs have no align phase")
 
 
 _SPECS: dict[str, type[_JobSpecBase]] = {
@@ -468,6 +566,14 @@ def horizontal(spec: JobSpec) -> HorizontalJobSpec:
         raise ConfigError(
             f"job.mode: this program runs horizontal jobs, not {spec.job.mode!r} ones"
         )
+    return spec
+
+
+def transfer(spec: JobSpec) -> TransferJobSpec:
+    """`spec` as the transfer spec a transfer program reads; another mode is a one-line
+    ConfigError."""
+    if not isinstance(spec, TransferJobSpec):
+        raise ConfigError(f"job.mode: this program runs transfer jobs, not {spec.job.mode!r} ones")
     return spec
 
 

@@ -28,6 +28,7 @@ from vfl.config.job_spec import (
     AlignProtocol,
     JobSpec,
     Protection,
+    TransferJobSpec,
     VerticalJobSpec,
 )
 from vfl.config.model_size import ModelSize
@@ -81,9 +82,11 @@ class PartyPolicy(BaseModel):
     def refusal(self, spec: JobSpec, job_id: str, party: str | None = None) -> Refusal | None:
         """The first rule job `job_id` breaks, or None if this party accepts it. With
         `party` (this party's name in the job) its budgets are checked too. The rules on
-        align protocols, protections, keys and label-DP are about vertical sections; a job
+        align protocols, protections, keys and label-DP are about vertical and transfer
+        sections (a transfer job has no label-DP: require_label_dp refuses it); a job
         of a mode this version cannot run is refused by the program registry instead."""
-        broken = self._broken(spec) if isinstance(spec, VerticalJobSpec) else None
+        aligned = spec if isinstance(spec, VerticalJobSpec | TransferJobSpec) else None
+        broken = self._broken(aligned) if aligned is not None else None
         found = broken or (self._over_budget(spec, party) if party else None)
         return None if found is None else Refusal(found[0], f"job {job_id}: {found[1]}")
 
@@ -111,7 +114,7 @@ class PartyPolicy(BaseModel):
             )
         return None
 
-    def _broken(self, spec: VerticalJobSpec) -> tuple[PolicyRule, str] | None:
+    def _broken(self, spec: VerticalJobSpec | TransferJobSpec) -> tuple[PolicyRule, str] | None:
         where = "party.toml [policy]"
         protocol = spec.align.protocol
         if protocol not in self.align_protocols:
@@ -128,7 +131,7 @@ class PartyPolicy(BaseModel):
                 f"(allowed: {allowed}); add it or ask for {_either(self.protections)}"
             )
         keys = []
-        if protection == "paillier":
+        if protection == "paillier" and isinstance(spec, VerticalJobSpec):
             keys.append(("train.key_bits", spec.train.key_bits))
         if protocol == "rsa":
             keys.append(("align.key_bits", spec.align.key_bits))
@@ -138,7 +141,9 @@ class PartyPolicy(BaseModel):
                     f"{field} = {bits} is below {where} min_key_bits = {self.min_key_bits}; "
                     f"lower min_key_bits or ask for {field} >= {self.min_key_bits}"
                 )
-        if self.require_label_dp and not spec.privacy.label_dp:
+        if self.require_label_dp and not (
+            isinstance(spec, VerticalJobSpec) and spec.privacy.label_dp
+        ):
             return PolicyRule.REQUIRE_LABEL_DP, (
                 f"[privacy] turns no label-DP on, but {where} require_label_dp = true; set it "
                 "to false or ask for [privacy] label_dp_epsilon"

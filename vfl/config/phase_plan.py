@@ -50,6 +50,9 @@ class Phase(StrEnum):
     ALIGN = "align"
     TRAIN = "train"
     EVALUATE = "evaluate"
+    PREDICT = "predict"
+    """Scores rows outside the training intersection, at the party the mode names
+    (transfer: the target's own rows, written in its workspace only)."""
 
 
 class JobState(StrEnum):
@@ -60,6 +63,7 @@ class JobState(StrEnum):
     ALIGN = Phase.ALIGN.value
     TRAIN = Phase.TRAIN.value
     EVALUATE = Phase.EVALUATE.value
+    PREDICT = Phase.PREDICT.value
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -116,8 +120,11 @@ PLANS: dict[Mode, PhasePlan] = {
         (Role.SAMPLE_HOLDER,),
         hosted=(Role.AGGREGATOR,),
     ),
+    # predict: the target scores its rows outside the intersection (docs/transfer.md)
     Mode.TRANSFER: PhasePlan(
-        Mode.TRANSFER, (Phase.ALIGN, Phase.TRAIN, Phase.EVALUATE), (Role.SOURCE, Role.TARGET)
+        Mode.TRANSFER,
+        (Phase.ALIGN, Phase.TRAIN, Phase.EVALUATE, Phase.PREDICT),
+        (Role.SOURCE, Role.TARGET),
     ),
 }
 """The one phase plan per mode (DESIGN.md §4)."""

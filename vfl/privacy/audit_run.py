@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vfl.algorithms.split.schedule import BatchSchedule
-from vfl.config.job_spec import VerticalJobSpec
+from vfl.config.job_spec import TransferJobSpec, VerticalJobSpec
 from vfl.dataset import PartyDataset
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.transcript import Transcript
@@ -25,7 +25,7 @@ class AuditRun:
     keys are, which an attacking party legitimately holds), and the ground truth attacks
     are scored against: each party's rows in the aligned order every program used."""
 
-    spec: VerticalJobSpec
+    spec: VerticalJobSpec | TransferJobSpec
     job_id: str
     transcript: Transcript
     workspaces: dict[str, Workspace]
@@ -34,6 +34,21 @@ class AuditRun:
     spec_digest: bytes | None = None
     """The spec digest the parties' secrets were bound to; None: the spec's own."""
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
+
+    @property
+    def label_party(self) -> str:
+        """The party holding the labels: the vertical label holder, the transfer source."""
+        if isinstance(self.spec, TransferJobSpec):
+            return self.spec.source.name
+        return self.spec.label_holder.name
+
+    @property
+    def gradient_receivers(self) -> tuple[str, ...]:
+        """The parties that receive a label-carrying gradient: the feature holders, the
+        transfer target (∂L/∂u_B)."""
+        if isinstance(self.spec, TransferJobSpec):
+            return (self.spec.target.name,)
+        return tuple(p.name for p in self.spec.feature_holders)
 
     def secret(self, party: str) -> PartySecret:
         """`party`'s secret as its programs derived it: an attacker's own knowledge."""
@@ -48,7 +63,7 @@ class AuditRun:
 
     def _schedule(self) -> BatchSchedule:
         t = self.spec.train
-        rows = self.data[self.spec.label_holder.name].rows
+        rows = self.data[self.label_party].rows
         return self.memo(
             "schedule",
             lambda: BatchSchedule(rows, t.batch_size, t.validation_fraction, self.spec.job.seed),
@@ -57,7 +72,7 @@ class AuditRun:
     def positives(self) -> NDArray[np.bool_]:
         """Per aligned row, whether the label holder's binary label is 1 (the loader
         admits only 0 and 1 for task = "binary")."""
-        labels = self.data[self.spec.label_holder.name].labels
+        labels = self.data[self.label_party].labels
         assert labels is not None, "the label holder's dataset carries labels"
         positive: NDArray[np.bool_] = labels == 1.0
         return positive

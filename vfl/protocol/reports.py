@@ -20,6 +20,7 @@ from vfl.runtime.events import (
     EpochReport,
     Event,
     MetricsReport,
+    OutputReport,
     PrivacyReport,
     Progress,
     StepReport,
@@ -38,6 +39,7 @@ class EventKind(StrEnum):
     STEP = "step"
     METRICS = "metrics"
     PRIVACY = "privacy"
+    OUTPUT = "output"
 
 
 _KIND_OF: dict[type, EventKind] = {
@@ -47,6 +49,7 @@ _KIND_OF: dict[type, EventKind] = {
     StepReport: EventKind.STEP,
     MetricsReport: EventKind.METRICS,
     PrivacyReport: EventKind.PRIVACY,
+    OutputReport: EventKind.OUTPUT,
 }
 
 
@@ -54,7 +57,7 @@ def kind_of(event: Event) -> EventKind:
     return _KIND_OF[type(event)]
 
 
-def to_proto(event: Event) -> pb.Event:
+def to_proto(event: Event) -> pb.Event:  # noqa: PLR0911 (one return per event kind)
     if isinstance(event, Progress):
         return pb.Event(
             progress=pb.ProgressEvent(phase=event.phase, done=event.done, total=event.total)
@@ -83,10 +86,12 @@ def to_proto(event: Event) -> pb.Event:
                 mechanism=event.mechanism,
             )
         )
+    if isinstance(event, OutputReport):
+        return pb.Event(output=pb.OutputEvent(name=event.name, path=event.path))
     return pb.Event(metrics=pb.MetricsEvent(split=event.split, values=event.values))
 
 
-def from_proto(msg: pb.Event) -> Event:
+def from_proto(msg: pb.Event) -> Event:  # noqa: PLR0911 (one return per event kind)
     which = msg.WhichOneof("kind")
     if which == "progress":
         return Progress(_name(msg.progress.phase), msg.progress.done, msg.progress.total)
@@ -111,10 +116,12 @@ def from_proto(msg: pb.Event) -> Event:
             _values(dict(p.epsilon)),
             _name(p.mechanism or "label_dp"),
         )
+    if which == "output":
+        return OutputReport(_name(msg.output.name), _path(msg.output.path))
     raise ProtocolError("Report: event has no kind; update the party node")
 
 
-def dedupe_key(party: str, event: Event) -> str:
+def dedupe_key(party: str, event: Event) -> str:  # noqa: PLR0911 (one return per event kind)
     """Events that replace an earlier copy (a resumed program reports an epoch again)."""
     if isinstance(event, Progress):
         return f"progress/{party}/{event.phase}/{event.done}"
@@ -126,6 +133,8 @@ def dedupe_key(party: str, event: Event) -> str:
         return f"step/{party}/{event.epoch}/{event.batch}"
     if isinstance(event, PrivacyReport):
         return f"privacy/{party}/{event.mechanism}"
+    if isinstance(event, OutputReport):
+        return f"output/{party}/{event.name}"
     return f"metrics/{party}/{event.split}"
 
 
@@ -133,7 +142,7 @@ def to_json(event: Event) -> str:
     return json.dumps({"type": type(event).__name__, **event.__dict__}, sort_keys=True)
 
 
-def from_json(text: str) -> Event:
+def from_json(text: str) -> Event:  # noqa: PLR0911 (one return per event kind)
     data: dict[str, Any] = json.loads(text)
     kind = data.pop("type")
     if kind == "Progress":
@@ -157,12 +166,20 @@ def from_json(text: str) -> Event:
             _values(data["epsilon"]),
             str(data.get("mechanism", "label_dp")),
         )
+    if kind == "OutputReport":
+        return OutputReport(str(data["name"]), str(data["path"]))
     raise ProtocolError(f"stored event: unknown type {kind!r}")
 
 
 def _name(text: str) -> str:
     if not 0 < len(text) <= 64 or not text.isprintable():
         raise ProtocolError("Report: a phase, split or protocol name is empty or malformed")
+    return text
+
+
+def _path(text: str) -> str:
+    if not 0 < len(text) <= 4096 or not text.isprintable():
+        raise ProtocolError("Report: an output path is empty, over 4096 characters or malformed")
     return text
 
 

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from vfl.config.job_spec import HorizontalJobSpec, JobSpec, VerticalJobSpec
+from vfl.config.job_spec import HorizontalJobSpec, JobSpec, TransferJobSpec, VerticalJobSpec
 from vfl.config.phase_plan import COORDINATOR
 from vfl.dataset import PartyDataset
 from vfl.errors import ConfigError, PeerUnavailableError, ProtocolError, ReplayError
@@ -184,7 +184,7 @@ def party_context(
 
 def _protection(spec: JobSpec) -> str:
     """What the ledger records as the job's protection of what crosses parties."""
-    if isinstance(spec, VerticalJobSpec):
+    if isinstance(spec, VerticalJobSpec | TransferJobSpec):
         return spec.train.protection
     if isinstance(spec, HorizontalJobSpec) and spec.train.secure_aggregation:
         return "secure_aggregation"

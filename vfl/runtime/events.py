@@ -69,7 +69,18 @@ class PrivacyReport:
     """label_dp, client_dp or dp_sgd: the result's privacy block keeps one entry each."""
 
 
-Event = Progress | AlignReport | EpochReport | StepReport | MetricsReport | PrivacyReport
+@dataclass(frozen=True)
+class OutputReport:
+    """A file a program wrote in its own party's workspace (transfer: the target's
+    predictions): its name and path on that party's disk. Never its content or row count."""
+
+    name: str
+    path: str
+
+
+Event = (
+    Progress | AlignReport | EpochReport | StepReport | MetricsReport | PrivacyReport | OutputReport
+)
 
 
 class Reporter(Protocol):

@@ -114,6 +114,13 @@ class Workspace:
         meta: dict[str, Any] = json.loads((folder / "model.json").read_text())
         return state, meta
 
+    # -- outputs: files a job leaves at this party for its owner (transfer predictions) ---
+    def save_output(self, name: str, data: bytes) -> Path:
+        """Write `outputs/name` (0600 in a 0700 folder) atomically; its path."""
+        path = private_dir(self.root / "outputs") / name
+        _atomic_write(path, data)
+        return path
+
     # -- private files: secrets that must survive a restart and never leave the machine ---
     def private(self, name: str, create: Callable[[], bytes]) -> bytes:
         """The content of private file `name`, made by `create()` the first time.

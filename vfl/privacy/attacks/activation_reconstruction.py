@@ -26,7 +26,7 @@ from vfl.algorithms.split.paillier import messages as pm
 from vfl.algorithms.split.paillier.layouts import Layouts
 from vfl.algorithms.split.paillier.shares import encode_exact, unpack_signed
 from vfl.algorithms.split.paillier.side_randomness import SideRandomness
-from vfl.config.job_spec import JobSpec, VerticalJobSpec
+from vfl.config.job_spec import JobSpec, VerticalJobSpec, vertical
 from vfl.crypto import kernels
 from vfl.crypto.keys import PublicKey
 from vfl.crypto.wire import from_wire, plain_from_bytes
@@ -64,7 +64,8 @@ class ActivationReconstruction:
         )
 
     def mount(self, run: AuditRun) -> list[AttackFinding]:
-        spec, label = run.spec, run.spec.label_holder.name
+        spec = vertical(run.spec)
+        label = spec.label_holder.name
         secret = run.secret(label)
         findings = []
         for feature in (p.name for p in spec.feature_holders):

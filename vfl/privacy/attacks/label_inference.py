@@ -1,4 +1,6 @@
-"""Label inference by a feature holder from the cut-layer gradients it received.
+"""Label inference by a feature holder from the cut-layer gradients it received (and by a
+transfer target from the ∂L/∂u_B it received: row i is (p_i − y_i)·Φ/n plus the
+alignment term, the same shape of leak).
 
 Li et al. 2021 ("Label Leakage and Protection in Two-party Split Learning"): for a binary
 task the gradient F receives for example i is g_i = δ_i·Wᵀ, with δ_i = (p_i − y_i)·J_i/B
@@ -29,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
-from vfl.config.job_spec import JobSpec, VerticalJobSpec
+from vfl.config.job_spec import JobSpec, TransferJobSpec, VerticalJobSpec
 from vfl.privacy.attacks.base import AttackName, Metric
 from vfl.privacy.audit_run import AuditRun
 from vfl.privacy.received import ReceivedGradient, received_gradients
@@ -54,8 +56,12 @@ class GradientLabelInference(ABC):
     name: AttackName
 
     def skip_reason(self, spec: JobSpec) -> str | None:
-        if not isinstance(spec, VerticalJobSpec):
-            return f"job.mode is {spec.job.mode!r}; label inference attacks vertical jobs"
+        if isinstance(spec, TransferJobSpec) and spec.train.protection != "none":
+            return "transfer with paillier: the target's view is not extracted yet"
+        if not isinstance(spec, VerticalJobSpec | TransferJobSpec):
+            return (
+                f"job.mode is {spec.job.mode!r}; label inference attacks vertical and transfer jobs"
+            )
         if spec.align.cardinality_only:
             return "align.cardinality_only = true: the job trains nothing"
         if spec.model.task != "binary":
@@ -68,9 +74,9 @@ class GradientLabelInference(ABC):
 
     def mount(self, run: AuditRun) -> list[AttackFinding]:
         positive = run.positives()
-        target = run.spec.label_holder.name
+        target = run.label_party
         findings = []
-        for party in (p.name for p in run.spec.feature_holders):
+        for party in run.gradient_receivers:  # feature holders; the transfer target
             per_epoch = self._per_epoch(received_gradients(run, party), positive)
             if not per_epoch:
                 continue  # this feature holder received no gradient (Paillier presets)

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vfl.config.job_spec import Protection
+from vfl.config.job_spec import Protection, TransferJobSpec
 from vfl.privacy.audit_run import AuditRun
 from vfl.privacy.received.gradient import ReceivedGradient
 from vfl.privacy.received.paillier import paillier_gradients
-from vfl.privacy.received.plain import plain_gradients
+from vfl.privacy.received.plain import plain_gradients, transfer_gradients
 
 __all__ = ["EXTRACTORS", "ReceivedGradient", "received_gradients"]
 
 Extractor = Callable[[AuditRun, str], list[ReceivedGradient]]
 
 EXTRACTORS: dict[Protection, Extractor] = {"none": plain_gradients, "paillier": paillier_gradients}
+TRANSFER_EXTRACTORS: dict[Protection, Extractor] = {"none": transfer_gradients}
+"""The transfer target's ∂L/∂u_B (the Paillier view is added with its exchange)."""
 
 
 def received_gradients(run: AuditRun, party: str) -> list[ReceivedGradient]:
     """Every training batch's ∂loss/∂a as feature holder `party` saw it, in order."""
-    extract = EXTRACTORS[run.spec.train.protection]
+    table = TRANSFER_EXTRACTORS if isinstance(run.spec, TransferJobSpec) else EXTRACTORS
+    extract = table[run.spec.train.protection]
     return run.memo(f"received_gradients/{party}", lambda: extract(run, party))

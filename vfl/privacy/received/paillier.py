@@ -10,6 +10,7 @@ from __future__ import annotations
 from vfl.algorithms.split.paillier.layouts import Layouts
 from vfl.algorithms.split.paillier.messages import EncryptedGradients, InteractiveWidth
 from vfl.algorithms.split.paillier.phase_keys import phase_keypair
+from vfl.config.job_spec import vertical
 from vfl.crypto.engine import PaillierEngine
 from vfl.crypto.keys import KeyPair
 from vfl.crypto.wire import from_wire
@@ -25,8 +26,9 @@ WHAT = "split_paillier.EncryptedGradients.input_grad"
 def paillier_gradients(run: AuditRun, party: str) -> list[ReceivedGradient]:
     keys = _train_keys(run, party)
     u = _interactive_width(run, party)
-    f, packing = run.spec.train.precision_bits, run.spec.train.packing
-    pool = WorkerPool(run.spec.train.workers)
+    train = vertical(run.spec).train
+    f, packing = train.precision_bits, train.packing
+    pool = WorkerPool(train.workers)
     try:
         engine = PaillierEngine.owner(keys, pool)
         out = []
@@ -34,7 +36,7 @@ def paillier_gradients(run: AuditRun, party: str) -> list[ReceivedGradient]:
             if msg.input_grad.count == 0:
                 continue
             rows, d = msg.input_grad.shape
-            lay = Layouts.build(keys.public.bits, f, d, u, packing, run.spec.train.batch_size)
+            lay = Layouts.build(keys.public.bits, f, d, u, packing, train.batch_size)
             count = lay.acc_outputs(rows)
             where = f"audit: {WHAT} received by {party} in {entry.scope}"
             cts = from_wire(keys.public, msg.input_grad, count, "acc", lay.acc, where)

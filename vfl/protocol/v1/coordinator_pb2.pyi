@@ -281,6 +281,7 @@ class Event(_message.Message):
     METRICS_FIELD_NUMBER: _builtins.int
     STEP_FIELD_NUMBER: _builtins.int
     PRIVACY_FIELD_NUMBER: _builtins.int
+    OUTPUT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def progress(self) -> Global___ProgressEvent: ...
     @_builtins.property
@@ -293,6 +294,8 @@ class Event(_message.Message):
     def step(self) -> Global___StepEvent: ...
     @_builtins.property
     def privacy(self) -> Global___PrivacyEvent: ...
+    @_builtins.property
+    def output(self) -> Global___OutputEvent: ...
     def __init__(
         self,
         *,
@@ -302,16 +305,43 @@ class Event(_message.Message):
         metrics: Global___MetricsEvent | None = ...,
         step: Global___StepEvent | None = ...,
         privacy: Global___PrivacyEvent | None = ...,
+        output: Global___OutputEvent | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "output", b"output", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "output", b"output", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["progress", "align", "epoch", "metrics", "step", "privacy"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["progress", "align", "epoch", "metrics", "step", "privacy", "output"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
 Global___Event: _TypeAlias = Event  # noqa: Y015
+
+@_typing.final
+class OutputEvent(_message.Message):
+    """A file a program wrote at its own party (transfer: the target's predictions): its path
+    on that party's disk, never its content.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    path: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        path: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OutputEvent: _TypeAlias = OutputEvent  # noqa: Y015
 
 @_typing.final
 class StepEvent(_message.Message):

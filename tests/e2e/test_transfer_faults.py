@@ -1,0 +1,63 @@
+"""kill -9 of either transfer party mid-training over real processes: the restarted node
+resumes from its last finished epoch, re-sends under the same sequence numbers, and the
+job ends with the models, metrics and predictions of the simulator's uninterrupted run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.e2e.deployment import (
+    SAMPLES,
+    assert_models_equal,
+    finished,
+    simulated,
+    submit,
+    wait_until,
+)
+from vfl.cli.local_federation import LocalFederation
+
+pytestmark = pytest.mark.slow
+SAMPLE = SAMPLES / "transfer" / "job.toml"
+EPOCHS = 12
+
+
+def _mid_training(result: dict[str, object]) -> bool:
+    history = result.get("history")
+    return result.get("status") == "train" and isinstance(history, list) and len(history) >= 2
+
+
+@pytest.mark.parametrize("victim", ["clinic", "hospital"])
+def test_kill_9_of_a_transfer_party_mid_training_resumes_to_the_same_model(
+    victim: str, tmp_path: Path
+) -> None:
+    fed = LocalFederation(tmp_path / "fed", SAMPLE)
+    try:
+        started = time.perf_counter()
+        fed.start()
+        fed.wait_connected()
+        job_id = submit(fed, fed.job_spec(epochs=EPOCHS))
+        before = wait_until(fed, job_id, _mid_training)
+        fed.kill(victim)
+        fed.start_party(victim)
+        result = wait_until(fed, job_id, finished)
+        print(
+            f"kill -9 {victim}: killed after epoch {len(before['history'])}, "
+            f"wall time {time.perf_counter() - started:.1f} s"
+        )
+    finally:
+        fed.stop()
+    assert len(before["history"]) < EPOCHS
+    assert result["status"] == "succeeded", result.get("error")
+    assert [h["epoch"] for h in result["history"]] == list(range(EPOCHS))
+    oracle = simulated(SAMPLE, tmp_path / "sim", fed, job_id, epochs=EPOCHS)
+    assert result["metrics"]["validation"] == pytest.approx(
+        oracle["metrics"]["validation"], rel=1e-6
+    )
+    assert_models_equal(result["models"], tmp_path / "sim")
+    got = pd.read_csv(result["outputs"]["clinic"]["predictions"])
+    want = pd.read_csv(oracle["outputs"]["clinic"]["predictions"])
+    assert got["score"].to_numpy() == pytest.approx(want["score"].to_numpy(), abs=1e-6)
