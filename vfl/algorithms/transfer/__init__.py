@@ -1,0 +1,1 @@
+"""Federated transfer learning (Liu et al. 2020): a labelled source and an unlabelled target."""
