@@ -125,7 +125,7 @@ def start_pair(
     ctx = {}
     for party in (A, B):
         ws = Workspace(tmp_path / party)
-        ws.private(secret_file("job"), lambda p=party: hashlib.sha256(p.encode()).digest())
+        ws.private(secret_file("job"), _fixed_secret(party))
         channel = hub.channel(party)
         ctx[party] = PartyContext(
             party=party,
@@ -158,3 +158,8 @@ def start_pair(
         {},
     )
     return Pair(source, target, ctx, hub, keys)
+
+
+def _fixed_secret(party: str) -> Callable[[], bytes]:
+    """A party secret that depends on the name only: runs in other folders agree."""
+    return lambda: hashlib.sha256(party.encode()).digest()
