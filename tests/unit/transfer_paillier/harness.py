@@ -32,6 +32,8 @@ from vfl.runtime.workspace import Workspace
 A, B = "bank", "shop"
 KEY_BITS = 512
 F64 = NDArray[np.float64]
+DIGEST = hashlib.sha256(b"transfer-harness").digest()
+"""The spec digest both parties' secrets are bound to in these tests."""
 
 
 class _Quiet:
@@ -121,7 +123,6 @@ def start_pair(
     spec = job_spec(job_dict(paths, train={"timeout_s": 120}))
     keys = keys or {A: insecure_keypair(KEY_BITS), B: insecure_keypair(KEY_BITS + 8)}
     hub = RecordingHub()
-    digest = hashlib.sha256(b"transfer-harness").digest()
     ctx = {}
     for party in (A, B):
         ws = Workspace(tmp_path / party)
@@ -138,7 +139,7 @@ def start_pair(
             ledger=MemoryLedger(),
             protection="paillier",
             scope="train",
-            spec_digest=digest,
+            spec_digest=DIGEST,
         )
     common: dict[str, Any] = {
         "width": width,

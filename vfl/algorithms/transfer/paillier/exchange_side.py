@@ -228,21 +228,13 @@ class ExchangeSide:
     ) -> NDArray[np.float64]:
         """X (outputs × d, real values) from the opened residues X + R mod n."""
         peer, _ = self._started()
-        lay = self.peer_layout()
-        n = int(peer.key.n)
         where = f"transfer_paillier.{what} from {self.peer}"
         with self.clock("unpack"):
             values = plain_from_bytes(peer.key, data, len(masks), where)
-            chunks = _chunk_count(self.width, lay)
-            out = np.zeros((outputs, self.width))
-            for k in range(outputs):
-                for c in range(chunks):
-                    idx = k * chunks + c
-                    count = min(lay.slots, self.width - c * lay.slots)
-                    out[k, c * lay.slots : c * lay.slots + count] = lay.unpack(
-                        (values[idx] - masks[idx]) % n, n, count, where
-                    )
-        return out / float(2 ** (2 * self.f))
+            lay = self.peer_layout()
+            return unmask_rows(
+                values, masks, int(peer.key.n), lay, outputs, self.width, self.f, where
+            )
 
     def _rounds(
         self, ctx: PartyContext, own: tuple[Ints, Ints], scalars: Ints, rows: int, wire: Wire
@@ -275,6 +267,29 @@ class ExchangeSide:
         return encode(values, self.f, bound_bits, f"transfer_paillier {self.role}: {what}").astype(
             object
         )
+
+
+def unmask_rows(
+    values: list[int],
+    masks: list[int],
+    n: int,
+    lay: SlotLayout,
+    outputs: int,
+    width: int,
+    f: int,
+    where: str,
+) -> NDArray[np.float64]:
+    """outputs × width real values from residues X + R mod n, packed by rows in chunks."""
+    chunks = _chunk_count(width, lay)
+    out = np.zeros((outputs, width))
+    for k in range(outputs):
+        for c in range(chunks):
+            idx = k * chunks + c
+            count = min(lay.slots, width - c * lay.slots)
+            out[k, c * lay.slots : c * lay.slots + count] = lay.unpack(
+                (values[idx] - masks[idx]) % n, n, count, where
+            )
+    return out / float(2 ** (2 * f))
 
 
 def _chunks(row: Ints, lay: SlotLayout) -> list[Ints]:
