@@ -117,6 +117,8 @@ def start_pair(
     f: int = 16,
     transcript: Transcript | None = None,
     keys: dict[str, KeyPair] | None = None,
+    min_key_bits: int = KEY_BITS,
+    target_width: int | None = None,
 ) -> Pair:
     (tmp_path / "data").mkdir(parents=True, exist_ok=True)
     paths = synthetic_vertical(tmp_path / "data", {A: 2, B: 2}, rows=8)
@@ -147,10 +149,10 @@ def start_pair(
         "alignment_weight": gamma,
         "precision_bits": f,
         "workers": 1,
-        "min_key_bits": KEY_BITS,
+        "min_key_bits": min_key_bits,
     }
     source = SourceSide(B, keys[A], **common)
-    target = TargetSide(A, keys[B], **common)
+    target = TargetSide(A, keys[B], **{**common, "width": target_width or width})
     both(
         {
             A: lambda: source.start(ctx[A].scoped(step="exchange")),
