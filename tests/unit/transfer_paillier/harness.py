@@ -119,6 +119,7 @@ def start_pair(
     keys: dict[str, KeyPair] | None = None,
     min_key_bits: int = KEY_BITS,
     target_width: int | None = None,
+    workers: int = 1,
 ) -> Pair:
     (tmp_path / "data").mkdir(parents=True, exist_ok=True)
     paths = synthetic_vertical(tmp_path / "data", {A: 2, B: 2}, rows=8)
@@ -148,7 +149,7 @@ def start_pair(
         "max_rows": max_rows,
         "alignment_weight": gamma,
         "precision_bits": f,
-        "workers": 1,
+        "workers": workers,
         "min_key_bits": min_key_bits,
     }
     source = SourceSide(B, keys[A], **common)
