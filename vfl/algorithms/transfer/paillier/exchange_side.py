@@ -19,6 +19,7 @@ import numpy as np
 from gmpy2 import mpz
 from numpy.typing import NDArray
 
+from vfl.algorithms.split.paillier.side_randomness import next_batch_scope
 from vfl.algorithms.transfer.paillier.bounds import check_rows, layout
 from vfl.algorithms.transfer.paillier.messages import TransferKey
 from vfl.crypto.engine import Obfuscation, PaillierEngine
@@ -243,6 +244,10 @@ class ExchangeSide:
         obf = self._stream("obfuscators", ctx.scope)
         first, second = (self._encrypt_rows(v, obf) for v in own)
         ctx.send(self.peer, wire.make_terms(first, second))
+        peer, _ = self._started()
+        chunks = _chunk_count(self.width, self.peer_layout())
+        with self.clock("mask"):  # this batch's r^n, in the workers while the peer encrypts
+            peer.engine.prefill(self._stream("rerandomise", ctx.scope), len(scalars) * chunks)
         theirs = ctx.recv(self.peer, wire.peer_terms)
         name = wire.peer_terms.__name__
         bases = self._parse_rows(theirs.rows, rows, f"{name}.rows")
@@ -259,6 +264,13 @@ class ExchangeSide:
                 f"transfer_paillier.{what} from {self.peer}: {mine.count} values, "
                 f"expected {len(masks)}"
             )
+        following = next_batch_scope(ctx.scope)
+        if following:  # the next batch's encryptions, while the train program works
+            with self.clock("encrypt"):
+                own_chunks = _chunk_count(self.width, self.own_layout())
+                self._own.prefill(
+                    self._stream("obfuscators", following), (rows + self.width) * own_chunks
+                )
         return self._unmask(mine.values, masks, scalars.shape[0], what)
 
     # -- encoding -------------------------------------------------------------------------
