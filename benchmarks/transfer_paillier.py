@@ -69,7 +69,7 @@ def _timed_exchange(pair: Any, batch: Batch, step: int) -> dict[str, float]:
     def source() -> float:
         t = time.thread_time()
         ctx = pair.ctx[A].scoped(**scope)
-        pair.source.exchange(ctx, batch.h_a, batch.u_a, batch.labels, batch.phi_weights)
+        pair.source.exchange(ctx, batch.h_a, batch.u_a, batch.labels, batch.summary)
         return time.thread_time() - t
 
     def target() -> float:

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
 from tests.unit.split_paillier.harness import RecordingHub
-from vfl.algorithms.transfer.paillier import HeadGradient, SourceSide, TargetSide
+from vfl.algorithms.transfer.paillier import ClassSummary, HeadGradient, SourceSide, TargetSide
 from vfl.crypto.keys import KeyPair
 from vfl.crypto.testing import insecure_keypair
 from vfl.runtime.context import PartyContext
@@ -48,7 +48,7 @@ class Batch:
     h_a: F64
     u_a: F64
     labels: F64
-    phi_weights: F64
+    summary: ClassSummary
     h_b: F64
     u_b: F64
 
@@ -60,7 +60,7 @@ def random_batch(rows: int, p_a: int, p_b: int, width: int, seed: int = 0) -> Ba
     u_a = h_a @ rng.normal(size=(p_a, width)) / np.sqrt(p_a) + 0.1 * rng.normal(size=width)
     u_b = h_b @ rng.normal(size=(p_b, width)) / np.sqrt(p_b) + 0.1 * rng.normal(size=width)
     labels = np.where(rng.random(rows) < 0.5, -1.0, 1.0)
-    return Batch(h_a, u_a, labels, labels / rows, h_b, u_b)
+    return Batch(h_a, u_a, labels, ClassSummary.of_rows(h_a, u_a, labels / rows), h_b, u_b)
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Pair:
         out: dict[str, HeadGradient] = {}
         runs: dict[str, Callable[[], HeadGradient]] = {
             A: lambda: self.source.exchange(
-                self.ctx[A].scoped(**scope), batch.h_a, batch.u_a, batch.labels, batch.phi_weights
+                self.ctx[A].scoped(**scope), batch.h_a, batch.u_a, batch.labels, batch.summary
             ),
             B: lambda: self.target.exchange(self.ctx[B].scoped(**scope), batch.h_b, batch.u_b),
         }

@@ -30,7 +30,7 @@ from tests.unit.transfer_paillier.harness import (
     random_batch,
     start_pair,
 )
-from vfl.algorithms.transfer.paillier import bounds
+from vfl.algorithms.transfer.paillier import ClassSummary, bounds
 from vfl.algorithms.transfer.paillier.bounds import layout
 from vfl.algorithms.transfer.paillier.exchange_side import unmask_rows, with_bias
 from vfl.algorithms.transfer.paillier.messages import (
@@ -79,7 +79,7 @@ def _solve(design: F64, rhs: F64) -> F64:
 def source_attack(x_a: F64, b: Batch, gamma: float) -> F64:
     """A's estimate of U_B from X_A = −2γH̃_AᵀU_B + v zᵀ, z = −½U_Bᵀy + ¼U_BᵀU_BΦ."""
     ht = with_bias(b.h_a)
-    phi, v = b.phi_weights @ b.u_a, ht.T @ b.phi_weights
+    phi, v = b.summary.phi, b.summary.inputs
     best: F64 | None = None
     for prior in (np.zeros_like(b.u_a), b.u_a):
         z = np.zeros(WIDTH)
@@ -127,8 +127,9 @@ def _attack(tmp_path: Path, batch: Batch) -> tuple[float, float]:
 def _one_hot(b: Batch, which: str) -> Batch:
     eye = np.eye(ROWS)
     if which == A:
-        return Batch(eye, b.u_a, b.labels, b.phi_weights, b.h_b, b.u_b)
-    return Batch(b.h_a, b.u_a, b.labels, b.phi_weights, eye, b.u_b)
+        summary = ClassSummary.of_rows(eye, b.u_a, b.labels / ROWS)
+        return Batch(eye, b.u_a, b.labels, summary, b.h_b, b.u_b)
+    return Batch(b.h_a, b.u_a, b.labels, b.summary, eye, b.u_b)
 
 
 def test_neither_side_reconstructs_the_others_representations(tmp_path: Path) -> None:
@@ -168,7 +169,7 @@ def test_the_row_guard_refuses_batches_that_would_reveal_per_row_gradients(
                 batch.h_a,
                 batch.u_a,
                 batch.labels,
-                batch.phi_weights,
+                batch.summary,
             )
     finally:
         pair.close()

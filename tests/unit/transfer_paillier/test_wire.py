@@ -152,7 +152,7 @@ def test_encoding_refuses_values_beyond_the_bounds(
                     batch.h_a,
                     batch.u_a,
                     batch.labels,
-                    batch.phi_weights,
+                    batch.summary,
                 )
         else:
             with pytest.raises(CryptoError, match=match):
@@ -172,7 +172,7 @@ def test_a_large_alignment_weight_is_refused_at_encoding(tmp_path: Path) -> None
                 batch.h_a,
                 batch.u_a,
                 batch.labels,
-                batch.phi_weights,
+                batch.summary,
             )
     finally:
         pair.close()

@@ -2,12 +2,14 @@
 
 A encrypts Q_i = −½ y_i Φ − 2γ u_Aᵢ and M = ¼ΦΦᵀ under its own key for B, and computes its
 own cross gradient X_A = Σ_i α_i u_Bᵢᵀ + β·S on B's ciphertexts of u_B and S = U_BᵀU_B,
-with its plaintext scalars α_i = −2γ h̃_Aᵢ − ½ y_i v and β = ¼vΦᵀ (v = H̃_Aᵀ w). This is
+with its plaintext scalars α_i = −2γ h̃_Aᵢ − ½ y_i v and β = ¼vΦᵀ (v = ∂Φ/∂W̃_A). This is
 ∂L/∂W̃_A minus the term 2γH̃_AᵀU_A that A computes alone: the alignment term's cross part
-and the whole Φ path (∂Φ/∂W̃_A = H̃_Aᵀw, ∂L/∂Φ = Σ_i c_i u_Bᵢ) folded into one aggregate.
+and the whole Φ path (∂Φ/∂W̃_A = v, ∂L/∂Φ = Σ_i c_i u_Bᵢ) folded into one aggregate.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,6 +48,28 @@ _WIRE = Wire(
 )
 
 
+@dataclass(frozen=True)
+class ClassSummary:
+    """Φ and what it is made of: Φ = Σ_i w_i u_Aᵢ over the rows A chooses (w_i = y_i/N_A on
+    its labelled rows; the batch's or all of them), so with heads u = h·W̃ (h̃ = [h, 1])
+    Φ = vᵀW̃_A with v = Σ_i w_i h̃_Aᵢ: `inputs` is v, ∂Φ/∂W̃_A. Both are A's own."""
+
+    phi: NDArray[np.float64]
+    """Φ, d values."""
+    inputs: NDArray[np.float64]
+    """v = Σ_i w_i h̃_Aᵢ, p + 1 values (the last one Σ_i w_i, the bias's)."""
+
+    @staticmethod
+    def of_rows(
+        h: NDArray[np.floating], u: NDArray[np.floating], weights: NDArray[np.floating]
+    ) -> ClassSummary:
+        """Φ over the given rows (h, u as for `exchange`; weights w_i per row)."""
+        w = np.asarray(weights, dtype=np.float64).ravel()
+        return ClassSummary(
+            w @ np.asarray(u, dtype=np.float64), with_bias(np.asarray(h, dtype=np.float64)).T @ w
+        )
+
+
 class SourceSide(ExchangeSide):
     """The source's end of the exchange with one target (see the package docstring)."""
 
@@ -57,34 +81,38 @@ class SourceSide(ExchangeSide):
         h: NDArray[np.floating],
         u: NDArray[np.floating],
         labels: NDArray[np.floating],
-        phi_weights: NDArray[np.floating],
+        summary: ClassSummary,
     ) -> HeadGradient:
         """One batch: A's head gradient of Σℓ + γΣ‖u_A − u_B‖² (L2 excluded).
 
         h: m × p inputs of A's head (u = h·W + b); u: m × d, A's representations; labels:
-        m values in {−1, +1}; phi_weights: m values w with Φ = Σ_i w_i u_Aᵢ (y_i/N_A for
-        the rows Φ averages, else 0). Rows are the batch's overlap rows, in the order B
-        uses. `ctx` is the batch's scope (`ctx.scoped(epoch=e, batch=b)`)."""
+        m values in {−1, +1}; summary: Φ and ∂Φ/∂W̃ (`ClassSummary.of_rows(h, u, y/m)`
+        for Φ over the batch; over all of A's labelled rows, as the paper, otherwise).
+        Rows are the batch's overlap rows, in the order B uses. `ctx` is the batch's scope
+        (`ctx.scoped(epoch=e, batch=b)`)."""
         h64, u64 = np.asarray(h, dtype=np.float64), np.asarray(u, dtype=np.float64)
         y = np.asarray(labels, dtype=np.float64).ravel()
-        w = np.asarray(phi_weights, dtype=np.float64).ravel()
         rows = u64.shape[0]
         if u64.shape != (rows, self.width) or h64.ndim != 2 or h64.shape[0] != rows:
             raise DataValidationError(
                 f"transfer_paillier source: h {h64.shape} and u {u64.shape} must be m×p and "
                 f"m×{self.width}"
             )
-        if y.shape != (rows,) or w.shape != (rows,) or not np.all(np.abs(y) == 1):
+        if y.shape != (rows,) or not np.all(np.abs(y) == 1):
             raise DataValidationError(
-                "transfer_paillier source: labels must be m values in {−1, +1} and "
-                "phi_weights m values"
+                "transfer_paillier source: labels must be m values in {−1, +1}"
+            )
+        phi, v = summary.phi, summary.inputs
+        if phi.shape != (self.width,) or v.shape != (h64.shape[1] + 1,):
+            raise DataValidationError(
+                f"transfer_paillier source: ClassSummary phi {phi.shape} and inputs "
+                f"{v.shape} must have {self.width} and {h64.shape[1] + 1} values"
             )
         self._check_rows(rows, h64.shape[1])
         self.encode_fixed(u64, U_BITS, "representations u_A")  # bound check only
+        self.encode_fixed(phi, U_BITS, "Φ")
         gamma = self.gamma
         ht = with_bias(h64)
-        phi = w @ u64
-        v = ht.T @ w
         q = -0.5 * y[:, None] * phi[None, :] - 2 * gamma * u64
         m = 0.25 * np.outer(phi, phi)
         alpha = -2 * gamma * ht - 0.5 * y[:, None] * v[None, :]
