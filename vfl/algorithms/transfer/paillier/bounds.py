@@ -13,7 +13,7 @@ Real-magnitude bounds (m rows per batch, d representation width):
   |M| = |¼ ΦΦᵀ| < 2^M_BITS                           (source terms, under pk_A)
   |K| = |H̃_Bᵀ U_B| < 2^(H+U+⌈log2 m⌉)                (target scalars)
   |S| = |U_Bᵀ U_B| < 2^(2U+⌈log2 m⌉)                 (target terms, under pk_B)
-  |α_ik| = |−2γ h̃_Aik − ½ y_i v_k| < 2^ALPHA_BITS    (source scalars, v = H̃_Aᵀ w)
+  |α_ik| = |−2γ h̃_Aik − ½ y_i v_k| < 2^ALPHA_BITS    (source scalars, v = ∂Φ/∂W̃_A)
   |β_kj| = |¼ v_k Φ_j| < 2^BETA_BITS                 (source scalars)
 The cross gradients X_B = H̃_BᵀQ + K·M and X_A = Σ_i α_i u_Bᵢᵀ + β·S are sums of m and d
 products of these, so |X| < 2^result_bits(m, d) (`vfl.crypto.packing.product_bits`).

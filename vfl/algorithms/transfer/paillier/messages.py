@@ -1,13 +1,15 @@
 """Messages of federated transfer learning with `protection = "paillier"`, per batch.
 
 Liu et al. 2020 (arXiv 1812.03337) with the Taylor loss ℓ(y, φ) ≈ log 2 − ½yφ + ⅛φ²,
-φ_i = Φ·u_Bᵢ, Φ = Σ_i w_i u_Aᵢ (w_i = y_i/N_A), L = Σ ℓ + γ Σ ‖u_Aᵢ − u_Bᵢ‖². Each side's
-network ends in a linear head u = h·W + b (h̃ = [h, 1]). A (source) holds y, h_A, u_A and
-key pair A; B (target) holds h_B, u_B and key pair B. [[x]]_A is encryption under pk_A.
+φ_i = Φ·u_Bᵢ, L = Σ ℓ + γ Σ ‖u_Aᵢ − u_Bᵢ‖². Each side's network ends in a linear head
+u = h·W + b (h̃ = [h, 1], W̃ = [W; b]); Φ = Σ_i w_i u_Aᵢ = vᵀW̃_A with v = Σ_i w_i h̃_Aᵢ
+(w_i = y_i/N_A on the rows Φ averages: the batch's, or all of A's labelled rows).
+A (source) holds y, h_A, u_A and key pair A; B (target) holds h_B, u_B and key pair B.
+[[x]]_A is encryption under pk_A.
 Each side's head gradient is a cross part X, which needs the peer's data, plus 2γH̃ᵀU,
 which it computes alone:
   X_B = H̃_Bᵀ Q + K M,        Q_i = −½ y_i Φ − 2γ u_Aᵢ, M = ¼ΦΦᵀ (A's), K = H̃_BᵀU_B (B's)
-  X_A = Σ_i α_i u_Bᵢᵀ + β S,  α_i = −2γ h̃_Aᵢ − ½ y_i v, v = H̃_Aᵀw, β = ¼vΦᵀ (A's), S = U_BᵀU_B
+  X_A = Σ_i α_i u_Bᵢᵀ + β S,  α_i = −2γ h̃_Aᵢ − ½ y_i v, β = ¼vΦᵀ (A's), S = U_BᵀU_B
 Nobody decrypts a per-row quantity: each side decrypts only the peer's masked aggregate.
 
     A (source)                                        B (target)
