@@ -8,14 +8,16 @@ It runs as one fresh process (`python -m benchmarks.horizontal_grpc SPEC ROOT`) 
 benchmark measures the whole tree from outside (driver, coordinator, nodes): wall time,
 peak Σ PSS. It prints one JSON line: `seconds` from the job's submission to its result
 (what the issue's ≤ 1.0× Flower goal is about), `start_seconds` from nothing to every node
-connected (certificates, processes, imports, streams), the bytes of the result JSON (every
-participant's sent bytes, as the coordinator counts them), the phase timings and where the
-coordinator wrote the final model.
+connected (certificates, processes, imports, streams), the bytes every participant sent
+(the parties' from the result JSON, the hosted aggregator's from the coordinator's ledger,
+as the simulator counts them), the phase timings and where the coordinator wrote the final
+model.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -53,13 +55,27 @@ def deployed_run(spec: Path, root: Path) -> dict[str, Any]:
         raise SystemExit(
             f"deployed run ended {result.get('status')}: {result.get('error')}\n{logs}"
         )
+    parties_sent = sum(b["sent"] for b in result["bytes"].values())
     return {
         "seconds": seconds,
         "start_seconds": start_seconds,
-        "bytes": sum(b["sent"] for b in result["bytes"].values()),
+        "bytes": parties_sent + hosted_sent(root, job_id),
+        "bytes_parties": parties_sent,
         "timings": result.get("timings", {}),
         "model": str(root / "coordinator-state" / "jobs" / job_id / "model" / "weights.npz"),
     }
+
+
+def hosted_sent(root: Path, job_id: str) -> int:
+    """What the coordinator's hosted aggregator sent (its ledger): the result JSON counts
+    the parties' bytes only, the simulator's counts the aggregator's too."""
+    db = sqlite3.connect(root / "coordinator-state" / "hosted.db")
+    try:
+        query = "SELECT SUM(nbytes) FROM ledger WHERE job_id = ? AND direction = 'sent'"
+        (total,) = db.execute(query, (job_id,)).fetchone()
+    finally:
+        db.close()
+    return int(total or 0)
 
 
 def _wait(client: Any, job_id: str) -> dict[str, Any]:
