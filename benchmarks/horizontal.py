@@ -18,11 +18,16 @@ with Ray's start), peak memory of the process tree (Σ PSS), bytes, global test 
   benchmarks/horizontal_flower.py. Its simulation sends nothing over a wire: its bytes are
   an estimate, parameters × 4 bytes × 2 directions × parties × rounds.
 
-The gRPC + mTLS row (vfl deployed: coordinator and party nodes) is not measured while the
-deployment of horizontal jobs is not on main.
+- vfl over gRPC + mTLS (benchmarks/horizontal_grpc.py): the same job, secure aggregation
+  on, deployed as a coordinator and one party node per party, each its own process on
+  loopback; measured as one tree (a driver process that starts them, submits the job and
+  stops them). Its call is the job's submission to its result; `start_seconds` is the
+  federation's start (certificates, processes, imports, every node connected); bytes are
+  the result JSON's (what every participant sent, as the coordinator counted it).
 
     .venv/bin/python -m benchmarks.horizontal [--rows 30000] [--rounds 20] [--repeats 1]
         [--fate ../shared/data/fate] [--flower-venv /tmp/flwr-venv]
+        [--sides vfl vfl_secagg vfl_grpc flower]
 """
 
 from __future__ import annotations
@@ -61,7 +66,13 @@ FLOWER_REQUIREMENTS = (["torch==2.13.0"], ["flwr[simulation]>=1.42"])
 """torch first and pinned to the CPU build these machines carry: unpinned, it pulls GBs of
 CUDA wheels. Then Flower with its simulation extra (Ray)."""
 TIMEOUT = 3600
-SIDES = ("vfl", "vfl_secagg", "flower")
+SIDES = ("vfl", "vfl_secagg", "vfl_grpc", "flower")
+NAMES = {
+    "vfl": "vfl simulate",
+    "vfl_secagg": "vfl simulate + secure agg.",
+    "vfl_grpc": "vfl gRPC+mTLS + secure agg.",
+    "flower": "Flower simulation (Ray)",
+}
 
 
 def ensure_flower(venv: Path) -> tuple[Path, str, float | None]:
@@ -124,6 +135,16 @@ def run_vfl(
     return out
 
 
+def run_grpc(spec: Path, root: Path, test: pd.DataFrame, hidden: tuple[int, ...]) -> dict[str, Any]:
+    """The deployed run (benchmarks/horizontal_grpc.py) of the secure-aggregation job."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "benchmarks.horizontal_grpc", str(spec), str(root)]
+    out = _checked(run_measured(argv, ROOT, env, TIMEOUT), f"vfl deployed {spec.name}")
+    with np.load(out["model"]) as model:
+        out["test_auc"] = global_auc(model["params"], model["mean"], model["scale"], test, hidden)
+    return out
+
+
 def run_flower(
     python: Path, arrays: Path, folder: Path, test: pd.DataFrame, settings: Settings, cpus: int
 ) -> dict[str, Any]:
@@ -141,15 +162,16 @@ def run_flower(
 
 
 def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Medians over repeats per side, and vfl over Flower."""
+    """Medians over repeats per side, and vfl over Flower (when Flower ran)."""
     out: dict[str, Any] = {}
     for side, results in runs.items():
-        out[side] = {
-            key: statistics.median(r[key] for r in results)
-            for key in ("seconds", "process_seconds", "peak_bytes", "bytes", "test_auc")
-        }
+        keys = ["seconds", "process_seconds", "peak_bytes", "bytes", "test_auc"]
+        keys += ["start_seconds"] if side == "vfl_grpc" else []
+        out[side] = {key: statistics.median(r[key] for r in results) for key in keys}
+    if "flower" not in out:
+        return out
     flower = out["flower"]
-    for side in ("vfl", "vfl_secagg"):
+    for side in set(out) - {"flower"}:
         out[side]["seconds_over_flower"] = out[side]["seconds"] / flower["seconds"]
         out[side]["process_seconds_over_flower"] = (
             out[side]["process_seconds"] / flower["process_seconds"]
@@ -164,24 +186,21 @@ def table(results: dict[str, Any]) -> str:
         f"{'peak MiB':>8} {'MB sent':>8} {'test AUC':>8}"
     )
     lines = [head, "-" * len(head)]
-    names = {
-        "vfl": "vfl simulate",
-        "vfl_secagg": "vfl simulate + secure agg.",
-        "flower": "Flower simulation (Ray)",
-    }
     for kind, summary in results.items():
-        for side in SIDES:
+        for side in (s for s in SIDES if s in summary):
             row = summary[side]
-            ratio = f"{row['seconds_over_flower']:.2f}" if side != "flower" else "1"
+            ratio = "1" if side == "flower" else f"{row.get('seconds_over_flower', 0):.2f}"
             mb = f"{row['bytes'] / 1e6:.1f}" + ("*" if side == "flower" else "")
             lines.append(
-                f"{kind:<10} {names[side]:<28} {row['seconds']:>7.1f} "
+                f"{kind:<10} {NAMES[side]:<28} {row['seconds']:>7.1f} "
                 f"{row['process_seconds']:>7.1f} {ratio:>8} {row['peak_bytes'] / 2**20:>8.0f} "
                 f"{mb:>8} {row['test_auc']:>8.4f}"
             )
-        lines.append(f"{kind:<10} {'vfl over gRPC + mTLS':<28} not measured: deployment of "
-                     "horizontal jobs not merged yet")  # fmt: skip
     lines.append("* Flower's bytes: estimate (parameters × 4 B × 2 × parties × rounds)")
+    lines.append(
+        "gRPC+mTLS: call s = job submitted to result; proc s = the whole tree, the start of "
+        "the coordinator and nodes included"
+    )
     return "\n".join(lines)
 
 
@@ -195,13 +214,20 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=2, help="CPUs Ray may use")
     parser.add_argument("--fate", type=Path, default=ROOT.parent / "shared" / "data" / "fate")
     parser.add_argument("--flower-venv", type=Path, default=Path("/tmp/flwr-venv"))
+    parser.add_argument(
+        "--sides", nargs="+", choices=SIDES, default=list(SIDES), help="the rows to run"
+    )
     parser.add_argument("--probe", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.probe:
         probe(*args.probe)
         return
     settings = Settings(parties=args.parties, rounds=args.rounds)
-    python, version, install_s = ensure_flower(args.flower_venv)
+    load_before = os.getloadavg()
+    sides = [side for side in SIDES if side in args.sides]
+    python, version, install_s = (
+        ensure_flower(args.flower_venv) if "flower" in sides else (Path(), "", None)
+    )
     frame, source = credit(args.fate, args.rows)
     rest, test = holdout(frame, settings.test_fraction)
     results: dict[str, Any] = {}
@@ -216,12 +242,15 @@ def main() -> None:
             arrays = folder / "flower.npz"
             flower: dict[str, Any] = flower_arrays(specs["vfl"])  # Any: savez's stub
             np.savez(arrays, **flower)
-            runs: dict[str, list[dict[str, Any]]] = {side: [] for side in SIDES}
+            runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
             for repeat in range(args.repeats):
-                for side in SIDES:  # alternate, so load drift on the shared box hits all
+                for side in sides:  # alternate, so load drift on the shared box hits all
                     print(f"{kind} {side} (repeat {repeat + 1})", flush=True)
                     if side == "flower":
                         got = run_flower(python, arrays, folder, test, settings, args.cpus)
+                    elif side == "vfl_grpc":
+                        root = folder / f"{side}-{repeat}"
+                        got = run_grpc(specs["vfl_secagg"], root, test, settings.hidden)
                     else:
                         workdir = folder / f"{side}-{repeat}"
                         got = run_vfl(specs[side], workdir, test, settings.hidden)
@@ -234,8 +263,9 @@ def main() -> None:
         "settings": asdict(settings),
         "repeats": args.repeats,
         "flower": {"flwr": version, "ray_cpus": args.cpus, "install_seconds": install_s},
+        "sides": sides,
         "results": results,
-        "grpc_mtls": "not measured: deployment of horizontal jobs not merged yet",
+        "load_average": {"before": load_before, "after": os.getloadavg()},
     }
     print(f"wrote {write_result('horizontal', out)}")
 

@@ -19,6 +19,7 @@ from vfl.cli.commands import help_for
 from vfl.config.loading import parse_job
 from vfl.config.party_config import load_party_config
 from vfl.errors import PolicyError, VflError
+from vfl.models.warm_up import warm_up
 from vfl.remote import CoordinatorClient, connect
 
 
@@ -39,6 +40,7 @@ def register(sub: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     config = load_party_config(args.config)
     node = PartyNode(config)
+    warm_up()  # before it connects, so a connected node is ready: vfl/models/warm_up.py
     node.start()
     print(f"party {config.name}: connecting to {config.coordinator}", flush=True)
     stop = threading.Event()
