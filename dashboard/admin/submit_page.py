@@ -1,0 +1,55 @@
+"""Submit: upload a job spec or paste one; the coordinator validates it, and its error is
+shown exactly as `vfl job submit` prints it (`vfl: error: ...`, one line)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.admin.context import Admin
+from vfl.errors import VflError
+
+TEMPLATE = """[job]
+name = "my-job"
+mode = "vertical"
+
+[[parties]]
+name = "hospital"
+role = "label_holder"
+data = "data"
+id_column = "patient_id"
+label_column = "diagnosis"
+
+[[parties]]
+name = "lab"
+role = "feature_holder"
+data = "data"
+id_column = "patient_id"
+"""
+
+
+def show(admin: Admin) -> None:
+    st.header("Submit a job")
+    upload = st.file_uploader("Job spec (TOML)", type=["toml"], key="spec-file")
+    if upload is not None:
+        text = upload.getvalue().decode(errors="replace")
+        st.caption(f"{upload.name}: {len(text)} characters")
+    else:
+        text = st.text_area("…or paste it", TEMPLATE, height=360, key="spec-text")
+    if st.button("Submit", type="primary", key="submit"):
+        try:
+            client = admin.client()
+            try:
+                job_id = client.submit(text)
+            finally:
+                client.close()
+        except VflError as exc:
+            for line in str(exc).splitlines() or [""]:
+                st.error(f"vfl: error: {line}")
+            return
+        st.success(f"Submitted {job_id}; it waits for every party's approval.")
+        st.session_state["submitted"] = job_id
+    submitted = st.session_state.get("submitted")
+    if submitted and st.button("Open its job page", key="open-submitted"):
+        st.query_params["page"] = "job"
+        st.query_params["job"] = submitted
+        st.rerun()
