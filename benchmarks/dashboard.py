@@ -64,10 +64,12 @@ def main() -> None:
             "jobs_filter_name": lambda: jobs_page(db, now, JobFilter(name_contains="horizontal")),
             "job_state_counts": lambda: job_states(db),
             "job_page_queries": lambda: (
-                job_result(db, job), phase_timeline(db, job.id), step_losses(db, job.id),
+                job_result(db, job),
+                phase_timeline(db, job.id),
+                step_losses(db, job.id),
                 job_logs(db, job.id),
             ),
-        }  # fmt: skip
+        }
         query_ms = {}
         for name, fn in queries.items():
             median, _ = median_seconds(fn, args.repeats)
@@ -95,9 +97,14 @@ def main() -> None:
         db.close()
     path = write_result(
         "dashboard",
-        {"jobs_in_store": args.jobs + 4, "repeats": args.repeats, "store": "sqlite",
-         "query_median_ms": query_ms, "page_run_median_ms": page_ms},
-    )  # fmt: skip
+        {
+            "jobs_in_store": args.jobs + 4,
+            "repeats": args.repeats,
+            "store": "sqlite",
+            "query_median_ms": query_ms,
+            "page_run_median_ms": page_ms,
+        },
+    )
     print(f"wrote {path}")
 
 

@@ -24,9 +24,12 @@ def main() -> None:
     st.sidebar.title("vfl · coordinator")
     st.sidebar.caption(f"store: read-only · acting as {handles.settings.identity}")
     chosen = st.sidebar.radio(
-        "Page", list(PAGES), index=list(PAGES).index(current),
-        format_func=PAGES.__getitem__, key=f"nav-{current}",
-    )  # fmt: skip
+        "Page",
+        list(PAGES),
+        index=list(PAGES).index(current),
+        format_func=PAGES.__getitem__,
+        key=f"nav-{current}",
+    )
     if chosen != current:
         st.query_params["page"] = chosen
         st.rerun()

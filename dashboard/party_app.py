@@ -35,9 +35,12 @@ def main() -> None:
     st.sidebar.title(f"vfl · {handles.config.name}")
     st.sidebar.caption(f"coordinator {handles.config.coordinator}")
     chosen = st.sidebar.radio(
-        "Page", list(PAGES), index=list(PAGES).index(current),
-        format_func=lambda k: PAGES[k][0], key=f"nav-{current}",
-    )  # fmt: skip
+        "Page",
+        list(PAGES),
+        index=list(PAGES).index(current),
+        format_func=lambda k: PAGES[k][0],
+        key=f"nav-{current}",
+    )
     if chosen != current:
         st.query_params["page"] = chosen
         st.rerun()

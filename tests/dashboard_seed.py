@@ -51,25 +51,45 @@ RAW = (*RAW_IDS, RAW_FEATURE, "3b1f9e77d2c4", "a94c0e51b7d3", "5e8d21c04f6a", MO
 SPEC: dict[str, Any] = {
     "job": {"name": "breast-vertical", "mode": "vertical", "seed": 7},
     "parties": [
-        {"name": "hospital", "role": "label_holder", "data": "data", "id_column": "patient_id",
-         "label_column": "diagnosis"},
+        {
+            "name": "hospital",
+            "role": "label_holder",
+            "data": "data",
+            "id_column": "patient_id",
+            "label_column": "diagnosis",
+        },
         {"name": "lab", "role": "feature_holder", "data": "data", "id_column": "patient_id"},
     ],
     "align": {"protocol": "ecdh"},
-    "model": {"kind": "split_nn", "task": "binary", "bottom_hidden": [8], "cut_width": 4,
-              "top_hidden": [4]},
+    "model": {
+        "kind": "split_nn",
+        "task": "binary",
+        "bottom_hidden": [8],
+        "cut_width": 4,
+        "top_hidden": [4],
+    },
     "train": {"protection": "paillier", "epochs": 3, "batch_size": 32},
-}  # fmt: skip
+}
 HORIZONTAL_SPEC: dict[str, Any] = {
     "job": {"name": "breast-horizontal", "mode": "horizontal", "seed": 3},
     "parties": [
-        {"name": "clinic-a", "role": "sample_holder", "data": "data", "id_column": "patient_id",
-         "label_column": "diagnosis"},
-        {"name": "clinic-b", "role": "sample_holder", "data": "data", "id_column": "patient_id",
-         "label_column": "diagnosis"},
+        {
+            "name": "clinic-a",
+            "role": "sample_holder",
+            "data": "data",
+            "id_column": "patient_id",
+            "label_column": "diagnosis",
+        },
+        {
+            "name": "clinic-b",
+            "role": "sample_holder",
+            "data": "data",
+            "id_column": "patient_id",
+            "label_column": "diagnosis",
+        },
     ],
     "train": {"rounds": 4},
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -107,8 +127,11 @@ def seed_coordinator(url: str) -> Seeded:
     db.migrate()
     store = SqlStore(db)
     seeded = Seeded(url)
-    store.register_party("hospital", [DatasetInfo("data", ("patient_id", "diagnosis", "age"), 569)],
-                         sealing_key=SEALING_KEY)  # fmt: skip
+    store.register_party(
+        "hospital",
+        [DatasetInfo("data", ("patient_id", "diagnosis", "age"), 569)],
+        sealing_key=SEALING_KEY,
+    )
     store.register_party("lab", [DatasetInfo("data", ("patient_id", "radius", "texture"), 569)])
     store.register_party("clinic-a", [DatasetInfo("data", ("patient_id", "diagnosis"), 280)])
     store.register_party("clinic-b", [DatasetInfo("data", ("patient_id", "diagnosis"), 289)])
@@ -118,9 +141,10 @@ def seed_coordinator(url: str) -> Seeded:
     for party in ("hospital", "lab"):
         store.approve(ok, party)
         store.log(ok, "coordinator", f"approved by {party}")
-    for phase in ("align", "train", "evaluate"):
+    for i, phase in enumerate(("align", "train", "evaluate")):
         store.start_phase(ok, phase)
-        for party, sent in (("hospital", 41_000), ("lab", 97_000)):
+        for party, step in (("hospital", 41_000), ("lab", 97_000)):
+            sent = step * (i + 1)  # job totals when the phase ended: each phase adds `step`
             store.record_phase_run(ok, phase, party, True, None, sent, sent // 2, "/m/" + party)
             store.log(ok, party, f"{phase} finished")
         store.finish_phase(ok, phase)
@@ -133,8 +157,7 @@ def seed_coordinator(url: str) -> Seeded:
             _event(store, ok, "hospital", StepReport(epoch, batch, 0.7 / (epoch + batch + 1)))
         _event(store, ok, "hospital", Progress("train", epoch + 1, 3))
     _event(store, ok, "hospital", MetricsReport("validation", {"auc": 0.97, "ks": 0.88}))
-    _event(store, ok, "hospital",
-           PrivacyReport(1.0, 1e-5, 1.0, 1.1, 3, {"lab": 0.93}))  # fmt: skip
+    _event(store, ok, "hospital", PrivacyReport(1.0, 1e-5, 1.0, 1.1, 3, {"lab": 0.93}))
     store.set_state(ok, JobState.SUCCEEDED)
     store.log(ok, "coordinator", "succeeded")
 
@@ -187,21 +210,36 @@ def seed_many_jobs(url: str, count: int) -> None:
             conn.execute(
                 sa.insert(JobRow),
                 [
-                    {"id": f"bulk-{i:06d}", "name": "bulk", "mode": "vertical", "spec_json": spec,
-                     "submitted_by": "operator", "state": JobState.SUCCEEDED, "error": None,
-                     "created_at": now - count + i, "updated_at": now - count + i + 30}
+                    {
+                        "id": f"bulk-{i:06d}",
+                        "name": "bulk",
+                        "mode": "vertical",
+                        "spec_json": spec,
+                        "submitted_by": "operator",
+                        "state": JobState.SUCCEEDED,
+                        "error": None,
+                        "created_at": now - count + i,
+                        "updated_at": now - count + i + 30,
+                    }
                     for i in batch
                 ],
-            )  # fmt: skip
+            )
             conn.execute(
                 sa.insert(JobPartyRow),
                 [
-                    {"job_id": f"bulk-{i:06d}", "party": p, "role": r, "approved": True,
-                     "bytes_sent": 1000, "bytes_received": 1000, "model_path": None}
+                    {
+                        "job_id": f"bulk-{i:06d}",
+                        "party": p,
+                        "role": r,
+                        "approved": True,
+                        "bytes_sent": 1000,
+                        "bytes_received": 1000,
+                        "model_path": None,
+                    }
                     for i in batch
                     for p, r in (("hospital", "label_holder"), ("lab", "feature_holder"))
                 ],
-            )  # fmt: skip
+            )
     db.close()
 
 
@@ -229,11 +267,31 @@ def seed_party(root: Path, coordinator: str = "127.0.0.1:1") -> SeededNode:
     job = seeded.job_id
     for seq in range(3):
         for kind, size in (("ecdh.Blinded", 32_000), ("split_paillier.EncryptedActivations", 9000)):
-            node.record(LedgerEntry(job, "sent", "lab", kind, f"s#{kind}{seq}", size, "paillier",
-                                    "x25519-chacha20poly1305"))  # fmt: skip
+            node.record(
+                LedgerEntry(
+                    job,
+                    "sent",
+                    "lab",
+                    kind,
+                    f"s#{kind}{seq}",
+                    size,
+                    "paillier",
+                    "x25519-chacha20poly1305",
+                )
+            )
     # a replay after a restart: same seq, counted once
-    node.record(LedgerEntry(job, "sent", "lab", "ecdh.Blinded", "s#ecdh.Blinded0", 32_000,
-                            "paillier", "x25519-chacha20poly1305"))  # fmt: skip
+    node.record(
+        LedgerEntry(
+            job,
+            "sent",
+            "lab",
+            "ecdh.Blinded",
+            "s#ecdh.Blinded0",
+            32_000,
+            "paillier",
+            "x25519-chacha20poly1305",
+        )
+    )
     node.record(LedgerEntry(job, "received", "lab", "split.CutGradient", "r#0", 500, "paillier"))
     node.record(LedgerEntry("older-job-0001", "sent", "lab", "psi.AlignCheck", "a#0", 64, "none"))
     node.journal_put(job, "lab", "r#0", JOURNAL_BODY)
@@ -243,7 +301,12 @@ def seed_party(root: Path, coordinator: str = "127.0.0.1:1") -> SeededNode:
     ws.save_alignment(list(RAW_IDS))
     ws.save_model_arrays(
         {"w": np.array([float(MODEL_SECRET)])},
-        {"role": "label_holder", "kind": "split_nn", "task": "binary",
-         "feature_names": ["radius"], "target_mean": float(MODEL_SECRET)},
-    )  # fmt: skip
+        {
+            "role": "label_holder",
+            "kind": "split_nn",
+            "task": "binary",
+            "feature_names": ["radius"],
+            "target_mean": float(MODEL_SECRET),
+        },
+    )
     return seeded

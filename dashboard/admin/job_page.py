@@ -19,6 +19,7 @@ from dashboard import render
 from dashboard.admin.context import Admin
 from dashboard.queries import (
     JobOverview,
+    bytes_per_phase,
     failure_line,
     job_logs,
     job_overview,
@@ -51,12 +52,14 @@ def _body(admin: Admin, job_id: str) -> None:
     assert job is not None
     now = time.time()
     st.header(f"{job.name}")
-    st.caption(f"job {job.id} · {job.mode} · submitted by {job.submitted_by} "
-               f"{render.when(job.created_at)}")  # fmt: skip
+    st.caption(
+        f"job {job.id} · {job.mode} · submitted by {job.submitted_by} {render.when(job.created_at)}"
+    )
     cols = st.columns(4)
     cols[0].metric("State", job.state)
-    cols[1].metric("Duration", render.duration((job.updated_at if job.ended else now)
-                                               - job.created_at))  # fmt: skip
+    cols[1].metric(
+        "Duration", render.duration((job.updated_at if job.ended else now) - job.created_at)
+    )
     cols[2].metric("Parties", len(job.parties))
     cols[3].metric("Approved", f"{sum(p.approved for p in job.parties)}/{len(job.parties)}")
     line = failure_line(admin.db, job)
@@ -68,15 +71,14 @@ def _body(admin: Admin, job_id: str) -> None:
     _curves(admin, job.id, result)
     _metrics(result)
     _align(result)
-    _bytes(job)
+    _bytes(admin, job)
     _privacy(result)
 
 
 def _actions(admin: Admin, job: JobOverview) -> None:
     cols = st.columns([1, 1, 4])
     cancel = cols[0].button("Cancel job", key="cancel", disabled=job.ended)
-    retry = cols[1].button("Retry failed phase", key="retry",
-                           disabled=job.state != JobState.FAILED)  # fmt: skip
+    retry = cols[1].button("Retry failed phase", key="retry", disabled=job.state != JobState.FAILED)
     if not (cancel or retry):
         return
     try:
@@ -100,8 +102,7 @@ def _timeline(admin: Admin, job: JobOverview, now: float) -> None:
     origin = spans[0].started_at
     rows = []
     for p in spans:
-        end = p.finished_at if p.finished_at is not None else (job.updated_at if job.ended
-                                                               else now)  # fmt: skip
+        end = p.finished_at if p.finished_at is not None else (job.updated_at if job.ended else now)
         rows.append({"phase": p.phase, "start_s": p.started_at - origin, "end_s": end - origin})
     frame = pd.DataFrame(rows)
     import altair as alt  # noqa: PLC0415 (only this chart needs the x2 encoding)
@@ -159,9 +160,11 @@ def _curves(admin: Admin, job_id: str, result: dict[str, Any]) -> None:
     steps = step_losses(admin.db, job_id)
     if steps:
         frame = pd.DataFrame(
-            [{"step": i, "series": f"{party} batch loss", "value": loss}
-             for i, (party, _, _, loss) in enumerate(steps)]
-        )  # fmt: skip
+            [
+                {"step": i, "series": f"{party} batch loss", "value": loss}
+                for i, (party, _, _, loss) in enumerate(steps)
+            ]
+        )
         render.line_chart(frame, "step", "Batch loss")
 
 
@@ -197,22 +200,37 @@ def _align(result: dict[str, Any]) -> None:
         render.bar_chart(frame, "rows", "party", "kind", "Rows per party and overlap")
 
 
-def _bytes(job: JobOverview) -> None:
+def _bytes(admin: Admin, job: JobOverview) -> None:
     st.subheader("Bytes per party")
-    frame = pd.DataFrame(
-        [{"bytes": p.sent, "party": p.party, "direction": "sent"} for p in job.parties]
-        + [{"bytes": p.received, "party": p.party, "direction": "received"} for p in job.parties]
-    )
-    if frame["bytes"].sum() > 0:
-        render.bar_chart(frame, "bytes", "party", "direction", "Sent and received")
+    phases = bytes_per_phase(admin.db, job.id)
+    frame = pd.DataFrame([{"bytes": b.sent, "party": b.party, "phase": b.phase} for b in phases])
+    if not frame.empty and frame["bytes"].sum() > 0:
+        render.bar_chart(frame, "bytes", "party", "phase", "Bytes sent per party, by phase")
+        render.table(
+            [
+                {
+                    "phase": b.phase,
+                    "party": b.party,
+                    "sent": render.size(b.sent),
+                    "received": render.size(b.received),
+                }
+                for b in phases
+            ],
+            key="phase-bytes",
+        )
     render.table(
         [
-            {"party": p.party, "role": p.role, "approved": "yes" if p.approved else "no",
-             "sent": render.size(p.sent), "received": render.size(p.received)}
+            {
+                "party": p.party,
+                "role": p.role,
+                "approved": "yes" if p.approved else "no",
+                "sent": render.size(p.sent),
+                "received": render.size(p.received),
+            }
             for p in job.parties
         ],
         key="bytes",
-    )  # fmt: skip
+    )
 
 
 def _privacy(result: dict[str, Any]) -> None:
@@ -223,10 +241,12 @@ def _privacy(result: dict[str, Any]) -> None:
     st.subheader("Privacy spent")
     delta = (privacy.get("label_dp") or {}).get("delta")
     render.table(
-        [{"against": who, "ε": f"{eps:.3f}", "δ": delta if delta is not None else "—"}
-         for who, eps in epsilon.items()],
+        [
+            {"against": who, "ε": f"{eps:.3f}", "δ": delta if delta is not None else "—"}
+            for who, eps in epsilon.items()
+        ],
         key="privacy",
-    )  # fmt: skip
+    )
 
 
 def _logs(admin: Admin, job: JobOverview) -> None:
@@ -241,8 +261,10 @@ def _logs(admin: Admin, job: JobOverview) -> None:
         st.session_state[key] = 0
     page = job_logs(admin.db, job.id, chosen, contains, st.session_state.get(key, 0), LOG_PAGE)
     render.table(
-        [{"time": render.when(line.at), "party": line.party, "line": line.text}
-         for line in page.items],
+        [
+            {"time": render.when(line.at), "party": line.party, "line": line.text}
+            for line in page.items
+        ],
         key="logs",
-    )  # fmt: skip
+    )
     render.pager(page, key)

@@ -27,10 +27,11 @@ def show(party: Party) -> None:
         return
     try:
         pending = [
-            j for j in client.jobs(200)
+            j
+            for j in client.jobs(200)
             if j.state == JobState.PENDING
             and any(p.name == name and not p.approved for p in j.parties)
-        ]  # fmt: skip
+        ]
         if party.config.auto_approve:
             st.info("auto_approve = true: this node approves every job inside its [policy].")
         if not pending:
@@ -49,16 +50,25 @@ def _one(party: Party, client: Any, job_id: str) -> None:
     me = spec.party(party.config.name)
     with st.container(border=True):
         st.subheader(f"{spec.job.name}")
-        st.caption(f"job {job_id} · {spec.job.mode} · submitted by {info.submitted_by} · "
-                   f"this party: {me.role}, dataset {me.data!r}")  # fmt: skip
+        st.caption(
+            f"job {job_id} · {spec.job.mode} · submitted by {info.submitted_by} · "
+            f"this party: {me.role}, dataset {me.data!r}"
+        )
         render.table(_summary(spec), key=f"summary-{job_id}")
         st.markdown("**What will leave this silo**")
         render.table(
-            [{"phase": o.phase, "message": o.kind, "to": ", ".join(o.to),
-              "carries": o.carries, "protection": o.protection}
-             for o in outbound(spec, party.config.name)],
+            [
+                {
+                    "phase": o.phase,
+                    "message": o.kind,
+                    "to": ", ".join(o.to),
+                    "carries": o.carries,
+                    "protection": o.protection,
+                }
+                for o in outbound(spec, party.config.name)
+            ],
             key=f"out-{job_id}",
-        )  # fmt: skip
+        )
         refusal = party.config.policy.refusal(spec, job_id, party.config.name)
         if refusal is None:
             st.success("party.toml [policy]: accepted")
@@ -67,13 +77,16 @@ def _one(party: Party, client: Any, job_id: str) -> None:
         with st.expander("Job spec"):
             st.json(spec.model_dump(mode="json"), expanded=False)
         cols = st.columns([1, 3, 1])
-        if cols[0].button("Approve", key=f"approve-{job_id}", type="primary",
-                          disabled=refusal is not None):  # fmt: skip
+        if cols[0].button(
+            "Approve", key=f"approve-{job_id}", type="primary", disabled=refusal is not None
+        ):
             _act(lambda: approve(party.config, client, job_id), "approved")
         reason = cols[1].text_input("Reason to refuse", key=f"reason-{job_id}")
         if cols[2].button("Refuse", key=f"refuse-{job_id}"):
-            _act(lambda: refuse(client, job_id, reason or (refusal.line if refusal else "")),
-                 "refused")  # fmt: skip
+            _act(
+                lambda: refuse(client, job_id, reason or (refusal.line if refusal else "")),
+                "refused",
+            )
 
 
 def _act(action: Any, what: str) -> None:

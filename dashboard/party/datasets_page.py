@@ -30,12 +30,17 @@ def show(party: Party) -> None:
     kinds = {d.name: _kind(d.source) for d in party.config.datasets}
     render.table(
         [
-            {"dataset": name, "source": kinds.get(name, "—"), "rows": rows,
-             "columns": len(columns), "column names": ", ".join(columns)}
+            {
+                "dataset": name,
+                "source": kinds.get(name, "—"),
+                "rows": rows,
+                "columns": len(columns),
+                "column names": ", ".join(columns),
+            }
             for name, columns, rows in found
         ],
         key="datasets",
-    )  # fmt: skip
+    )
 
 
 def _kind(source: str) -> str:

@@ -23,11 +23,19 @@ def show(party: Party) -> None:
     page = ledger_jobs(db, st.session_state.get("ledger-offset", 0), PAGE_SIZE)
     st.metric("Jobs this party sent messages in", page.total)
     render.table(
-        [{"job": j.job_id, "messages": j.messages, "bytes": render.size(j.bytes),
-          "to": ", ".join(j.peers), "first": render.when(j.first_at),
-          "last": render.when(j.last_at)} for j in page.items],
+        [
+            {
+                "job": j.job_id,
+                "messages": j.messages,
+                "bytes": render.size(j.bytes),
+                "to": ", ".join(j.peers),
+                "first": render.when(j.first_at),
+                "last": render.when(j.last_at),
+            }
+            for j in page.items
+        ],
         key="ledger-jobs",
-    )  # fmt: skip
+    )
     render.pager(page, "ledger-offset")
     if not page.items:
         return
@@ -38,10 +46,19 @@ def show(party: Party) -> None:
     cols[1].metric("Bytes sent", render.size(sum(x.bytes for x in lines)))
     cols[2].metric("Peers", len({x.peer for x in lines}))
     render.table(
-        [{"message": x.kind, "to": x.peer, "count": x.count, "bytes": render.size(x.bytes),
-          "protection": x.protection, "sealed with": x.sealing} for x in lines],
+        [
+            {
+                "message": x.kind,
+                "to": x.peer,
+                "count": x.count,
+                "bytes": render.size(x.bytes),
+                "protection": x.protection,
+                "sealed with": x.sealing,
+            }
+            for x in lines
+        ],
         key="ledger-lines",
-    )  # fmt: skip
+    )
     phases = node_phases(db, job_id)
     if phases:
         st.caption("Phases this node ran: " + ", ".join(f"{p} {s}" for p, s, _ in phases))

@@ -13,8 +13,16 @@ def show(party: Party) -> None:
     st.header("Models held here")
     page = local_models(party.config.state_dir, st.session_state.get("models-offset", 0), 25)
     render.table(
-        [{"job": m.job_id, "written": render.when(m.written_at), "size": render.size(m.bytes),
-          "features": m.features, **m.description} for m in page.items],
+        [
+            {
+                "job": m.job_id,
+                "written": render.when(m.written_at),
+                "size": render.size(m.bytes),
+                "features": m.features,
+                **m.description,
+            }
+            for m in page.items
+        ],
         key="models",
-    )  # fmt: skip
+    )
     render.pager(page, "models-offset")

@@ -28,8 +28,14 @@ def show(party: Party) -> None:
                 privacy = result.get("privacy") or {}
                 for who, eps in (privacy.get("epsilon") or {}).items():
                     mechanism = "label-DP" if "@" not in who and who != "client_level" else who
-                    rows.append({"job": info.job_id, "mechanism": mechanism, "against": who,
-                                 "ε": f"{float(eps):.3f}"})  # fmt: skip
+                    rows.append(
+                        {
+                            "job": info.job_id,
+                            "mechanism": mechanism,
+                            "against": who,
+                            "ε": f"{float(eps):.3f}",
+                        }
+                    )
         finally:
             client.close()
     except VflError as exc:

@@ -103,6 +103,44 @@ def bytes_per_party(job: JobOverview) -> list[PartyBytes]:
     return list(job.parties)
 
 
+@dataclass(frozen=True)
+class PhaseBytes:
+    """What one party sent and received during one phase."""
+
+    phase: str
+    party: str
+    sent: int
+    received: int
+
+
+def bytes_per_phase(db: CoordinatorDb, job_id: str) -> list[PhaseBytes]:
+    """Each party's bytes per phase, in phase order: the difference between the totals it
+    reported when it finished each phase (a store from before migration 0004 has none)."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                PhaseRunRow.phase,
+                PhaseRunRow.party,
+                PhaseRunRow.bytes_sent,
+                PhaseRunRow.bytes_received,
+            )
+            .join(
+                PhaseRow,
+                sa.and_(PhaseRow.job_id == PhaseRunRow.job_id, PhaseRow.phase == PhaseRunRow.phase),
+            )
+            .where(PhaseRunRow.job_id == job_id, PhaseRunRow.bytes_sent.is_not(None))
+            .order_by(PhaseRow.started_at, PhaseRunRow.party)
+        ).all()
+    before: dict[str, tuple[int, int]] = {}
+    out = []
+    for r in rows:
+        sent, received = int(r.bytes_sent), int(r.bytes_received or 0)
+        prev = before.get(r.party, (0, 0))
+        out.append(PhaseBytes(r.phase, r.party, max(0, sent - prev[0]), max(0, received - prev[1])))
+        before[r.party] = (sent, received)
+    return out
+
+
 def phase_timeline(db: CoordinatorDb, job_id: str) -> list[PhaseSpan]:
     with db.engine.connect() as conn:
         phases = conn.execute(

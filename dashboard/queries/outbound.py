@@ -121,7 +121,35 @@ def _vertical(spec: VerticalJobSpec, party: str, role: str) -> list[Outbound]:
                     "none: plaintext gradients" + _label_dp(spec),
                 )
             )
+    out.append(_initial_share(spec, role, peers))
     return [o for o in out if o.phase != Phase.EVALUATE or "Gradient" not in o.kind]
+
+
+def _initial_share(spec: VerticalJobSpec, role: str, peers: tuple[str, ...]) -> Outbound:
+    """Once per training phase the interactive weights start as two secret halves."""
+    if role == "label_holder":
+        return Outbound(
+            Phase.TRAIN,
+            "split.InteractiveShape",
+            peers,
+            "the interactive layer's width and fan-in",
+            "none (shape only)",
+        )
+    if spec.train.protection == "paillier":
+        return Outbound(
+            Phase.TRAIN,
+            "split_paillier.InitialShare",
+            peers,
+            "this party's half of the initial interactive weights",
+            "masked by this party's secret share",
+        )
+    return Outbound(
+        Phase.TRAIN,
+        "split.InteractiveShare",
+        peers,
+        "this party's half of the initial interactive weights, drawn from its own secret",
+        "none: plaintext half (the other half stays with the peer)",
+    )
 
 
 def _align(spec: VerticalJobSpec, role: str, peers: tuple[str, ...]) -> list[Outbound]:

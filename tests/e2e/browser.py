@@ -70,8 +70,13 @@ class Dashboard:
 def chromium(width: int = 1400, height: int = 2400) -> webdriver.Chrome:
     options = Options()
     options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--disable-gpu", f"--window-size={width},{height}"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
@@ -91,8 +96,17 @@ def wait_text(driver: webdriver.Chrome, text: str, limit_s: float = 120) -> str:
     raise AssertionError(f"{text!r} never appeared; the page shows:\n{body[-3000:]}")
 
 
-def button(driver: webdriver.Chrome, label: str) -> WebElement:
-    return driver.find_element(By.XPATH, f"//button[normalize-space(.)='{label}']")
+def button(driver: webdriver.Chrome, label: str, limit_s: float = 60) -> WebElement:
+    """The enabled button labelled `label`, once the page has drawn it."""
+    deadline = time.monotonic() + limit_s
+    xpath = f"//button[normalize-space(.)='{label}' and not(@disabled)]"
+    while True:
+        found = driver.find_elements(By.XPATH, xpath)
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no enabled button {label!r}")
+        time.sleep(0.2)
 
 
 def settle(driver: webdriver.Chrome, limit_s: float = 30) -> None:

@@ -75,10 +75,17 @@ def test_submit_approve_and_follow_a_job_in_the_browser(
     cli_line = cli.stderr.strip().splitlines()[-1]
 
     admin = Dashboard(
-        ["coordinator", "--config", str(fed.root / "coordinator.toml"),
-         "--coordinator", fed.address, "--certs", str(fed.root / "certs")],
+        [
+            "coordinator",
+            "--config",
+            str(fed.root / "coordinator.toml"),
+            "--coordinator",
+            fed.address,
+            "--certs",
+            str(fed.root / "certs"),
+        ],
         tmp_path / "admin-dashboard.log",
-    )  # fmt: skip
+    )
     views = {
         name: Dashboard(
             ["party", "--config", str(fed.root / name / "party.toml")],
@@ -118,10 +125,12 @@ def test_submit_approve_and_follow_a_job_in_the_browser(
 
         for name, view in views.items():
             driver.get(f"{view.url}/?page=approvals")
-            body = wait_text(driver, "What will leave this silo")
-            assert job_id in body and "party.toml [policy]: accepted" in body
+            body = wait_text(driver, "party.toml [policy]: accepted")
+            assert job_id in body and "What will leave this silo" in body
+            approve = button(driver, "Approve")
+            settle(driver)
             _shot(driver, shots, f"approval-{name}")
-            button(driver, "Approve").click()
+            approve.click()
             wait_text(driver, f"job {job_id}: approved")
 
         driver.get(f"{admin.url}/?page=job&job={job_id}")

@@ -64,21 +64,36 @@ def run_coordinator(args: argparse.Namespace) -> int:
 
 def run_party(args: argparse.Namespace) -> int:
     load_party_config(args.config)
-    return _serve("party_app.py", DashboardSettings(config=str(args.config.resolve())),
-                  args.address, args.port)  # fmt: skip
+    return _serve(
+        "party_app.py",
+        DashboardSettings(config=str(args.config.resolve())),
+        args.address,
+        args.port,
+    )
 
 
 def streamlit_command(app: str, address: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(APPS / app),
-        "--server.address", address,
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-        "--global.developmentMode", "false",
-        "--client.toolbarMode", "viewer",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APPS / app),
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--global.developmentMode",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
 
 
 def _serve(app: str, settings: DashboardSettings, address: str, port: int) -> int:

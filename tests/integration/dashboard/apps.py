@@ -47,8 +47,13 @@ class FakeClient:
     def job(self, job_id: str) -> pb.JobInfo:
         result = {"privacy": {"epsilon": {"lab": 0.93}}}
         spec = self.specs.get(job_id, SPEC)
-        return pb.JobInfo(job_id=job_id, spec_json=json.dumps(spec), submitted_by="operator",
-                          state="succeeded", result_json=json.dumps(result))  # fmt: skip
+        return pb.JobInfo(
+            job_id=job_id,
+            spec_json=json.dumps(spec),
+            submitted_by="operator",
+            state="succeeded",
+            result_json=json.dumps(result),
+        )
 
     def _act(self, what: str, job_id: str, state: str) -> pb.JobInfo:
         self.calls.append((what, job_id))
@@ -111,9 +116,11 @@ def party_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PartyApp:
     node = seed_party(tmp_path / "hospital")
     monkeypatch.setenv(ENV, DashboardSettings(config=str(node.config)).to_env())
     pending = pb.JobInfo(
-        job_id="breast-vertical-0000cccc", name="breast-vertical", state="pending",
+        job_id="breast-vertical-0000cccc",
+        name="breast-vertical",
+        state="pending",
         parties=[pb.JobParty(name="hospital", role="label_holder", approved=False)],
-    )  # fmt: skip
+    )
     done = pb.JobInfo(job_id=node.job_id, name="breast-vertical", state="succeeded")
     client = FakeClient(jobs_listed=[pending, done])
     monkeypatch.setattr("dashboard.party.context.make_client", lambda _: client)

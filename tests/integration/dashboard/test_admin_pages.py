@@ -39,9 +39,14 @@ def test_job_page_of_a_vertical_job_shows_every_section(app: AdminApp) -> None:
     no_exception(at)
     sections = [s.value for s in at.subheader]
     assert sections == [
-        "Phases", "Loss and metrics per epoch or round", "Final metrics",
-        "Private set intersection", "Bytes per party", "Privacy spent", "Logs of every party",
-    ]  # fmt: skip
+        "Phases",
+        "Loss and metrics per epoch or round",
+        "Final metrics",
+        "Private set intersection",
+        "Bytes per party",
+        "Privacy spent",
+        "Logs of every party",
+    ]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["State"] == "succeeded" and metrics["Shared rows"] == "512"
     assert metrics["validation ks"] == "0.8800"

@@ -88,8 +88,13 @@ def test_the_scan_catches_a_models_page_that_shows_label_statistics(
 
         model = real(folder, at)
         meta = json.loads((folder / "model.json").read_text())
-        return type(model)(model.job_id, model.written_at, model.bytes, model.features,
-                           {k: str(v) for k, v in meta.items()})  # fmt: skip
+        return type(model)(
+            model.job_id,
+            model.written_at,
+            model.bytes,
+            model.features,
+            {k: str(v) for k, v in meta.items()},
+        )
 
     monkeypatch.setattr(node_models, "_describe", every_key)
     leaks = _leaks(_party_pages(party_app(tmp_path, monkeypatch)))

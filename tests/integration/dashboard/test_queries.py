@@ -15,6 +15,7 @@ from dashboard.queries import (
     CoordinatorDb,
     JobFilter,
     NodeDb,
+    bytes_per_phase,
     failure_line,
     federation,
     job_logs,
@@ -89,7 +90,13 @@ def test_job_page_queries_fold_the_events_like_the_coordinator(
     assert [h["epoch"] for h in result["history"]] == [0, 1, 2]
     assert result["metrics"]["validation"]["ks"] == 0.88
     assert result["privacy"]["epsilon"] == {"lab": 0.93}
-    assert result["bytes"]["lab"] == {"sent": 97_000, "received": 48_500}
+    assert result["bytes"]["lab"] == {"sent": 3 * 97_000, "received": 3 * 48_500}
+    per_phase = bytes_per_phase(db, s.succeeded)
+    assert [(b.phase, b.party, b.sent) for b in per_phase] == [
+        (phase, party, step)
+        for phase in ("align", "train", "evaluate")
+        for party, step in (("hospital", 41_000), ("lab", 97_000))
+    ]
     spans = phase_timeline(db, s.succeeded)
     assert [p.phase for p in spans] == ["align", "train", "evaluate"]
     assert all(ok for p in spans for _, ok in p.outcomes)
@@ -173,8 +180,10 @@ def test_outbound_says_what_each_role_sends_to_whom_under_which_protection() -> 
     assert kinds[("align", "ecdh.Blinded")].to == ("hospital",)
     assert "Paillier" in kinds[("train", "split_paillier.EncryptedActivations")].protection
     plain = parse_job({**SPEC, "train": {"protection": "none"}}, "spec")
-    assert any(o.kind == "split.Activations" and "plaintext" in o.protection
-               for o in outbound(plain, "lab"))  # fmt: skip
+    assert any(
+        o.kind == "split.Activations" and "plaintext" in o.protection
+        for o in outbound(plain, "lab")
+    )
     hospital = outbound(spec, "hospital")
     assert all(o.to == ("lab",) for o in hospital)
     assert not any("Gradient" in o.kind for o in hospital if o.phase == "evaluate")
