@@ -41,15 +41,17 @@ def show(admin: Admin, job_id: str) -> None:
         st.error(f"No job {job_id!r} in this coordinator's store.")
         return
     if job.ended:
-        _body(admin, job.id)
+        _body(admin, job.id, live=False)
     else:
-        st.fragment(run_every=REFRESH_S)(_body)(admin, job.id)
+        st.fragment(run_every=REFRESH_S)(_body)(admin, job.id, live=True)
     _logs(admin, job)
 
 
-def _body(admin: Admin, job_id: str) -> None:
+def _body(admin: Admin, job_id: str, live: bool) -> None:
     job = job_overview(admin.db, job_id)
     assert job is not None
+    if live and job.ended:
+        st.rerun(scope="app")  # it ended: draw the final page once and stop refreshing
     now = time.time()
     st.header(f"{job.name}")
     st.caption(

@@ -138,6 +138,8 @@ def test_submit_approve_and_follow_a_job_in_the_browser(
         body = wait_text(driver, "succeeded", limit_s=300)
         assert "Private set intersection" in body and "Bytes per party" in body
         wait_text(driver, "Final metrics")
+        driver.set_window_size(1400, 4000)  # the whole page, for docs/dashboard-job.png
+        wait_text(driver, "Logs of every party")
         settle(driver)
         _shot(driver, shots, "job")
 
