@@ -102,3 +102,15 @@ def test_unknown_job_says_so(app: AdminApp) -> None:
     at = app.page("job", "no-such-job")
     no_exception(at)
     assert "No job" in at.error[0].value
+
+
+def test_the_form_builds_a_spec_from_registered_datasets_and_submits_it(app: AdminApp) -> None:
+    at = app.page("submit")
+    at.selectbox(key="form-role-hospital").select("label_holder").run()
+    at.selectbox(key="form-label-hospital").select("diagnosis").run()
+    at.selectbox(key="form-role-lab").select("feature_holder").run()
+    made = at.code[0].value
+    assert 'name = "lab"\nrole = "feature_holder"\ndata = "data"' in made
+    at.button(key="submit-form").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert app.client.calls == [("submit", "my-job")]
