@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tests.e2e.deployment import SAMPLES, vfl
 
 webdriver = pytest.importorskip("selenium.webdriver")
 
+from dashboard.queries import NodeDb, ledger_lines, outbound  # noqa: E402
 from tests.e2e.browser import (  # noqa: E402 (after the skip: selenium is a dev extra)
     CHROMEDRIVER,
     CHROMIUM,
@@ -32,6 +34,7 @@ from tests.e2e.browser import (  # noqa: E402 (after the skip: selenium is a dev
     wait_text,
 )
 from vfl.cli.local_federation import LocalFederation  # noqa: E402
+from vfl.config.loading import parse_job  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -152,3 +155,11 @@ def test_submit_approve_and_follow_a_job_in_the_browser(
         for d in (admin, *views.values()):
             d.stop()
     assert {p.name for p in shots.iterdir()} >= {"job.png", "federation.png"}
+    # what the approval page said would leave each silo is what its ledger says left
+    spec = parse_job(tomllib.loads(good.read_text()), "job")
+    for name in fed.parties:
+        predicted = {kind for o in outbound(spec, name) for kind in o.kind.split(" / ")}
+        sent = {
+            x.kind for x in ledger_lines(NodeDb(fed.root / name / "state" / "party.db"), job_id)
+        }
+        assert sent and sent <= predicted, (name, sent - predicted)
