@@ -83,15 +83,18 @@ def line_chart(frame: pd.DataFrame, x: str, title: str) -> None:
     st.altair_chart(chart, width="stretch")
 
 
-def bar_chart(frame: pd.DataFrame, x: str, y: str, color: str, title: str) -> None:
-    chart = (
-        alt.Chart(frame, title=title)
-        .mark_bar()
-        .encode(
-            x=alt.X(f"{x}:Q", title=x),
-            y=alt.Y(f"{y}:N", title=None),
-            color=alt.Color(f"{color}:N", title=None),
-            tooltip=[y, color, x],
-        )
-    )
+def bar_chart(
+    frame: pd.DataFrame, x: str, y: str, color: str, title: str, stacked: bool = True
+) -> None:
+    """Bars per `y`, one colour per `color`: stacked when the parts add up to a whole
+    (bytes per phase), side by side when they do not (a party's rows and the overlap)."""
+    encoding: dict[str, Any] = {
+        "x": alt.X(f"{x}:Q", title=x, stack="zero" if stacked else None),
+        "y": alt.Y(f"{y}:N", title=None),
+        "color": alt.Color(f"{color}:N", title=None),
+        "tooltip": [y, color, x],
+    }
+    if not stacked:
+        encoding["yOffset"] = alt.YOffset(f"{color}:N")
+    chart = alt.Chart(frame, title=title).mark_bar().encode(**encoding)
     st.altair_chart(chart, width="stretch")

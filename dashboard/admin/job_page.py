@@ -199,7 +199,9 @@ def _align(result: dict[str, Any]) -> None:
         + [{"rows": shared, "party": party, "kind": "shared"} for party in rows]
     )
     if not frame.empty:
-        render.bar_chart(frame, "rows", "party", "kind", "Rows per party and overlap")
+        render.bar_chart(
+            frame, "rows", "party", "kind", "Rows per party and overlap", stacked=False
+        )
 
 
 def _bytes(admin: Admin, job: JobOverview) -> None:
