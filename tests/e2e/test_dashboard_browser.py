@@ -103,6 +103,8 @@ def test_submit_approve_and_follow_a_job_in_the_browser(
         driver.get(f"{admin.url}/?page=federation")
         wait_text(driver, "Registered datasets")
         wait_text(driver, "Online\n2")  # tables are drawn on a canvas: read the headline
+        wait_for(driver, "canvas")
+        settle(driver)
         _shot(driver, shots, "federation")
 
         driver.get(f"{admin.url}/?page=submit")
