@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,9 +104,11 @@ def _serve(app: str, settings: DashboardSettings, address: str, port: int) -> in
         )
     env = {**os.environ, ENV: settings.to_env()}
     print(f"dashboard: http://{address}:{port}/", flush=True)
+    command = streamlit_command(app, address, port)
     try:
-        return subprocess.call(streamlit_command(app, address, port), env=env)  # noqa: S603 (our interpreter and app)
-    except KeyboardInterrupt:
-        return 0
+        # this process becomes the server: a signal to it (Ctrl-C, SIGTERM from a service
+        # manager or a test) stops Streamlit itself, with no orphaned child left serving
+        os.execve(command[0], command, env)  # noqa: S606 (our interpreter and app)
     except OSError as exc:
         raise ConfigError(f"cannot start streamlit ({exc.strerror})") from None
+    return 1  # not reached: execve returns only by raising
