@@ -197,6 +197,8 @@ class SqlStore(Store):
                         ok=ok,
                         error=error,
                         finished_at=time.time(),
+                        bytes_sent=sent,
+                        bytes_received=received,
                     )
                 )
             values: dict[str, object] = {"bytes_sent": sent, "bytes_received": received}

@@ -84,6 +84,10 @@ class PhaseRunRow(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     finished_at: Mapped[float] = mapped_column(Float)
+    bytes_sent: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The party's byte totals for the whole job when it finished this phase (its ledger):
+    a phase's own bytes are the difference from the phase before."""
+    bytes_received: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class EventRow(Base):

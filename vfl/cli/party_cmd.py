@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import signal
 import threading
 from pathlib import Path
 from typing import Any
 
-import grpc
-
+from parties.approval import approve
+from parties.approval import party_client as client_for
 from parties.node import PartyNode
 from vfl.cli.commands import help_for
-from vfl.config.loading import parse_job
 from vfl.config.party_config import load_party_config
-from vfl.errors import PolicyError, VflError
 from vfl.models.warm_up import warm_up
-from vfl.remote import CoordinatorClient, connect
+from vfl.remote import CoordinatorClient
 
 
 def register(sub: Any) -> None:
@@ -53,34 +50,14 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def party_client(config_path: Path) -> CoordinatorClient:
-    config = load_party_config(config_path)
-    if config.insecure:
-        return connect(config.coordinator, identity=config.name, insecure=True)
-    assert config.tls is not None, "validated: tls is required unless insecure"
-    ca, cert, key = config.tls.read()
-    creds = grpc.ssl_channel_credentials(
-        root_certificates=ca, private_key=key, certificate_chain=cert
-    )
-    return CoordinatorClient(grpc.secure_channel(config.coordinator, creds), [])
+    return client_for(load_party_config(config_path))
 
 
 def run_approve(args: argparse.Namespace) -> int:
     config = load_party_config(args.config)
-    client = party_client(args.config)
+    client = client_for(config)
     try:
-        job = client.job(args.job_id)
-        if not job.spec_json:
-            raise VflError(
-                f"job {args.job_id}: the coordinator sent no job spec, so party.toml [policy] "
-                "cannot be checked; upgrade the coordinator"
-            )
-        data = json.loads(job.spec_json)
-        spec = parse_job(data, source=f"job {args.job_id}: spec")
-        refusal = config.policy.refusal(spec, args.job_id)
-        if refusal is not None:
-            client.decline(args.job_id, refusal.line)
-            raise PolicyError(f"{refusal.line} (declined: the job fails)")
-        info = client.approve(args.job_id)
+        info = approve(config, client, args.job_id)
     finally:
         client.close()
     print(f"job {info.job_id}: approved; state {info.state}")
