@@ -30,6 +30,10 @@ from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.workspace import Workspace
 
 TOLERANCE = 1e-6
+LOSS_ULPS = 4 * float(np.finfo(np.float32).eps)
+"""Losses are float32 and reach ~116 in the regression case, where one ulp is 7.6e-6: an
+absolute 1e-6 there demands bit-identical sums, which torch's threaded reductions do not
+promise. Losses are compared to within 4 ulps relative, on top of TOLERANCE."""
 
 
 class Centralized(nn.Module):
@@ -168,7 +172,7 @@ def test_split_training_equals_centralized_model(
     }
     expected_losses, oracle = _oracle_run(spec, paths, secrets)
     assert len(log.losses) == len(expected_losses) > 10
-    np.testing.assert_allclose(log.losses, expected_losses, rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(log.losses, expected_losses, rtol=LOSS_ULPS, atol=TOLERANCE)
 
     names = list(paths)
     label_state = torch.load(
