@@ -1,6 +1,7 @@
 """Run a transfer job like `vfl.simulate`, but with small Paillier keys (vfl.crypto.testing:
-512 bits, tests only) and fixed party secrets, every envelope recorded and, given a
-transcript, every message each party received kept decoded."""
+512 bits, tests only; benchmarks pass production keys) and fixed party secrets, every
+envelope recorded, the bytes and seconds of each phase counted and, given a transcript,
+every message each party received kept decoded."""
 
 from __future__ import annotations
 
@@ -33,25 +34,32 @@ the same initial weights from the same fixed secrets."""
 class Events:
     def __init__(self) -> None:
         self.events: list[tuple[str, Event]] = []
+        self.phase_bytes: dict[str, int] = {}
+        """Envelope body bytes each phase sent, both directions."""
+        self.phase_seconds: dict[str, float] = {}
 
     def report(self, party: str, event: Event) -> None:
         self.events.append((party, event))
 
 
-def _program(spec: TransferJobSpec, phase: str, p: PartySpec) -> Program:
+def _program(spec: TransferJobSpec, phase: str, p: PartySpec, keys: KeyPolicy) -> Program:
     if phase == "train" and p.role == "source":
-        return TransferTrainSource(SMALL_KEYS)
+        return TransferTrainSource(keys)
     if phase == "train" and p.role == "target":
-        return TransferTrainTarget(SMALL_KEYS)
+        return TransferTrainTarget(keys)
     return program_for(spec, phase, p)
 
 
 def run_transfer(
-    spec: TransferJobSpec, workdir: Path, transcript: Transcript | None = None
+    spec: TransferJobSpec,
+    workdir: Path,
+    transcript: Transcript | None = None,
+    keys: KeyPolicy = SMALL_KEYS,
+    events: Events | None = None,
 ) -> tuple[Events, RecordingHub]:
     """Every phase of `spec` in threads over one recording hub; workspaces in `workdir`."""
     check_runnable(spec)
-    events, hub = Events(), RecordingHub()
+    events, hub = events or Events(), RecordingHub()
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     for p in spec.parties:
         fixed_secret(Workspace(workdir / p.name), "job", p.name)
@@ -71,6 +79,8 @@ def run_transfer(
                 data=datasets[p.name],
                 spec_digest=DIGEST,
             )
-            runs[p.name] = PartyRun(_program(spec, phase, p), ctx)
-        run_phase(hub, "job", runs)
+            runs[p.name] = PartyRun(_program(spec, phase, p, keys), ctx)
+        before = len(hub.envelopes)
+        events.phase_seconds[phase] = run_phase(hub, "job", runs)
+        events.phase_bytes[phase] = sum(len(e.body) for e in hub.envelopes[before:])
     return events, hub
