@@ -170,7 +170,7 @@ def table(result: dict[str, Any]) -> str:
     plain, secure = result["ftl_plain"], result["ftl_paillier"]
     rows = [
         "| method | AUC (target's other rows) | s/epoch | CPU s/epoch (both) | MB/epoch "
-        "| s/epoch at 30k rows |",
+        "| s/epoch scaled to 30k training rows |",
         "|---|---|---|---|---|---|",
         f"| target-only (upper bound) | {result['target_only_auc']:.4f} | | | | |",
         f"| self-learning, N_c = {N_C} | {result['self_learning_auc']:.4f} | | | | |",
