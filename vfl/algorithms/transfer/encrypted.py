@@ -60,15 +60,15 @@ def _step(
     optimizer.step()
 
 
-class _Keys:
-    """The phase's key pair and the exchange side, made in `start`."""
+class _Exchange:
+    """The paillier/ side of one party, made (with the phase's key pair) in `start`."""
 
     def __init__(self, spec: TransferJobSpec, peer: str) -> None:
         self.spec = spec
         self.peer = peer
         self._side: ExchangeSide | None = None
 
-    def _make(self, ctx: PartyContext, keys: KeyPolicy, cls: type[ExchangeSide]) -> None:
+    def start(self, ctx: PartyContext, keys: KeyPolicy, cls: type[ExchangeSide]) -> None:
         t = self.spec.train
         pair = phase_keypair(ctx.workspace, ctx.job_id, "train", t.key_bits, keys.keygen)
         # the spec's key size, not just the floor: the peer must not quietly use less
@@ -98,13 +98,13 @@ class _Keys:
 class PaillierSourceSide(SourceSide):
     def __init__(self, spec: TransferJobSpec, target: str) -> None:
         self.target = target
-        self.keys = _Keys(spec, target)
+        self.exchange = _Exchange(spec, target)
 
     def start(self, ctx: PartyContext, keys: KeyPolicy) -> None:
-        self.keys._make(ctx, keys, paillier.SourceSide)
+        self.exchange.start(ctx, keys, paillier.SourceSide)
 
     def train_batch(self, ctx: PartyContext, batch: SourceBatch) -> float | None:
-        side = self.keys.side()
+        side = self.exchange.side()
         assert isinstance(side, paillier.SourceSide)
         body, head = _head(batch.net)
         with torch.no_grad():
@@ -128,20 +128,20 @@ class PaillierSourceSide(SourceSide):
         return torch.cat(out) if out else torch.zeros(0, summary.shape[0])
 
     def close(self) -> None:
-        self.keys.close()
+        self.exchange.close()
 
 
 class PaillierTargetSide(TargetSide):
     def __init__(self, spec: TransferJobSpec, source: str) -> None:
         self.source = source
         self.width = spec.model.representation_width
-        self.keys = _Keys(spec, source)
+        self.exchange = _Exchange(spec, source)
 
     def start(self, ctx: PartyContext, keys: KeyPolicy) -> None:
-        self.keys._make(ctx, keys, paillier.TargetSide)
+        self.exchange.start(ctx, keys, paillier.TargetSide)
 
     def train_batch(self, ctx: PartyContext, batch: TargetBatch) -> None:
-        side = self.keys.side()
+        side = self.exchange.side()
         assert isinstance(side, paillier.TargetSide)
         body, head = _head(batch.net)
         with torch.no_grad():
@@ -162,4 +162,4 @@ class PaillierTargetSide(TargetSide):
             start += size
 
     def close(self) -> None:
-        self.keys.close()
+        self.exchange.close()
