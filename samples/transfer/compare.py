@@ -6,7 +6,8 @@ The baseline is the clinic's own columns trained with the labels of the shared p
 features). Both are scored on the clinic's 229 other patients, against the diagnosis the
 sample generator kept aside (samples/make_samples.py, `transfer_split`).
 
-Run: `python samples/transfer/compare.py` (simulates the job, then prints both AUCs).
+Run: `python samples/transfer/compare.py` (simulates job.toml and job_paillier.toml, then
+prints the AUCs; the Paillier job takes a minute: 2048-bit keys).
 """
 
 from __future__ import annotations
@@ -49,18 +50,17 @@ def baseline_auc() -> float:
 def main() -> None:
     import vfl  # noqa: PLC0415 (only the command needs the platform)
 
-    result = vfl.simulate(HERE / "job.toml")
-    if result.status != "succeeded":
-        raise SystemExit(f"the transfer job failed: {result.error}")
-    predictions = Path(result.outputs["clinic"]["predictions"])
-    rows = len(pd.read_csv(predictions))
-    print(f"clinic patients outside the intersection: {rows}")
-    print(f"AUC, FTL (hospital's labels, never at the clinic): {ftl_auc(predictions):.3f}")
-    print(f"AUC, clinic-only baseline (oracle labels):         {baseline_auc():.3f}")
-    print(
-        f"validation AUC on shared patients (hospital):      "
-        f"{result.metrics['validation'].get('auc', np.nan):.3f}"
-    )
+    print(f"AUC, clinic-only baseline (oracle labels):   {baseline_auc():.3f}")
+    for name, spec in (("plain", "job.toml"), ("Paillier", "job_paillier.toml")):
+        result = vfl.simulate(HERE / spec)
+        if result.status != "succeeded":
+            raise SystemExit(f"the transfer job {spec} failed: {result.error}")
+        predictions = Path(result.outputs["clinic"]["predictions"])
+        rows = len(pd.read_csv(predictions))
+        print(f"{spec}: {rows} clinic patients outside the intersection")
+        print(f"AUC, FTL {name:8} (labels never at the clinic): {ftl_auc(predictions):.3f}")
+        valid = result.metrics["validation"].get("auc", np.nan)
+        print(f"validation AUC on shared patients (hospital): {valid:.3f}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ from vfl.cli.local_federation import LocalFederation
 pytestmark = pytest.mark.slow
 
 SAMPLE = SAMPLES / "transfer" / "job.toml"
+PAILLIER = SAMPLES / "transfer" / "job_paillier.toml"
+"""The same parties under Paillier: each node makes its own 2048-bit key; the result still
+equals the simulator's, whose keys differ (fixed-point sums are exact under any key)."""
 
 
 def _others() -> list[str]:
@@ -30,10 +33,11 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()]
 
 
+@pytest.mark.parametrize("sample", [SAMPLE, PAILLIER], ids=["plain", "paillier"])
 def test_transfer_job_over_processes_matches_the_simulator_and_predicts_at_the_target_only(
-    tmp_path: Path,
+    tmp_path: Path, sample: Path
 ) -> None:
-    fed = LocalFederation(tmp_path / "fed", SAMPLE)
+    fed = LocalFederation(tmp_path / "fed", sample)
     try:
         fed.start()
         fed.wait_connected()
@@ -45,7 +49,7 @@ def test_transfer_job_over_processes_matches_the_simulator_and_predicts_at_the_t
     assert proc.returncode == 0, proc.stderr + proc.stdout
     deployed = json.loads(out.read_text())
     assert deployed["status"] == "succeeded", deployed.get("error")
-    oracle = simulated(SAMPLE, tmp_path / "sim", fed, deployed["job_id"], epochs=3)
+    oracle = simulated(sample, tmp_path / "sim", fed, deployed["job_id"], epochs=3)
     for split, values in oracle["metrics"].items():
         assert deployed["metrics"][split] == pytest.approx(values, rel=1e-6, abs=1e-9), split
     assert deployed["align"] == oracle["align"]

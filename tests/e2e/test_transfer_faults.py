@@ -22,6 +22,9 @@ from vfl.cli.local_federation import LocalFederation
 
 pytestmark = pytest.mark.slow
 SAMPLE = SAMPLES / "transfer" / "job.toml"
+PAILLIER = SAMPLES / "transfer" / "job_paillier.toml"
+"""Under Paillier the restarted party reloads its phase key (phase_keys.py) and replays
+byte-identical exchanges (masks and obfuscators from its secret and the batch's scope)."""
 EPOCHS = 12
 
 
@@ -30,11 +33,15 @@ def _mid_training(result: dict[str, object]) -> bool:
     return result.get("status") == "train" and isinstance(history, list) and len(history) >= 2
 
 
-@pytest.mark.parametrize("victim", ["clinic", "hospital"])
+@pytest.mark.parametrize(
+    ("victim", "sample"),
+    [("clinic", SAMPLE), ("hospital", SAMPLE), ("clinic", PAILLIER), ("hospital", PAILLIER)],
+    ids=["clinic-plain", "hospital-plain", "clinic-paillier", "hospital-paillier"],
+)
 def test_kill_9_of_a_transfer_party_mid_training_resumes_to_the_same_model(
-    victim: str, tmp_path: Path
+    victim: str, sample: Path, tmp_path: Path
 ) -> None:
-    fed = LocalFederation(tmp_path / "fed", SAMPLE)
+    fed = LocalFederation(tmp_path / "fed", sample)
     try:
         started = time.perf_counter()
         fed.start()
@@ -53,7 +60,7 @@ def test_kill_9_of_a_transfer_party_mid_training_resumes_to_the_same_model(
     assert len(before["history"]) < EPOCHS
     assert result["status"] == "succeeded", result.get("error")
     assert [h["epoch"] for h in result["history"]] == list(range(EPOCHS))
-    oracle = simulated(SAMPLE, tmp_path / "sim", fed, job_id, epochs=EPOCHS)
+    oracle = simulated(sample, tmp_path / "sim", fed, job_id, epochs=EPOCHS)
     assert result["metrics"]["validation"] == pytest.approx(
         oracle["metrics"]["validation"], rel=1e-6
     )

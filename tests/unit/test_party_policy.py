@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.factories import job_dict, job_spec
+from tests.transfer_factory import synthetic_transfer, transfer_dict, transfer_spec
 from vfl.config.job_spec import VerticalJobSpec
 from vfl.config.loading import parse_model
 from vfl.config.party_config import PartyConfig, load_party_config
@@ -173,3 +174,17 @@ def test_budgets_refuse_what_a_peers_spec_would_make_this_party_do() -> None:
     memory = PartyPolicy(max_parameters=10**9).refusal(batch, "j", "shop")
     assert memory is not None and memory.rule is PolicyRule.MEMORY_BUDGET_MB
     assert policy.refusal(wide, "j") is None  # without this party's name: rules only
+
+
+def test_a_paillier_transfer_job_with_a_key_below_min_key_bits_is_refused(
+    tmp_path: Path,
+) -> None:
+    spec = transfer_dict(
+        synthetic_transfer(tmp_path),
+        align={"protocol": "ecdh"},
+        model={"hidden": []},
+        train={"protection": "paillier"},
+    )
+    refusal = _policy(min_key_bits=3072).refusal(transfer_spec(spec), "j-1")
+    assert refusal is not None and refusal.rule is PolicyRule.MIN_KEY_BITS
+    assert "train.key_bits = 2048 is below" in refusal.line

@@ -72,7 +72,8 @@ def _horizontal() -> dict[str, object]:
     return {"job": {"name": "h", "mode": "horizontal"}, "parties": parties}
 
 
-def test_the_registry_refuses_a_transfer_protection_not_built_yet_in_one_line() -> None:
+def test_the_registry_refuses_the_default_transfer_spec_under_paillier_in_one_line() -> None:
+    """Default transfer spec: paillier with hidden = [32], which Paillier cannot train."""
     parties = [
         {"name": n, "role": r, "data": "x.csv", "id_column": "id"}
         for n, r in (("s", "source"), ("t", "target"))
@@ -81,11 +82,15 @@ def test_the_registry_refuses_a_transfer_protection_not_built_yet_in_one_line() 
     spec = parse_job({"job": {"name": "t", "mode": "transfer"}, "parties": parties}, "t.toml")
     with pytest.raises(ConfigError) as caught:
         check_runnable(spec)
-    assert str(caught.value) == (
-        "train.protection: 'paillier' is not built yet for transfer jobs; use 'none'"
-    )
-    with pytest.raises(ConfigError, match="not built yet"):
+    assert str(caught.value).startswith("model.hidden: [32] under train.protection = 'paillier'")
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ConfigError, match="set hidden = \\[\\]"):
         program_for(spec, Phase.TRAIN, spec.parties[0])
+    linear = parse_job(
+        {"job": {"name": "t", "mode": "transfer"}, "parties": parties, "model": {"hidden": []}},
+        "t.toml",
+    )
+    check_runnable(linear)
     assert available_modes() == ["horizontal", "transfer", "vertical"]
     plain = parse_job(
         {

@@ -324,6 +324,22 @@ class TransferTrainSpec(TrainSpec):
     local_rounds: int = Field(default=1, ge=1, le=100)
     """Optimizer steps per exchange (the paper's communication-efficient mode): each party
     repeats its step on the batch k times, reusing the peer's last values. 1 = exact SGD."""
+    loss: Literal["logistic", "taylor"] | None = None
+    """The prediction loss ℓ (binary): `logistic` log(1 + e^(−ỹφ)), or `taylor`, its
+    second-order expansion log 2 − ½ỹφ + ⅛φ², the only one Paillier can compute. Unset:
+    the protection's (none → logistic, paillier → taylor); set taylor under none to get
+    the plaintext twin of a Paillier job."""
+    key_bits: int = Field(default=MIN_KEY_BITS, ge=MIN_KEY_BITS, le=8192)
+    """Each party's Paillier modulus size (paillier only); 2048 is the minimum."""
+    precision_bits: int = Field(default=16, ge=8, le=24)
+    """Fractional bits of the fixed-point encoding of encrypted values (paillier only)."""
+
+    @property
+    def prediction_loss(self) -> Literal["logistic", "taylor"]:
+        """ℓ as the job runs it: the explicit `loss`, else the protection's."""
+        if self.loss is not None:
+            return self.loss
+        return "taylor" if self.protection == "paillier" else "logistic"
 
 
 class PredictSpec(_Strict):

@@ -131,7 +131,7 @@ class PartyPolicy(BaseModel):
                 f"(allowed: {allowed}); add it or ask for {_either(self.protections)}"
             )
         keys = []
-        if protection == "paillier" and isinstance(spec, VerticalJobSpec):
+        if protection == "paillier" and isinstance(spec, VerticalJobSpec | TransferJobSpec):
             keys.append(("train.key_bits", spec.train.key_bits))
         if protocol == "rsa":
             keys.append(("align.key_bits", spec.align.key_bits))

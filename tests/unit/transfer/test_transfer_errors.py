@@ -56,13 +56,46 @@ def test_invalid_widths_are_refused(tmp_path: Path, model: dict[str, object], ne
     assert needle in _config_error(spec)
 
 
-def test_paillier_is_not_built_yet_and_says_so_before_any_data_is_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("model", "train", "needle"),
+    [
+        ({"task": "multiclass", "hidden": []}, {}, "model.task: 'multiclass' under"),
+        ({"hidden": [6]}, {}, "model.hidden: [6] under train.protection = 'paillier'"),
+        ({"hidden": []}, {"local_rounds": 3}, "train.local_rounds: 3 under"),
+        ({"hidden": []}, {"loss": "logistic"}, "train.loss: 'logistic' under"),
+    ],
+)
+def test_paillier_refuses_what_it_cannot_train_before_any_data_is_read(
+    tmp_path: Path, model: dict[str, object], train: dict[str, object], needle: str
+) -> None:
     spec = transfer_spec(
-        transfer_dict(synthetic_transfer(tmp_path), train={"protection": "paillier"})
+        transfer_dict(
+            synthetic_transfer(tmp_path), model=model, train={"protection": "paillier", **train}
+        )
     )
     with pytest.raises(ConfigError) as caught:
         check_runnable(spec)
-    assert "'paillier' is not built yet" in _one_line(str(caught.value))
+    assert needle in _one_line(str(caught.value))
+
+
+def test_a_taylor_loss_for_multiclass_is_refused(tmp_path: Path) -> None:
+    spec = transfer_spec(
+        transfer_dict(
+            synthetic_transfer(tmp_path), model={"task": "multiclass"}, train={"loss": "taylor"}
+        )
+    )
+    with pytest.raises(ConfigError) as caught:
+        check_runnable(spec)
+    assert "train.loss: 'taylor'" in _one_line(str(caught.value))
+
+
+def test_a_paillier_key_below_the_minimum_is_refused(tmp_path: Path) -> None:
+    spec = transfer_dict(
+        synthetic_transfer(tmp_path),
+        model={"hidden": []},
+        train={"protection": "paillier", "key_bits": 1024},
+    )
+    assert "key_bits" in _config_error(spec)
 
 
 def test_no_overlap_fails_the_job_in_one_line(tmp_path: Path) -> None:

@@ -21,9 +21,29 @@ ever sent. T's rows outside the intersection never enter any message.
     |<-- ClassSummary Φ, classes ----------------|  T scores its rows outside the
     |                                            |  intersection alone; nothing returns
 
-With `protection = "paillier"` the train and validation exchanges are replaced by the
-encrypted components of the Taylor-expanded loss: see paillier/messages.py. Hello and
-ClassSummary are the same under both protections.
+With `protection = "paillier"` (encrypted.py) each train batch is the exchange of
+paillier/messages.py instead: the encrypted components of the Taylor-expanded loss, each
+party's head gradient masked before the other decrypts it; no u_B, no ∂L/∂u_B, no loss
+crosses in the clear (its leakage table: docs/transfer_paillier.md). Validation and
+evaluate scoring run the other way round, because S must not see u_B:
+
+    |<-- ScoringSummary Φ (scope split=…) -------|  Φ over S's training rows, this epoch
+    |-- Scores s = u_B·Φᵀ per row -------------->|  (per EVAL_BATCH chunk) → metrics at S
+
+Hello and ClassSummary (predict) are the same under both protections: predict sends Φ in
+the clear, as under none.
+
+Who reads what under paillier, beyond the exchange's own table:
+- S learns one score φ_i = Φ·u_B,i per validation row each epoch (and per train and
+  validation row in evaluate): the model's logit, what a label holder needs for metrics
+  (vertical split gives its label holder the same). With Φ known to S it is the length of
+  u_B,i along Φ: one of d coordinates, not u_B,i.
+- T learns Φ each epoch (validation) and in evaluate and predict: the d numbers it scores
+  with. A sequence of Φ over epochs tells T how S's label-weighted mean moves, nothing per
+  row. With its own u_B, T can score the overlap rows and so infer their labels as well as
+  the model can (as under none, and the purpose of the product).
+- Not leaked under paillier, unlike none: u_B per row to S, ∂L/∂u_B (labels, u_A) per row
+  to T, the training loss (S reports validation metrics only).
 
 Who reads what (beyond kinds, sizes and timing, which the coordinator sees for every
 envelope; bodies are sealed end to end between the two parties):
@@ -97,3 +117,21 @@ class ClassSummary:
 
     summary: F32Matrix
     classes: F64Vector
+
+
+@message("transfer.ScoringSummary")
+@dataclass(frozen=True)
+class ScoringSummary:
+    """S → T (paillier), before T scores validation or evaluate rows: Φ (K×d, K = 1),
+    over S's training rows with the current Net_A. Reveals what ClassSummary does."""
+
+    summary: F32Matrix
+
+
+@message("transfer.Scores")
+@dataclass(frozen=True)
+class Scores:
+    """T → S (paillier), one chunk of scores u_B·Φᵀ (rows×K) for the rows S scores. S
+    learns each row's logit (for its metrics), not u_B."""
+
+    values: F32Matrix

@@ -15,6 +15,8 @@ in each party's optimizer, over its own network. docs/transfer.md says why.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -61,16 +63,29 @@ def alignment_loss(u_a: torch.Tensor, u_b: torch.Tensor) -> torch.Tensor:
     return ((u_a - u_b) ** 2).sum(dim=1).mean()
 
 
+def taylor_loss(logits: torch.Tensor, coded: torch.Tensor) -> torch.Tensor:
+    """mean(log 2 − ½ỹφ + ⅛φ²): the logistic loss to second order at φ = 0 (ỹ² = 1), the
+    loss the Paillier exchange computes (binary only)."""
+    return (math.log(2) - 0.5 * coded * logits + 0.125 * logits**2).mean()
+
+
 def ftl_loss(
     codec: LabelCodec,
     u_a: torch.Tensor,
     u_b: torch.Tensor,
     labels: torch.Tensor,
     gamma: float,
+    prediction_loss: str = "logistic",
 ) -> torch.Tensor:
-    """L of one batch of overlap rows (`labels` as `codec.encode` gives them)."""
-    summary = class_summary(u_a, coded_labels(codec, labels))
-    loss = codec.loss(scores(u_b, summary), labels)
+    """L of one batch of overlap rows (`labels` as `codec.encode` gives them); ℓ is the
+    codec's loss, or its Taylor expansion with `prediction_loss = "taylor"`."""
+    coded = coded_labels(codec, labels)
+    summary = class_summary(u_a, coded)
+    logits = scores(u_b, summary)
+    if prediction_loss == "taylor":
+        loss = taylor_loss(logits, coded.reshape(logits.shape))
+    else:
+        loss = codec.loss(logits, labels)
     if gamma:
         loss = loss + gamma * alignment_loss(u_a, u_b)
     return loss

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from vfl.algorithms.split.messages import EXCHANGE_STEP
 from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
-from vfl.algorithms.transfer.exchange import SourceBatch, SourceSide
+from vfl.algorithms.transfer.exchange import KeyPolicy, SourceBatch, SourceSide, epoch_batches
 from vfl.algorithms.transfer.messages import (
     HELLO_STEP,
     SUMMARY_STEP,
@@ -115,9 +116,14 @@ def _metrics(
 class TransferTrainSource(Program):
     phase = "train"
 
+    def __init__(self, keys: KeyPolicy | None = None) -> None:
+        self.keys = keys or KeyPolicy()
+        """Paillier keys (protection paillier); tests pass small ones."""
+
     def run(self, ctx: PartyContext) -> None:
         s = _setup(ctx)
         try:
+            s.side.start(ctx.scoped(step=EXCHANGE_STEP), self.keys)
             self._train(ctx, s)
         finally:
             s.side.close()
@@ -137,15 +143,16 @@ class TransferTrainSource(Program):
         for epoch in range(start, t.epochs):
             ectx = ctx.scoped(epoch=epoch)
             total, seen = 0.0, 0
-            for b, rows in enumerate(s.schedule.train_batches(epoch)):
+            for b, rows in enumerate(epoch_batches(s.spec, s.schedule, epoch)):
                 batch = SourceBatch(
                     s.net, optimizer, s.x[rows], s.labels[rows], s.codec,
-                    t.alignment_weight, t.local_rounds,
+                    t.alignment_weight, t.local_rounds, t.prediction_loss,
                 )  # fmt: skip
                 loss = s.side.train_batch(ectx.scoped(batch=b), batch)
-                ctx.report(StepReport(epoch, b, loss))
-                total, seen = total + loss * len(rows), seen + len(rows)
-            record = {"train_loss": total / max(seen, 1)}
+                if loss is not None:  # paillier keeps the loss from the source
+                    ctx.report(StepReport(epoch, b, loss))
+                    total, seen = total + loss * len(rows), seen + len(rows)
+            record = {"train_loss": total / seen} if seen else {}
             valid = s.schedule.valid_rows
             if len(valid):
                 summary = summary_over(s, s.schedule.train_rows)

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from vfl.algorithms.split.messages import EXCHANGE_STEP
 from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
-from vfl.algorithms.transfer.exchange import TargetBatch, TargetSide
+from vfl.algorithms.transfer.exchange import KeyPolicy, TargetBatch, TargetSide, epoch_batches
 from vfl.algorithms.transfer.messages import HELLO_STEP, SUMMARY_STEP, ClassSummary, TransferHello
 from vfl.algorithms.transfer.model import build_representation, init_generator, make_optimizer
 from vfl.algorithms.transfer.predictions import score_outside, write_predictions
@@ -71,9 +72,14 @@ def _serve(ctx: PartyContext, s: _Setup, rows: np.ndarray) -> None:
 class TransferTrainTarget(Program):
     phase = "train"
 
+    def __init__(self, keys: KeyPolicy | None = None) -> None:
+        self.keys = keys or KeyPolicy()
+        """Paillier keys (protection paillier); tests pass small ones."""
+
     def run(self, ctx: PartyContext) -> None:
         s = _setup(ctx)
         try:
+            s.side.start(ctx.scoped(step=EXCHANGE_STEP), self.keys)
             self._train(ctx, s)
         finally:
             s.side.close()
@@ -89,7 +95,7 @@ class TransferTrainTarget(Program):
             start = int(checkpoint["epoch"]) + 1
         for epoch in range(start, t.epochs):
             ectx = ctx.scoped(epoch=epoch)
-            for b, rows in enumerate(s.schedule.train_batches(epoch)):
+            for b, rows in enumerate(epoch_batches(s.spec, s.schedule, epoch)):
                 batch = TargetBatch(s.net, optimizer, s.x[rows], t.local_rounds)
                 s.side.train_batch(ectx.scoped(batch=b), batch)
             if len(s.schedule.valid_rows):

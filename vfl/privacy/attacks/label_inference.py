@@ -56,8 +56,6 @@ class GradientLabelInference(ABC):
     name: AttackName
 
     def skip_reason(self, spec: JobSpec) -> str | None:
-        if isinstance(spec, TransferJobSpec) and spec.train.protection != "none":
-            return "transfer with paillier: the target's view is not extracted yet"
         if not isinstance(spec, VerticalJobSpec | TransferJobSpec):
             return (
                 f"job.mode is {spec.job.mode!r}; label inference attacks vertical and transfer jobs"

@@ -14,14 +14,18 @@ from vfl.privacy.audit_run import AuditRun
 from vfl.privacy.received.gradient import ReceivedGradient
 from vfl.privacy.received.paillier import paillier_gradients
 from vfl.privacy.received.plain import plain_gradients, transfer_gradients
+from vfl.privacy.received.transfer_paillier import transfer_paillier_gradients
 
 __all__ = ["EXTRACTORS", "ReceivedGradient", "received_gradients"]
 
 Extractor = Callable[[AuditRun, str], list[ReceivedGradient]]
 
 EXTRACTORS: dict[Protection, Extractor] = {"none": plain_gradients, "paillier": paillier_gradients}
-TRANSFER_EXTRACTORS: dict[Protection, Extractor] = {"none": transfer_gradients}
-"""The transfer target's ∂L/∂u_B (the Paillier view is added with its exchange)."""
+TRANSFER_EXTRACTORS: dict[Protection, Extractor] = {
+    "none": transfer_gradients,
+    "paillier": transfer_paillier_gradients,
+}
+"""The transfer target's ∂L/∂u_B in plaintext; none per row under paillier."""
 
 
 def received_gradients(run: AuditRun, party: str) -> list[ReceivedGradient]:
