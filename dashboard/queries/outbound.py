@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vfl.config.job_spec import HorizontalJobSpec, JobSpec, VerticalJobSpec
+from vfl.config.job_spec import HorizontalJobSpec, JobSpec, TransferJobSpec, VerticalJobSpec
 from vfl.config.phase_plan import Phase
 
 COORDINATOR = "coordinator"
@@ -38,6 +38,8 @@ def outbound(spec: JobSpec, party: str) -> list[Outbound]:
         return _vertical(spec, party, me.role)
     if isinstance(spec, HorizontalJobSpec):
         return _horizontal(spec)
+    if isinstance(spec, TransferJobSpec):
+        return _transfer(spec, me.role)
     return []
 
 
@@ -152,7 +154,9 @@ def _initial_share(spec: VerticalJobSpec, role: str, peers: tuple[str, ...]) -> 
     )
 
 
-def _align(spec: VerticalJobSpec, role: str, peers: tuple[str, ...]) -> list[Outbound]:
+def _align(
+    spec: VerticalJobSpec | TransferJobSpec, role: str, peers: tuple[str, ...]
+) -> list[Outbound]:
     protocol = spec.align.protocol
     check = Outbound(
         Phase.ALIGN,
@@ -162,16 +166,19 @@ def _align(spec: VerticalJobSpec, role: str, peers: tuple[str, ...]) -> list[Out
         "digest only",
     )
     if protocol == "join":
-        return [
-            check,
-            Outbound(
-                Phase.ALIGN,
-                "join.IdList",
-                peers,
-                "every ID of this party",
-                "none: raw IDs (test data only)",
-            ),
-        ]
+        ids = Outbound(
+            Phase.ALIGN,
+            "join.IdList",
+            peers,
+            "every ID of this party",
+            "none: raw IDs (test data only)",
+        )
+        if role != "label_holder":
+            return [check, ids]
+        shared = Outbound(
+            Phase.ALIGN, "join.Intersection", peers, "the shared IDs", "none: raw IDs"
+        )
+        return [check, ids, shared]
     if protocol == "rsa":
         carries = (
             "signatures over the peer's blinded IDs and tags of own IDs"
@@ -270,4 +277,100 @@ def _horizontal(spec: HorizontalJobSpec) -> list[Outbound]:
             "aggregates only",
         )
     )
+    return out
+
+
+def _transfer(spec: TransferJobSpec, role: str) -> list[Outbound]:
+    """Transfer (FTL): the source plays PSI's label-holder side, the target the other;
+    vfl/algorithms/transfer/messages.py and paillier/messages.py write each leakage."""
+    source, target = spec.source.name, spec.target.name
+    peers = (target,) if role == "source" else (source,)
+    out = _align(spec, "label_holder" if role == "source" else "feature_holder", peers)
+    if spec.align.cardinality_only:
+        return out
+    if role == "target":
+        out.append(
+            Outbound(
+                Phase.TRAIN, "transfer.TransferHello", peers, "overlap row count and width", "none"
+            )
+        )
+    if spec.train.protection == "paillier":
+        key = f"{spec.train.key_bits}-bit Paillier"
+        terms = "SourceTerms" if role == "source" else "TargetTerms"
+        masked = "MaskedSourceGradient" if role == "source" else "MaskedTargetGradient"
+        opened = "OpenedTargetGradient" if role == "source" else "OpenedSourceGradient"
+        out += [
+            Outbound(Phase.TRAIN, "transfer_paillier.TransferKey", peers, "public key", key),
+            Outbound(
+                Phase.TRAIN,
+                f"transfer_paillier.{terms}",
+                peers,
+                "per-row loss terms of this party's representations, per batch",
+                f"encrypted under this party's key ({key}), re-randomised",
+            ),
+            Outbound(
+                Phase.TRAIN,
+                f"transfer_paillier.{masked}",
+                peers,
+                "this party's head gradient, computed on the peer's ciphertexts",
+                "under the peer's key, masked uniformly before the peer decrypts it",
+            ),
+            Outbound(
+                Phase.TRAIN,
+                f"transfer_paillier.{opened}",
+                peers,
+                "the peer's masked head gradient, decrypted",
+                "a uniform residue (the peer's mask)",
+            ),
+        ]
+        if role == "source":
+            out.append(
+                Outbound(
+                    Phase.EVALUATE,
+                    "transfer.ScoringSummary",
+                    peers,
+                    "class summary Φ (label-weighted mean representation)",
+                    "none: K×d numbers",
+                )
+            )
+        else:
+            out.append(
+                Outbound(
+                    Phase.EVALUATE,
+                    "transfer.Scores",
+                    peers,
+                    "the model's score of each validation and overlap row",
+                    "none: one logit per row",
+                )
+            )
+    elif role == "target":
+        out.append(
+            Outbound(
+                Phase.TRAIN,
+                "transfer.Representations",
+                peers,
+                "representations u_B of every overlap row (train, validation, evaluate)",
+                "none: plaintext representations",
+            )
+        )
+    else:
+        out.append(
+            Outbound(
+                Phase.TRAIN,
+                "transfer.RepresentationGradient",
+                peers,
+                "∂L/∂u_B per overlap row (reveals labels and u_A)",
+                "none: plaintext gradients",
+            )
+        )
+    if role == "source":
+        out.append(
+            Outbound(
+                Phase.PREDICT,
+                "transfer.ClassSummary",
+                peers,
+                "class summary Φ and the class values, for the target's own scoring",
+                "none: K×d numbers",
+            )
+        )
     return out
