@@ -22,10 +22,14 @@ setup: $(STAMP)
 # an unpinned torch pulls several GB of CUDA wheels.
 # The ray extra is installed so CI runs the Ray backend's test on a local Ray instance.
 # PSI uses ristretto255 from the system libsodium (>= 1.0.18) through pysodium.
+# The dashboards' browser test drives Debian's chromium through its chromedriver.
 $(STAMP): pyproject.toml
 	ldconfig -p | grep -q 'libsodium\.so\.23' || \
 		(apt-get update -qq && apt-get install -y -qq libsodium23) || \
 		(echo "install libsodium23 (apt-get install libsodium23) and run make again" && false)
+	test -x /usr/bin/chromedriver || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver) || \
+		(echo "install chromium and chromium-driver (apt-get install chromium chromium-driver) and run make again" && false)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
