@@ -28,6 +28,9 @@ ALLOWED_ROLES: dict[EventKind, frozenset[Role]] = {
     EventKind.EPOCH: RESULTS,
     EventKind.STEP: frozenset({Role.LABEL_HOLDER, Role.SOURCE}),
     EventKind.METRICS: RESULTS,
+    # the programs that compute ROC/KS points over labels they hold: the vertical label holder
+    # and the transfer source (the horizontal aggregator gets scalar metrics only)
+    EventKind.CURVES: frozenset({Role.LABEL_HOLDER, Role.SOURCE}),
     EventKind.PRIVACY: frozenset({Role.LABEL_HOLDER, Role.AGGREGATOR}),
     # only the transfer target writes a file (its predictions, at its own site)
     EventKind.OUTPUT: frozenset({Role.TARGET}),
@@ -36,6 +39,12 @@ ALLOWED_ROLES: dict[EventKind, frozenset[Role]] = {
 
 NOT_LIVE = frozenset({*TERMINAL, JobState.PENDING})
 """States in which no program runs, so no report can be news."""
+
+ONLY_IN: dict[EventKind, frozenset[JobState]] = {
+    # only the evaluate programs draw curves, from the published model
+    EventKind.CURVES: frozenset({JobState.EVALUATE}),
+}
+"""Event kind → the only states it may be reported in, for kinds one phase produces."""
 
 
 def admit(job: Job, party: str, kind: EventKind) -> None:
@@ -60,4 +69,10 @@ def admit(job: Job, party: str, kind: EventKind) -> None:
     if job.state in NOT_LIVE:
         raise StateError(
             f"job {job.id} is {job.state}, not running; party {party}'s {kind} report is refused"
+        )
+    states = ONLY_IN.get(kind)
+    if states is not None and job.state not in states:
+        raise StateError(
+            f"job {job.id} is {job.state}; party {party}'s {kind} report is refused outside "
+            + ", ".join(sorted(states))
         )

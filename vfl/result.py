@@ -8,8 +8,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from vfl.curves import Curves, curves_dict
 from vfl.runtime.events import (
     AlignReport,
+    CurvesReport,
     EpochReport,
     Event,
     MetricsReport,
@@ -67,6 +69,10 @@ class JobResult:
     error: str | None = None
     align: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    curves: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Binary tasks: split → {"roc": {"fpr", "tpr"}, "ks": {"depth", "tpr", "fpr", "ks",
+    "at_depth"}}, down-sampled to fixed score quantiles (vfl/curves.py). A split with too
+    few rows of a class has none."""
     history: list[dict[str, float]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     bytes: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -134,6 +140,8 @@ class ResultCollector:
                 r.history[at] = entry
         elif isinstance(event, MetricsReport):
             r.metrics[event.split] = dict(event.values)
+        elif isinstance(event, CurvesReport):
+            r.curves[event.split] = curves_dict(Curves(event.depth, event.fpr, event.tpr))
         elif isinstance(event, OutputReport):
             r.outputs.setdefault(party, {})[event.name] = event.path
         elif isinstance(event, PrivacyReport):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -72,6 +73,7 @@ def _body(admin: Admin, job_id: str, live: bool) -> None:
     _timeline(admin, job, now)
     _curves(admin, job.id, result)
     _metrics(result)
+    _roc_ks(result)
     _align(result)
     _bytes(admin, job)
     _privacy(result)
@@ -107,8 +109,6 @@ def _timeline(admin: Admin, job: JobOverview, now: float) -> None:
         end = p.finished_at if p.finished_at is not None else (job.updated_at if job.ended else now)
         rows.append({"phase": p.phase, "start_s": p.started_at - origin, "end_s": end - origin})
     frame = pd.DataFrame(rows)
-    import altair as alt  # noqa: PLC0415 (only this chart needs the x2 encoding)
-
     chart = (
         alt.Chart(frame, title="Phase timeline (seconds since the first phase started)")
         .mark_bar()
@@ -179,9 +179,63 @@ def _metrics(result: dict[str, Any]) -> None:
         cols = st.columns(max(1, len(values)))
         for col, (name, value) in zip(cols, values.items(), strict=False):
             col.metric(f"{split} {name}", f"{value:.4f}")
-    curves = {k: v for k, v in result.items() if k == "curves" and isinstance(v, dict)}
-    for name, points in curves.get("curves", {}).items():  # ROC/KS points, when reported
-        render.line_chart(pd.DataFrame(points), "x", name)
+
+
+def _roc_ks(result: dict[str, Any]) -> None:
+    """ROC and KS curves per held-out split, when the label holder reported them (binary
+    tasks with enough rows of each class; points at fixed score quantiles, vfl/curves.py)."""
+    curves: dict[str, dict[str, Any]] = result.get("curves") or {}
+    if not curves:
+        return
+    st.subheader("ROC and KS curves")
+    for split, blocks in curves.items():
+        cols = st.columns(2)
+        roc, ks = blocks.get("roc") or {}, blocks.get("ks") or {}
+        if roc.get("fpr"):
+            with cols[0]:
+                _roc_chart(split, roc)
+        if ks.get("depth"):
+            with cols[1]:
+                _ks_chart(split, ks)
+
+
+def _roc_chart(split: str, roc: dict[str, list[float]]) -> None:
+    frame = pd.DataFrame(
+        [
+            {"fpr": f, "tpr": t, "series": "model"}
+            for f, t in zip(roc["fpr"], roc["tpr"], strict=False)
+        ]
+        + [{"fpr": v, "tpr": v, "series": "chance"} for v in (0.0, 1.0)]
+    )
+    chart = (
+        alt.Chart(frame, title=f"ROC, {split}")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("fpr:Q", title="false positive rate", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("tpr:Q", title="true positive rate", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("series:N", title=None),
+            order="fpr:Q",
+            tooltip=[alt.Tooltip("fpr:Q", format=".3f"), alt.Tooltip("tpr:Q", format=".3f")],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def _ks_chart(split: str, ks: dict[str, Any]) -> None:
+    depth: list[float] = ks["depth"]
+    frame = pd.DataFrame(
+        [
+            {"depth": d, "series": name, "value": v}
+            for name, values in (
+                ("positives (tpr)", ks.get("tpr") or []),
+                ("negatives (fpr)", ks.get("fpr") or []),
+            )
+            for d, v in zip(depth, values, strict=False)
+        ]
+    )
+    statistic = ks.get("ks")
+    title = f"KS, {split}" + (f": {statistic:.3f}" if isinstance(statistic, int | float) else "")
+    render.line_chart(frame, "depth", title)
 
 
 def _align(result: dict[str, Any]) -> None:

@@ -36,13 +36,14 @@ from vfl.config.loading import parse_model, read_toml
 from vfl.config.party_policy import PartyPolicy
 
 DATASET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
-ReportKind = Literal["progress", "align", "epoch", "step", "metrics", "privacy", "output"]
+ReportKind = Literal["progress", "align", "epoch", "step", "metrics", "curves", "privacy", "output"]
 REPORT_KINDS: tuple[ReportKind, ...] = (
     "progress",
     "align",
     "epoch",
     "step",
     "metrics",
+    "curves",
     "privacy",
     "output",
 )

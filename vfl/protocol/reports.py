@@ -13,10 +13,12 @@ import math
 from enum import StrEnum
 from typing import Any
 
+from vfl.curves import MAX_POINTS
 from vfl.errors import ProtocolError
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.events import (
     AlignReport,
+    CurvesReport,
     EpochReport,
     Event,
     MetricsReport,
@@ -38,6 +40,7 @@ class EventKind(StrEnum):
     EPOCH = "epoch"
     STEP = "step"
     METRICS = "metrics"
+    CURVES = "curves"
     PRIVACY = "privacy"
     OUTPUT = "output"
 
@@ -48,6 +51,7 @@ _KIND_OF: dict[type, EventKind] = {
     EpochReport: EventKind.EPOCH,
     StepReport: EventKind.STEP,
     MetricsReport: EventKind.METRICS,
+    CurvesReport: EventKind.CURVES,
     PrivacyReport: EventKind.PRIVACY,
     OutputReport: EventKind.OUTPUT,
 }
@@ -88,6 +92,12 @@ def to_proto(event: Event) -> pb.Event:  # noqa: PLR0911 (one return per event k
         )
     if isinstance(event, OutputReport):
         return pb.Event(output=pb.OutputEvent(name=event.name, path=event.path))
+    if isinstance(event, CurvesReport):
+        return pb.Event(
+            curves=pb.CurvesEvent(
+                split=event.split, depth=event.depth, fpr=event.fpr, tpr=event.tpr
+            )
+        )
     return pb.Event(metrics=pb.MetricsEvent(split=event.split, values=event.values))
 
 
@@ -118,6 +128,9 @@ def from_proto(msg: pb.Event) -> Event:  # noqa: PLR0911 (one return per event k
         )
     if which == "output":
         return OutputReport(_name(msg.output.name), _path(msg.output.path))
+    if which == "curves":
+        c = msg.curves
+        return _curves(_name(c.split), list(c.depth), list(c.fpr), list(c.tpr))
     raise ProtocolError("Report: event has no kind; update the party node")
 
 
@@ -135,6 +148,8 @@ def dedupe_key(party: str, event: Event) -> str:  # noqa: PLR0911 (one return pe
         return f"privacy/{party}/{event.mechanism}"
     if isinstance(event, OutputReport):
         return f"output/{party}/{event.name}"
+    if isinstance(event, CurvesReport):
+        return f"curves/{party}/{event.split}"
     return f"metrics/{party}/{event.split}"
 
 
@@ -168,6 +183,8 @@ def from_json(text: str) -> Event:  # noqa: PLR0911 (one return per event kind)
         )
     if kind == "OutputReport":
         return OutputReport(str(data["name"]), str(data["path"]))
+    if kind == "CurvesReport":
+        return _curves(str(data["split"]), data["depth"], data["fpr"], data["tpr"])
     raise ProtocolError(f"stored event: unknown type {kind!r}")
 
 
@@ -175,6 +192,22 @@ def _name(text: str) -> str:
     if not 0 < len(text) <= 64 or not text.isprintable():
         raise ProtocolError("Report: a phase, split or protocol name is empty or malformed")
     return text
+
+
+def _curves(split: str, depth: list[Any], fpr: list[Any], tpr: list[Any]) -> CurvesReport:
+    # the end points (0, 0) and (1, 1) come on top of the quantile thresholds
+    if not 2 <= len(depth) <= MAX_POINTS + 2 or not len(depth) == len(fpr) == len(tpr):
+        raise ProtocolError(
+            f"Report: curves of {split!r} have {len(depth)}/{len(fpr)}/{len(tpr)} points "
+            f"(want equal counts, 2 to {MAX_POINTS + 2})"
+        )
+    columns = []
+    for column in (depth, fpr, tpr):
+        shares = tuple(float(v) for v in column)
+        if not all(0.0 <= v <= 1.0 for v in shares):  # NaN fails too
+            raise ProtocolError(f"Report: curves of {split!r} hold a share outside [0, 1]")
+        columns.append(shares)
+    return CurvesReport(split, *columns)
 
 
 def _path(text: str) -> str:

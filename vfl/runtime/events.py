@@ -49,6 +49,23 @@ class MetricsReport:
 
 
 @dataclass(frozen=True)
+class CurvesReport:
+    """ROC and KS curves of one split of a binary task (vfl/curves.py): at each of at most
+    64 fixed score quantiles, the share of rows, of negatives and of positives scoring at or
+    above it.
+
+    Leakage: aggregates only. Each point counts the labels over a bucket of at least 10 rows
+    between two quantiles; no score or threshold value is sent; no curve at all when either
+    class has fewer than 20 rows in the split. What an operator learns is the label mix per
+    score decile-like bucket, which the split's AUC and KS already summarize."""
+
+    split: str
+    depth: tuple[float, ...]
+    fpr: tuple[float, ...]
+    tpr: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class PrivacyReport:
     """A DP mechanism's parameters and the ε it spent, when training ends: the label
     holder's label-DP (docs/privacy.md), or a horizontal job's client-level DP or
@@ -79,7 +96,14 @@ class OutputReport:
 
 
 Event = (
-    Progress | AlignReport | EpochReport | StepReport | MetricsReport | PrivacyReport | OutputReport
+    Progress
+    | AlignReport
+    | EpochReport
+    | StepReport
+    | MetricsReport
+    | CurvesReport
+    | PrivacyReport
+    | OutputReport
 )
 
 

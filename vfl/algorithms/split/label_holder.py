@@ -18,6 +18,7 @@ from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import vertical
 from vfl.crypto.keys import MIN_KEY_BITS
+from vfl.curves import curves_report
 from vfl.errors import ProtocolError
 from vfl.metrics import compute_metrics
 from vfl.privacy.label_dp import LabelDP
@@ -233,3 +234,7 @@ class SplitEvaluateLabelHolder(Program):
             )
             values["loss"] = float(s.codec.loss(logits, s.labels[rows]))
             ctx.report(MetricsReport(split, values))
+            if split != "train":  # curves of held-out rows only
+                curves = curves_report(s.codec.task, split, s.raw_labels[rows].numpy(), preds)
+                if curves is not None:
+                    ctx.report(curves)

@@ -32,10 +32,11 @@ from vfl.algorithms.transfer.model import (
 )
 from vfl.algorithms.transfer.protections import sides_for
 from vfl.config.job_spec import TransferJobSpec, transfer
+from vfl.curves import curves_report
 from vfl.errors import DataValidationError, ProtocolError
 from vfl.metrics import compute_metrics
 from vfl.runtime.context import PartyContext
-from vfl.runtime.events import EpochReport, MetricsReport, Progress, StepReport
+from vfl.runtime.events import CurvesReport, EpochReport, MetricsReport, Progress, StepReport
 from vfl.runtime.party_secret import PartySecret
 from vfl.runtime.program import Program
 
@@ -99,18 +100,18 @@ def summary_over(s: _Setup, rows: np.ndarray) -> torch.Tensor:
 
 
 def _metrics(
-    ctx: PartyContext, s: _Setup, summary: torch.Tensor, rows: np.ndarray
-) -> dict[str, float]:
+    ctx: PartyContext, s: _Setup, summary: torch.Tensor, rows: np.ndarray, split: str = ""
+) -> tuple[dict[str, float], CurvesReport | None]:
+    """The metrics of `rows`, and the ROC/KS curves of `split` when one is named (the
+    final evaluation of a held-out split; not every epoch)."""
     with torch.no_grad():
         logits = s.side.scores(ctx, summary, len(rows))
-        values = compute_metrics(
-            s.codec.task,
-            s.raw_labels[rows].numpy(),
-            s.codec.predictions(logits),
-            s.codec.classes,
-        )
+        labels = s.raw_labels[rows].numpy()
+        preds = s.codec.predictions(logits)
+        values = compute_metrics(s.codec.task, labels, preds, s.codec.classes)
         values["loss"] = float(s.codec.loss(logits, s.labels[rows]))
-    return values
+    curves = curves_report(s.codec.task, split, labels, preds) if split else None
+    return values, curves
 
 
 class TransferTrainSource(Program):
@@ -156,7 +157,7 @@ class TransferTrainSource(Program):
             valid = s.schedule.valid_rows
             if len(valid):
                 summary = summary_over(s, s.schedule.train_rows)
-                values = _metrics(ectx.scoped(split="valid"), s, summary, valid)
+                values, _ = _metrics(ectx.scoped(split="valid"), s, summary, valid)
                 record.update({f"validation_{k}": v for k, v in values.items()})
             history.append(record)
             ctx.report(EpochReport(epoch, record))
@@ -199,8 +200,13 @@ class TransferEvaluateSource(Program):
                 ("validation", s.schedule.valid_rows),
             ):
                 if len(rows):
-                    values = _metrics(ctx.scoped(split=split), s, state["summary"], rows)
+                    held_out = "" if split == "train" else split
+                    values, curves = _metrics(
+                        ctx.scoped(split=split), s, state["summary"], rows, held_out
+                    )
                     ctx.report(MetricsReport(split, values))
+                    if curves is not None:
+                        ctx.report(curves)
         finally:
             s.side.close()
 

@@ -282,6 +282,7 @@ class Event(_message.Message):
     STEP_FIELD_NUMBER: _builtins.int
     PRIVACY_FIELD_NUMBER: _builtins.int
     OUTPUT_FIELD_NUMBER: _builtins.int
+    CURVES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def progress(self) -> Global___ProgressEvent: ...
     @_builtins.property
@@ -296,6 +297,8 @@ class Event(_message.Message):
     def privacy(self) -> Global___PrivacyEvent: ...
     @_builtins.property
     def output(self) -> Global___OutputEvent: ...
+    @_builtins.property
+    def curves(self) -> Global___CurvesEvent: ...
     def __init__(
         self,
         *,
@@ -306,16 +309,59 @@ class Event(_message.Message):
         step: Global___StepEvent | None = ...,
         privacy: Global___PrivacyEvent | None = ...,
         output: Global___OutputEvent | None = ...,
+        curves: Global___CurvesEvent | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "output", b"output", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "curves", b"curves", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "output", b"output", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "output", b"output", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "curves", b"curves", "epoch", b"epoch", "kind", b"kind", "metrics", b"metrics", "output", b"output", "privacy", b"privacy", "progress", b"progress", "step", b"step"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["progress", "align", "epoch", "metrics", "step", "privacy", "output"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["progress", "align", "epoch", "metrics", "step", "privacy", "output", "curves"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
 Global___Event: _TypeAlias = Event  # noqa: Y015
+
+@_typing.final
+class CurvesEvent(_message.Message):
+    """ROC and KS curves of one split of a binary task, cut at fixed score quantiles
+    (vfl/curves.py). Leakage: per point, the share of positives and of negatives over a bucket
+    of >= 10 rows; no score or threshold is sent; none when a class has < 20 rows.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SPLIT_FIELD_NUMBER: _builtins.int
+    DEPTH_FIELD_NUMBER: _builtins.int
+    FPR_FIELD_NUMBER: _builtins.int
+    TPR_FIELD_NUMBER: _builtins.int
+    split: _builtins.str
+    @_builtins.property
+    def depth(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """share of rows scoring at or above each threshold"""
+
+    @_builtins.property
+    def fpr(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """share of negatives at or above it"""
+
+    @_builtins.property
+    def tpr(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """share of positives at or above it"""
+
+    def __init__(
+        self,
+        *,
+        split: _builtins.str = ...,
+        depth: _abc.Iterable[_builtins.float] | None = ...,
+        fpr: _abc.Iterable[_builtins.float] | None = ...,
+        tpr: _abc.Iterable[_builtins.float] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["depth", b"depth", "fpr", b"fpr", "split", b"split", "tpr", b"tpr"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CurvesEvent: _TypeAlias = CurvesEvent  # noqa: Y015
 
 @_typing.final
 class OutputEvent(_message.Message):
