@@ -26,6 +26,7 @@ from vfl.config.phase_plan import JobState
 from vfl.protocol import reports
 from vfl.runtime.events import (
     AlignReport,
+    CurvesReport,
     EpochReport,
     Event,
     MetricsReport,
@@ -121,6 +122,15 @@ def _event(store: SqlStore, job_id: str, party: str, event: Event) -> None:
     store.put_event(job_id, party, reports.dedupe_key(party, event), reports.to_json(event))
 
 
+CURVES = CurvesReport(
+    "validation",
+    depth=(0.0, 0.25, 0.5, 0.75, 1.0),
+    fpr=(0.0, 0.0625, 0.1875, 0.5, 1.0),
+    tpr=(0.0, 0.5625, 0.8125, 0.9375, 1.0),
+)
+"""The ROC/KS points of the succeeded job's validation split (KS 0.625 at depth 0.5)."""
+
+
 def seed_coordinator(url: str) -> Seeded:
     """Parties, datasets and four jobs (succeeded, failed, pending, horizontal running)."""
     db = Database(url)
@@ -157,6 +167,7 @@ def seed_coordinator(url: str) -> Seeded:
             _event(store, ok, "hospital", StepReport(epoch, batch, 0.7 / (epoch + batch + 1)))
         _event(store, ok, "hospital", Progress("train", epoch + 1, 3))
     _event(store, ok, "hospital", MetricsReport("validation", {"auc": 0.97, "ks": 0.88}))
+    _event(store, ok, "hospital", CURVES)
     _event(store, ok, "hospital", PrivacyReport(1.0, 1e-5, 1.0, 1.1, 3, {"lab": 0.93}))
     store.set_state(ok, JobState.SUCCEEDED)
     store.log(ok, "coordinator", "succeeded")

@@ -12,6 +12,7 @@ KS curve is the quantile's depth, a fraction of rows), and a split with fewer th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,9 +63,15 @@ def binary_curves(
     levels = np.linspace(1.0, 0.0, steps + 1)[1:-1]
     thresholds = np.quantile(scores, levels)
     depth, fpr, tpr = [0.0], [0.0], [0.0]
+    last = 0
     for t in thresholds:
         above = scores >= t
-        depth.append(float(above.mean()))
+        count = int(above.sum())
+        # tied scores can put two thresholds a few rows apart: skip any that would
+        if count - last < MIN_ROWS_PER_POINT or len(y) - count < MIN_ROWS_PER_POINT:
+            continue
+        last = count
+        depth.append(count / len(y))
         fpr.append(float((above & (y != 1)).sum() / negatives))
         tpr.append(float((above & (y == 1)).sum() / positives))
     depth.append(1.0)
@@ -86,7 +93,7 @@ def curves_report(
     return CurvesReport(split, curves.depth, curves.fpr, curves.tpr)
 
 
-def curves_dict(curves: Curves) -> dict[str, dict[str, list[float] | float]]:
+def curves_dict(curves: Curves) -> dict[str, dict[str, Any]]:
     """The result JSON's block for one split: {"roc": {...}, "ks": {...}}."""
     at = int(np.argmax(np.subtract(curves.tpr, curves.fpr)))
     return {

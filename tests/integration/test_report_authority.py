@@ -31,7 +31,15 @@ from vfl.errors import ProtocolError
 from vfl.protocol import reports
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.remote import CoordinatorClient
-from vfl.runtime.events import AlignReport, EpochReport, Event, MetricsReport, Progress, StepReport
+from vfl.runtime.events import (
+    AlignReport,
+    CurvesReport,
+    EpochReport,
+    Event,
+    MetricsReport,
+    Progress,
+    StepReport,
+)
 
 JOB = "job-reports"
 CAP = 500
@@ -79,6 +87,22 @@ def test_feature_holder_cannot_rewrite_metrics_or_history(federation: Federation
     assert {party for party, _ in server.store.events(JOB)} == {"a"}
     _report(b, Progress("train", 1, 2))  # the stream keeps serving what b may report
     assert [p.phase for p in operator.job(JOB).progress] == ["train"]
+
+
+def test_only_the_label_holder_reports_curves_and_only_while_evaluating(
+    federation: Federation,
+) -> None:
+    server, a, b, operator = federation
+    curves = CurvesReport("validation", (0.0, 0.5, 1.0), (0.0, 0.2, 1.0), (0.0, 0.9, 1.0))
+    with pytest.raises(ProtocolError, match=r"is train; .* curves report is refused outside"):
+        _report(a, curves)
+    server.store.set_state(JOB, "evaluate")
+    with pytest.raises(ProtocolError, match=r"party b is feature_holder .* only label_holder"):
+        _report(b, CurvesReport("validation", (0.0, 1.0), (0.0, 0.0), (0.0, 0.0)))
+    _report(a, curves)
+    result = operator.result(JOB)
+    assert result["curves"]["validation"]["roc"] == {"fpr": [0.0, 0.2, 1.0], "tpr": [0.0, 0.9, 1.0]}
+    assert {party for party, _ in server.store.events(JOB)} == {"a"}
 
 
 def test_report_after_the_job_ended_is_refused(federation: Federation) -> None:

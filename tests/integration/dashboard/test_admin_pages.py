@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
+import pyarrow as pa
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from tests.dashboard_seed import CURVES
 from tests.integration.dashboard.apps import ADMIN_PAGES, AdminApp, admin_app, no_exception, table
 from vfl.config.loading import parse_job, parse_toml
 from vfl.errors import ConfigError
@@ -42,6 +48,7 @@ def test_job_page_of_a_vertical_job_shows_every_section(app: AdminApp) -> None:
         "Phases",
         "Loss and metrics per epoch or round",
         "Final metrics",
+        "ROC and KS curves",
         "Private set intersection",
         "Bytes per party",
         "Privacy spent",
@@ -52,6 +59,47 @@ def test_job_page_of_a_vertical_job_shows_every_section(app: AdminApp) -> None:
     assert metrics["validation ks"] == "0.8800"
     logs = table(at, "line")
     assert set(logs["party"]) == {"coordinator", "hospital", "lab"}
+
+
+def _charts(at: AppTest) -> dict[str, pd.DataFrame]:
+    """Each Altair chart on the page by title, with the data it plots (Arrow datasets)."""
+    out: dict[str, pd.DataFrame] = {}
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", None) == "vega_lite_chart":
+            spec: dict[str, Any] = json.loads(node.proto.spec)
+            title = spec.get("title")
+            text = title.get("text") if isinstance(title, dict) else title
+            frames = [
+                pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in node.proto.datasets
+            ]
+            if text and frames:
+                out[str(text)] = pd.concat(frames)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return out
+
+
+def test_job_page_draws_the_reported_roc_and_ks_curves(app: AdminApp) -> None:
+    at = app.page("job", app.seeded.succeeded)
+    no_exception(at)
+    charts = _charts(at)
+    roc = charts["ROC, validation"]
+    model = roc[roc["series"] == "model"].sort_values("fpr")
+    assert list(model["fpr"]) == list(CURVES.fpr) and list(model["tpr"]) == list(CURVES.tpr)
+    ks = charts["KS, validation: 0.625"]
+    positives = ks[ks["series"] == "positives (tpr)"].sort_values("depth")
+    assert list(positives["depth"]) == list(CURVES.depth)
+    assert list(positives["value"]) == list(CURVES.tpr)
+
+
+def test_job_page_without_curves_has_no_curve_section(app: AdminApp) -> None:
+    at = app.page("job", app.seeded.horizontal)
+    no_exception(at)
+    assert "ROC and KS curves" not in [s.value for s in at.subheader]
+    assert not [t for t in _charts(at) if t.startswith(("ROC", "KS"))]
 
 
 def test_job_page_of_a_horizontal_job_is_the_same_page(app: AdminApp) -> None:
