@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from tests.factories import job_dict, synthetic_vertical, write_toml
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -32,12 +35,18 @@ def test_simulate_writes_the_result_json_contract(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
-    assert {"job", "mode", "status", "align", "metrics", "history", "timings", "bytes"} <= set(
-        result
-    )
+    keys = {"job", "mode", "status", "align", "metrics", "curves", "history", "timings", "bytes"}
+    assert keys <= set(result)
     assert result["status"] == "succeeded"
     assert set(result["align"]) == {"protocol", "intersection_size", "party_rows"}
     assert {"auc", "ks", "accuracy"} <= set(result["metrics"]["validation"])
+    # a binary task: ROC/KS points of the held-out split only, close to the exact AUC and KS
+    assert set(result["curves"]) == {"validation"}
+    roc, ks = result["curves"]["validation"]["roc"], result["curves"]["validation"]["ks"]
+    assert 3 <= len(roc["fpr"]) == len(roc["tpr"]) <= 66
+    area = float(np.trapezoid(roc["tpr"], roc["fpr"]))
+    assert area == pytest.approx(result["metrics"]["validation"]["auc"], abs=0.03)
+    assert ks["ks"] <= result["metrics"]["validation"]["ks"] + 1e-9
     assert {"epoch", "train_loss", "validation_loss"} <= set(result["history"][0])
     assert {"align_s", "train_s", "total_s"} <= set(result["timings"])
     assert set(result["bytes"]["hospital"]) == {"sent", "received"}

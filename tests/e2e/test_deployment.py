@@ -57,6 +57,12 @@ def test_two_party_job_matches_the_simulator(breast: LocalFederation, tmp_path: 
     assert deployed["status"] == "succeeded"
     assert set(deployed) == set(oracle)
     _metrics_match(deployed["metrics"], oracle["metrics"])
+    assert set(deployed["curves"]) == set(oracle["curves"]) == {"validation"}
+    for kind in ("roc", "ks"):  # same model, same rows: the same curve points
+        got, want = deployed["curves"]["validation"][kind], oracle["curves"]["validation"][kind]
+        assert set(got) == set(want), kind
+        for key, points in want.items():
+            assert got[key] == pytest.approx(points, abs=1e-9), (kind, key)
     assert deployed["align"] == oracle["align"]
     assert [h["epoch"] for h in deployed["history"]] == [0, 1, 2, 3]
     assert_models_equal(deployed["models"], tmp_path / "sim")
