@@ -38,6 +38,8 @@ def test_sample_scores_the_targets_other_rows_as_well_as_a_target_only_model(
     assert ("clinic", "hospital", "norm_label_inference") in found
     assert all(f"{p}_s" in result.timings for p in ("align", "train", "evaluate", "predict"))
     assert result.metrics["validation"]["auc"] > 0.9
+    # 136 shared patients leave ~27 for validation: too few of a class for ROC/KS points
+    assert result.curves == {}
     assert result.align["party_rows"] == {"hospital": 340, "clinic": 400}  # padded: 365
 
     predictions = Path(result.outputs["clinic"]["predictions"])
