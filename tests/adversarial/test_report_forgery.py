@@ -29,7 +29,14 @@ from tests.adversarial.mallory import MalloryNode, deployed_spec, mallory_sample
 from vfl.cli.local_federation import LocalFederation
 from vfl.errors import ProtocolError
 from vfl.protocol import reports
-from vfl.runtime.events import EpochReport, Event, MetricsReport, Progress, StepReport
+from vfl.runtime.events import (
+    CurvesReport,
+    EpochReport,
+    Event,
+    MetricsReport,
+    Progress,
+    StepReport,
+)
 
 pytestmark = pytest.mark.slow
 FLOOD = 3 * EVENT_CAP
@@ -38,6 +45,8 @@ FORGERIES: list[tuple[Event, str]] = [
     (MetricsReport("validation", {"auc": 0.5}), "metrics"),
     (EpochReport(0, {"loss": 9.9}), "epoch"),
     (StepReport(0, 0, 9.9), "step"),
+    # a feature holder holds no label, so any ROC it sends is invented (here: a perfect one)
+    (CurvesReport("validation", (0.0, 0.5, 1.0), (0.0, 0.0, 1.0), (0.0, 1.0, 1.0)), "curves"),
 ]
 
 
