@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn import metrics as skm
 
 from vfl.config.job_spec import Task
 from vfl.runtime.events import CurvesReport
@@ -44,7 +45,7 @@ class Curves:
 
     def auc(self) -> float:
         """Trapezoidal area under the down-sampled ROC curve."""
-        return float(np.trapezoid(self.tpr, self.fpr))
+        return float(skm.auc(self.fpr, self.tpr))
 
 
 def binary_curves(
