@@ -69,6 +69,42 @@ def finished(result: dict[str, Any]) -> bool:
     return result.get("status") in ("succeeded", "failed", "cancelled")
 
 
+def mid_training(result: dict[str, Any]) -> bool:
+    """In training, with at least two epochs reported: a kill now lands mid-training."""
+    history = result.get("history")
+    return result.get("status") == "train" and isinstance(history, list) and len(history) >= 2
+
+
+def kill_mid_training(
+    fed: LocalFederation, victim: str, epochs: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Start `fed`, submit its job for `epochs`, kill -9 `victim` (a party or
+    "coordinator") mid-training, start it again and wait for the end; the job's result
+    when it was killed and at the end. Stops the federation whatever happens."""
+    try:
+        started = time.perf_counter()
+        fed.start()
+        fed.wait_connected()
+        job_id = submit(fed, fed.job_spec(epochs=epochs))
+        before = wait_until(fed, job_id, mid_training)
+        fed.kill(victim)
+        if victim == "coordinator":
+            fed.start_coordinator()  # same port, same database file
+        else:
+            fed.start_party(victim)
+        result = wait_until(fed, job_id, finished)
+        print(
+            f"kill -9 {victim}: killed after epoch {len(before['history'])}, "
+            f"wall time {time.perf_counter() - started:.1f} s"
+        )
+    finally:
+        fed.stop()
+    assert len(before["history"]) < epochs
+    assert result["status"] == "succeeded", result.get("error")
+    assert [h["epoch"] for h in result["history"]] == list(range(epochs))
+    return before, result
+
+
 def simulated(
     sample: Path,
     workdir: Path,

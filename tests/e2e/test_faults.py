@@ -19,6 +19,7 @@ from tests.e2e.deployment import (
     SAMPLES,
     assert_models_equal,
     finished,
+    kill_mid_training,
     simulated,
     status,
     submit,
@@ -31,39 +32,14 @@ pytestmark = pytest.mark.slow
 EPOCHS = 10
 
 
-def _mid_training(result: dict[str, object]) -> bool:
-    history = result.get("history")
-    return result.get("status") == "train" and isinstance(history, list) and len(history) >= 2
-
-
 @pytest.mark.parametrize("victim", ["lab", "hospital", "coordinator"])
 def test_kill_9_mid_training_then_restart_resumes_to_the_same_model(
     victim: str, tmp_path: Path
 ) -> None:
     fed = LocalFederation(tmp_path / "fed", SAMPLES / "breast" / "job.toml")
-    try:
-        started = time.perf_counter()
-        fed.start()
-        fed.wait_connected()
-        job_id = submit(fed, fed.job_spec(epochs=EPOCHS))
-        before = wait_until(fed, job_id, _mid_training)
-        fed.kill(victim)
-        if victim == "coordinator":
-            fed.start_coordinator()  # same port, same database file
-        else:
-            fed.start_party(victim)
-        result = wait_until(fed, job_id, finished)
-        print(
-            f"kill -9 {victim}: killed after epoch {len(before['history'])}, "
-            f"wall time {time.perf_counter() - started:.1f} s"
-        )
-    finally:
-        fed.stop()
-    assert len(before["history"]) < EPOCHS
-    assert result["status"] == "succeeded", result.get("error")
-    assert [h["epoch"] for h in result["history"]] == list(range(EPOCHS))
+    _, result = kill_mid_training(fed, victim, EPOCHS)
     oracle = simulated(
-        SAMPLES / "breast" / "job.toml", tmp_path / "sim", fed, job_id, epochs=EPOCHS
+        SAMPLES / "breast" / "job.toml", tmp_path / "sim", fed, result["job_id"], epochs=EPOCHS
     )
     assert result["metrics"]["validation"] == pytest.approx(
         oracle["metrics"]["validation"], rel=1e-6

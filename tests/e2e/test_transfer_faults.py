@@ -4,7 +4,6 @@ job ends with the models, metrics and predictions of the simulator's uninterrupt
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,10 +12,8 @@ import pytest
 from tests.e2e.deployment import (
     SAMPLES,
     assert_models_equal,
-    finished,
+    kill_mid_training,
     simulated,
-    submit,
-    wait_until,
 )
 from vfl.cli.local_federation import LocalFederation
 
@@ -28,11 +25,6 @@ byte-identical exchanges (masks and obfuscators from its secret and the batch's 
 EPOCHS = 12
 
 
-def _mid_training(result: dict[str, object]) -> bool:
-    history = result.get("history")
-    return result.get("status") == "train" and isinstance(history, list) and len(history) >= 2
-
-
 @pytest.mark.parametrize(
     ("victim", "sample"),
     [("clinic", SAMPLE), ("hospital", SAMPLE), ("clinic", PAILLIER), ("hospital", PAILLIER)],
@@ -42,25 +34,8 @@ def test_kill_9_of_a_transfer_party_mid_training_resumes_to_the_same_model(
     victim: str, sample: Path, tmp_path: Path
 ) -> None:
     fed = LocalFederation(tmp_path / "fed", sample)
-    try:
-        started = time.perf_counter()
-        fed.start()
-        fed.wait_connected()
-        job_id = submit(fed, fed.job_spec(epochs=EPOCHS))
-        before = wait_until(fed, job_id, _mid_training)
-        fed.kill(victim)
-        fed.start_party(victim)
-        result = wait_until(fed, job_id, finished)
-        print(
-            f"kill -9 {victim}: killed after epoch {len(before['history'])}, "
-            f"wall time {time.perf_counter() - started:.1f} s"
-        )
-    finally:
-        fed.stop()
-    assert len(before["history"]) < EPOCHS
-    assert result["status"] == "succeeded", result.get("error")
-    assert [h["epoch"] for h in result["history"]] == list(range(EPOCHS))
-    oracle = simulated(sample, tmp_path / "sim", fed, job_id, epochs=EPOCHS)
+    _, result = kill_mid_training(fed, victim, EPOCHS)
+    oracle = simulated(sample, tmp_path / "sim", fed, result["job_id"], epochs=EPOCHS)
     assert result["metrics"]["validation"] == pytest.approx(
         oracle["metrics"]["validation"], rel=1e-6
     )
