@@ -8,7 +8,7 @@ SQLite and workspace; nothing here writes. Long lists come back one `Page` at a 
 
 from __future__ import annotations
 
-from dashboard.queries.federation import DatasetView, PartyView, federation
+from dashboard.queries.federation import PartyView, federation
 from dashboard.queries.job_detail import (
     JobOverview,
     PartyBytes,
@@ -38,7 +38,6 @@ from dashboard.queries.source import CoordinatorDb, NodeDb
 
 __all__ = [
     "CoordinatorDb",
-    "DatasetView",
     "JobFilter",
     "JobOverview",
     "JobSummary",

@@ -18,15 +18,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from cryptography import x509
 
+from coordinator.store import DatasetInfo
 from coordinator.tables import DatasetRow, PartyRow
 from dashboard.queries.source import CoordinatorDb
-
-
-@dataclass(frozen=True)
-class DatasetView:
-    name: str
-    columns: tuple[str, ...]
-    rows: int
 
 
 @dataclass(frozen=True)
@@ -38,7 +32,7 @@ class PartyView:
     first_seen: float
     last_seen: float
     certificate_expires: datetime | None
-    datasets: tuple[DatasetView, ...]
+    datasets: tuple[DatasetInfo, ...]
 
 
 def federation(
@@ -60,10 +54,10 @@ def federation(
                 DatasetRow.party, DatasetRow.name, DatasetRow.columns_json, DatasetRow.rows
             ).order_by(DatasetRow.party, DatasetRow.name)
         ).all()
-    by_party: dict[str, list[DatasetView]] = {}
+    by_party: dict[str, list[DatasetInfo]] = {}
     for party, name, columns, rows in datasets:
         by_party.setdefault(party, []).append(
-            DatasetView(name, tuple(str(c) for c in json.loads(columns)), int(rows))
+            DatasetInfo(name, tuple(str(c) for c in json.loads(columns)), int(rows))
         )
     return [
         PartyView(
