@@ -14,7 +14,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) scripts/gen_proto.py --check
-	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
+	$(PY) scripts/test_lanes.py
 
 setup: $(STAMP)
 
