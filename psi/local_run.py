@@ -197,6 +197,7 @@ def run_two_party(
             name=party,
         )
         proc.start()
+        theirs.close()  # the child holds its own copy: if it dies, recv sees EOF, not a hang
         procs.append(proc)
         readers.append((party, mine))
     a.close()
