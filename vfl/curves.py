@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn import metrics as skm
 
 from vfl.config.job_spec import Task
 from vfl.runtime.events import CurvesReport
@@ -45,6 +44,8 @@ class Curves:
 
     def auc(self) -> float:
         """Trapezoidal area under the down-sampled ROC curve."""
+        from sklearn import metrics as skm  # noqa: PLC0415  (the coordinator reads MAX_POINTS only; sklearn pulls in pandas)
+
         return float(skm.auc(self.fpr, self.tpr))
 
 
