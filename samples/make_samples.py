@@ -400,7 +400,8 @@ TRANSFER_JOB = """\
 # (the target) holds 15 other measurements of 365 patients and no diagnosis. They share
 # 136 patients (37 % of the clinic's). Both learn a common representation from the shared
 # patients; the clinic then scores its 229 other patients alone, in its own workspace.
-# samples/transfer/compare.py prints their AUC beside a clinic-only baseline.
+# samples/transfer/compare.py prints their AUC beside a clinic-only baseline, for this job
+# and for job_paillier.toml (the same parties under Paillier).
 [job]
 name = "breast-transfer"
 mode = "transfer"
