@@ -62,8 +62,8 @@ class SideResult:
     bytes_received: int
     peak_rss_bytes: int
     workers_peak_rss_bytes: int
-    """Largest RUSAGE_CHILDREN peak: an upper bound, since the forkserver child counts the
-    party's own pages between its fork and exec (workers measured ~115 MB at 10^7)."""
+    """Largest RUSAGE_CHILDREN peak of the party's worker subprocesses: an upper bound, as
+    a child counts the party's own pages between its fork and exec if it forked."""
     aligned_ids: str | None
     error: str | None = None
 
@@ -114,8 +114,9 @@ def _party_main(
     conn: Connection,
     result: Connection,
 ) -> None:
-    # Imported here: the runtime pulls in torch (checkpoints), and every worker process
-    # re-imports the main module; a light main keeps worker start-up at a fraction of a second.
+    # Imported here: the runtime pulls in torch (checkpoints), and each party's process
+    # re-imports the main module (`vfl psi`, the benchmark: both guarded); a light main
+    # keeps start-up at a fraction of a second. Its PSI workers import no main at all.
     from psi.pipe_channel import PipeChannel  # noqa: PLC0415
     from vfl.runtime.context import party_context  # noqa: PLC0415
     from vfl.runtime.ledger import MemoryLedger  # noqa: PLC0415

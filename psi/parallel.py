@@ -5,22 +5,32 @@ worker processes do (MEASURED.md: 1.92x on 2 cores). Inputs are consumed lazily 
 most `window` chunks in flight, so a 10M-ID stream never sits in memory at once. Inputs
 that fit in one chunk run inline: no pool start-up for a 500-row sample.
 
+The workers are the Paillier pool's plain subprocesses (`vfl.crypto.worker_pool`), allowed
+`psi.` functions only. Not multiprocessing: its spawn and forkserver children re-import
+the parent's `__main__` by path, so a user's script without an
+`if __name__ == "__main__":` guard ran its whole job again in every PSI worker.
+
 Workers receive only this party's own data and keys (never a peer's pickle: what crosses
 the process boundary is bytes we built ourselves).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from functools import partial
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from vfl.crypto.worker_pool import WorkerPool
 
 _A = TypeVar("_A")
 _R = TypeVar("_R")
+
+ALLOWED = ("psi.",)
+"""The packages whose functions a PSI worker runs."""
 
 
 class GroupPool:
@@ -28,7 +38,7 @@ class GroupPool:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._executor: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
 
     def __enter__(self) -> GroupPool:
         return self
@@ -42,16 +52,20 @@ class GroupPool:
         self.close()
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            # forkserver: forking a process that runs simulator threads is unsafe.
-            context = multiprocessing.get_context("forkserver")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
-        return self._executor
+    def _submit(self, fn: Callable[[_A], _R], item: _A) -> Future[_R]:
+        if self._pool is None:
+            self._pool = WorkerPool(self.workers, allowed=ALLOWED, label="PSI")
+        # a worker resolves a function by module and name: unwrap `partial(f, key=...)`
+        target: Callable[..., _R] = fn
+        args: tuple[Any, ...] = (item,)
+        kwargs: dict[str, Any] = {}
+        if isinstance(fn, partial):
+            target, args, kwargs = fn.func, (*fn.args, item), dict(fn.keywords)
+        return self._pool.submit(target, *args, **kwargs)
 
     def map(self, fn: Callable[[_A], _R], items: Iterable[_A]) -> Iterator[_R]:
         iterator = iter(items)
@@ -65,11 +79,10 @@ class GroupPool:
                 yield fn(second)
                 yield from (fn(item) for item in iterator)
             return
-        pool = self._pool()
         window = 2 * self.workers
-        pending: deque[Future[_R]] = deque([pool.submit(fn, first), pool.submit(fn, second)])
+        pending: deque[Future[_R]] = deque([self._submit(fn, first), self._submit(fn, second)])
         for item in iterator:
-            pending.append(pool.submit(fn, item))
+            pending.append(self._submit(fn, item))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:

@@ -6,12 +6,15 @@ which re-imports the parent's `__main__`: a user script without an
 Here nothing but this module and the task's module are imported.
 
 Frames are length-prefixed pickles between the party and its own child process, never
-bytes from a peer. A task names its function by module and name; only functions of
-`vfl.crypto` modules are accepted.
+bytes from a peer. A task names its function by module and name; only functions of the
+packages named on the command line are accepted (`vfl.crypto` without arguments; the PSI
+pool passes `psi.`). A task's VflError comes back as itself, so a peer's malformed input
+is still reported as the ProtocolError it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
@@ -19,6 +22,8 @@ import struct
 import sys
 from collections.abc import Callable
 from typing import IO, Any
+
+from vfl.errors import VflError
 
 _LEN = struct.Struct(">Q")
 ALLOWED_PREFIX = "vfl.crypto."
@@ -42,9 +47,11 @@ def read_frame(inp: IO[bytes]) -> Any:
     return pickle.loads(data)  # noqa: S301 - our own parent process, see module docstring
 
 
-def resolve(module: str, name: str) -> Callable[..., Any]:
-    if not module.startswith(ALLOWED_PREFIX):
-        raise ValueError(f"worker task {module}.{name} is outside {ALLOWED_PREFIX}")
+def resolve(
+    module: str, name: str, allowed: tuple[str, ...] = (ALLOWED_PREFIX,)
+) -> Callable[..., Any]:
+    if not module.startswith(allowed):
+        raise ValueError(f"worker task {module}.{name} is outside {', '.join(allowed)}")
     fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return fn
 
@@ -56,12 +63,22 @@ def main() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     inp = sys.stdin.buffer
+    allowed = tuple(sys.argv[1:]) or (ALLOWED_PREFIX,)
     while (task := read_frame(inp)) is not None:
-        module, name, args = task
+        module, name, args, kwargs = task
         try:
-            write_frame(out, (True, resolve(module, name)(*args)))
+            write_frame(out, (True, resolve(module, name, allowed)(*args, **kwargs), None))
         except Exception as exc:  # reported to the parent, which raises it
-            write_frame(out, (False, f"{type(exc).__name__}: {exc}"))
+            _write_failure(out, exc)
+
+
+def _write_failure(out: IO[bytes], exc: Exception) -> None:
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, VflError):
+        with contextlib.suppress(Exception):  # an unpicklable error travels as its message
+            write_frame(out, (False, message, exc))
+            return
+    write_frame(out, (False, message, None))
 
 
 if __name__ == "__main__":

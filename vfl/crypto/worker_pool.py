@@ -5,6 +5,8 @@ are `python -m vfl.crypto.worker` subprocesses fed over pipes (see worker.py for
 multiprocessing): no torch or thread state is forked, and the user's main module is never
 re-imported. One feeder thread per worker takes tasks from a shared queue, so a slow
 task never holds up the others; the threads wait on pipes, which releases the GIL.
+
+The PSI group operations use the same pool (`psi.parallel`), allowed `psi.` functions.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vfl.crypto.worker import read_frame, write_frame
-from vfl.errors import CryptoError
+from vfl.crypto.worker import ALLOWED_PREFIX, read_frame, write_frame
+from vfl.errors import CryptoError, VflError
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-_Task = tuple[Callable[..., Any], tuple[Any, ...], "Future[Any]"]
+_Task = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], "Future[Any]"]
 
 
 def resolve_workers(requested: int) -> int:
@@ -33,8 +35,14 @@ def resolve_workers(requested: int) -> int:
 
 
 class WorkerPool:
-    def __init__(self, workers: int) -> None:
+    """`workers` subprocesses running functions of the `allowed` packages; `label` names
+    the pool in its errors ("Paillier worker task failed: ...")."""
+
+    def __init__(
+        self, workers: int, allowed: tuple[str, ...] = (ALLOWED_PREFIX,), label: str = "Paillier"
+    ) -> None:
         self.workers = resolve_workers(workers)
+        self.label = label
         self._tasks: queue.Queue[_Task | None] = queue.Queue()
         self._procs: list[subprocess.Popen[bytes]] = []
         self._threads: list[threading.Thread] = []
@@ -43,8 +51,8 @@ class WorkerPool:
             root = str(Path(__file__).resolve().parents[2])  # the directory holding `vfl`
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
             for k in range(self.workers):
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "vfl.crypto.worker"],
+                proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+                    [sys.executable, "-m", "vfl.crypto.worker", *allowed],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     env=env,
@@ -59,27 +67,31 @@ class WorkerPool:
     def _feed(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdin is not None and proc.stdout is not None
         while (task := self._tasks.get()) is not None:
-            fn, args, future = task
+            fn, args, kwargs, future = task
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                write_frame(proc.stdin, (fn.__module__, fn.__name__, args))
+                write_frame(proc.stdin, (fn.__module__, fn.__name__, args, kwargs))
                 reply = read_frame(proc.stdout)
             except OSError as exc:
-                reply = (False, f"worker pipe failed: {exc}")
+                reply = (False, f"worker pipe failed: {exc}", None)
             if reply is None:
-                future.set_exception(CryptoError("a Paillier worker process exited; see stderr"))
+                future.set_exception(
+                    CryptoError(f"a {self.label} worker process exited; see stderr")
+                )
             elif reply[0]:
                 future.set_result(reply[1])
+            elif isinstance(reply[2], VflError):
+                future.set_exception(reply[2])
             else:
-                future.set_exception(CryptoError(f"Paillier worker task failed: {reply[1]}"))
+                future.set_exception(CryptoError(f"{self.label} worker task failed: {reply[1]}"))
 
-    def submit(self, fn: Callable[..., _R], *args: Any) -> Future[_R]:
+    def submit(self, fn: Callable[..., _R], *args: Any, **kwargs: Any) -> Future[_R]:
         future: Future[_R] = Future()
         if not self._procs:
-            future.set_result(fn(*args))
+            future.set_result(fn(*args, **kwargs))
         else:
-            self._tasks.put((fn, args, future))
+            self._tasks.put((fn, args, kwargs, future))
         return future
 
     def map_split(self, fn: Callable[..., list[_R]], items: Sequence[_T], *args: Any) -> list[_R]:
@@ -103,7 +115,7 @@ class WorkerPool:
             except queue.Empty:
                 break
             if task is not None:
-                task[2].cancel()
+                task[3].cancel()
         for _ in self._threads:
             self._tasks.put(None)
         for thread in self._threads:
