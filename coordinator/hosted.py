@@ -39,7 +39,7 @@ from vfl.config.loading import parse_job_json
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, phase_of, plan_for
 from vfl.crypto.sealing import KeyStatement, PairwiseSealer
 from vfl.crypto.sealing.pairwise_sealer import job_digest
-from vfl.errors import JobAbortedError, VflError
+from vfl.errors import JobAbortedError, VflError, failure_reason
 from vfl.protocol import reports
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.context import party_context
@@ -218,7 +218,7 @@ class HostedRunner:
             if self.store.job_state(job_id) in TERMINAL:  # ended elsewhere: a consequence
                 log.info("job %s: hosted %s stopped, the job ended (%s)", job_id, phase, exc)
                 return None
-            return self._failed(job_id, phase, str(exc) or type(exc).__name__)
+            return self._failed(job_id, phase, failure_reason(exc))
         model = workspace.root / "model"
         log.info("job %s: hosted %s done", job_id, phase)
         return True, "", str(model.resolve()) if model.exists() else ""

@@ -40,7 +40,7 @@ from vfl.config.party_config import PartyConfig
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, phase_of
 from vfl.crypto.sealing import PairwiseSealer
 from vfl.crypto.sealing.pairwise_sealer import job_digest
-from vfl.errors import ConfigError, JobAbortedError, PolicyError
+from vfl.errors import ConfigError, JobAbortedError, PolicyError, failure_reason
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.context import party_context
 from vfl.runtime.inbox import Inbox
@@ -297,7 +297,7 @@ class PartyNode:
             if ended:  # cancelled or failed elsewhere: what broke here is a consequence
                 log.info("job %s: %s stopped, the job ended (%s)", job_id, phase, exc)
                 return None
-            return self._failed(job_id, phase, str(exc) or type(exc).__name__)
+            return self._failed(job_id, phase, failure_reason(exc))
         model = workspace.root / "model"
         model_path = str(model.resolve()) if model.exists() else None
         self.store.set_phase(job_id, phase, "done", None, model_path)

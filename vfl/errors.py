@@ -59,3 +59,9 @@ class CryptoError(VflError):
 class LocalFaultError(VflError):
     """This party's own storage failed (disk full, read-only state): its phase fails at
     once, attributed to it, instead of the job timing out at a peer that is blamed."""
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What went wrong, for a failed result or phase: the error's message, or its class
+    name when the message is blank (`BrokenPipeError()`), so a reason is never empty."""
+    return str(exc).strip() or type(exc).__name__

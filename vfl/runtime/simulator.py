@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from vfl.errors import JobAbortedError, VflError
+from vfl.errors import JobAbortedError, VflError, failure_reason
 from vfl.runtime.context import PartyContext
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.program import Program
@@ -30,7 +30,7 @@ class PartyFailedError(VflError):
     """A party's program failed; `party` names it and `cause` is the original error."""
 
     def __init__(self, party: str, cause: BaseException) -> None:
-        super().__init__(f"party {party}: {cause}")
+        super().__init__(f"party {party}: {failure_reason(cause)}")
         self.party = party
         self.cause = cause
         self.exit_code = cause.exit_code if isinstance(cause, VflError) else 1
