@@ -34,8 +34,7 @@ MODEL = {"bottom_hidden": [32], "cut_width": 16, "top_hidden": [16]}
 
 
 def with_privacy(spec: VerticalJobSpec, epsilon: float | None) -> VerticalJobSpec:
-    privacy = spec.privacy.model_copy(update={"label_dp_epsilon": epsilon})
-    return spec.model_copy(update={"privacy": privacy, "train": spec.train.model_copy()})
+    return spec.with_overrides({"privacy.label_dp_epsilon": epsilon})
 
 
 def row(spec: VerticalJobSpec, epsilon: float | None, folder: Path) -> dict[str, Any]:

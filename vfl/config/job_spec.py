@@ -12,9 +12,10 @@ common `[train]` knobs such as `timeout_s`) live in shared classes; vertical-onl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 from pydantic import (
     BaseModel,
@@ -378,6 +379,15 @@ class _JobSpecBase(_Strict):
         copy = self.model_copy()
         copy._base_dir = base_dir
         return copy
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Self:
+        """This spec with `overrides` ({"train.epochs": 3}) applied and validated again, as
+        its TOML would be: an unknown key or a bad value is a one-line ConfigError
+        (vfl/config/overrides.py). `model_copy(update=...)` validates nothing."""
+        from vfl.config.overrides import override  # noqa: PLC0415 (it parses specs: a cycle)
+
+        # override() refuses a change of job.mode, so the result is of this spec's class
+        return cast(Self, override(cast(JobSpec, self), overrides))
 
     def party(self, name: str) -> PartySpec:
         return next(p for p in self.parties if p.name == name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,11 +24,17 @@ MAX_TOML_DEPTH = 8
 """Deepest nesting of tables and arrays (a job spec needs 3)."""
 
 
-def load_job(path: str | Path) -> JobSpec:
-    """Read and validate a job spec; relative data paths resolve against its folder."""
+def load_job(path: str | Path, overrides: Mapping[str, Any] | None = None) -> JobSpec:
+    """Read and validate a job spec; relative data paths resolve against its folder.
+    `overrides` ({"train.epochs": 3}) change it, validated as the file is (one-line
+    ConfigError naming `FILE (overrides)`); see `JobSpec.with_overrides`."""
     file = Path(path)
-    spec = parse_job(read_toml(file), source=str(file))
-    return spec.with_base_dir(file.resolve().parent)
+    spec = parse_job(read_toml(file), source=str(file)).with_base_dir(file.resolve().parent)
+    if not overrides:
+        return spec
+    from vfl.config.overrides import override  # noqa: PLC0415 (it imports this module)
+
+    return override(spec, overrides, source=f"{file} (overrides)")
 
 
 def parse_job(data: dict[str, Any], source: str) -> JobSpec:
@@ -60,9 +67,7 @@ def _for_mode(mode: str, err: Any) -> str | None:
             )
     if err["type"] == "extra_forbidden":
         owners = [
-            str(m)
-            for m in Mode
-            if m != mode and loc[-1] in _allowed_fields(spec_class(m), loc[:-1])
+            str(m) for m in Mode if m != mode and loc[-1] in allowed_fields(spec_class(m), loc[:-1])
         ]
         if owners:
             return (
@@ -142,7 +147,7 @@ def describe_error(model: type[BaseModel], err: Any) -> str:
     where = f"{loc}: " if loc else ""
     if err["type"] == "extra_forbidden":
         field = str(err["loc"][-1])
-        allowed = _allowed_fields(model, err["loc"][:-1])
+        allowed = allowed_fields(model, err["loc"][:-1])
         hint = difflib.get_close_matches(field, allowed, n=1)
         fix = f"did you mean {hint[0]!r}?" if hint else f"allowed: {', '.join(allowed)}"
         return f"{where}unknown field ({fix})"
@@ -164,7 +169,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+def allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     current: Any = model
     for part in loc:
         if isinstance(part, int):
