@@ -59,3 +59,10 @@ class CryptoError(VflError):
 class LocalFaultError(VflError):
     """This party's own storage failed (disk full, read-only state): its phase fails at
     once, attributed to it, instead of the job timing out at a peer that is blamed."""
+
+
+class ExportError(VflError):
+    """A model folder cannot be exported (vfl.export): missing, corrupt, or of a kind that
+    has no standalone graph. The message names the folder, what was found and the fix."""
+
+    exit_code = 2
