@@ -29,6 +29,7 @@ from vfl.export.onnx import export_part
 PLAIN = {
     "binary-two-feature-holders": ({"bank": 3, "shop": 2, "telco": 4}, "binary", {}),
     "multiclass": ({"bank": 2, "shop": 3}, "multiclass", {"task": "multiclass"}),
+    "label-holder-without-features": ({"bank": 0, "shop": 3}, "binary", {}),
     "regression-preset": (
         {"bank": 2, "shop": 3},
         "regression",
@@ -67,7 +68,8 @@ def test_plain_parts_match_torch(tmp_path: Path, case: str) -> None:
 
     folder = tmp_path / "run" / label / "model"
     out = export_part(folder, tmp_path / "label.onnx")
-    outputs = run_onnx(out, {"features": raw[label], **{f"cut_{p}": cuts[p] for p in peers}})
+    own = {"features": raw[label]} if widths[label] else {}  # no columns: no such input
+    outputs = run_onnx(out, {**own, **{f"cut_{p}": cuts[p] for p in peers}})
     logits, predictions = reference.label_holder_outputs(
         spec, folder, raw[label], {p: torch.from_numpy(cuts[p]) for p in peers}, paillier=False
     )
@@ -75,7 +77,7 @@ def test_plain_parts_match_torch(tmp_path: Path, case: str) -> None:
     close(_predictions(outputs["prediction"], task), predictions)
     meta = metadata(out)
     assert meta["vfl.role"] == "label_holder" and json.loads(meta["vfl.peers"]) == peers
-    assert list(json.loads(meta["vfl.inputs"])) == ["features", *(f"cut_{p}" for p in peers)]
+    assert list(json.loads(meta["vfl.inputs"])) == [*own, *(f"cut_{p}" for p in peers)]
 
 
 @pytest.mark.parametrize(
