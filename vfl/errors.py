@@ -61,6 +61,13 @@ class LocalFaultError(VflError):
     once, attributed to it, instead of the job timing out at a peer that is blamed."""
 
 
+class ExportError(VflError):
+    """A model folder cannot be exported (vfl.export): missing, corrupt, or of a kind that
+    has no standalone graph. The message names the folder, what was found and the fix."""
+
+    exit_code = 2
+
+
 def failure_reason(exc: BaseException) -> str:
     """What went wrong, for a failed result or phase: the error's message, or its class
     name when the message is blank (`BrokenPipeError()`), so a reason is never empty."""

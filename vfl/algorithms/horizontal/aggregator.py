@@ -151,7 +151,12 @@ class HorizontalTrainAggregator(Program):
             final.send(party, RoundStart(spec.train.rounds, False, True, (), params))
         ctx.workspace.save_model_arrays(
             {"params": params, "mean": scaling[0], "scale": scaling[1]},
-            {"mode": "horizontal", "features": list(features), "parties": parties},
+            {
+                "mode": "horizontal",
+                "features": list(features),
+                "parties": parties,
+                **round_plan.architecture(spec),
+            },
         )
         if spec.privacy.dp_sgd:
             spent_by = {f"record_level@{p}": final.recv(p, PrivacySpent).epsilon for p in parties}

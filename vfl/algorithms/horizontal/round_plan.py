@@ -49,6 +49,17 @@ def outputs(spec: HorizontalJobSpec) -> int:
     return len(classes) if spec.model.task == "multiclass" else 1
 
 
+def architecture(spec: HorizontalJobSpec) -> dict[str, object]:
+    """What model.json records beside the flat vector so the model can be rebuilt without
+    the job spec (vfl.export): hidden widths, output width, task and classes."""
+    return {
+        "layers": list(spec.model.layers),
+        "outputs": outputs(spec),
+        "task": spec.model.task,
+        "classes": list(spec.model.classes or []),
+    }
+
+
 def strategy(spec: HorizontalJobSpec) -> Strategy:
     t = spec.train
     return make_strategy(

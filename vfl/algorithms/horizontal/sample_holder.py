@@ -179,7 +179,7 @@ class HorizontalEvaluateSampleHolder(Program):
     def run(self, ctx: PartyContext) -> None:
         spec = horizontal(ctx.job)
         local = _Local(spec, ctx.require_data(), ctx.party)
-        state, _ = ctx.workspace.load_model()
+        state, meta = ctx.workspace.load_model()
         scaling = Scaling(state["mean"].numpy(), state["scale"].numpy())
         load_flat(local.model, state["params"].double().numpy())
         self._score(ctx, spec, local, scaling, "")
@@ -199,7 +199,7 @@ class HorizontalEvaluateSampleHolder(Program):
             train_local(local.model, global_params, local.codec, x, y, config, generator)
             self._score(ctx, spec, local, scaling, PERSONAL)
             state["personal_params"] = torch.from_numpy(flatten(local.model))
-            ctx.workspace.save_model(state, {"mode": "horizontal", "personalized": True})
+            ctx.workspace.save_model(state, {**meta, "personalized": True})
         elif spec.train.personalization is Personalization.DITTO:
             load_personal(local.model, state)
             self._score(ctx, spec, local, scaling, PERSONAL)
@@ -355,5 +355,9 @@ def _save(ctx: PartyContext, local: _Local, params: Vector, scaling: Scaling) ->
         "mean": torch.from_numpy(scaling.mean.astype(np.float64)),
         "scale": torch.from_numpy(scaling.scale.astype(np.float64)),
     }
-    meta = {"mode": "horizontal", "features": list(local.data.feature_names)}
+    meta = {
+        "mode": "horizontal",
+        "features": list(local.data.feature_names),
+        **round_plan.architecture(horizontal(ctx.job)),
+    }
     ctx.workspace.save_model(state, meta)
