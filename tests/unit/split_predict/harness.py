@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from vfl.algorithms.split.predict_feature_holder import SplitPredictFeatureHolde
 from vfl.algorithms.split.predict_label_holder import SplitPredictLabelHolder
 from vfl.config.job_spec import VerticalJobSpec
 from vfl.crypto.testing import insecure_keygen
+from vfl.registry.model_registry import ModelRegistry
 from vfl.registry.registration import register_trained_part
 from vfl.registry.sqlite_registry import SqliteModelRegistry
 from vfl.result import JobResult, ResultCollector
@@ -105,16 +107,23 @@ def _mlp(x: torch.Tensor, state: dict[str, torch.Tensor], prefix: str, final: bo
 
 
 def oracle_scores(
-    spec: VerticalJobSpec, home: Path, model: str, frames: dict[str, pd.DataFrame]
+    spec: VerticalJobSpec,
+    home: Path | Callable[[str], ModelRegistry],
+    model: str,
+    frames: dict[str, pd.DataFrame],
+    id_column: str = "id",
 ) -> pd.Series:
-    """P(1) per ID of the rows every party holds, from the registered parts, by hand:
+    """P(1) per ID of the rows every party holds, from the registered parts (in the
+    simulator's `home`, or each party's registry), by hand:
     z = bottom_L(x_L)·W_L + b + Σ_p bottom_p(x_p)·W_p, p = sigmoid(top(ReLU(z)))."""
+    registry_of = home if callable(home) else lambda party: registry(home, party)
     label = spec.label_holder.name
-    state, _ = registry(home, label).load(model, "oracle")
+    state, _ = registry_of(label).load(model, "oracle")
     lstate = state["model"]
 
     def scaled(party: str, part: dict[str, Any]) -> tuple[pd.Index, torch.Tensor]:
-        frame = frames[party].set_index("id").drop(columns=["y"], errors="ignore")
+        labels = [c for c in frames[party].columns if c in ("y", spec.label_holder.label_column)]
+        frame = frames[party].set_index(id_column).drop(columns=labels)
         x = (frame.to_numpy(np.float32) - part["scaler"]["mean"].numpy()) / part["scaler"][
             "scale"
         ].numpy()
@@ -126,7 +135,7 @@ def oracle_scores(
         index=ids,
     )
     for p in spec.feature_holders:
-        part, _ = registry(home, p.name).load(model, "oracle")
+        part, _ = registry_of(p.name).load(model, "oracle")
         pids, px = scaled(p.name, part)
         a = _mlp(px, {f"bottom.{k}": v for k, v in part["bottom"].items()}, "bottom.", True)
         if spec.train.protection == "paillier":
