@@ -163,7 +163,7 @@ def audit(
     check_runnable(spec)
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     transcript = Transcript()
-    replay = _Replay(job_id, dict(party_secrets or {}), spec_digest)
+    replay = _Replay(job_id, dict(party_secrets or {}), spec_digest, _home(None, workdir))
     result, workspaces = _run(spec, datasets, workdir, reporter, transcript, replay)
     if result.status != "succeeded":
         return result
@@ -214,7 +214,7 @@ class _Start:
         hosted = [COORDINATOR] if spec.plan.hosted else []
         return _Start(
             job_id,
-            workdir or Path(".vfl") / "runs" / job_id,
+            workdir or replay.home / "runs" / job_id,
             result,
             ResultCollector(result, reporter or NullReporter()),
             [p.name for p in spec.parties] + hosted,

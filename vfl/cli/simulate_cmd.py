@@ -27,6 +27,10 @@ def register(sub: Any) -> None:
         help="the parties' model registries, HOME/models/<party> (default: --workdir, else .vfl)",
     )
     p.add_argument(
+        "--job-id",
+        help="the job's id (default: name-random); a prediction spec names the model by it",
+    )
+    p.add_argument(
         "--backend",
         choices=BACKENDS,
         default="threads",
@@ -37,7 +41,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_job(args.job, args.json, args.workdir, args.backend, args.home)
+    return run_job(args.job, args.json, args.workdir, args.backend, args.home, args.job_id)
 
 
 def run_job(
@@ -46,13 +50,16 @@ def run_job(
     workdir: Path | None,
     backend: Backend = "threads",
     home: Path | None = None,
+    job_id: str | None = None,
 ) -> int:
     # Every party runs in this process; small per-batch matrices gain nothing from torch's
     # intra-op threads, and the thread pools of several parties fight over the cores.
     torch.set_num_threads(int(os.environ.get("VFL_TORCH_THREADS", "1")))
     spec = load_job(job)
     with ProgressReporter(spec.train.epochs) as progress:
-        result = simulate(spec, workdir=workdir, reporter=progress, backend=backend, home=home)
+        result = simulate(
+            spec, workdir=workdir, reporter=progress, backend=backend, home=home, job_id=job_id
+        )
     print_summary(result)
     if json_path is not None:
         result.write(json_path)
