@@ -5,6 +5,7 @@ prediction job nothing it did not receive in training's evaluate."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,12 +14,15 @@ from sklearn import metrics as skm
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
 from tests.unit.split_predict.harness import predict_dict
+from vfl.algorithms.split import predict_label_holder
 from vfl.api import simulate
+from vfl.protocol.envelope import Envelope
+from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.transcript import Transcript
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object], str]:
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
     home = tmp_path_factory.mktemp("home")
     (home / "train").mkdir()
     train = job_dict(synthetic_vertical(home / "train", {"bank": 3, "shop": 2}, rows=200))
@@ -33,7 +37,7 @@ def _new(home: Path, name: str) -> dict[str, Path]:
 
 
 def test_labelled_rows_give_metrics_and_curves_that_match_the_scores(
-    trained: tuple[Path, dict[str, object], str],
+    trained: tuple[Path, dict[str, Any], str],
 ) -> None:
     home, train, model = trained
     new = _new(home, "labelled")
@@ -53,7 +57,7 @@ def test_labelled_rows_give_metrics_and_curves_that_match_the_scores(
 
 
 def test_evaluation_without_an_output_writes_nothing(
-    trained: tuple[Path, dict[str, object], str],
+    trained: tuple[Path, dict[str, Any], str],
 ) -> None:
     home, train, model = trained
     new = _new(home, "evaluate_only")
@@ -64,24 +68,55 @@ def test_evaluation_without_an_output_writes_nothing(
     assert result.outputs == {}
 
 
-def test_a_feature_holder_receives_nothing_it_did_not_in_training_evaluate(
-    trained: tuple[Path, dict[str, object], str],
-) -> None:
-    home, train, model = trained
-    new = _new(home, "transcript")
-    spec = job_spec(predict_dict(train, new, model=model, output=str(home / "t.csv")))
-    predicting, training = Transcript(), Transcript()
-    assert simulate(spec, home=home, workdir=home / "p3", transcript=predicting).status == (
-        "succeeded"
-    )
-    simulate(job_spec(train), home=home / "again", workdir=home / "t", transcript=training)
+def _beyond_evaluate(
+    home: Path, train: dict[str, Any], model: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> set[str]:
+    """The kinds of message addressed to the shop in a prediction job's predict phase and
+    not in a training job's evaluate phase: every envelope the hub carries, read or not.
+    No message the shop reads carries the labels' values."""
+    posted: list[Envelope] = []
+    post = InMemoryHub.post
 
-    def kinds(transcript: Transcript, phase: str) -> set[str]:
-        return {r.kind for r in transcript.received("shop") if r.seq.startswith(phase)}
+    def spy(self: InMemoryHub, envelope: Envelope) -> None:
+        posted.append(envelope)
+        post(self, envelope)
 
-    assert kinds(predicting, "predict") <= kinds(training, "evaluate")
-    labels = pd.read_csv(new["bank"])["y"].to_numpy(np.float64)
-    for received in predicting.received("shop"):  # no message carries the labels' values
+    monkeypatch.setattr(InMemoryHub, "post", spy)
+    new = _new(home, name)
+    spec = job_spec(predict_dict(train, new, model=model, output=str(home / f"{name}.csv")))
+    predicting = Transcript()
+    done = simulate(spec, home=home, workdir=home / f"{name}-p", transcript=predicting)
+    assert done.status == "succeeded", done.error
+    predicted = {e.kind for e in posted if e.dst == "shop" and e.seq.startswith("predict")}
+    posted.clear()
+    simulate(job_spec(train), home=home / name, workdir=home / f"{name}-t")
+    evaluated = {e.kind for e in posted if e.dst == "shop" and e.seq.startswith("evaluate")}
+    labels = np.sort(pd.read_csv(new["bank"])["y"].to_numpy(np.float64))
+    for received in predicting.received("shop"):
         for value in vars(received.message).values():
             if isinstance(value, np.ndarray) and value.size == labels.size:
-                assert not np.array_equal(np.sort(value.ravel()), np.sort(labels))
+                assert not np.array_equal(np.sort(value.ravel()), labels)
+    return predicted - evaluated
+
+
+def test_a_feature_holder_receives_nothing_it_did_not_in_training_evaluate(
+    trained: tuple[Path, dict[str, Any], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, train, model = trained
+    assert _beyond_evaluate(home, train, model, "transcript", monkeypatch) == set()
+
+
+def test_the_check_catches_a_label_holder_that_sends_scores_to_a_feature_holder(
+    trained: tuple[Path, dict[str, Any], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deliberately broken label holder: scores to the shop although deliver_to is the
+    bank. The check above must see it."""
+    home, train, model = trained
+    init = predict_label_holder._Delivery.__init__
+
+    def leaky(self: Any, *args: Any) -> None:
+        init(self, *args)
+        self.sends, self.deliver_to, self.sink = True, "shop", None
+
+    monkeypatch.setattr(predict_label_holder._Delivery, "__init__", leaky)
+    assert _beyond_evaluate(home, train, model, "broken", monkeypatch) == {"split.PredictScores"}
