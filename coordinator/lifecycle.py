@@ -24,7 +24,7 @@ from coordinator.mailbox import Mailbox
 from coordinator.store import Job, JobParty, Store
 from vfl.config.job_spec import JobSpec
 from vfl.config.loading import parse_job, parse_toml
-from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
+from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, job_plan
 from vfl.errors import ConfigError
 
 
@@ -164,7 +164,8 @@ class JobLifecycle:
         model_path: str = "",
     ) -> None:
         """The outcome of the program the coordinator hosts in `phase` (coordinator/hosted.py)."""
-        if not plan_for(self.require(job_id).mode).hosted:
+        job = self.require(job_id)
+        if not job_plan(job.mode, job.spec_json).hosted:
             raise StateError(f"job {job_id}: the coordinator hosts no program in it")
         self._phase_result(job_id, phase, COORDINATOR, ok, error, sent, received, model_path)
 
@@ -181,7 +182,7 @@ class JobLifecycle:
     ) -> None:
         with self._lock:
             job = self.require(job_id)
-            if job.state in TERMINAL or not plan_for(job.mode).runs(phase):
+            if job.state in TERMINAL or not job_plan(job.mode, job.spec_json).runs(phase):
                 return  # late news of an aborted or finished job
             reason = _one_line(error) or "unknown error"
             self.store.record_phase_run(
@@ -211,7 +212,7 @@ class JobLifecycle:
                 job.state == JobState.PENDING and _all_approved(job)
             ):
                 self._maybe_start(job.id)
-            elif plan_for(job.mode).runs(job.state):
+            elif job_plan(job.mode, job.spec_json).runs(job.state):
                 self._maybe_advance(job.id)
 
     def require(self, job_id: str) -> Job:
@@ -228,11 +229,11 @@ class JobLifecycle:
         if job.state == JobState.PENDING:
             self.store.set_state(job_id, JobState.APPROVED)
             self.store.log(job_id, "coordinator", "approved by every party")
-        self._enter(job_id, plan_for(job.mode).first)
+        self._enter(job_id, job_plan(job.mode, job.spec_json).first)
 
     def _maybe_advance(self, job_id: str) -> None:
         job = self.require(job_id)
-        plan = plan_for(job.mode)
+        plan = job_plan(job.mode, job.spec_json)
         if not plan.runs(job.state):
             return
         done = self.store.phases_done(job_id).get(job.state, set())

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from coordinator.errors import AccessDeniedError, StateError
 from coordinator.store import Job
-from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, Role, plan_for
+from vfl.config.phase_plan import (
+    COORDINATOR,
+    PREDICT_PLANS,
+    TERMINAL,
+    JobState,
+    Role,
+    job_plan,
+)
 from vfl.protocol.reports import EventKind
 
 VERTICAL = frozenset({Role.LABEL_HOLDER, Role.FEATURE_HOLDER})
@@ -32,8 +39,9 @@ ALLOWED_ROLES: dict[EventKind, frozenset[Role]] = {
     # and the transfer source (the horizontal aggregator gets scalar metrics only)
     EventKind.CURVES: frozenset({Role.LABEL_HOLDER, Role.SOURCE}),
     EventKind.PRIVACY: frozenset({Role.LABEL_HOLDER, Role.AGGREGATOR}),
-    # only the transfer target writes a file (its predictions, at its own site)
-    EventKind.OUTPUT: frozenset({Role.TARGET}),
+    # the party that writes scores at its own site: the transfer target, or the vertical
+    # prediction job's `deliver_to` (either vertical role)
+    EventKind.OUTPUT: frozenset({Role.TARGET, Role.LABEL_HOLDER, Role.FEATURE_HOLDER}),
 }
 """Event kind → the roles that may report it. The one place this rule lives."""
 
@@ -46,12 +54,18 @@ ONLY_IN: dict[EventKind, frozenset[JobState]] = {
 }
 """Event kind → the only states it may be reported in, for kinds one phase produces."""
 
+ONLY_IN_PREDICTION_JOBS: dict[EventKind, frozenset[JobState]] = {
+    # a prediction job evaluates new labelled rows in its predict phase (docs/predict.md)
+    EventKind.CURVES: frozenset({JobState.PREDICT}),
+}
+"""The same rule for prediction jobs (a vertical spec with `[predict]`)."""
+
 
 def admit(job: Job, party: str, kind: EventKind) -> None:
     """Raise unless `party` (or `coordinator`, for its hosted program) may report an event
     of `kind` for `job` now. No party is named `coordinator`: the relay refuses the name."""
     member = job.party(party)
-    plan = plan_for(job.mode)
+    plan = job_plan(job.mode, job.spec_json)
     hosted = plan.hosted
     if member is not None:
         role: str = member.role
@@ -70,7 +84,8 @@ def admit(job: Job, party: str, kind: EventKind) -> None:
         raise StateError(
             f"job {job.id} is {job.state}, not running; party {party}'s {kind} report is refused"
         )
-    states = ONLY_IN.get(kind)
+    predicting = plan is PREDICT_PLANS.get(job.mode)  # type: ignore[call-overload]
+    states = (ONLY_IN_PREDICTION_JOBS if predicting else ONLY_IN).get(kind)
     if states is not None and job.state not in states:
         raise StateError(
             f"job {job.id} is {job.state}; party {party}'s {kind} report is refused outside "

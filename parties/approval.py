@@ -17,7 +17,11 @@ from vfl.config.loading import parse_job
 from vfl.config.party_config import PartyConfig
 from vfl.errors import PolicyError, VflError
 from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.registry.approval import prediction_refusal
+from vfl.registry.locations import node_registry_dir
+from vfl.registry.sqlite_registry import SqliteModelRegistry
 from vfl.remote import CoordinatorClient, connect
+from vfl.runtime.score_sink import OutputPlace
 
 
 def party_client(config: PartyConfig) -> CoordinatorClient:
@@ -47,10 +51,19 @@ def approve(config: PartyConfig, client: CoordinatorClient, job_id: str) -> pb.J
     """Approve if [policy] accepts the job; otherwise decline it and raise PolicyError."""
     _, spec = job_spec(client, job_id)
     refusal = config.policy.refusal(spec, job_id)
-    if refusal is not None:
-        client.decline(job_id, refusal.line)
-        raise PolicyError(f"{refusal.line} (declined: the job fails)")
+    line = refusal.line if refusal is not None else _prediction_refusal(config, spec, job_id)
+    if line is not None:
+        client.decline(job_id, line)
+        raise PolicyError(f"{line} (declined: the job fails)")
     return client.approve(job_id)
+
+
+def _prediction_refusal(config: PartyConfig, spec: JobSpec, job_id: str) -> str | None:
+    """A prediction job this party cannot run (its part, the output), as the node checks."""
+    root = node_registry_dir(config.state_dir)
+    registry = SqliteModelRegistry(root) if SqliteModelRegistry.exists(root) else None
+    place = OutputPlace(config.state_dir / "outputs", confined=True)
+    return prediction_refusal(spec, job_id, config.name, registry, place)
 
 
 def refuse(client: CoordinatorClient, job_id: str, reason: str) -> pb.JobInfo:

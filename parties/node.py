@@ -42,10 +42,15 @@ from vfl.crypto.sealing import PairwiseSealer
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.errors import ConfigError, JobAbortedError, PolicyError, failure_reason
 from vfl.protocol.v1 import coordinator_pb2 as pb
+from vfl.registry.approval import prediction_refusal
+from vfl.registry.locations import node_registry_dir
+from vfl.registry.registration import MetricsTap, register_trained_part, trains
+from vfl.registry.sqlite_registry import SqliteModelRegistry
 from vfl.runtime.context import party_context
 from vfl.runtime.inbox import Inbox
 from vfl.runtime.local_fault import describe_local_fault
 from vfl.runtime.node_store import PURGED, NodeStore
+from vfl.runtime.score_sink import OutputPlace
 from vfl.runtime.sealing import EnvelopeSealer
 from vfl.runtime.workspace import Workspace, private_dir
 
@@ -72,6 +77,9 @@ class PartyNode:
         self.config = config
         self.store = NodeStore(config.state_dir / "party.db")  # makes state_dir 0700
         private_dir(config.state_dir / "jobs")
+        # trained parts outlive their jobs' workspaces (docs/predict.md)
+        self.registry = SqliteModelRegistry(node_registry_dir(config.state_dir))
+        self.outputs = OutputPlace(private_dir(config.state_dir / "outputs"), confined=True)
         self.inbox = Inbox(self.store, config.name, config.inbox_budget_mb << 20)
         sealing = node_sealing(config, self.store)
         self.sealer: EnvelopeSealer = sealing.sealer
@@ -208,7 +216,10 @@ class PartyNode:
         except (ConfigError, ValueError) as exc:
             return f"{exc}; this party cannot read the job spec the coordinator sent"
         found = self.config.policy.refusal(spec, job_id, self.config.name)
-        return None if found is None else found.line
+        if found is not None:
+            return found.line
+        # a prediction job: this party's part and, at deliver_to, the output (no data sent)
+        return prediction_refusal(spec, job_id, self.config.name, self.registry, self.outputs)
 
     def _run_phase_once(self, job_id: str, phase: str, spec_json: str) -> None:
         with self._lock:
@@ -272,6 +283,10 @@ class PartyNode:
                 hosted = [COORDINATOR] if spec.plan.hosted else []
                 names = [*(p.name for p in spec.parties), *hosted]
                 self.sealer.admit(job_id, job_digest(spec_json), names, keys)
+            unfit = prediction_refusal(spec, job_id, me.name, self.registry, self.outputs)
+            if unfit is not None:
+                raise ConfigError(unfit)
+            tap = MetricsTap(CoordinatorReporter(self.link, job_id, self.config.report), me.name)
             ctx = party_context(
                 spec,
                 me.name,
@@ -279,12 +294,18 @@ class PartyNode:
                 phase,
                 channel=self.channel,
                 workspace=workspace,
-                reporter=CoordinatorReporter(self.link, job_id, self.config.report),
+                reporter=tap,
                 ledger=self.store,
                 data=load_for_job(self.config, spec),
+                registry=self.registry,
+                outputs=self.outputs,
             )
             log.info("job %s: %s started", job_id, phase)
             program.run(ctx)
+            if trains(spec) and phase == spec.phases[-1]:
+                register_trained_part(
+                    self.registry, spec, job_id, me.name, workspace, tap.metrics, spec_json
+                )
         except JobAbortedError:
             log.info("job %s: %s aborted", job_id, phase)
             return None

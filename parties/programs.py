@@ -24,6 +24,8 @@ from vfl.algorithms.horizontal.sample_holder import (
 from vfl.algorithms.hosted import HOSTED_PROGRAMS
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
+from vfl.algorithms.split.predict_feature_holder import SplitPredictFeatureHolder
+from vfl.algorithms.split.predict_label_holder import SplitPredictLabelHolder
 from vfl.algorithms.transfer.protections import sides_for
 from vfl.algorithms.transfer.source import (
     TransferEvaluateSource,
@@ -96,6 +98,9 @@ _PROGRAMS: dict[tuple[str, str, str], ProgramFactory] = {
     (Mode.VERTICAL, Phase.TRAIN, Role.FEATURE_HOLDER): _fixed(SplitTrainFeatureHolder),
     (Mode.VERTICAL, Phase.EVALUATE, Role.LABEL_HOLDER): _fixed(SplitEvaluateLabelHolder),
     (Mode.VERTICAL, Phase.EVALUATE, Role.FEATURE_HOLDER): _fixed(SplitEvaluateFeatureHolder),
+    # prediction jobs (a [predict] table): align, then these (docs/predict.md)
+    (Mode.VERTICAL, Phase.PREDICT, Role.LABEL_HOLDER): _fixed(SplitPredictLabelHolder),
+    (Mode.VERTICAL, Phase.PREDICT, Role.FEATURE_HOLDER): _fixed(SplitPredictFeatureHolder),
     (Mode.TRANSFER, Phase.ALIGN, Role.SOURCE): _psi(Role.LABEL_HOLDER),
     (Mode.TRANSFER, Phase.ALIGN, Role.TARGET): _psi(Role.FEATURE_HOLDER),
     (Mode.TRANSFER, Phase.TRAIN, Role.SOURCE): _protected(TransferTrainSource),

@@ -60,11 +60,30 @@ def breast() -> None:
         keep=0.92,
         seed=11,
     )
-    _write(HERE / "breast", parts, BREAST_JOB)
+    held = _held_back(parts, "patient_id", share=0.1, seed=13)
+    _write(
+        HERE / "breast", {n: f[~f["patient_id"].isin(held)] for n, f in parts.items()}, BREAST_JOB
+    )
+    # the held-back patients, at both parties, with their diagnosis (so the prediction job
+    # also evaluates the model on them): samples/breast/predict.toml scores them
+    (HERE / "breast" / "predict").mkdir(exist_ok=True)
+    for name, frame in parts.items():
+        new = frame[frame["patient_id"].isin(held)]
+        new.to_csv(HERE / "breast" / "predict" / f"{name}.csv", index=False, float_format="%.6g")
+    (HERE / "breast" / "predict.toml").write_text(BREAST_PREDICT_JOB)
+
+
+def _held_back(parts: dict[str, pd.DataFrame], id_column: str, share: float, seed: int) -> set[str]:
+    """A seeded `share` of the IDs every party holds: kept out of training, for prediction."""
+    frames = list(parts.values())
+    shared = sorted(set.intersection(*(set(f[id_column]) for f in frames)))
+    rng = np.random.default_rng(seed)
+    return set(rng.choice(shared, size=round(len(shared) * share), replace=False).tolist())
 
 
 def breast_paillier() -> None:
-    """The two-party breast split again (same rows), with the cut layer encrypted."""
+    """The two-party breast split again (the same split, no rows held back), with the cut
+    layer encrypted."""
     data = datasets.load_breast_cancer(as_frame=True)
     frame = data.frame.rename(columns=lambda c: c.replace(" ", "_"))
     frame["diagnosis"] = (frame.pop("target") == 0).astype(int)
@@ -257,6 +276,51 @@ batch_size = 64
 optimizer = "adam"
 learning_rate = 0.01
 validation_fraction = 0.2
+"""
+
+BREAST_PREDICT_JOB = """\
+# Score the breast patients held back from training (predict/) with the model that
+# `vfl simulate samples/breast/job.toml --job-id breast-demo` trained and registered at
+# each party (`vfl model list`). [model], the parties and train.protection are the
+# training job's: each party checks them against its registered part. The hospital keeps
+# its diagnosis column, so the job also reports metrics on these patients; the scores
+# land at the hospital only (docs/predict.md).
+[job]
+name = "breast-predict"
+mode = "vertical"
+seed = 7
+
+[[parties]]
+name = "hospital"
+role = "label_holder"
+data = "predict/hospital.csv"
+id_column = "patient_id"
+label_column = "diagnosis"
+
+[[parties]]
+name = "lab"
+role = "feature_holder"
+data = "predict/lab.csv"
+id_column = "patient_id"
+
+[align]
+protocol = "ecdh"
+
+[model]
+kind = "split_nn"
+task = "binary"
+bottom_hidden = [32]
+cut_width = 16
+top_hidden = [16]
+
+[train]
+protection = "none"
+
+[predict]
+model = "breast-demo"  # the training job's id; `vfl predict ... --model ID` overrides it
+deliver_to = "hospital"
+# no output here: this evaluates the model on the held-back patients; `vfl predict
+# samples/breast/predict.toml --output scores.csv` also writes their scores
 """
 
 BREAST_PAILLIER_JOB = f"""\

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["JobResult", "JobSpec", "audit", "load_job", "simulate"]
+__all__ = ["JobResult", "JobSpec", "audit", "load_job", "predict", "simulate"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from vfl.api import audit, simulate
+    from vfl.api import audit, predict, simulate
     from vfl.config.job_spec import JobSpec
     from vfl.config.loading import load_job
     from vfl.result import JobResult
@@ -23,6 +23,10 @@ def __getattr__(name: str) -> Any:
         from vfl.api import simulate
 
         return simulate
+    if name == "predict":
+        from vfl.api import predict
+
+        return predict
     if name == "audit":
         from vfl.api import audit
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 from parties.data import load_dataset
 from parties.programs import check_runnable, program_for_role
-from vfl.config.job_spec import HorizontalJobSpec, JobSpec
+from vfl.config.job_spec import HorizontalJobSpec, JobSpec, VerticalJobSpec
 from vfl.config.loading import load_job
 from vfl.config.phase_plan import COORDINATOR, Phase
 from vfl.dataset import PartyDataset
@@ -27,12 +27,17 @@ from vfl.errors import ConfigError
 from vfl.privacy.attacks.base import Attack
 from vfl.privacy.audit import DEFAULT_ATTACKS, applicable, mount
 from vfl.privacy.audit_run import AuditRun
+from vfl.registry.approval import prediction_refusal
+from vfl.registry.locations import SIMULATOR_HOME, simulator_registry_dir
+from vfl.registry.registration import MetricsTap, register_trained_part, trains
+from vfl.registry.sqlite_registry import SqliteModelRegistry
 from vfl.result import JobResult, ResultCollector
 from vfl.runtime.context import party_context
 from vfl.runtime.events import NullReporter, Reporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
 from vfl.runtime.party_secret import secret_file
+from vfl.runtime.score_sink import OutputPlace
 from vfl.runtime.simulator import PartyFailedError, PartyRun, run_phase
 from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
@@ -56,6 +61,7 @@ def simulate(
     party_secrets: Mapping[str, bytes] | None = None,
     spec_digest: bytes | None = None,
     backend: Backend = "threads",
+    home: Path | None = None,
 ) -> JobResult:
     """Run every phase of `job`: each participant in a thread of this process, or with
     `backend="ray"` each in a Ray actor (the `ray` extra; docs/horizontal.md, Ray backend).
@@ -69,10 +75,14 @@ def simulate(
     over their secrets for debugging), pass the same `job_id` and `party_secrets`, and for
     a deployed job the `spec_digest` its parties received (its data names differ from the
     paths the simulator reads). Both backends then give the same result.
+
+    Each party's trained part is registered in its model registry under `home` (default:
+    `workdir`, else `.vfl`): `HOME/models/<party>` (`vfl model list`). A spec with a
+    `[predict]` table uses a registered model instead of training one (see `predict`).
     """
     spec = _spec(job)
     check_runnable(spec)  # rejects modes this version lacks, before reading any data
-    replay = _Replay(job_id, dict(party_secrets or {}), spec_digest)
+    replay = _Replay(job_id, dict(party_secrets or {}), spec_digest, _home(home, workdir))
     if backend == "ray":
         if transcript is not None:
             raise ConfigError(
@@ -81,9 +91,57 @@ def simulate(
         return _run_on_ray(spec, workdir, reporter, replay)
     if backend != "threads":
         raise ConfigError(f"simulate: unknown backend {backend!r}; choose {' or '.join(BACKENDS)}")
+    _check_prediction(spec, replay)  # the parts and the output, before reading any data
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     result, _ = _run(spec, datasets, workdir, reporter, transcript, replay)
     return result
+
+
+def predict(
+    job: JobSpec | str | Path,
+    *,
+    home: Path | None = None,
+    workdir: Path | None = None,
+    reporter: Reporter | None = None,
+    job_id: str | None = None,
+) -> JobResult:
+    """Run a prediction job (a spec with `[predict]`, docs/predict.md) in the simulator:
+    PSI aligns the new rows, every party runs its registered part (from `HOME/models/
+    <party>`, HOME as in `simulate`) under the protection it was trained with, and the
+    scores land only at `[predict] deliver_to`. With labels at the label holder the result
+    carries `metrics["predict"]` and its curves. A missing or mismatched part, or an
+    existing output, is a one-line ConfigError before anything runs."""
+    spec = _spec(job)
+    if not isinstance(spec, VerticalJobSpec) or spec.predict is None:
+        raise ConfigError(
+            "vfl.predict: the job spec has no [predict] table; add one naming the model "
+            "(predict.model = the training job id) or use vfl.simulate to train"
+        )
+    return simulate(spec, workdir=workdir, reporter=reporter, job_id=job_id, home=home)
+
+
+def _home(home: Path | None, workdir: Path | None) -> Path:
+    return home or workdir or SIMULATOR_HOME
+
+
+def _registry(replay: _Replay, party: str) -> SqliteModelRegistry:
+    return SqliteModelRegistry(simulator_registry_dir(replay.home, party))
+
+
+def _check_prediction(spec: JobSpec, replay: _Replay) -> None:
+    if not isinstance(spec, VerticalJobSpec) or spec.predict is None:
+        return
+    for p in spec.parties:
+        registry = (
+            _registry(replay, p.name)
+            if SqliteModelRegistry.exists(simulator_registry_dir(replay.home, p.name))
+            else None
+        )
+        refusal = prediction_refusal(
+            spec, replay.job_id or spec.job.name, p.name, registry, OutputPlace(spec.base_dir)
+        )
+        if refusal is not None:
+            raise ConfigError(refusal)
 
 
 def audit(
@@ -105,7 +163,7 @@ def audit(
     check_runnable(spec)
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     transcript = Transcript()
-    replay = _Replay(job_id, dict(party_secrets or {}), spec_digest)
+    replay = _Replay(job_id, dict(party_secrets or {}), spec_digest, _home(None, workdir))
     result, workspaces = _run(spec, datasets, workdir, reporter, transcript, replay)
     if result.status != "succeeded":
         return result
@@ -124,6 +182,8 @@ class _Replay:
     job_id: str | None = None
     party_secrets: dict[str, bytes] = field(default_factory=dict)
     spec_digest: bytes | None = None
+    home: Path = SIMULATOR_HOME
+    """Where the parties' model registries are (`HOME/models/<party>`)."""
 
 
 def _constant(value: bytes) -> Callable[[], bytes]:
@@ -154,7 +214,7 @@ class _Start:
         hosted = [COORDINATOR] if spec.plan.hosted else []
         return _Start(
             job_id,
-            workdir or Path(".vfl") / "runs" / job_id,
+            workdir or replay.home / "runs" / job_id,
             result,
             ResultCollector(result, reporter or NullReporter()),
             [p.name for p in spec.parties] + hosted,
@@ -183,6 +243,9 @@ def _run(
     workspaces = {name: Workspace(run.root / name) for name in run.participants}
     for name, key in replay.party_secrets.items():
         workspaces[name].private(secret_file(job_id), _constant(key))
+    parties = [p.name for p in spec.parties]
+    registries = {name: _registry(replay, name) for name in parties}
+    taps = {name: MetricsTap(run.collector, name) for name in run.participants}
     started = time.perf_counter()
     try:
         for phase in spec.phases:
@@ -196,13 +259,20 @@ def _run(
                     phase,
                     channel=channel if transcript is None else transcript.channel(channel),
                     workspace=workspaces[name],
-                    reporter=run.collector,
+                    reporter=taps[name],
                     ledger=ledgers[name],
                     data=datasets.get(name),
                     spec_digest=replay.spec_digest,
+                    registry=registries.get(name),
+                    outputs=OutputPlace(spec.base_dir),
                 )
                 runs[name] = PartyRun(program_for_role(spec, phase, ctx.role), ctx)
             result.timings[f"{phase}_s"] = run_phase(hub, job_id, runs)
+        if trains(spec):
+            for name in parties:
+                register_trained_part(
+                    registries[name], spec, job_id, name, workspaces[name], taps[name].metrics
+                )
     except PartyFailedError as failure:
         result.status = "failed"
         result.error = str(failure)

@@ -51,7 +51,9 @@ def _vertical(spec: VerticalJobSpec, party: str, role: str) -> list[Outbound]:
     if spec.align.cardinality_only:
         return out
     protection = spec.train.protection
-    for phase in (Phase.TRAIN, Phase.EVALUATE):
+    # a prediction job runs training's evaluate exchange once, in its predict phase
+    phases = (Phase.PREDICT,) if spec.predict is not None else (Phase.TRAIN, Phase.EVALUATE)
+    for phase in phases:
         if role == "feature_holder":
             out.append(
                 Outbound(
@@ -123,8 +125,19 @@ def _vertical(spec: VerticalJobSpec, party: str, role: str) -> list[Outbound]:
                     "none: plaintext gradients" + _label_dp(spec),
                 )
             )
-    out.append(_initial_share(spec, role, peers))
-    return [o for o in out if o.phase != Phase.EVALUATE or "Gradient" not in o.kind]
+    if spec.predict is None:
+        out.append(_initial_share(spec, role, peers))
+    elif role == "label_holder" and spec.deliver_to != party and spec.predict.output:
+        out.append(
+            Outbound(
+                Phase.PREDICT,
+                "split.PredictScores",
+                (spec.deliver_to,),
+                "the final scores of the rows it holds, and the class values",
+                "none: the job's output, to deliver_to only",
+            )
+        )
+    return [o for o in out if o.phase == Phase.TRAIN or "Gradient" not in o.kind]
 
 
 def _initial_share(spec: VerticalJobSpec, role: str, peers: tuple[str, ...]) -> Outbound:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vfl.api import audit, simulate
+from vfl.api import audit, predict, simulate
 from vfl.config.job_spec import vertical
 from vfl.config.loading import load_job
 
@@ -72,3 +72,17 @@ def test_sample_files_are_reproducible(tmp_path: Path) -> None:
     for path in sorted(SAMPLES.rglob("*.csv")) + sorted(SAMPLES.rglob("*.toml")):
         regenerated = copy / path.relative_to(SAMPLES)
         assert regenerated.read_bytes() == path.read_bytes(), f"{path} differs; rerun the script"
+
+
+def test_breast_sample_predicts_its_held_back_patients(tmp_path: Path) -> None:
+    """Train the breast sample, then its predict.toml scores and evaluates the patients
+    make_samples.py held back from training (the README's three commands, from Python)."""
+    trained = simulate(SAMPLES / "breast" / "job.toml", home=tmp_path, job_id="breast-demo")
+    assert trained.status == "succeeded", trained.error
+    held_back = (SAMPLES / "breast" / "predict" / "hospital.csv").read_text().splitlines()[1:]
+    training = set((SAMPLES / "breast" / "hospital.csv").read_text().splitlines()[1:])
+    assert held_back and not training & set(held_back)
+    result = predict(SAMPLES / "breast" / "predict.toml", home=tmp_path)
+    assert result.status == "succeeded", result.error
+    assert result.metrics["predict"]["rows"] == len(held_back)
+    assert result.metrics["predict"]["auc"] >= 0.95

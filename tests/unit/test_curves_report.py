@@ -104,3 +104,24 @@ def test_result_with_curves_round_trips_and_old_results_still_load() -> None:
     assert JobResult.from_dict(data).to_dict() == data
     del data["curves"]  # a result stored before curves existed
     assert JobResult.from_dict(data).curves == {}
+
+
+def test_a_prediction_job_reports_curves_while_predicting_only() -> None:
+    job = _job("vertical", "predict")
+    prediction = Job(
+        "p",
+        "p",
+        "vertical",
+        '{"predict": {"model": "m"}}',
+        "operator",
+        "predict",
+        None,
+        0.0,
+        job.parties,
+    )
+    admit(prediction, "a", reports.EventKind.CURVES)
+    evaluating = Job(
+        "p", "p", "vertical", prediction.spec_json, "operator", "align", None, 0.0, job.parties
+    )
+    with pytest.raises(StateError, match="refused outside predict"):
+        admit(evaluating, "a", reports.EventKind.CURVES)

@@ -11,6 +11,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "vfl.cli.simulate_cmd",
         "run a job with every party in this process (or a Ray actor each)",
     ),
+    "predict": ("vfl.cli.predict_cmd", "score new rows with a registered model (simulator)"),
     "audit": ("vfl.cli.audit_cmd", "simulate a job and mount privacy attacks on it"),
     "demo": ("vfl.cli.demo_cmd", "run the sample vertical job"),
     "psi": ("vfl.cli.psi_cmd", "align two local ID files with private set intersection"),
@@ -19,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coordinator": ("vfl.cli.coordinator_cmd", "run the coordinator"),
     "party": ("vfl.cli.party_cmd", "run or steer a party node"),
     "job": ("vfl.cli.job_cmd", "submit and follow jobs"),
+    "model": ("vfl.cli.model_cmd", "list, show or delete trained model parts in a registry"),
     "dashboard": ("vfl.cli.dashboard_cmd", "open the coordinator admin or a party's dashboard"),
 }
 

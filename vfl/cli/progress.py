@@ -69,7 +69,7 @@ def print_summary(result: JobResult, console: Console | None = None) -> None:
     title = f"{result.job} ({result.job_id}): {result.status}"
     table = Table(title=title, show_header=True)
     table.add_column("metric")
-    splits = [s for s in ("train", "validation") if s in result.metrics]
+    splits = [s for s in ("train", "validation", "predict") if s in result.metrics]
     for split in splits:
         table.add_column(split, justify="right")
     names = sorted({k for s in splits for k in result.metrics[s]})

@@ -20,7 +20,16 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("simulate", help=help_for("simulate"))
     p.add_argument("job", type=Path, help="the job spec (TOML)")
     p.add_argument("--json", type=Path, help="write the result JSON here")
-    p.add_argument("--workdir", type=Path, help="party state and models (default .vfl/runs/ID)")
+    p.add_argument("--workdir", type=Path, help="party state and models (default HOME/runs/ID)")
+    p.add_argument(
+        "--home",
+        type=Path,
+        help="the parties' model registries, HOME/models/<party> (default: --workdir, else .vfl)",
+    )
+    p.add_argument(
+        "--job-id",
+        help="the job's id (default: name-random); a prediction spec names the model by it",
+    )
     p.add_argument(
         "--backend",
         choices=BACKENDS,
@@ -32,18 +41,25 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_job(args.job, args.json, args.workdir, args.backend)
+    return run_job(args.job, args.json, args.workdir, args.backend, args.home, args.job_id)
 
 
 def run_job(
-    job: Path, json_path: Path | None, workdir: Path | None, backend: Backend = "threads"
+    job: Path,
+    json_path: Path | None,
+    workdir: Path | None,
+    backend: Backend = "threads",
+    home: Path | None = None,
+    job_id: str | None = None,
 ) -> int:
     # Every party runs in this process; small per-batch matrices gain nothing from torch's
     # intra-op threads, and the thread pools of several parties fight over the cores.
     torch.set_num_threads(int(os.environ.get("VFL_TORCH_THREADS", "1")))
     spec = load_job(job)
     with ProgressReporter(spec.train.epochs) as progress:
-        result = simulate(spec, workdir=workdir, reporter=progress, backend=backend)
+        result = simulate(
+            spec, workdir=workdir, reporter=progress, backend=backend, home=home, job_id=job_id
+        )
     print_summary(result)
     if json_path is not None:
         result.write(json_path)

@@ -23,8 +23,11 @@ from pydantic import (
     Discriminator,
     Field,
     PrivateAttr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     Tag,
     TypeAdapter,
+    model_serializer,
     model_validator,
 )
 
@@ -36,6 +39,7 @@ from vfl.config.horizontal_spec import (
 from vfl.config.paillier_bounds import rows_slot_error
 from vfl.config.phase_plan import Mode as ModeName
 from vfl.config.phase_plan import Phase, PhasePlan, plan_for
+from vfl.config.predict_spec import MissingPartyRows, VerticalPredictSpec
 from vfl.errors import ConfigError
 
 Mode = Literal["vertical", "horizontal", "transfer"]
@@ -418,6 +422,19 @@ class VerticalJobSpec(_JobSpecBase):
     model: ModelSpec = Field(default_factory=ModelSpec)
     train: VerticalTrainSpec = Field(default_factory=VerticalTrainSpec)
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
+    predict: VerticalPredictSpec | None = None
+    """Set: a prediction job with a registered model (align → predict), not training."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_predict(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        # a training spec's JSON stays as it was before `[predict]` existed: its digest
+        # keys the parties' secrets and sealing, and the coordinator reads `predict` in it
+        data: dict[str, Any] = handler(self)
+        if data.get("predict", 0) is None:
+            del data["predict"]
+        return data
 
     @model_validator(mode="after")
     def _check_parties(self) -> VerticalJobSpec:
@@ -426,11 +443,44 @@ class VerticalJobSpec(_JobSpecBase):
         if len(holders) != 1:
             raise ValueError(f"a vertical job needs exactly one label_holder, found {len(holders)}")
         for p in self.parties:
-            if p.role == "label_holder" and p.label_column is None:
+            if p.role == "label_holder" and p.label_column is None and self.predict is None:
                 raise ValueError(f"party {p.name!r}: the label_holder needs label_column")
             if p.role != "label_holder" and p.label_column is not None:
                 raise ValueError(f"party {p.name!r}: only the label_holder may set label_column")
+        if self.predict is not None:
+            self._check_predict(self.predict, holders[0])
         return self
+
+    def _check_predict(self, predict: VerticalPredictSpec, label_holder: PartySpec) -> None:
+        names = [p.name for p in self.parties]
+        if predict.deliver_to is not None and predict.deliver_to not in names:
+            raise ValueError(
+                f"predict.deliver_to: {predict.deliver_to!r} is not a party of this job "
+                f"(parties: {', '.join(names)})"
+            )
+        if predict.output is None and label_holder.label_column is None:
+            raise ValueError(
+                "[predict] needs `output` (where the scores go), or a label_column at the "
+                "label_holder to evaluate the model on labelled rows"
+            )
+        if (
+            predict.missing_party_rows == MissingPartyRows.IMPUTE
+            and self.deliver_to != label_holder.name
+        ):
+            raise ValueError(
+                "predict.missing_party_rows = 'impute' scores rows only the label_holder "
+                f"holds, so deliver_to must be {label_holder.name!r}, not {self.deliver_to!r}"
+            )
+
+    @property
+    def deliver_to(self) -> str:
+        """The party that receives the scores of a prediction job (default: label holder)."""
+        chosen = self.predict.deliver_to if self.predict is not None else None
+        return chosen or self.label_holder.name
+
+    @property
+    def plan(self) -> PhasePlan:
+        return plan_for(self.MODE, predicting=self.predict is not None)
 
     @property
     def phases(self) -> tuple[Phase, ...]:

@@ -14,8 +14,10 @@ the simulator runs them; the program registry (`parties/programs.py`) maps each
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from vfl.errors import ConfigError
 
@@ -51,8 +53,9 @@ class Phase(StrEnum):
     TRAIN = "train"
     EVALUATE = "evaluate"
     PREDICT = "predict"
-    """Scores rows outside the training intersection, at the party the mode names
-    (transfer: the target's own rows, written in its workspace only)."""
+    """Scores rows with a trained model: transfer, the target's rows outside the training
+    intersection (in its workspace only); vertical prediction jobs (`[predict]`), the
+    newly aligned rows, delivered to the party the spec names (docs/predict.md)."""
 
 
 class JobState(StrEnum):
@@ -129,10 +132,35 @@ PLANS: dict[Mode, PhasePlan] = {
 }
 """The one phase plan per mode (DESIGN.md §4)."""
 
+PREDICT_PLANS: dict[Mode, PhasePlan] = {
+    # a vertical job with a [predict] table uses a registered model: align the new rows by
+    # PSI, then every party runs its part on them (docs/predict.md)
+    Mode.VERTICAL: PhasePlan(
+        Mode.VERTICAL, (Phase.ALIGN, Phase.PREDICT), (Role.LABEL_HOLDER, Role.FEATURE_HOLDER)
+    ),
+}
+"""The plan of a prediction job (`[predict]` in the spec), per mode that has one."""
 
-def plan_for(mode: str) -> PhasePlan:
-    """The plan of `mode`; a mode nobody defined is a one-line ConfigError."""
-    plan = PLANS.get(_MODES[mode]) if mode in _MODES else None
+
+def plan_for(mode: str, predicting: bool = False) -> PhasePlan:
+    """The plan of `mode` (of its prediction jobs with `predicting`); a mode nobody
+    defined is a one-line ConfigError."""
+    known = _MODES.get(mode)
+    plan = (PREDICT_PLANS if predicting else PLANS).get(known) if known else None
     if plan is None:
-        raise ConfigError(f"job.mode: {mode!r} is not a mode (modes: {', '.join(Mode)})")
+        what = "a mode with prediction jobs" if predicting and known else "a mode"
+        raise ConfigError(f"job.mode: {mode!r} is not {what} (modes: {', '.join(Mode)})")
     return plan
+
+
+@lru_cache(maxsize=1024)
+def job_plan(mode: str, spec_json: str) -> PhasePlan:
+    """The plan of a stored job, from its spec JSON (the coordinator's view): a vertical
+    spec with a `predict` table runs the prediction plan."""
+    predicting = False
+    if mode in PREDICT_PLANS:
+        try:
+            predicting = json.loads(spec_json).get("predict") is not None
+        except (ValueError, AttributeError):
+            predicting = False
+    return plan_for(mode, predicting)

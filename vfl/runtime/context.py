@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from vfl.config.job_spec import HorizontalJobSpec, JobSpec, TransferJobSpec, VerticalJobSpec
 from vfl.config.phase_plan import COORDINATOR
@@ -33,6 +33,10 @@ from vfl.runtime.channel import Channel
 from vfl.runtime.events import Event, Reporter
 from vfl.runtime.ledger import Ledger, LedgerEntry
 from vfl.runtime.workspace import Workspace
+
+if TYPE_CHECKING:
+    from vfl.registry.model_registry import ModelRegistry
+    from vfl.runtime.score_sink import OutputPlace
 
 _M = TypeVar("_M")
 
@@ -70,6 +74,10 @@ class PartyContext:
     spec_digest: bytes | None = None
     """Digest of the job spec as this party received it (the coordinator's canonical
     JSON); None: computed from `job`. The simulator sets it to replay a deployed job."""
+    registry: ModelRegistry | None = None
+    """This party's registry of trained parts (prediction jobs load theirs from it)."""
+    outputs: OutputPlace | None = None
+    """Where `[predict] output` may land at this party (vfl/runtime/score_sink.py)."""
     _counters: _Counters = field(default_factory=_Counters, repr=False)
 
     def scoped(self, **parts: object) -> PartyContext:
@@ -145,6 +153,13 @@ class PartyContext:
             raise ProtocolError(f"party {self.party}: this program needs the party's dataset")
         return self.data
 
+    def require_registry(self) -> ModelRegistry:
+        if self.registry is None:
+            raise ProtocolError(
+                f"party {self.party}: this program needs the party's model registry"
+            )
+        return self.registry
+
 
 def party_context(
     spec: JobSpec,
@@ -158,6 +173,8 @@ def party_context(
     ledger: Ledger,
     data: PartyDataset | None = None,
     spec_digest: bytes | None = None,
+    registry: ModelRegistry | None = None,
+    outputs: OutputPlace | None = None,
 ) -> PartyContext:
     """The context `party`'s program for `phase` of job `job_id` runs in: its role from the
     spec, the protection its ledger records, sequence numbers scoped to the phase."""
@@ -179,6 +196,8 @@ def party_context(
         protection=_protection(spec),
         scope=phase,
         spec_digest=spec_digest,
+        registry=registry,
+        outputs=outputs,
     )
 
 

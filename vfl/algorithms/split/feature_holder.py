@@ -40,7 +40,7 @@ class _Setup:
     side: FeatureSide
 
 
-def _side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> FeatureSide:
+def feature_side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> FeatureSide:
     """This party's end of the exchange, by `train.protection`."""
     t, label_holder = vertical(ctx.job).train, vertical(ctx.job).label_holder.name
     if t.protection == "paillier":
@@ -71,7 +71,7 @@ def _setup(
     bottom, width = build_bottom(spec, data.width, init_generator(PartySecret.of(ctx), "bottom"))
     label_holder = spec.label_holder.name
     ctx.scoped(step="hello").send(label_holder, TrainHello(rows=data.rows, width=width))
-    side = _side(ctx, width, keygen, phase)
+    side = feature_side(ctx, width, keygen, phase)
     return _Setup(scaler.apply(data.features), schedule, scaler, bottom, side)
 
 

@@ -94,6 +94,13 @@ class LabelHolderModel(nn.Module):
         out: torch.Tensor = self.top(z)
         return out
 
+    def forward_imputed(self, x: torch.Tensor, peers: torch.Tensor) -> torch.Tensor:
+        """Logits of rows the feature holders lack: their summed contribution is `peers`
+        (1×u: each one's z_p of its training-mean row, `[predict] missing_party_rows`)."""
+        z = self.bottom(x) @ self.own.weight + self.bias + peers
+        out: torch.Tensor = self.top(z)
+        return out
+
     def backward_batch(self, ctx: PartyContext) -> None:
         for side in self.peer_sides():
             side.backward_batch(ctx)

@@ -15,6 +15,16 @@ the schedule every party derives from the job seed, so no row index is ever sent
     |                                   |
     |-- Activations (validation rows) ->|   forward only, per epoch and in evaluate
 
+A prediction job (`[predict]`, docs/predict.md) runs the evaluate exchange above on the
+newly aligned rows, chunk by chunk (scope chunk=k/batch=b): TrainHello, the Paillier key
+handshake, then Activations (or their Paillier equivalent) per batch; with
+`missing_party_rows = "impute"` one more one-row forward (scope step=impute) of the
+feature holder's bottom model at its training mean. A feature holder thus receives
+exactly what it receives in training's evaluate, unless it is `deliver_to`:
+
+    F (deliver_to)                      L
+    |<-- PredictScores (chunk k) -------|   after chunk k's forward (scope chunk=k/step=scores)
+
 Plaintext protection is for parties that trust each other, and the baseline: L sees F's
 cut-layer activations; F sees the gradient of the loss with respect to them. The
 `paillier` protection replaces the middle exchange with encrypted messages.
@@ -85,3 +95,23 @@ class CutGradient:
     """L → F, ∂loss/∂a for the same batch (B×d). F learns δ·W_Fᵀ, which carries label signal."""
 
     values: F32Matrix
+
+
+F64Matrix = Annotated[np.ndarray, TensorSpec("float64", ndim=2)]
+F64Vector = Annotated[np.ndarray, TensorSpec("float64", ndim=1)]
+
+
+@message("split.PredictScores")
+@dataclass(frozen=True)
+class PredictScores:
+    """L → deliver_to (a feature holder named by `[predict] deliver_to`), one chunk of a
+    prediction job's scores (rows × outputs: P(1), a probability per class, or the value)
+    in the aligned order, for rows deliver_to holds. Leakage: the final scores of the
+    shared rows, the job's output, to the party the spec names and to no other; nothing
+    about the label holder's features, weights or labels beyond what the scores imply;
+    `classes` are the label's class values, which name the delivered columns."""
+
+    values: F64Matrix
+    """rows × columns: binary P(1) and class; multiclass a probability per class and the
+    class; regression the value (vfl/algorithms/split/predict_scores.py)."""
+    classes: F64Vector

@@ -1,0 +1,196 @@
+"""Where a prediction job's scores are written at the party that receives them: a CSV or
+Parquet file, or a SQL table, chunk by chunk, and never half-written.
+
+Files are written to a temporary file beside the target (0600) and renamed over it once
+the last chunk is in; SQL rows go to a staging table that replaces the target in one
+transaction. A job that fails leaves no output and no staging file or table. An existing
+output is refused unless `overwrite`, checked before anything is scored (`check`) and
+again when committing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vfl.config.predict_spec import OutputFormat, VerticalPredictSpec
+from vfl.errors import ConfigError
+from vfl.runtime.workspace import FILE_MODE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _exists_error(where: str) -> ConfigError:
+    return ConfigError(
+        f"predict.output: {where} already exists; choose another output or set "
+        "[predict] overwrite = true"
+    )
+
+
+class ScoreSink(ABC):
+    """Receives the scores chunk by chunk; `commit` makes them visible, `abort` drops them."""
+
+    rows = 0
+
+    @abstractmethod
+    def check(self) -> None:
+        """A one-line ConfigError now if the output exists and may not be replaced."""
+
+    @abstractmethod
+    def write(self, chunk: pd.DataFrame) -> None: ...
+
+    @abstractmethod
+    def commit(self) -> str:
+        """Publish what was written; where it is (a path or `URL#table`, no credentials)."""
+
+    @abstractmethod
+    def abort(self) -> None: ...
+
+
+class FileSink(ScoreSink):
+    """CSV (header once, then appended chunks) or Parquet (one row group a chunk)."""
+
+    def __init__(self, path: Path, fmt: OutputFormat, overwrite: bool) -> None:
+        self.path, self.fmt, self.overwrite = path, fmt, overwrite
+        self._tmp: Path | None = None
+        self._writer: Any = None
+
+    def check(self) -> None:
+        if self.path.exists() and not self.overwrite:
+            raise _exists_error(str(self.path))
+        if not self.path.parent.is_dir():
+            raise ConfigError(
+                f"predict.output: folder {self.path.parent} does not exist; create it first"
+            )
+
+    def _open(self) -> Path:
+        if self._tmp is None:
+            self.check()
+            fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+            os.fchmod(fd, FILE_MODE)
+            os.close(fd)
+            self._tmp = Path(name)
+        return self._tmp
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        tmp = self._open()
+        if self.fmt == OutputFormat.PARQUET:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(tmp, table.schema)
+            self._writer.write_table(table)
+        else:
+            chunk.to_csv(tmp, mode="a", header=self.rows == 0, index=False)
+        self.rows += len(chunk)
+
+    def commit(self) -> str:
+        tmp = self._open()
+        if self.fmt == OutputFormat.PARQUET and self._writer is None:
+            raise ConfigError("predict: no row was scored, so there is no Parquet schema")
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self.path.exists() and not self.overwrite:
+            raise _exists_error(str(self.path))
+        tmp.replace(self.path)
+        self._tmp = None
+        return str(self.path)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+            self._tmp = None
+
+
+class SqlSink(ScoreSink):
+    """Rows appended to a staging table; `commit` drops (with overwrite) the target and
+    renames the staging table to it in one transaction."""
+
+    def __init__(self, url: str, table: str, overwrite: bool) -> None:
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine(url)
+        self.url = self.engine.url.render_as_string(hide_password=True)
+        self.table, self.overwrite = table, overwrite
+        self.staging = f"{table}__staging_{secrets.token_hex(4)}"
+
+    def _exists(self, name: str) -> bool:
+        import sqlalchemy as sa
+
+        return sa.inspect(self.engine).has_table(name)
+
+    def check(self) -> None:
+        if self._exists(self.table) and not self.overwrite:
+            raise _exists_error(f"table {self.table!r} of {self.url}")
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        if self.rows == 0:
+            self.check()
+        chunk.to_sql(self.staging, self.engine, if_exists="append", index=False)
+        self.rows += len(chunk)
+
+    def commit(self) -> str:
+        import sqlalchemy as sa
+
+        preparer = self.engine.dialect.identifier_preparer
+        target, staging = preparer.quote(self.table), preparer.quote(self.staging)
+        with self.engine.begin() as conn:
+            if sa.inspect(conn).has_table(self.table):
+                if not self.overwrite:
+                    raise _exists_error(f"table {self.table!r} of {self.url}")
+                conn.execute(sa.text(f"DROP TABLE {target}"))
+            conn.execute(sa.text(f"ALTER TABLE {staging} RENAME TO {target}"))
+        return f"{self.url}#{self.table}"
+
+    def abort(self) -> None:
+        import sqlalchemy as sa
+
+        preparer = self.engine.dialect.identifier_preparer
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {preparer.quote(self.staging)}"))
+        self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class OutputPlace:
+    """Where relative outputs land at a party, and whether outputs must stay there."""
+
+    base: Path
+    """The simulator: the spec's folder; a party node: `state_dir/outputs`."""
+    confined: bool = False
+    """A party node: only relative file paths under `base`. A job spec comes from a peer,
+    which must not choose where on this party's disk (or in which database) to write."""
+
+
+def open_sink(predict: VerticalPredictSpec, place: OutputPlace) -> ScoreSink:
+    """The sink of `[predict] output` at the party that receives the scores."""
+    output, fmt = predict.output, predict.output_format
+    base, deployed = place.base, place.confined
+    assert output is not None and fmt is not None, "only called with an output"
+    if fmt == OutputFormat.SQL:
+        if deployed:
+            raise ConfigError(
+                "predict.output: a party node writes scores to files under its "
+                "state_dir/outputs only; give a relative .csv or .parquet path"
+            )
+        assert predict.table is not None, "validated: a SQL output has a table"
+        return SqlSink(output, predict.table, predict.overwrite)
+    path = Path(output)
+    if deployed and (path.is_absolute() or ".." in path.parts):
+        raise ConfigError(
+            f"predict.output: {output!r} leaves this party's state_dir/outputs; give a "
+            "relative path without '..'"
+        )
+    return FileSink(path if path.is_absolute() else base / path, fmt, predict.overwrite)
