@@ -149,8 +149,9 @@ def test_submit_approve_and_follow_a_job_in_the_browser(
         _shot(driver, shots, "job")
 
         driver.get(f"{views['lab'].url}/?page=ledger")
-        body = wait_text(driver, "Messages sent")
-        assert "Bytes sent" in body
+        # the page renders top to bottom: wait for the table's last column, not its first
+        body = wait_text(driver, "Bytes sent")
+        assert "Messages sent" in body
         _shot(driver, shots, "ledger-lab")
     finally:
         driver.quit()
