@@ -9,9 +9,13 @@ resident memory (its own process and, separately, its worker processes).
 
 from __future__ import annotations
 
+import importlib
 import json
-import multiprocessing
+import os
 import resource
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,9 +118,8 @@ def _party_main(
     conn: Connection,
     result: Connection,
 ) -> None:
-    # Imported here: the runtime pulls in torch (checkpoints), and each party's process
-    # re-imports the main module (`vfl psi`, the benchmark: both guarded); a light main
-    # keeps start-up at a fraction of a second. Its PSI workers import no main at all.
+    # Imported here: the runtime pulls in torch (checkpoints); a party process that needs
+    # only PSI starts in a fraction of a second.
     from psi.pipe_channel import PipeChannel  # noqa: PLC0415
     from vfl.runtime.context import party_context  # noqa: PLC0415
     from vfl.runtime.ledger import MemoryLedger  # noqa: PLC0415
@@ -180,27 +183,34 @@ def run_two_party(
 ) -> tuple[SideResult, SideResult, float]:
     """Run both parties; return their results and the wall time of the whole run.
     `programs` is the program registry (`parties.programs.program_for`), a module-level
-    function so it reaches each party's process by reference."""
+    function: each party's process imports it by module and name.
+
+    Each party is a plain `python -m psi.local_run` subprocess, never a multiprocessing
+    child: spawn and forkserver children re-run the parent's `__main__` by path, which is
+    a user's unguarded script, or a Streamlit app once one ran in this process."""
     for side in (left, right):
         CsvIds(side.path, side.column)  # fail fast on a missing file or column
     job = job_for(left, right, align, timeout_s).model_dump_json()
-    context = multiprocessing.get_context("forkserver")
-    a, b = context.Pipe(duplex=True)
+    lookup = f"{programs.__module__}:{programs.__qualname__}"
+    a, b = socket.socketpair()
     results: dict[str, SideResult] = {}
     started = time.perf_counter()
     procs = []
     readers = []
-    for party, conn in ((LEFT, a), (RIGHT, b)):
-        mine, theirs = context.Pipe(duplex=False)
-        proc = context.Process(
-            target=_party_main,
-            args=(job, party, str(out), workers, programs, conn, theirs),
-            name=party,
+    for party, link in ((LEFT, a), (RIGHT, b)):
+        mine, theirs = os.pipe()
+        config = {"job": job, "party": party, "out": str(out), "workers": workers}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "psi.local_run", lookup, str(link.fileno()), str(theirs)],
+            stdin=subprocess.PIPE,
+            pass_fds=(link.fileno(), theirs),
         )
-        proc.start()
-        theirs.close()  # the child holds its own copy: if it dies, recv sees EOF, not a hang
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(config).encode())
+        proc.stdin.close()
+        os.close(theirs)  # the child holds its own copy: if it dies, recv sees EOF, not a hang
         procs.append(proc)
-        readers.append((party, mine))
+        readers.append((party, Connection(mine)))
     a.close()
     b.close()
     for party, reader in readers:
@@ -214,8 +224,10 @@ def run_two_party(
                     on_progress(int(message[0]), int(message[1]))
         except EOFError:
             pass  # the process died without a result; reported below
+        finally:
+            reader.close()
     for proc in procs:
-        proc.join()
+        proc.wait()
     wall = time.perf_counter() - started
     _raise_first_cause(results)
     return results[LEFT], results[RIGHT], wall
@@ -236,3 +248,25 @@ def _raise_first_cause(results: dict[str, SideResult]) -> None:
     for party in (LEFT, RIGHT):
         if party not in results:
             raise ProtocolError(f"party {party} exited without a result")
+
+
+def _child() -> None:
+    """`python -m psi.local_run MODULE:NAME LINK_FD RESULT_FD`, the party's settings as
+    JSON on stdin (what `run_two_party` starts: one party, then exit)."""
+    lookup, link_fd, result_fd = sys.argv[1:4]
+    module, _, name = lookup.partition(":")
+    programs: ProgramLookup = getattr(importlib.import_module(module), name)
+    config = json.loads(sys.stdin.buffer.read())
+    _party_main(
+        config["job"],
+        config["party"],
+        config["out"],
+        config["workers"],
+        programs,
+        Connection(int(link_fd)),  # one end of a socketpair, as multiprocessing's Pipe
+        Connection(int(result_fd)),
+    )
+
+
+if __name__ == "__main__":
+    _child()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sys
+import types
 from pathlib import Path
 from typing import Literal
 
@@ -72,3 +74,22 @@ def test_cli_prints_count_bytes_and_memory(
     assert (out / "right" / "aligned_ids.txt").read_text().splitlines() == shared
     assert main(["psi", "--left", f"{left}:nope", "--right", str(right)]) == 2
     assert "ID column 'nope' not found" in capsys.readouterr().err
+
+
+def test_party_processes_never_run_the_parents_main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's unguarded script, or a Streamlit app run in this process (the dashboards'
+    page tests do), is `__main__`: multiprocessing's children re-ran it by path."""
+    marker = tmp_path / "main-ran"
+    script = tmp_path / "user_script.py"
+    script.write_text(f"open({str(marker)!r}, 'a').write('x')\nraise SystemExit(3)\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    left, right, shared = _sets(tmp_path)
+    lh, _, _ = run_two_party(
+        Side(left, "id"), Side(right, "id"), AlignSpec(), tmp_path / "out", programs=program_for
+    )
+    assert lh.intersection_size == len(shared)
+    assert not marker.exists()
