@@ -1,4 +1,5 @@
-"""`vfl model list|show ID|delete ID`: the trained parts in a party's model registry.
+"""`vfl model list|show ID|delete ID|export ID --onnx OUT`: the trained parts in a
+party's model registry.
 
 `--workdir` is a party node's `state_dir` (its registry: `state_dir/models`) or the
 simulator's folder (`.vfl` by default, `vfl simulate --home`; a registry per party under
@@ -35,7 +36,11 @@ def register(sub: Any) -> None:
     delete = inner.add_parser("delete", help="forget a part and delete its files")
     delete.add_argument("job_id", help="the training job's id")
     delete.set_defaults(handler=run_delete)
-    for cmd in (listing, show, delete):
+    export = inner.add_parser("export", help="this party's part as an ONNX graph")
+    export.add_argument("job_id", help="the training job's id")
+    export.add_argument("--onnx", type=Path, required=True, help="the .onnx file to write")
+    export.set_defaults(handler=run_export)
+    for cmd in (listing, show, delete, export):
         cmd.add_argument(
             "--workdir",
             type=Path,
@@ -112,4 +117,22 @@ def run_delete(args: argparse.Namespace) -> int:
     for registry, part in _matching(args):
         registry.delete(part.job_id)
         print(f"deleted {part.party}'s part of {part.job_id}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """One party's part to ONNX (docs/export.md): a simulator folder holds every party's
+    registry, so it needs `--party` when more than one holds a part of the job."""
+    from vfl.export.onnx import export_part  # noqa: PLC0415 (onnx loads only to export)
+
+    found = _matching(args)
+    if len(found) > 1:
+        names = ", ".join(part.party for _, part in found)
+        raise ConfigError(
+            f"vfl model export: {names} each hold a part of job {args.job_id!r} in "
+            f"{args.workdir}; name one with --party"
+        )
+    registry, part = found[0]
+    out = export_part(registry.folder_of(part.job_id), args.onnx)
+    print(f"wrote {part.party}'s part of {part.job_id} ({part.role}) to {out}")
     return 0

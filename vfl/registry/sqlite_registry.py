@@ -42,6 +42,10 @@ class SqliteModelRegistry(ModelRegistry):
     def _folder(self, job_id: str) -> Path:
         return self.root / "parts" / check_job_id(job_id, "model registry")
 
+    def folder_of(self, job_id: str) -> Path:
+        """The folder holding a registered part's files (what `vfl model export` reads)."""
+        return self._folder(job_id)
+
     def register(self, part: RegisteredPart, files: dict[str, bytes]) -> None:
         parts = private_dir(self.root / "parts")
         folder = self._folder(part.job_id)
