@@ -134,9 +134,7 @@ def _one_hot(b: Batch, which: str) -> Batch:
 
 
 @pytest.mark.parametrize("width", [WIDTH, 2])  # 2: three result rows per masked ciphertext
-def test_neither_side_reconstructs_the_others_representations(
-    tmp_path: Path, width: int
-) -> None:
+def test_neither_side_reconstructs_the_others_representations(tmp_path: Path, width: int) -> None:
     err_a, err_b = _attack(tmp_path, random_batch(ROWS, P, P, width, seed=5))
     assert err_a > 0.8, err_a
     assert err_b > 0.8, err_b
