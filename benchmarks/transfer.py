@@ -14,13 +14,17 @@ Methods, all scored by AUC on those rows:
   process, threads; alignment by `join` so PSI stays out of the timing), linear
   representations (hidden = [], what Paillier trains), logistic loss for plain and its
   Taylor expansion for Paillier, 2048-bit keys;
+- FTL Paillier again with each party in its own OS process (benchmarks/transfer_processes:
+  the deployed shape; the same programs, spec and party secrets), so the two parties
+  compute at the same time on the 2 cores instead of taking turns under one GIL;
 - self-learning: the target alone with N_c = 200 labelled overlap rows, self-training
   (scikit-learn SelfTrainingClassifier over logistic regression) on all its other rows.
 
 Cost: seconds per epoch (between the source's epoch reports, epoch 0 excluded when there
-are more: it includes key generation), process CPU seconds per epoch (both parties: they
-share this process), envelope bytes per epoch (both directions), and s/epoch scaled to
-30,000 training rows (the issue's goal: ≤ 30 s). `uptime` is recorded: the box is shared.
+are more: it includes key generation), process CPU seconds per epoch (both parties: their
+one process's, or the sum of their two processes'), envelope bytes per epoch (both
+directions), and s/epoch scaled to 30,000 training rows (the issue's goal: ≤ 30 s).
+`uptime` is recorded: the box is shared.
 
     .venv/bin/python -m benchmarks.transfer [--fate ../shared/data/fate] [--epochs 8]
         [--paillier-epochs 8] [--rows N]
@@ -45,9 +49,11 @@ from sklearn.semi_supervised import SelfTrainingClassifier
 
 from benchmarks.common import write_result
 from benchmarks.horizontal_data import LABEL, SEED, credit
+from benchmarks.transfer_processes import run_in_processes
 from tests.transfer_factory import transfer_spec
 from tests.unit.transfer.small_keys import Events, run_transfer
 from vfl.algorithms.transfer.exchange import KeyPolicy
+from vfl.config.job_spec import TransferTrainSpec
 from vfl.runtime.events import OutputReport, Progress
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,6 +121,7 @@ def spec_dict(paths: dict[str, Path], protection: str, args: argparse.Namespace)
 
 def ftl(paths: dict[str, Path], truth: pd.Series, others: list[str], protection: str,
         args: argparse.Namespace, folder: Path) -> dict[str, Any]:  # fmt: skip
+    """Both parties in this process (the simulator's threads: the GIL serialises them)."""
     spec = transfer_spec(spec_dict(paths, protection, args))
     events = Timed()
     cpu = time.process_time()
@@ -123,23 +130,59 @@ def ftl(paths: dict[str, Path], truth: pd.Series, others: list[str], protection:
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu
     output = next(e for _, e in events.events if isinstance(e, OutputReport))
-    scored = pd.read_csv(output.path, dtype={"id": str}).set_index("id").loc[others]
+    train_s = events.phase_seconds["train"]
+    return {
+        "shape": "both parties in one process (threads)",
+        **_figures(truth, others, spec.train, output.path, events.epoch_ends, train_s),
+        "cpu_s_per_epoch_both_parties": cpu * train_s / wall / spec.train.epochs,
+        "bytes_per_epoch": events.phase_bytes["train"] / spec.train.epochs,
+        "envelopes": len(hub.envelopes),
+    }
+
+
+def ftl_processes(paths: dict[str, Path], truth: pd.Series, others: list[str],
+                  args: argparse.Namespace, folder: Path) -> dict[str, Any]:  # fmt: skip
+    """Paillier FTL with each party in its own OS process (benchmarks/transfer_processes)."""
+    raw = spec_dict(paths, "paillier", args)
+    spec = transfer_spec(raw)
+    reports = run_in_processes(raw, folder / "paillier-processes")
+    train = [r["phases"]["train"] for r in reports.values()]
+    output = next(path for r in reports.values() for path in r["outputs"])
     epochs = spec.train.epochs
-    ends = events.epoch_ends
-    per_epoch = np.diff(ends) if len(ends) > 1 else np.array([events.phase_seconds["train"]])
+    return {
+        "shape": "one OS process per party",
+        **_figures(
+            truth,
+            others,
+            spec.train,
+            output,
+            reports["source"]["epoch_ends"],
+            max(t["wall_s"] for t in train),
+        ),
+        "cpu_s_per_epoch_both_parties": sum(t["cpu_s"] for t in train) / epochs,
+        "cpu_s_per_epoch_by_party": {
+            n: r["phases"]["train"]["cpu_s"] / epochs for n, r in reports.items()
+        },
+        "bytes_per_epoch": sum(t["bytes"] for t in train) / epochs,
+    }
+
+
+def _figures(truth: pd.Series, others: list[str], train: TransferTrainSpec, output: str,
+             ends: list[float], train_s: float) -> dict[str, Any]:  # fmt: skip
+    """AUC on the target's other rows and the seconds per epoch (median between the
+    source's epoch reports: epoch 0, with key generation, only counts when alone)."""
+    scored = pd.read_csv(output, dtype={"id": str}).set_index("id").loc[others]
+    per_epoch = np.diff(ends) if len(ends) > 1 else np.array([train_s])
     train_rows = round(len(truth) * SOURCE_SHARE + len(truth) * TARGET_SHARE - len(truth))
-    train_rows = round(train_rows * (1 - spec.train.validation_fraction))
+    train_rows = round(train_rows * (1 - train.validation_fraction))
     s_epoch = float(np.median(per_epoch))
     return {
         "auc": float(roc_auc_score(truth.loc[others].to_numpy(), scored["score"].to_numpy())),
-        "epochs": epochs,
+        "epochs": train.epochs,
         "train_rows": train_rows,
         "s_per_epoch": s_epoch,
         "s_per_epoch_at_30000_rows": s_epoch * 30_000 / train_rows,
-        "train_phase_s": events.phase_seconds["train"],
-        "cpu_s_per_epoch_both_parties": cpu * events.phase_seconds["train"] / wall / epochs,
-        "bytes_per_epoch": events.phase_bytes["train"] / epochs,
-        "envelopes": len(hub.envelopes),
+        "train_phase_s": train_s,
     }
 
 
@@ -168,6 +211,7 @@ def target_only(frame: pd.DataFrame, paths: dict[str, Path], truth: pd.Series,
 
 def table(result: dict[str, Any]) -> str:
     plain, secure = result["ftl_plain"], result["ftl_paillier"]
+    apart = result["ftl_paillier_processes"]
     rows = [
         "| method | AUC (target's other rows) | s/epoch | CPU s/epoch (both) | MB/epoch "
         "| s/epoch scaled to 30k training rows |",
@@ -175,7 +219,12 @@ def table(result: dict[str, Any]) -> str:
         f"| target-only (upper bound) | {result['target_only_auc']:.4f} | | | | |",
         f"| self-learning, N_c = {N_C} | {result['self_learning_auc']:.4f} | | | | |",
     ]
-    for name, r in (("FTL plain", plain), ("FTL Paillier", secure)):
+    named = (
+        ("FTL plain", plain),
+        ("FTL Paillier, one process", secure),
+        ("FTL Paillier, a process per party", apart),
+    )
+    for name, r in named:
         rows.append(
             f"| {name} ({r['epochs']} epochs) | {r['auc']:.4f} | {r['s_per_epoch']:.1f} | "
             f"{r['cpu_s_per_epoch_both_parties']:.1f} | {r['bytes_per_epoch'] / 1e6:.2f} | "
@@ -201,6 +250,7 @@ def main() -> None:
         upper, selfl = target_only(frame, paths, truth, others)
         plain = ftl(paths, truth, others, "none", args, folder)
         secure = ftl(paths, truth, others, "paillier", args, folder)
+        apart = ftl_processes(paths, truth, others, args, folder)
     result = {
         "data": source_name,
         "rows": len(frame),
@@ -213,11 +263,18 @@ def main() -> None:
         "self_learning_auc": selfl,
         "ftl_plain": plain,
         "ftl_paillier": secure,
+        "ftl_paillier_processes": apart,
         "goals": {
             "plain_within_0.01_of_target_only": upper - plain["auc"] <= 0.01,
             "paillier_within_0.01_of_plain": abs(plain["auc"] - secure["auc"]) <= 0.01,
-            "paillier_at_most_30_s_per_epoch_at_30000_rows": secure["s_per_epoch_at_30000_rows"]
-            <= 30,
+            "paillier_at_most_30_s_per_epoch_at_30000_rows": {
+                "one_process": secure["s_per_epoch_at_30000_rows"] <= 30,
+                "process_per_party": apart["s_per_epoch_at_30000_rows"] <= 30,
+            },
+            "paillier_at_most_30_s_per_epoch_of_the_overlap": {
+                "one_process": secure["s_per_epoch"] <= 30,
+                "process_per_party": apart["s_per_epoch"] <= 30,
+            },
         },
     }
     path = write_result("transfer", result)

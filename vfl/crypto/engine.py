@@ -173,6 +173,12 @@ class PaillierEngine:
         """Π_i [[x_i]]^e for each output's (i, e) terms: Σ e·x_i under encryption."""
         return self.pool.map_split(_multi_exp_chunk, list(terms), list(bases), self.key.n2)
 
+    def pack_shifted(self, cts: Sequence[mpz], per: int, shift_bits: int) -> list[mpz]:
+        """Runs of `per` ciphertexts [[x_0]], …, [[x_per−1]] as one [[Σ_j x_j·2^(j·shift_bits)]]
+        each (the last run may be shorter): their packed slots side by side."""
+        groups = [list(cts[i : i + per]) for i in range(0, len(cts), per)]
+        return self.pool.map_split(kernels.shift_pack, groups, shift_bits, self.key.n2)
+
     def decrypt(self, cts: Sequence[mpz]) -> list[mpz]:
         if self._private is None:
             raise CryptoError("this party does not hold the private key of these ciphertexts")

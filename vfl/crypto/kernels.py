@@ -18,6 +18,10 @@ WINDOW = 4
 """Bits per window of the multi-exponentiation tables (15 entries per base)."""
 COMB_WINDOW = 8
 """Bits per window of the fixed-base comb for obfuscators (255 entries per window)."""
+CRT_COMB_WINDOW = 10
+"""The key owner's combs mod p² and q²: 103 products instead of 128 per 1024-bit α for
+2 × 27 MB of tables instead of 2 × 8 MB at 2048 bits (measured: −10 % per own encryption,
+0.76 instead of 0.84 ms median on the shared 2-core box, 2026-11-30)."""
 
 
 def encrypt_with(plaintexts: Sequence[int], obfuscators: Sequence[mpz], n: mpz) -> list[mpz]:
@@ -77,27 +81,29 @@ def classic_chunk(n: mpz, rs: list[int]) -> list[mpz]:
     return [gmpy2.powmod(mpz(r) if gmpy2.gcd(r, n) == 1 else mpz(1), n, n2) for r in rs]
 
 
-def comb_table(base: mpz, exponent_bits: int, n2: mpz) -> list[list[mpz]]:
-    """table[w][k] = base^(k·2^(8w)) for every 8-bit window w: fixed-base exponentiation."""
+def comb_table(
+    base: mpz, exponent_bits: int, n2: mpz, window: int = COMB_WINDOW
+) -> list[list[mpz]]:
+    """table[w][k] = base^(k·2^(window·w)) for every window w: fixed-base exponentiation."""
     table = []
     b = base
-    for _ in range((exponent_bits + COMB_WINDOW - 1) // COMB_WINDOW):
+    for _ in range((exponent_bits + window - 1) // window):
         row = [mpz(1), b]
-        for _ in range(2, 1 << COMB_WINDOW):
+        for _ in range(2, 1 << window):
             row.append(row[-1] * b % n2)
         table.append(row)
         b = row[-1] * b % n2
     return table
 
 
-def comb_power(table: list[list[mpz]], exponent: int, n2: mpz) -> mpz:
+def comb_power(table: list[list[mpz]], exponent: int, n2: mpz, window: int = COMB_WINDOW) -> mpz:
     acc = mpz(1)
-    mask = (1 << COMB_WINDOW) - 1
+    mask = (1 << window) - 1
     for row in table:
         digit = exponent & mask
         if digit:
             acc = acc * row[digit] % n2
-        exponent >>= COMB_WINDOW
+        exponent >>= window
     return acc
 
 
@@ -146,6 +152,24 @@ def multi_exp(
     return out
 
 
+def shift_pack(groups: list[list[mpz]], shift_bits: int, n2: mpz) -> list[mpz]:
+    """[[Σ_j x_j·2^(j·shift_bits)]] for each group [[x_0]], [[x_1]], …: values side by side.
+
+    Horner from the last one: one powmod by 2^shift_bits (shift_bits squarings) per extra
+    value. With values interleaved one slot apart (~80 bits) that is ~4 % of an r^n at
+    2048 bits, so packing k results into one ciphertext saves k − 1 re-randomisations
+    and decryptions almost for free.
+    """
+    e = mpz(1) << shift_bits
+    out = []
+    for group in groups:
+        acc = group[-1]
+        for c in reversed(group[:-1]):
+            acc = gmpy2.powmod(acc, e, n2) * c % n2
+        out.append(acc)
+    return out
+
+
 _COMB_CACHE: dict[tuple[int, int], list[list[mpz]]] = {}
 """Per-process memo of comb tables (16 MB for 2048-bit keys), keyed by (n², hs)."""
 
@@ -162,7 +186,7 @@ def djn_chunk(n2: mpz, hs: mpz, alpha_bits: int, alphas: list[int]) -> list[mpz]
 
 
 _CRT_CACHE: dict[tuple[int, int, int], tuple[list[list[mpz]], list[list[mpz]]]] = {}
-"""Per-process memo of the key owner's comb tables mod p² and q² (2 × 8 MB at 2048 bits)."""
+"""Per-process memo of the key owner's comb tables mod p² and q² (2 × 27 MB at 2048 bits)."""
 
 
 def djn_chunk_crt(p: mpz, q: mpz, hs: mpz, alpha_bits: int, alphas: list[int]) -> list[mpz]:
@@ -170,18 +194,21 @@ def djn_chunk_crt(p: mpz, q: mpz, hs: mpz, alpha_bits: int, alphas: list[int]) -
 
     Identical values to `djn_chunk` (same α, same base): CRT only changes how the
     power is computed. Each product is on 2048-bit instead of 4096-bit numbers, ~3.5×
-    cheaper, so two half-size combs cost about half of one full-size comb.
+    cheaper, so two half-size combs cost about half of one full-size comb; and with
+    half-size entries, wider windows (CRT_COMB_WINDOW) fit in the memory of one.
     """
     p2, q2 = p * p, q * q
     key = (int(p), int(q), int(hs))
     tables = _CRT_CACHE.get(key)
     if tables is None:
         _CRT_CACHE.clear()
-        tables = (comb_table(hs % p2, alpha_bits, p2), comb_table(hs % q2, alpha_bits, q2))
+        w = CRT_COMB_WINDOW
+        tables = (comb_table(hs % p2, alpha_bits, p2, w), comb_table(hs % q2, alpha_bits, q2, w))
         _CRT_CACHE[key] = tables
     q2_inv = gmpy2.invert(q2, p2)
     out = []
     for alpha in alphas:
-        xp, xq = comb_power(tables[0], alpha, p2), comb_power(tables[1], alpha, q2)
+        xp = comb_power(tables[0], alpha, p2, CRT_COMB_WINDOW)
+        xq = comb_power(tables[1], alpha, q2, CRT_COMB_WINDOW)
         out.append(xq + ((xp - xq) * q2_inv % p2) * q2)
     return out

@@ -101,6 +101,22 @@ def test_process_pool_gives_the_same_results() -> None:
         pool.close()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pack_shifted_puts_runs_of_values_side_by_side(workers: int) -> None:
+    """Runs of 3 (the last one short): [[x_0 + x_1·2^s + x_2·2^2s]], signed values too."""
+    pool = WorkerPool(workers)
+    try:
+        engine = PaillierEngine.owner(KEYS, pool)
+        xs = [5, -7, 1 << 30, 0, -(1 << 20)]
+        packed = engine.pack_shifted(engine.encrypt(xs), 3, 80)
+        assert [_centred(int(m)) for m in engine.decrypt(packed)] == [
+            xs[0] + (xs[1] << 80) + (xs[2] << 160),
+            xs[3] + (xs[4] << 80),
+        ]
+    finally:
+        pool.close()
+
+
 def test_wire_round_trip_and_checks() -> None:
     layout = SlotLayout.for_key(512, 40)
     cts = ENGINE.encrypt([1, 2, 3])

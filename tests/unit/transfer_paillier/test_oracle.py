@@ -18,7 +18,11 @@ import torch
 from tests.unit.transfer_paillier.harness import F64, Batch, random_batch, start_pair
 from vfl.algorithms.transfer.paillier import ClassSummary
 from vfl.algorithms.transfer.paillier.bounds import cross_tolerance
-from vfl.algorithms.transfer.paillier.exchange_side import HeadGradient, with_bias
+from vfl.algorithms.transfer.paillier.exchange_side import (
+    HeadGradient,
+    outputs_per_ciphertext,
+    with_bias,
+)
 from vfl.algorithms.transfer.paillier.reference import taylor_gradients, taylor_loss
 
 ROWS, P_A, P_B, WIDTH, GAMMA, F = 48, 4, 3, 5, 0.7, 16
@@ -78,14 +82,18 @@ def test_reference_gradients_equal_torch_autograd_of_the_taylor_loss(outside: in
     np.testing.assert_allclose(_stack(gb), wb.grad.numpy(), atol=1e-9)
 
 
-@pytest.mark.parametrize("width", [WIDTH, 13])
+@pytest.mark.parametrize("width", [WIDTH, 13, 2])
 def test_paillier_gradients_match_the_plain_taylor_gradients_within_tolerance(
     tmp_path: Path, width: int
 ) -> None:
-    """d = 13 needs three ciphertexts per row with 512-bit keys (6 slots): chunking."""
+    """d = 13 needs three ciphertexts per row with 512-bit keys (6 slots): chunking.
+    d = 2 packs three result rows side by side per masked ciphertext (A's 5 rows in two
+    ciphertexts, the second one short; B's 4 likewise)."""
     pair = start_pair(tmp_path, width, ROWS, GAMMA, F)
     if width > WIDTH:
         assert pair.source.own_layout().slots < width
+    if width < WIDTH:
+        assert outputs_per_ciphertext(width, pair.source.peer_layout()) == 3
     try:
         b = random_batch(ROWS, P_A, P_B, width, seed=2)
         ga, gb = pair.exchange(b, {"epoch": 0, "batch": 0})

@@ -50,7 +50,7 @@ SCOPE = "train/epoch=0/batch=0"
 
 
 def _opened_cross(
-    transcript: Transcript, tmp_path: Path, me: str, peer: str, role: str, outputs: int
+    transcript: Transcript, tmp_path: Path, me: str, peer: str, role: str, outputs: int, width: int
 ) -> F64:
     """The cross gradient X the attacker `me` holds, rebuilt from its transcript alone:
     the opened residues it received minus its own masks (from its own party secret)."""
@@ -66,8 +66,8 @@ def _opened_cross(
     n = int(peer_key.n)
     masks = [draws.below(i, n) for i in range(opened.count)]
     values = plain_from_bytes(peer_key, opened.values, opened.count, "transcript")
-    lay = layout(peer_key.bits, F, ROWS, WIDTH)
-    return unmask_rows(values, masks, n, lay, outputs, WIDTH, F, "transcript")
+    lay = layout(peer_key.bits, F, ROWS, width)
+    return unmask_rows(values, masks, n, lay, outputs, width, F, "transcript")
 
 
 def _solve(design: F64, rhs: F64) -> F64:
@@ -82,7 +82,7 @@ def source_attack(x_a: F64, b: Batch, gamma: float) -> F64:
     phi, v = b.summary.phi, b.summary.inputs
     best: F64 | None = None
     for prior in (np.zeros_like(b.u_a), b.u_a):
-        z = np.zeros(WIDTH)
+        z = np.zeros(x_a.shape[1])
         for _ in range(20):  # fixed point for the quadratic term: v is O(1/m)
             rhs = x_a - np.outer(v, z) + 2 * gamma * ht.T @ prior
             est = prior + _solve(-2 * gamma * ht.T, rhs)
@@ -111,13 +111,14 @@ def _err(est: F64, truth: F64) -> float:
 def _attack(tmp_path: Path, batch: Batch) -> tuple[float, float]:
     """(A's relative error on U_B, B's on U_A) after one real exchange of `batch`."""
     transcript = Transcript()
-    pair = start_pair(tmp_path, WIDTH, ROWS, GAMMA, F, transcript=transcript)
+    width = batch.u_a.shape[1]
+    pair = start_pair(tmp_path, width, ROWS, GAMMA, F, transcript=transcript)
     try:
         pair.exchange(batch, {"epoch": 0, "batch": 0})
     finally:
         pair.close()
-    x_a = _opened_cross(transcript, tmp_path, A, B, "source", batch.h_a.shape[1] + 1)
-    x_b = _opened_cross(transcript, tmp_path, B, A, "target", batch.h_b.shape[1] + 1)
+    x_a = _opened_cross(transcript, tmp_path, A, B, "source", batch.h_a.shape[1] + 1, width)
+    x_b = _opened_cross(transcript, tmp_path, B, A, "target", batch.h_b.shape[1] + 1, width)
     return (
         _err(source_attack(x_a, batch, GAMMA), batch.u_b),
         _err(target_attack(x_b, batch, GAMMA), batch.u_a),
@@ -132,8 +133,9 @@ def _one_hot(b: Batch, which: str) -> Batch:
     return Batch(b.h_a, b.u_a, b.labels, b.summary, eye, b.u_b)
 
 
-def test_neither_side_reconstructs_the_others_representations(tmp_path: Path) -> None:
-    err_a, err_b = _attack(tmp_path, random_batch(ROWS, P, P, WIDTH, seed=5))
+@pytest.mark.parametrize("width", [WIDTH, 2])  # 2: three result rows per masked ciphertext
+def test_neither_side_reconstructs_the_others_representations(tmp_path: Path, width: int) -> None:
+    err_a, err_b = _attack(tmp_path, random_batch(ROWS, P, P, width, seed=5))
     assert err_a > 0.8, err_a
     assert err_b > 0.8, err_b
 
@@ -144,14 +146,15 @@ BROKEN: dict[str, Callable[[tuple[float, float]], float]] = {
 }
 
 
+@pytest.mark.parametrize("width", [WIDTH, 2])
 @pytest.mark.parametrize("attacker", [A, B])
 def test_the_same_attack_succeeds_when_a_side_learns_its_per_row_gradient(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attacker: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attacker: str, width: int
 ) -> None:
     """The broken variant: one-hot head inputs make the attacker's head gradient its
     per-row gradient ∂L/∂u (allowed only because the row guard is switched off)."""
     monkeypatch.setattr(bounds, "ROWS_PER_INPUT", 0)
-    batch = _one_hot(random_batch(ROWS, P, P, WIDTH, seed=5), attacker)
+    batch = _one_hot(random_batch(ROWS, P, P, width, seed=5), attacker)
     err = BROKEN[attacker](_attack(tmp_path, batch))
     assert err < (1e-3 if attacker == A else 0.1), err
 

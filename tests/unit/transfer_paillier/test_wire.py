@@ -69,23 +69,24 @@ class _Spy:
 
 
 def _run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, skip: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, skip: bool, width: int = WIDTH
 ) -> tuple[_Spy, list[Envelope]]:
     spy = _Spy()
     spy.install(monkeypatch, skip)
-    pair = start_pair(tmp_path, WIDTH, ROWS)
+    pair = start_pair(tmp_path, width, ROWS)
     try:
         for step in range(2):
-            pair.exchange(random_batch(ROWS, P, P, WIDTH, seed=step), {"epoch": 0, "batch": step})
+            pair.exchange(random_batch(ROWS, P, P, width, seed=step), {"epoch": 0, "batch": step})
     finally:
         pair.close()
     return spy, pair.hub.envelopes
 
 
+@pytest.mark.parametrize("width", [WIDTH, 2])  # 2: three result rows per masked ciphertext
 def test_every_ciphertext_is_fresh_or_rerandomised_and_no_private_key_leaves(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int
 ) -> None:
-    spy, envelopes = _run(tmp_path, monkeypatch, skip=False)
+    spy, envelopes = _run(tmp_path, monkeypatch, skip=False, width=width)
     keys = {
         k.public.fingerprint: k
         for k in (insecure_keypair(KEY_BITS), insecure_keypair(KEY_BITS + 8))
@@ -108,10 +109,11 @@ def test_every_ciphertext_is_fresh_or_rerandomised_and_no_private_key_leaves(
     assert masked > 0 and len(spy.bare) >= masked
 
 
+@pytest.mark.parametrize("width", [WIDTH, 2])
 def test_the_check_catches_a_side_that_skips_rerandomisation(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int
 ) -> None:
-    spy, envelopes = _run(tmp_path, monkeypatch, skip=True)
+    spy, envelopes = _run(tmp_path, monkeypatch, skip=True, width=width)
     sent = [c for env in envelopes if "Masked" in env.kind for _, c in _ciphertexts(env.body)]
     assert sent and all(c in spy.bare for c in sent)
 

@@ -171,10 +171,16 @@ class ExchangeSide:
 
     # -- round 1: own terms under own key ----------------------------------------------
     def _encrypt_rows(self, values: Ints, obf: DerivedRandomness) -> EncryptedTensor:
-        """[[values]] under this side's key, each row packed in chunks of the layout."""
+        """[[values]] under this side's key, each row packed in chunks of the layout, or
+        (when a row fits ⌊slots/d⌋ ≥ 2 times) in one plaintext with its values `per` slots
+        apart: value j in slot j·per, the slots between them zero (see `_masked_product`)."""
         lay, key = self.own_layout(), self._keys.public
+        per = outputs_per_ciphertext(self.width, lay)
         with self.clock("encrypt"):
-            plains = [lay.pack(list(chunk)) for row in values for chunk in _chunks(row, lay)]
+            if per > 1:
+                plains = [lay.pack(_spread(row, per)) for row in values]
+            else:
+                plains = [lay.pack(list(c)) for row in values for c in _chunks(row, lay)]
             cts = self._own.encrypt(plains, obf)
         return to_wire(key, cts, tuple(values.shape), _ROWS, lay, self.f)
 
@@ -191,7 +197,12 @@ class ExchangeSide:
         self, bases: list[mpz], scalars: Ints, ctx: PartyContext
     ) -> tuple[EncryptedTensor, list[int]]:
         """[[scalars·bases + R]] for bases = peer ciphertexts of (t rows × d), scalars
-        (outputs × t): output (k, chunk c) = Π_t base[t, c]^scalars[k, t] · (1 + n·R)·r^n.
+        (outputs × t): output (k, chunk c) = Π_t base[t, c]^scalars[k, t]. When a row
+        takes at most half a plaintext, its owner spread it `per` slots apart
+        (`_encrypt_rows`), and `per` consecutive outputs are interleaved into one
+        ciphertext, output j of a run shifted by j slots (one powmod by 2^slot_bits each):
+        fewer ciphertexts, so fewer masks, r^n and decryptions. Each ciphertext is masked
+        with its own R uniform in Z_n and re-randomised with its own r^n: · (1 + n·R)·r^n.
         Returns the wire tensor and the masks R (to remove from the opened values)."""
         peer, _ = self._started()
         lay = self.peer_layout()
@@ -204,10 +215,13 @@ class ExchangeSide:
         ]
         with self.clock("products"):
             product = peer.engine.linear(bases, terms)
+            per = outputs_per_ciphertext(self.width, lay)
+            if per > 1:
+                product = peer.engine.pack_shifted(product, per, lay.width)
         with self.clock("mask"):
             draws = self._stream("mask", ctx.scope)
             n = peer.key.n
-            masks = [draws.below(i, int(n)) for i in range(len(terms))]
+            masks = [draws.below(i, int(n)) for i in range(len(product))]
             masked = peer.engine.add_plain(product, masks, self._stream("rerandomise", ctx.scope))
         return to_wire(peer.key, masked, (outputs, self.width), _ROWS, lay, 2 * self.f), masks
 
@@ -219,7 +233,7 @@ class ExchangeSide:
         outputs = t.shape[0] if len(t.shape) == 2 else -1
         if not 1 <= outputs <= 1 << 16 or tuple(t.shape) != (outputs, self.width):
             raise ProtocolError(f"{where}: shape {tuple(t.shape)} is not (outputs, {self.width})")
-        cts = from_wire(key, t, outputs * _chunk_count(self.width, lay), _ROWS, lay, where)
+        cts = from_wire(key, t, masked_count(outputs, self.width, lay), _ROWS, lay, where)
         with self.clock("decrypt"):
             plains = self._own.decrypt(cts)
         return len(plains), plain_to_bytes(key, plains)
@@ -245,9 +259,9 @@ class ExchangeSide:
         first, second = (self._encrypt_rows(v, obf) for v in own)
         ctx.send(self.peer, wire.make_terms(first, second))
         peer, _ = self._started()
-        chunks = _chunk_count(self.width, self.peer_layout())
+        count = masked_count(len(scalars), self.width, self.peer_layout())
         with self.clock("mask"):  # this batch's r^n, in the workers while the peer encrypts
-            peer.engine.prefill(self._stream("rerandomise", ctx.scope), len(scalars) * chunks)
+            peer.engine.prefill(self._stream("rerandomise", ctx.scope), count)
         theirs = ctx.recv(self.peer, wire.peer_terms)
         name = wire.peer_terms.__name__
         bases = self._parse_rows(theirs.rows, rows, f"{name}.rows")
@@ -291,9 +305,19 @@ def unmask_rows(
     f: int,
     where: str,
 ) -> NDArray[np.float64]:
-    """outputs × width real values from residues X + R mod n, packed by rows in chunks."""
+    """outputs × width real values from residues X + R mod n, packed by rows in chunks,
+    or `per` rows interleaved per residue (row j of a run in slots j, j + per, …) when
+    they fit: `outputs_per_ciphertext`."""
     chunks = _chunk_count(width, lay)
     out = np.zeros((outputs, width))
+    per = outputs_per_ciphertext(width, lay)
+    if per > 1:
+        for idx, first in enumerate(range(0, outputs, per)):
+            rows = min(per, outputs - first)
+            digits = lay.unpack((values[idx] - masks[idx]) % n, n, width * per, where)
+            grid = np.array(digits, dtype=np.float64).reshape(width, per)
+            out[first : first + rows] = grid.T[:rows]
+        return out / float(2 ** (2 * f))
     for k in range(outputs):
         for c in range(chunks):
             idx = k * chunks + c
@@ -302,6 +326,26 @@ def unmask_rows(
                 (values[idx] - masks[idx]) % n, n, count, where
             )
     return out / float(2 ** (2 * f))
+
+
+def outputs_per_ciphertext(width: int, lay: SlotLayout) -> int:
+    """How many width-d result rows share one masked ciphertext (and how many slots apart
+    a row's own values are encrypted): ⌊slots/d⌋, or 1 when a row takes one plaintext or
+    more. Fewer ciphertexts: fewer r^n and decryptions."""
+    return max(lay.slots // width, 1)
+
+
+def masked_count(outputs: int, width: int, lay: SlotLayout) -> int:
+    """Ciphertexts of a masked cross gradient of `outputs` rows of width d."""
+    per = outputs_per_ciphertext(width, lay)
+    return -(-outputs // per) if per > 1 else outputs * _chunk_count(width, lay)
+
+
+def _spread(row: Ints, per: int) -> list[int]:
+    """The row's values `per` slots apart, zeros between: slot j·per holds value j."""
+    out = [0] * ((len(row) - 1) * per + 1)
+    out[::per] = [int(v) for v in row]
+    return out
 
 
 def _chunks(row: Ints, lay: SlotLayout) -> list[Ints]:

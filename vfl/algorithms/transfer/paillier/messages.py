@@ -26,9 +26,12 @@ Nobody decrypts a per-row quantity: each side decrypts only the peer's masked ag
 
 R_A, R_B are uniform in Z_n, one per packed plaintext, from the sender's party secret.
 Ciphertexts are packed along the representation (one per row, or per row of M and S, in
-chunks of the layout's slots: bounds.py). A's and B's own encryptions use fresh DJN
-obfuscators; the masked results are re-randomised with a classic r^n (r uniform in Z_n)
-because they go back to the key owner, who knows the factorisation (docs/paillier.md).
+chunks of the layout's slots: bounds.py); when a row fits k = ⌊slots/d⌋ ≥ 2 times, its
+values are k slots apart and k rows of a masked result are interleaved in one ciphertext
+(exchange_side.outputs_per_ciphertext), each with its own mask and r^n. A's and B's own
+encryptions use fresh DJN obfuscators; the masked results are re-randomised with a
+classic r^n (r uniform in Z_n) because they go back to the key owner, who knows the
+factorisation (docs/paillier.md).
 Every ciphertext leaving its key holder is therefore fresh or re-randomised.
 
 Leakage, message by message, is in each class's docstring. The relay (coordinator) sees
