@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from coordinator.coordinator_metrics import CoordinatorMetrics
 from coordinator.errors import AccessDeniedError, NotFoundError, StateError
 from coordinator.mailbox import Mailbox
 from coordinator.store import Job, JobParty, Store
@@ -26,6 +27,7 @@ from vfl.config.job_spec import JobSpec
 from vfl.config.loading import parse_job, parse_toml
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, job_plan
 from vfl.errors import ConfigError
+from vfl.observability.labels import ErrorKind
 
 
 class JobLifecycle:
@@ -35,8 +37,10 @@ class JobLifecycle:
         mailbox: Mailbox,
         notify: Callable[[str], None],
         resume_window_s: float = 86_400.0,
+        metrics: CoordinatorMetrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or CoordinatorMetrics()
         self.mailbox = mailbox
         self.resume_window_s = resume_window_s
         self._notify = notify  # job_id -> tell its connected parties
@@ -195,6 +199,7 @@ class JobLifecycle:
                 self.store.log(job_id, party, f"{phase} failed: {reason}")
                 self.store.set_state(job_id, JobState.FAILED, f"{who} failed {phase}: {reason}")
                 self.mailbox.drop_job(job_id)
+                self.metrics.error(ErrorKind.PHASE_FAILED)
             else:
                 self.store.log(job_id, party, f"{phase} done")
                 self._maybe_advance(job_id)
@@ -242,6 +247,7 @@ class JobLifecycle:
         if done < needed:
             return
         self.store.finish_phase(job_id, job.state)
+        self._observe_phase(job_id, job.state)
         following = plan.after(job.state)
         if following is not None:
             self._enter(job_id, following)
@@ -254,6 +260,13 @@ class JobLifecycle:
         self.store.start_phase(job_id, phase)
         self.store.set_state(job_id, phase)
         self.store.log(job_id, "coordinator", f"{phase} started")
+
+    def _observe_phase(self, job_id: str, phase: str) -> None:
+        """The finished phase's duration, as the store timed it (survives a restart)."""
+        for timing in self.store.phase_timings(job_id):
+            if timing.phase == phase and timing.finished_at is not None:
+                self.metrics.phase_finished(phase, timing.finished_at - timing.started_at)
+                return
 
     def _check_datasets(self, spec: JobSpec) -> None:
         for p in spec.parties:

@@ -55,6 +55,7 @@ class Mail:
     id: int
     job_id: str
     data: bytes
+    kind: str = ""  # the header's kind, for the relay's metrics (a family, never a label)
 
 
 class Mailbox:
@@ -112,12 +113,12 @@ class Mailbox:
     def pending(self, dst: str, after_id: int, limit: int = 16) -> list[Mail]:
         with self.db.session() as s:
             rows = s.execute(
-                sa.select(EnvelopeRow.id, EnvelopeRow.job_id, EnvelopeRow.data)
+                sa.select(EnvelopeRow.id, EnvelopeRow.job_id, EnvelopeRow.data, EnvelopeRow.kind)
                 .where(EnvelopeRow.dst == dst, EnvelopeRow.id > after_id)
                 .order_by(EnvelopeRow.id)
                 .limit(limit)
             ).all()
-            return [Mail(r[0], r[1], r[2]) for r in rows]
+            return [Mail(r[0], r[1], r[2], r[3]) for r in rows]
 
     def confirm(self, dst: str, mail_id: int) -> None:
         """`dst` stored mail `mail_id`: drop it. Another party's id matches nothing."""

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 import grpc
 
+from coordinator.coordinator_metrics import CoordinatorMetrics
 from coordinator.errors import AccessDeniedError, AlreadyConnectedError, BusyError, abort
 from coordinator.hosted import HostedRunner
 from coordinator.identity import peer_identity
@@ -33,6 +34,7 @@ from coordinator.stream_gate import StreamGate
 from vfl.config.coordinator_config import RelayLimits, ServerLimits
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
 from vfl.errors import ProtocolError, VflError
+from vfl.observability.labels import ErrorKind, RelayOutcome
 from vfl.protocol import reports
 from vfl.protocol.chunking import ChunkAssembler, slices
 from vfl.protocol.envelope import Envelope
@@ -48,6 +50,11 @@ BATCH = 16
 
 ENDED = pb.Ack.JOB_ENDED
 """The relay's answer to an envelope of an ended job: the sender stops, without blame."""
+_OUTCOMES = {
+    PutResult.STORED: RelayOutcome.STORED,
+    PutResult.DUPLICATE: RelayOutcome.DUPLICATE,
+    PutResult.FULL: RelayOutcome.FULL,
+}
 
 
 class PartyServicer(pb_grpc.PartyServicer):
@@ -64,8 +71,10 @@ class PartyServicer(pb_grpc.PartyServicer):
         insecure: bool,
         bounds: ServerLimits | None = None,
         hosted: HostedRunner | None = None,
+        metrics: CoordinatorMetrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or CoordinatorMetrics()
         self.book = book
         self.mailbox = mailbox
         self.lifecycle = lifecycle
@@ -158,12 +167,14 @@ class PartyServicer(pb_grpc.PartyServicer):
                     break
                 session.heard()
                 for tid in assembler.expire():
+                    self.metrics.error(ErrorKind.TRANSFER_DROPPED)
                     error = f"transfer {tid}: no slice for {self.bounds.transfer_idle_s:g} s "
                     self._ack(session, transfer_id=tid, error=error + "(dropped); send it again")
                 self._handle(session, assembler, msg)
         except grpc.RpcError:
             pass  # the party went away; it resends whatever was not acknowledged
         except Exception:
+            self.metrics.error(ErrorKind.STREAM_FAILED)
             log.exception("party %s: stream reader stopped", session.party)
         finally:
             session.close()
@@ -179,6 +190,7 @@ class PartyServicer(pb_grpc.PartyServicer):
             try:
                 data = assembler.add(msg.chunk)
             except ProtocolError as exc:
+                self.metrics.error(ErrorKind.TRANSFER_DROPPED)
                 self._ack(session, transfer_id=msg.chunk.transfer_id, error=str(exc))
                 return
             if data is not None:
@@ -190,6 +202,7 @@ class PartyServicer(pb_grpc.PartyServicer):
             try:
                 self._handle_item(party, which, msg)
             except VflError as exc:
+                self.metrics.error(ErrorKind.ITEM_REFUSED)
                 self._ack(session, item_id=item, error=str(exc))
                 return
             self._ack(session, item_id=item)
@@ -245,6 +258,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         try:
             env = Envelope.from_bytes(data)
         except Exception:
+            self.metrics.error(ErrorKind.ENVELOPE_INVALID)
             self._ack(session, transfer_id=transfer_id, error="envelope is not valid protobuf")
             return
         try:
@@ -259,14 +273,18 @@ class PartyServicer(pb_grpc.PartyServicer):
             state = self.store.job_state(env.job_id)
             if state in TERMINAL:  # the sender's program is stopping: not its fault
                 message = f"job {env.job_id} is {state}; nothing to relay"
+                self.metrics.relay(env.kind, len(data), RelayOutcome.ENDED)
                 self._ack(session, transfer_id=transfer_id, error=message, status=ENDED)
                 return
             if state is None or state == JobState.PENDING:
                 raise ProtocolError(f"job {env.job_id} is {state}; nothing to relay")
             result = self.mailbox.put(env.job_id, env.src, env.dst, env.kind, env.seq, data)
         except VflError as exc:
+            self.metrics.relay(env.kind, len(data), RelayOutcome.REJECTED)
+            self.metrics.error(ErrorKind.RELAY_REFUSED)
             self._ack(session, transfer_id=transfer_id, error=str(exc))
             return
+        self.metrics.relay(env.kind, len(data), _OUTCOMES[result])
         if result is PutResult.FULL:
             self._ack(session, transfer_id=transfer_id, status=pb.Ack.MAILBOX_FULL)
             return
@@ -335,9 +353,11 @@ class PartyServicer(pb_grpc.PartyServicer):
                         if not session.put(pb.CoordinatorMessage(delivery=chunk)):
                             return
                     last_id = mail.id
+                    self.metrics.delivery(mail.kind, len(mail.data))
                 if len(mails) < BATCH:  # nothing else was waiting: sleep until new mail
                     session.mail.wait(timeout=1.0)
         except Exception:
+            self.metrics.error(ErrorKind.STREAM_FAILED)
             log.exception("party %s: delivery stopped", session.party)
             session.close()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import grpc
 
 from coordinator.admin_servicer import AdminServicer
+from coordinator.coordinator_metrics import CoordinatorMetrics
 from coordinator.database import Database
 from coordinator.hosted import HostedRunner
 from coordinator.lifecycle import JobLifecycle
@@ -22,6 +23,8 @@ from coordinator.sql_store import SqlStore
 from coordinator.store import Store
 from vfl.config.coordinator_config import CoordinatorConfig
 from vfl.errors import ConfigError
+from vfl.observability.endpoint import MetricsEndpoint
+from vfl.observability.labels import ErrorKind
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
@@ -48,9 +51,12 @@ class CoordinatorServer:
         )
         self.mailbox = Mailbox(self.db, limits)
         self.sessions = SessionRegistry(config.limits.session_silence_s)
+        self.metrics = CoordinatorMetrics()
+        self.metrics.watch(self.db, self.sessions)
+        self.metrics_endpoint = MetricsEndpoint(config.metrics, self.metrics.registry)
         retention = config.retention
         self.lifecycle = JobLifecycle(
-            self.store, self.mailbox, self._notify, retention.resume_window_s
+            self.store, self.mailbox, self._notify, retention.resume_window_s, self.metrics
         )
         # the programs the coordinator runs itself (the horizontal aggregator)
         self.hosted = HostedRunner(
@@ -88,6 +94,7 @@ class CoordinatorServer:
                 insecure,
                 config.limits,
                 self.hosted,
+                self.metrics,
             ),
             self.server,
         )
@@ -112,6 +119,7 @@ class CoordinatorServer:
         return f"{self.config.listen.rsplit(':', 1)[0]}:{self.port}"
 
     def start(self, port_file: Path | None = None) -> None:
+        self.metrics_endpoint.start()  # first: a port taken fails before parties connect
         self.server.start()
         self._sweeper.start()
         self.hosted.start()  # after a restart: live jobs' hosted programs resume
@@ -129,6 +137,7 @@ class CoordinatorServer:
         self.hosted.stop()
         self.sessions.close_all()
         self.server.stop(grace).wait()
+        self.metrics_endpoint.stop()
         self.db.close()
 
     def _sweep(self, every_s: float) -> None:
@@ -137,6 +146,7 @@ class CoordinatorServer:
             try:
                 dropped = self.lifecycle.sweep()
             except Exception:  # a store hiccup: the next sweep tries again
+                self.metrics.error(ErrorKind.SWEEP_FAILED)
                 log.exception("sweep of ended jobs' mail failed")
                 continue
             if dropped:

@@ -41,6 +41,9 @@ from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, phase_of
 from vfl.crypto.sealing import PairwiseSealer
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.errors import ConfigError, JobAbortedError, PolicyError, failure_reason
+from vfl.observability.endpoint import MetricsEndpoint
+from vfl.observability.labels import ErrorKind, PhaseOutcome
+from vfl.observability.party_metrics import PartyMetrics
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.registry.approval import prediction_refusal
 from vfl.registry.locations import node_registry_dir
@@ -103,8 +106,12 @@ class PartyNode:
         self._ended: dict[str, tuple[str, float]] = self.store.ended()
         self._stopped = threading.Event()
         self._keys: dict[str, list[pb.SealingKey]] = {}  # job -> its parties' statements
+        self.metrics = PartyMetrics()
+        self.metrics.watch(self.link.connected.is_set)
+        self.metrics_endpoint = MetricsEndpoint(config.metrics, self.metrics.registry)
 
     def start(self) -> None:
+        self.metrics_endpoint.start()
         self.sweep()
         self.link.start()
         sweep_s = min(SWEEP_S, max(self.config.resume_window_s, 1.0))
@@ -113,6 +120,7 @@ class PartyNode:
     def stop(self) -> None:
         self._stopped.set()
         self.link.stop()
+        self.metrics_endpoint.stop()
 
     def sweep(self) -> None:
         """Purge every ended job whose retention has passed (and that no phase runs)."""
@@ -126,6 +134,7 @@ class PartyNode:
             try:
                 self.sweep()
             except Exception:  # this party's own store: try again next time
+                self.metrics.error(ErrorKind.SWEEP_FAILED)
                 log.exception("sweep of ended jobs failed")
 
     # -- job updates -------------------------------------------------------------------
@@ -158,6 +167,7 @@ class PartyNode:
                 at = self._locally(lambda: self.store.mark_ended(job_id, state), time.time())
                 with self._lock:
                     self._ended[job_id] = (state, at)
+                self.metrics.job_ended(state)
             self._purge_if_idle(job_id)
 
     def _locally(self, action: Callable[[], _T], fallback: _T) -> _T:
@@ -167,6 +177,7 @@ class PartyNode:
         try:
             return action()
         except (sqlite3.Error, OSError) as exc:
+            self.metrics.error(ErrorKind.LOCAL_STATE)
             log.error("this party cannot write its local state: %s", describe_local_fault(exc))
             return fallback
 
@@ -238,7 +249,10 @@ class PartyNode:
         try:
             done = self.store.phase(job_id, phase)
             if done is None or done[0] != "done":
+                started = time.monotonic()
                 done = self._execute(job_id, phase, spec_json)
+                outcome = _outcome(done)
+                self.metrics.phase_ran(phase, outcome, time.monotonic() - started)
             if done is None:
                 return  # aborted: the coordinator already knows why
             status, error, model_path = done
@@ -257,6 +271,7 @@ class PartyNode:
                 wait=True,
             )
         except Exception:
+            self.metrics.error(ErrorKind.REPORT_FAILED)
             log.exception("job %s: could not report %s", job_id, phase)
         finally:
             with self._lock:
@@ -295,7 +310,7 @@ class PartyNode:
                 channel=self.channel,
                 workspace=workspace,
                 reporter=tap,
-                ledger=self.store,
+                ledger=self.metrics.ledger(self.store),
                 data=load_for_job(self.config, spec),
                 registry=self.registry,
                 outputs=self.outputs,
@@ -310,6 +325,7 @@ class PartyNode:
             log.info("job %s: %s aborted", job_id, phase)
             return None
         except (sqlite3.Error, OSError) as exc:  # this party's own disk or state
+            self.metrics.error(ErrorKind.LOCAL_STATE)
             reason = f"{self.config.name} cannot write its local state: "
             return self._failed(job_id, phase, reason + describe_local_fault(exc))
         except Exception as exc:
@@ -334,6 +350,12 @@ class PartyNode:
         except (sqlite3.Error, OSError) as exc:
             log.error("job %s: could not record the failure locally: %s", job_id, exc)
         return ("failed", reason, None)
+
+
+def _outcome(done: tuple[str, str | None, str | None] | None) -> PhaseOutcome:
+    if done is None:
+        return PhaseOutcome.ABORTED
+    return PhaseOutcome.DONE if done[0] == "done" else PhaseOutcome.FAILED
 
 
 def model_dir(state_dir: Path, job_id: str) -> Path:

@@ -12,6 +12,7 @@ from typing import Any
 from coordinator.server import CoordinatorServer
 from vfl.cli.commands import help_for
 from vfl.config.coordinator_config import load_coordinator_config
+from vfl.observability.json_logs import add_log_format
 
 
 def register(sub: Any) -> None:
@@ -20,6 +21,7 @@ def register(sub: Any) -> None:
     serve = inner.add_parser("serve", help="serve parties and the admin API")
     serve.add_argument("--config", type=Path, required=True, help="coordinator.toml")
     serve.add_argument("--port-file", type=Path, help="write host:port here once listening")
+    add_log_format(serve)
     serve.set_defaults(handler=run_serve)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
 from vfl.cli.commands import COMMANDS
 from vfl.errors import VflError
+from vfl.observability.json_logs import LogFormat, configure_logging
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
@@ -37,11 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = next((a for a in args_list if not a.startswith("-")), None)
     parser = build_parser(chosen if chosen in COMMANDS else None)
     args = parser.parse_args(args_list)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,  # a library that set up the root logger on import (opacus does) loses
-    )
+    # `serve` commands take --log-format json (vfl/observability/json_logs.py)
+    configure_logging(args.verbose, getattr(args, "log_format", LogFormat.TEXT))
     try:
         code: int = args.handler(args)
         return code

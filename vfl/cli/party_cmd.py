@@ -17,6 +17,7 @@ from parties.node import PartyNode
 from vfl.cli.commands import help_for
 from vfl.config.party_config import load_party_config
 from vfl.models.warm_up import warm_up
+from vfl.observability.json_logs import add_log_format
 from vfl.remote import CoordinatorClient
 
 
@@ -25,6 +26,7 @@ def register(sub: Any) -> None:
     inner = p.add_subparsers(dest="party_command", required=True)
     serve = inner.add_parser("serve", help="connect to the coordinator and run approved jobs")
     serve.add_argument("--config", type=Path, required=True, help="party.toml")
+    add_log_format(serve)
     serve.set_defaults(handler=run_serve)
     approve = inner.add_parser(
         "approve", help="approve a pending job for this party (declined if outside [policy])"

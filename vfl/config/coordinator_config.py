@@ -9,6 +9,9 @@
     key = "certs/coordinator.key"
     [limits]                                # what one certificate holder can occupy
     hello_timeout_s = 10
+    [metrics]                               # Prometheus endpoint, off unless enabled
+    enabled = true
+    listen = "127.0.0.1:9464"
 
 Relative paths (including a relative SQLite file) resolve against the file's folder.
 """
@@ -22,6 +25,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vfl.config.loading import parse_model, read_toml
+from vfl.config.metrics_config import MetricsConfig
 from vfl.errors import ConfigError
 
 STATE_DIR = "coordinator-state"
@@ -164,6 +168,8 @@ class CoordinatorConfig(_Strict):
     """Bounds on what callers may hold open; see ServerLimits."""
     retention: Retention = Field(default_factory=Retention)
     """[retention]: how long ended jobs' bodies are kept and failed jobs may resume."""
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    """[metrics]: the Prometheus endpoint (off by default; docs/operations.md)."""
 
     def hosted_state_dir(self) -> Path:
         """`state_dir`, or its default beside the SQLite database."""

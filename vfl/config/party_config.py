@@ -14,6 +14,9 @@
     ca = "certs/ca.pem"
     cert = "certs/hospital.pem"
     key = "certs/hospital.key"
+    [metrics]                          # Prometheus endpoint, off unless enabled
+    enabled = true
+    listen = "127.0.0.1:9465"
     [[datasets]]
     name = "breast"                    # jobs name data by this registered name
     source = "data/hospital.csv"       # CSV, Parquet or a SQLAlchemy URL (+ table / query)
@@ -33,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from vfl.config.coordinator_config import TlsFiles, is_loopback
 from vfl.config.job_spec import PARTY_NAME
 from vfl.config.loading import parse_model, read_toml
+from vfl.config.metrics_config import MetricsConfig
 from vfl.config.party_policy import PartyPolicy
 
 DATASET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
@@ -103,6 +107,8 @@ class PartyConfig(_Strict):
     datasets: list[DatasetConfig] = Field(default_factory=list)
     policy: PartyPolicy = Field(default_factory=PartyPolicy)
     """What this party accepts ([policy]); a job outside it is refused at approval."""
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    """[metrics]: the Prometheus endpoint (off by default; docs/operations.md)."""
 
     @model_validator(mode="after")
     def _check(self) -> PartyConfig:
