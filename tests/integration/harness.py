@@ -21,6 +21,7 @@ from vfl.config.coordinator_config import (
     ServerLimits,
     TlsFiles,
 )
+from vfl.config.metrics_config import MetricsConfig
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.inbox import Inbox
 from vfl.runtime.node_store import NodeStore
@@ -61,6 +62,7 @@ def start_coordinator(
     relay: RelayLimits | None = None,
     reports: ReportLimits | None = None,
     limits: ServerLimits | None = None,
+    metrics: MetricsConfig | None = None,
 ) -> CoordinatorServer:
     config = CoordinatorConfig(
         listen="127.0.0.1:0",
@@ -70,6 +72,7 @@ def start_coordinator(
         relay=relay or RelayLimits(),
         reports=reports or ReportLimits(),
         limits=limits or ServerLimits(max_concurrent_rpcs=16, max_party_streams=12),
+        metrics=metrics or MetricsConfig(),
     )
     server = CoordinatorServer(config)
     server.start()

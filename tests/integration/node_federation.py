@@ -20,6 +20,7 @@ from coordinator.server import CoordinatorServer
 from parties.node import PartyNode
 from tests.integration.harness import start_coordinator, wait_for
 from vfl.config.coordinator_config import TlsFiles
+from vfl.config.metrics_config import MetricsConfig
 from vfl.config.party_config import REPORT_KINDS, DatasetConfig, PartyConfig, ReportKind
 from vfl.config.party_policy import PartyPolicy
 
@@ -71,12 +72,14 @@ def start(
     report: dict[str, tuple[ReportKind, ...]] | None = None,
     datasets: dict[str, Path] | None = None,
     policies: dict[str, PartyPolicy] | None = None,
+    metrics: MetricsConfig | None = None,
 ) -> NodeFederation:
+    """`metrics`: every process's [metrics] (port 0 gives each its own free port)."""
     data = datasets or {name: SAMPLE / f"{name}.csv" for name in PARTIES}
     pki = root / "certs"
     init_pki(pki, ["127.0.0.1"], list(data))
     tls = TlsFiles(ca=pki / "ca.pem", cert=pki / "coordinator.pem", key=pki / "coordinator.key")
-    server = start_coordinator(root, tls=tls)
+    server = start_coordinator(root, tls=tls, metrics=metrics)
     fed = NodeFederation(root, server)
     put = server.mailbox.put
 
@@ -101,6 +104,7 @@ def start(
             reconnect_max_s=0.5,
             datasets=[DatasetConfig(name="data", source=str(source))],
             policy=(policies or {}).get(name, BREAST_POLICY),
+            metrics=metrics or MetricsConfig(),
         )
         fed.nodes[name] = node = PartyNode(config)
         node.start()
