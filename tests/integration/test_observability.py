@@ -63,7 +63,7 @@ def _plant(root: Path) -> dict[str, Path]:
 
 
 def _scrape(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(url, timeout=10) as response:
         body: bytes = response.read()
     return body.decode()
 

@@ -29,7 +29,6 @@ class Family(StrEnum):
     TRANSFER = "transfer"
     TRANSFER_PAILLIER = "transfer_paillier"
     HORIZONTAL = "horizontal"
-    ALGORITHM = "algorithm"
     OTHER = OTHER
 
 
