@@ -54,5 +54,5 @@ def test_made_up_kinds_and_jobs_add_no_series(server: CoordinatorServer, tmp_pat
         (("family", "split"), ("outcome", "rejected")): FLOOD,
     }
     assert f'vfl_coordinator_errors_total{{kind="relay_refused"}} {float(FLOOD)}' in text
-    for made_up in ("evil", "made-up-job", "real-job", "mallory"):
-        assert made_up not in text
+    for invented in ("evil", "made-up-job", "real-job", "mallory"):
+        assert invented not in text

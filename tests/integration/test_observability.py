@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import parties.node
+import parties.registered_data
 from tests.integration import node_federation
 from tests.integration.node_federation import SAMPLE, NodeFederation, breast_job
 from vfl.config.metrics_config import MetricsConfig
@@ -149,7 +150,7 @@ def test_a_real_job_shows_in_the_scrapes_and_leaks_no_raw_value(
 def test_the_scan_finds_a_row_that_a_broken_node_logs(
     tmp_path: Path, capture: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load = parties.node.load_for_job
+    load = parties.registered_data.load_for_job
     log = logging.getLogger("broken.node")
 
     def leaky(config: Any, spec: Any) -> Any:

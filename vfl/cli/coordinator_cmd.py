@@ -33,6 +33,8 @@ def run_serve(args: argparse.Namespace) -> int:
         f"coordinator: serving on {server.address} ({'insecure' if config.insecure else 'mTLS'})",
         flush=True,
     )
+    if config.metrics.enabled:
+        print(f"coordinator: metrics on {server.metrics_endpoint.url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):

@@ -42,6 +42,8 @@ def run_serve(args: argparse.Namespace) -> int:
     warm_up()  # before it connects, so a connected node is ready: vfl/models/warm_up.py
     node.start()
     print(f"party {config.name}: connecting to {config.coordinator}", flush=True)
+    if config.metrics.enabled:
+        print(f"party {config.name}: metrics on {node.metrics_endpoint.url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
