@@ -9,6 +9,7 @@ name or message kind chosen by a peer ever becomes a series.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from coordinator.tables import EnvelopeRow, JobRow
 from vfl.config.phase_plan import JobState
 from vfl.observability.labels import ErrorKind, RelayOutcome, family_of, phase_label, state_label
 
+log = logging.getLogger(__name__)
 PHASE_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 """Seconds: from a quick alignment to a day of Paillier training."""
 
@@ -99,31 +101,47 @@ class _StoreCollector(Collector):
         self._sessions = sessions
 
     def collect(self) -> Iterator[Metric]:
-        jobs = GaugeMetricFamily("vfl_coordinator_jobs", "Jobs by state", labels=["state"])
-        counts = dict.fromkeys((s.value for s in JobState), 0)
-        with self._db.session() as s:
-            rows = s.execute(sa.select(JobRow.state, sa.func.count()).group_by(JobRow.state))
-            for state, count in rows:
-                label = state_label(str(state))
-                counts[label] = counts.get(label, 0) + int(count)
-            held = s.execute(
-                sa.select(sa.func.count(EnvelopeRow.id), sa.func.sum(EnvelopeRow.size))
-            ).one()
-        for state, count in counts.items():
-            jobs.add_metric([state], count)
-        yield jobs
         yield GaugeMetricFamily(
-            "vfl_coordinator_mailbox_messages",
-            "Envelopes held by the relay, not yet confirmed by their addressed party",
-            value=int(held[0] or 0),
+            "vfl_coordinator_store_up",
+            "1 if the scrape could read the store (jobs and mailbox gauges), else 0",
+            value=0 if (read := self._read()) is None else 1,
         )
-        yield GaugeMetricFamily(
-            "vfl_coordinator_mailbox_bytes",
-            "Bytes of envelopes held by the relay",
-            value=int(held[1] or 0),
-        )
+        if read is not None:
+            counts, held_messages, held_bytes = read
+            jobs = GaugeMetricFamily("vfl_coordinator_jobs", "Jobs by state", labels=["state"])
+            for state, count in counts.items():
+                jobs.add_metric([state], count)
+            yield jobs
+            yield GaugeMetricFamily(
+                "vfl_coordinator_mailbox_messages",
+                "Envelopes held by the relay, not yet confirmed by their addressed party",
+                value=held_messages,
+            )
+            yield GaugeMetricFamily(
+                "vfl_coordinator_mailbox_bytes",
+                "Bytes of envelopes held by the relay",
+                value=held_bytes,
+            )
         yield GaugeMetricFamily(
             "vfl_coordinator_parties_connected",
             "Party nodes holding a stream to this coordinator",
             value=len(self._sessions.connected()),
         )
+
+    def _read(self) -> tuple[dict[str, int], int, int] | None:
+        """Jobs by state and what the mailboxes hold; None if the store cannot answer (a
+        scrape then still gets the rest, and `vfl_coordinator_store_up 0` says why)."""
+        counts = dict.fromkeys((s.value for s in JobState), 0)
+        try:
+            with self._db.session() as s:
+                by_state = sa.select(JobRow.state, sa.func.count()).group_by(JobRow.state)
+                for state, count in s.execute(by_state):
+                    label = state_label(str(state))
+                    counts[label] = counts.get(label, 0) + int(count)
+                held = s.execute(
+                    sa.select(sa.func.count(EnvelopeRow.id), sa.func.sum(EnvelopeRow.size))
+                ).one()
+        except sa.exc.SQLAlchemyError:
+            log.warning("metrics: the store did not answer; jobs and mailbox gauges skipped")
+            return None
+        return counts, int(held[0] or 0), int(held[1] or 0)

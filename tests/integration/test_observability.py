@@ -41,6 +41,10 @@ class Run:
     job_id: str
     logs: str
     scrapes: dict[str, str]
+    relayed: int
+    """Envelopes the relay's mailbox was asked to hold (recorded by node_federation)."""
+    ledgers: dict[str, dict[str, int]]
+    """Each party's ledger totals of the job: {"sent": bytes, "received": bytes}."""
 
     def leaks(self) -> list[str]:
         seen = [self.logs, *self.scrapes.values()]
@@ -90,9 +94,11 @@ def _run(root: Path, logs: io.StringIO) -> Run:
         job_id, state, error = fed.run_job(breast_job(epochs=1))
         assert state == "succeeded", error
         scrapes = _scrapes(fed)
+        ledgers = {name: node.store.totals(job_id) for name, node in fed.nodes.items()}
+        relayed = len(fed.relayed)
     finally:
         fed.stop()
-    return Run(job_id, logs.getvalue(), scrapes)
+    return Run(job_id, logs.getvalue(), scrapes, relayed, ledgers)
 
 
 def _scrapes(fed: NodeFederation) -> dict[str, str]:
@@ -136,6 +142,13 @@ def test_a_real_job_shows_in_the_scrapes_and_leaks_no_raw_value(
     assert _value(coordinator, "vfl_coordinator_mailbox_messages") == 0  # all dropped at end
     assert _value(coordinator, "vfl_coordinator_parties_connected") == 2
     assert _value(coordinator, "vfl_coordinator_errors_total", kind="phase_failed") == 0
+    put = [
+        v
+        for (name, labels), v in coordinator.items()
+        if name == "vfl_coordinator_relay_messages_total"
+        and dict(labels)["outcome"] in ("stored", "duplicate", "full")
+    ]
+    assert sum(put) == run.relayed  # one count per envelope the mailbox was handed
     for party in ("hospital", "lab"):
         node = _samples(run.scrapes[party])
         for way in ("sent", "received"):
@@ -145,6 +158,13 @@ def test_a_real_job_shows_in_the_scrapes_and_leaks_no_raw_value(
         assert _value(node, "vfl_party_phase_seconds_count", phase="train", **ran) == 1
         assert _value(node, "vfl_party_jobs_ended_total", state="succeeded") == 1
         assert _value(node, "vfl_party_connected") == 1
+        for way in ("sent", "received"):  # the ledger is the oracle of the traffic counters
+            counted = sum(
+                v
+                for (name, labels), v in node.items()
+                if name == "vfl_party_message_bytes_total" and dict(labels)["direction"] == way
+            )
+            assert counted == run.ledgers[party][way]
 
 
 def test_the_scan_finds_a_row_that_a_broken_node_logs(
