@@ -20,7 +20,13 @@ from collections.abc import Iterator
 
 import grpc
 
-from coordinator.errors import AccessDeniedError, AlreadyConnectedError, BusyError, abort
+from coordinator.errors import (
+    AccessDeniedError,
+    AlreadyConnectedError,
+    BusyError,
+    VersionMismatchError,
+    abort,
+)
 from coordinator.hosted import HostedRunner
 from coordinator.identity import peer_identity
 from coordinator.lifecycle import JobLifecycle
@@ -33,7 +39,7 @@ from coordinator.stream_gate import StreamGate
 from vfl.config.coordinator_config import RelayLimits, ServerLimits
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
 from vfl.errors import ProtocolError, VflError
-from vfl.protocol import reports
+from vfl.protocol import reports, version
 from vfl.protocol.chunking import ChunkAssembler, slices
 from vfl.protocol.envelope import Envelope
 from vfl.protocol.v1 import coordinator_pb2 as pb
@@ -108,6 +114,13 @@ class PartyServicer(pb_grpc.PartyServicer):
                     f"certificate says {identity.name!r} but Hello names "
                     f"{first.hello.party!r}; a party can only connect as itself"
                 )
+            hello = first.hello
+            party_peer = version.Peer.received(
+                "party", hello.protocol_version, hello.package_version
+            )
+            refused = version.refusal(version.local("coordinator"), party_peer)
+            if refused is not None:
+                raise VersionMismatchError(refused)
             # Claimed before registering, so a second node cannot replace the first's
             # datasets or sealing key while it is refused.
             session = PartySession(identity.name, active=context.is_active)
@@ -130,6 +143,8 @@ class PartyServicer(pb_grpc.PartyServicer):
                     party=party,
                     max_message_bytes=self.limits.max_message_bytes,
                     chunk_bytes=self.limits.chunk_bytes,
+                    protocol_version=version.PROTOCOL,
+                    package_version=version.local("coordinator").package,
                 )
             )
         )

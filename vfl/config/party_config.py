@@ -64,6 +64,8 @@ class DatasetConfig(_Strict):
     """With a SQL URL: the table to read."""
     query: str | None = None
     """With a SQL URL: a SELECT to read instead of a table."""
+    columns: tuple[str, ...] = ()
+    """Columns jobs rely on; `vfl doctor` checks the source has each (empty: not checked)."""
 
 
 class PartyConfig(_Strict):
