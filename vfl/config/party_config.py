@@ -17,6 +17,7 @@
     [[datasets]]
     name = "breast"                    # jobs name data by this registered name
     source = "data/hospital.csv"       # CSV, Parquet or a SQLAlchemy URL (+ table / query)
+    columns = ["age", "bmi"]           # optional: the columns jobs rely on (`vfl doctor`)
 
 The coordinator learns each dataset's name, columns and row count, never a row, and the
 program events this party chooses to `report`; every envelope body is sealed between the

@@ -33,8 +33,9 @@ def coordinator_tls(certs: Path) -> TlsFiles:
 
 
 @contextmanager
-def coordinator(root: Path, certs: Path) -> Iterator[CoordinatorServer]:
-    server = start_coordinator(root, tls=coordinator_tls(certs))
+def coordinator(root: Path, certs: Path | None) -> Iterator[CoordinatorServer]:
+    """A real coordinator with mTLS from `certs` (None: insecure, loopback only)."""
+    server = start_coordinator(root, tls=coordinator_tls(certs) if certs else None)
     try:
         yield server
     finally:

@@ -168,3 +168,20 @@ def test_cli_exits_1_and_prints_one_line_per_check_on_failure(
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(ALL) + 1
     assert lines[1].startswith("[fail] dns: cannot resolve 'nonexistent.invalid'")
+
+
+def test_insecure_loopback_party_skips_tls_and_still_checks_the_coordinator(
+    tmp_path: Path,
+) -> None:
+    with coordinator(tmp_path, None) as server:
+        path = tmp_path / "party.toml"
+        (tmp_path / "a.csv").write_text("id,age\nu1,3\n")
+        path.write_text(
+            f'name = "a"\ncoordinator = "{server.address}"\ninsecure = true\n'
+            '[[datasets]]\nname = "customers"\nsource = "a.csv"\n'
+        )
+        found = _run(path)
+    assert "tls files" not in found and "cert expiry" not in found
+    assert found["tls"].status is CheckStatus.SKIP and "insecure" in found["tls"].line
+    for name in ("dns", "tcp", "clock", "versions", "relay", "dataset customers"):
+        assert found[name].status is CheckStatus.PASS, found[name].line

@@ -43,7 +43,7 @@ def party_checks(config: PartyConfig, source: str, clock: Clock = time.time) -> 
         certs.append(("the coordinator's certificate", network.peer_cert))
     if config.tls is not None:
         results.append(check_expiry(certs, dt.datetime.fromtimestamp(clock(), dt.UTC)))
-    results += _diagnose(config, network.reachable, clock)
+    results += _diagnose(config, network.blocked, clock)
     results += [check_dataset(config.name, i, d, source) for i, d in enumerate(config.datasets)]
     return results
 
@@ -53,7 +53,8 @@ class _Network:
 
     def __init__(self) -> None:
         self.results: list[CheckResult] = []
-        self.reachable = False
+        self.blocked = "the coordinator is not reachable"
+        """Why the Diagnose calls cannot run; empty once a connection works."""
         self.peer_cert: x509.Certificate | None = None
 
 
@@ -69,21 +70,23 @@ def _network(config: PartyConfig, address: Address, dns: CheckResult, files_ok: 
         return out
     if config.tls is None:
         out.results.append(skipped("tls", "insecure = true (loopback development)"))
-        out.reachable = True
+        out.blocked = ""
         return out
+    out.blocked = "no TLS connection to the coordinator (see above)"
     if not files_ok:
         out.results.append(skipped("tls", "this party's TLS files failed"))
         return out
     tls, out.peer_cert = handshake(address, config.tls)
     out.results.append(tls)
-    out.reachable = tls.status is CheckStatus.PASS
+    if tls.status is CheckStatus.PASS:
+        out.blocked = ""
     return out
 
 
-def _diagnose(config: PartyConfig, reachable: bool, clock: Clock) -> list[CheckResult]:
+def _diagnose(config: PartyConfig, blocked: str, clock: Clock) -> list[CheckResult]:
     names = (clock_check.NAME, version_check.NAME, relay_check.NAME)
-    if not reachable:
-        return [skipped(n, "the coordinator is not reachable") for n in names]
+    if blocked:
+        return [skipped(n, blocked) for n in names]
     client = DiagnoseClient(config)
     try:
         sent = clock()
