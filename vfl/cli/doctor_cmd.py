@@ -10,7 +10,6 @@ from typing import Any
 from vfl.cli.commands import help_for
 from vfl.cli.doctor.check import CheckResult, exit_code
 from vfl.cli.doctor.coordinator_doctor import coordinator_checks
-from vfl.cli.doctor.party_doctor import party_checks
 from vfl.config.coordinator_config import load_coordinator_config
 from vfl.config.party_config import load_party_config
 
@@ -28,6 +27,9 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     results: list[CheckResult]
     if args.party is not None:
+        # here, not at the top: the coordinator's doctor loads no pandas, as its server
+        from vfl.cli.doctor.party_doctor import party_checks  # noqa: PLC0415
+
         results = party_checks(load_party_config(args.party), str(args.party))
     else:
         config = load_coordinator_config(args.coordinator)

@@ -4,6 +4,8 @@ expiry verdicts (clocks injected, nothing timed)."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 from cryptography import x509
@@ -59,3 +61,11 @@ def test_expiry_warns_within_a_month_and_fails_once_expired(tmp_path: Path) -> N
         CheckStatus.FAIL
     )
     assert check_expiry([], now).status is CheckStatus.SKIP
+
+
+def test_the_doctor_command_loads_neither_torch_nor_pandas_until_a_party_is_checked() -> None:
+    code = (
+        "import sys, vfl.cli.doctor_cmd; "
+        "assert 'torch' not in sys.modules and 'pandas' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
