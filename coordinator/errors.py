@@ -35,6 +35,10 @@ class AlreadyConnectedError(VflError):
     """Another node holds the live party stream of this identity."""
 
 
+class VersionMismatchError(VflError):
+    """The party speaks another protocol version (vfl/protocol/version.py)."""
+
+
 class HelloTimeoutError(VflError):
     """A party stream sent no Hello within limits.hello_timeout_s."""
 
@@ -44,6 +48,7 @@ _CODES: list[tuple[type[VflError], grpc.StatusCode]] = [
     (BusyError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (AlreadyConnectedError, grpc.StatusCode.ALREADY_EXISTS),
     (HelloTimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (VersionMismatchError, grpc.StatusCode.FAILED_PRECONDITION),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (StateError, grpc.StatusCode.FAILED_PRECONDITION),
     (ConfigError, grpc.StatusCode.INVALID_ARGUMENT),

@@ -21,7 +21,13 @@ from collections.abc import Iterator
 import grpc
 
 from coordinator.coordinator_metrics import CoordinatorMetrics
-from coordinator.errors import AccessDeniedError, AlreadyConnectedError, BusyError, abort
+from coordinator.errors import (
+    AccessDeniedError,
+    AlreadyConnectedError,
+    BusyError,
+    VersionMismatchError,
+    abort,
+)
 from coordinator.hosted import HostedRunner
 from coordinator.identity import peer_identity
 from coordinator.lifecycle import JobLifecycle
@@ -35,7 +41,7 @@ from vfl.config.coordinator_config import RelayLimits, ServerLimits
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
 from vfl.errors import ProtocolError, VflError
 from vfl.observability.labels import ErrorKind, RelayOutcome
-from vfl.protocol import reports
+from vfl.protocol import reports, version
 from vfl.protocol.chunking import ChunkAssembler, slices
 from vfl.protocol.envelope import Envelope
 from vfl.protocol.v1 import coordinator_pb2 as pb
@@ -117,6 +123,13 @@ class PartyServicer(pb_grpc.PartyServicer):
                     f"certificate says {identity.name!r} but Hello names "
                     f"{first.hello.party!r}; a party can only connect as itself"
                 )
+            hello = first.hello
+            party_peer = version.Peer.received(
+                "party", hello.protocol_version, hello.package_version
+            )
+            refused = version.refusal(version.local("coordinator"), party_peer)
+            if refused is not None:
+                raise VersionMismatchError(refused)
             # Claimed before registering, so a second node cannot replace the first's
             # datasets or sealing key while it is refused.
             session = PartySession(identity.name, active=context.is_active)
@@ -139,6 +152,8 @@ class PartyServicer(pb_grpc.PartyServicer):
                     party=party,
                     max_message_bytes=self.limits.max_message_bytes,
                     chunk_bytes=self.limits.chunk_bytes,
+                    protocol_version=version.PROTOCOL,
+                    package_version=version.local("coordinator").package,
                 )
             )
         )

@@ -13,6 +13,7 @@ import grpc
 from coordinator.admin_servicer import AdminServicer
 from coordinator.coordinator_metrics import CoordinatorMetrics
 from coordinator.database import Database
+from coordinator.diagnose_servicer import DiagnoseServicer
 from coordinator.hosted import HostedRunner
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, MailboxLimits
@@ -101,6 +102,9 @@ class CoordinatorServer:
         pb_grpc.add_AdminServicer_to_server(  # type: ignore[no-untyped-call]
             AdminServicer(self.store, self.book, self.lifecycle, self.sessions, insecure),
             self.server,
+        )
+        pb_grpc.add_DiagnoseServicer_to_server(  # type: ignore[no-untyped-call]
+            DiagnoseServicer(insecure), self.server
         )
         if insecure:
             self.port = self.server.add_insecure_port(config.listen)

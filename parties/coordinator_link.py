@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from vfl.errors import JobEndedError, ProtocolError
+from vfl.protocol import version
 from vfl.protocol.chunking import ChunkAssembler, slices
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
@@ -30,6 +31,7 @@ _REFUSED = (
     grpc.StatusCode.PERMISSION_DENIED,
     grpc.StatusCode.ALREADY_EXISTS,  # another node runs with this party's certificate
     grpc.StatusCode.RESOURCE_EXHAUSTED,  # the coordinator is at limits.max_party_streams
+    grpc.StatusCode.FAILED_PRECONDITION,  # another protocol version: the line says who upgrades
 )
 
 
@@ -140,6 +142,8 @@ class CoordinatorLink:
                     log.error("coordinator refused this party: %s", details)
                 else:
                     log.info("coordinator unreachable (%s); retrying in %.1f s", code, backoff)
+            except ProtocolError as exc:
+                log.error("party stream: %s; reconnecting", exc)
             except Exception:
                 log.exception("party stream failed; reconnecting")
             finally:
@@ -165,7 +169,13 @@ class CoordinatorLink:
             metadata = []
         with channel:
             out: queue.Queue[pb.PartyMessage | None] = queue.Queue()
-            hello = pb.Hello(party=self.party, datasets=self._datasets)
+            me = version.local("party")
+            hello = pb.Hello(
+                party=self.party,
+                datasets=self._datasets,
+                protocol_version=me.protocol,
+                package_version=me.package,
+            )
             if self._sealing_key is not None:
                 hello.sealing_key.CopyFrom(self._sealing_key)
             out.put(pb.PartyMessage(hello=hello))
@@ -181,6 +191,7 @@ class CoordinatorLink:
             for msg in responses:
                 which = msg.WhichOneof("kind")
                 if which == "welcome":
+                    _check_versions(msg.welcome)
                     welcomed = True
                     self.chunk_bytes = msg.welcome.chunk_bytes or DEFAULT_CHUNK
                     assembler.max_bytes = msg.welcome.max_message_bytes or assembler.max_bytes
@@ -222,6 +233,14 @@ class CoordinatorLink:
             with self._lock:
                 if self._queue is not None:
                     self._queue.put(pb.PartyMessage(heartbeat=pb.Heartbeat()))
+
+
+def _check_versions(welcome: pb.Welcome) -> None:
+    """A coordinator too old to refuse this party itself is refused here, in the same words."""
+    theirs = version.Peer.received("coordinator", welcome.protocol_version, welcome.package_version)
+    refused = version.refusal(theirs, version.local("party"))
+    if refused is not None:
+        raise ProtocolError(refused)
 
 
 def _drain(out: queue.Queue[pb.PartyMessage | None]) -> Iterator[pb.PartyMessage]:

@@ -18,13 +18,13 @@ from vfl.protocol.v1 import coordinator_pb2 as pb
 
 
 def describe(config: PartyConfig) -> list[pb.Dataset]:
-    out = []
-    for d in config.datasets:
-        frame = read_table(_spec_for(config.name, d, id_column="", role="feature_holder"), Path())
-        out.append(
-            pb.Dataset(name=d.name, columns=[str(c) for c in frame.columns], rows=len(frame))
-        )
-    return out
+    return [describe_dataset(config.name, d) for d in config.datasets]
+
+
+def describe_dataset(party: str, d: DatasetConfig) -> pb.Dataset:
+    """Read the whole source once: its columns and row count (DataValidationError if not)."""
+    frame = read_table(_spec_for(party, d, id_column="", role="feature_holder"), Path())
+    return pb.Dataset(name=d.name, columns=[str(c) for c in frame.columns], rows=len(frame))
 
 
 def load_for_job(config: PartyConfig, spec: JobSpec) -> PartyDataset:

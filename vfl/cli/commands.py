@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coordinator": ("vfl.cli.coordinator_cmd", "run the coordinator"),
     "party": ("vfl.cli.party_cmd", "run or steer a party node"),
     "job": ("vfl.cli.job_cmd", "submit and follow jobs"),
+    "doctor": ("vfl.cli.doctor_cmd", "check a party's or the coordinator's setup, one line each"),
     "model": ("vfl.cli.model_cmd", "list, show, delete or export (ONNX) trained model parts"),
     "dashboard": ("vfl.cli.dashboard_cmd", "open the coordinator admin or a party's dashboard"),
 }

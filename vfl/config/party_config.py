@@ -20,6 +20,7 @@
     [[datasets]]
     name = "breast"                    # jobs name data by this registered name
     source = "data/hospital.csv"       # CSV, Parquet or a SQLAlchemy URL (+ table / query)
+    columns = ["age", "bmi"]           # optional: the columns jobs rely on (`vfl doctor`)
 
 The coordinator learns each dataset's name, columns and row count, never a row, and the
 program events this party chooses to `report`; every envelope body is sealed between the
@@ -68,6 +69,8 @@ class DatasetConfig(_Strict):
     """With a SQL URL: the table to read."""
     query: str | None = None
     """With a SQL URL: a SELECT to read instead of a table."""
+    columns: tuple[str, ...] = ()
+    """Columns jobs rely on; `vfl doctor` checks the source has each (empty: not checked)."""
 
 
 class PartyConfig(_Strict):

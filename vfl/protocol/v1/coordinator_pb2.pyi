@@ -86,7 +86,15 @@ class Hello(_message.Message):
     PARTY_FIELD_NUMBER: _builtins.int
     DATASETS_FIELD_NUMBER: _builtins.int
     SEALING_KEY_FIELD_NUMBER: _builtins.int
+    PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
+    PACKAGE_VERSION_FIELD_NUMBER: _builtins.int
     party: _builtins.str
+    protocol_version: _builtins.int
+    """vfl/protocol/version.py; 0 (unset) is a party from before versions were exchanged,
+    which spoke protocol 1. An incompatible party is refused with FAILED_PRECONDITION.
+    """
+    package_version: _builtins.str
+    """for the refusal line only, e.g. "0.1.0" """
     @_builtins.property
     def datasets(self) -> _containers.RepeatedCompositeFieldContainer[Global___Dataset]: ...
     @_builtins.property
@@ -99,10 +107,12 @@ class Hello(_message.Message):
         party: _builtins.str = ...,
         datasets: _abc.Iterable[Global___Dataset] | None = ...,
         sealing_key: Global___SealingKey | None = ...,
+        protocol_version: _builtins.int = ...,
+        package_version: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["sealing_key", b"sealing_key"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["datasets", b"datasets", "party", b"party", "sealing_key", b"sealing_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["datasets", b"datasets", "package_version", b"package_version", "party", b"party", "protocol_version", b"protocol_version", "sealing_key", b"sealing_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -760,21 +770,28 @@ class Welcome(_message.Message):
     PARTY_FIELD_NUMBER: _builtins.int
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _builtins.int
     CHUNK_BYTES_FIELD_NUMBER: _builtins.int
+    PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
+    PACKAGE_VERSION_FIELD_NUMBER: _builtins.int
     party: _builtins.str
     """the name the certificate proves"""
     max_message_bytes: _builtins.int
     """the relay's limit for one envelope"""
     chunk_bytes: _builtins.int
+    protocol_version: _builtins.int
+    """the coordinator's (vfl/protocol/version.py)"""
+    package_version: _builtins.str
     def __init__(
         self,
         *,
         party: _builtins.str = ...,
         max_message_bytes: _builtins.int = ...,
         chunk_bytes: _builtins.int = ...,
+        protocol_version: _builtins.int = ...,
+        package_version: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk_bytes", b"chunk_bytes", "max_message_bytes", b"max_message_bytes", "party", b"party"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk_bytes", b"chunk_bytes", "max_message_bytes", b"max_message_bytes", "package_version", b"package_version", "party", b"party", "protocol_version", b"protocol_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -898,6 +915,107 @@ class StreamError(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StreamError: _TypeAlias = StreamError  # noqa: Y015
+
+@_typing.final
+class PingRequest(_message.Message):
+    """---- diagnose ----------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
+    PACKAGE_VERSION_FIELD_NUMBER: _builtins.int
+    protocol_version: _builtins.int
+    """the caller's, so the reply can say who must upgrade"""
+    package_version: _builtins.str
+    def __init__(
+        self,
+        *,
+        protocol_version: _builtins.int = ...,
+        package_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["package_version", b"package_version", "protocol_version", b"protocol_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PingRequest: _TypeAlias = PingRequest  # noqa: Y015
+
+@_typing.final
+class PingReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVER_TIME_FIELD_NUMBER: _builtins.int
+    PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
+    PACKAGE_VERSION_FIELD_NUMBER: _builtins.int
+    IDENTITY_FIELD_NUMBER: _builtins.int
+    MAX_ECHO_BYTES_FIELD_NUMBER: _builtins.int
+    REFUSAL_FIELD_NUMBER: _builtins.int
+    server_time: _builtins.float
+    """seconds since the epoch, the coordinator's clock"""
+    protocol_version: _builtins.int
+    package_version: _builtins.str
+    identity: _builtins.str
+    """the caller's name as its certificate proves it"""
+    max_echo_bytes: _builtins.int
+    """the largest payload Echo accepts"""
+    refusal: _builtins.str
+    """non-empty: the versions are incompatible, and who upgrades"""
+    def __init__(
+        self,
+        *,
+        server_time: _builtins.float = ...,
+        protocol_version: _builtins.int = ...,
+        package_version: _builtins.str = ...,
+        identity: _builtins.str = ...,
+        max_echo_bytes: _builtins.int = ...,
+        refusal: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["identity", b"identity", "max_echo_bytes", b"max_echo_bytes", "package_version", b"package_version", "protocol_version", b"protocol_version", "refusal", b"refusal", "server_time", b"server_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PingReply: _TypeAlias = PingReply  # noqa: Y015
+
+@_typing.final
+class EchoRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYLOAD_FIELD_NUMBER: _builtins.int
+    payload: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        payload: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EchoRequest: _TypeAlias = EchoRequest  # noqa: Y015
+
+@_typing.final
+class EchoReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYLOAD_FIELD_NUMBER: _builtins.int
+    payload: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        payload: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EchoReply: _TypeAlias = EchoReply  # noqa: Y015
 
 @_typing.final
 class SubmitJobRequest(_message.Message):

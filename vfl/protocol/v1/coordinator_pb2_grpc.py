@@ -112,6 +112,130 @@ class Party:
             _registered_method=True)
 
 
+class DiagnoseStub:
+    """`vfl doctor`: the coordinator's clock and versions, and a bounded echo to measure the
+    link (round trip and throughput). Any party or operator certificate may call it; the
+    echo is capped in size per call and in calls and bytes per caller per minute.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Ping = channel.unary_unary(
+                '/vfl.protocol.v1.Diagnose/Ping',
+                request_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.PingRequest.SerializeToString,
+                response_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.PingReply.FromString,
+                _registered_method=True)
+        self.Echo = channel.unary_unary(
+                '/vfl.protocol.v1.Diagnose/Echo',
+                request_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.EchoRequest.SerializeToString,
+                response_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.EchoReply.FromString,
+                _registered_method=True)
+
+
+class DiagnoseServicer:
+    """`vfl doctor`: the coordinator's clock and versions, and a bounded echo to measure the
+    link (round trip and throughput). Any party or operator certificate may call it; the
+    echo is capped in size per call and in calls and bytes per caller per minute.
+    """
+
+    def Ping(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Echo(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_DiagnoseServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Ping': grpc.unary_unary_rpc_method_handler(
+                    servicer.Ping,
+                    request_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.PingRequest.FromString,
+                    response_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.PingReply.SerializeToString,
+            ),
+            'Echo': grpc.unary_unary_rpc_method_handler(
+                    servicer.Echo,
+                    request_deserializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.EchoRequest.FromString,
+                    response_serializer=vfl_dot_protocol_dot_v1_dot_coordinator__pb2.EchoReply.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'vfl.protocol.v1.Diagnose', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('vfl.protocol.v1.Diagnose', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Diagnose:
+    """`vfl doctor`: the coordinator's clock and versions, and a bounded echo to measure the
+    link (round trip and throughput). Any party or operator certificate may call it; the
+    echo is capped in size per call and in calls and bytes per caller per minute.
+    """
+
+    @staticmethod
+    def Ping(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vfl.protocol.v1.Diagnose/Ping',
+            vfl_dot_protocol_dot_v1_dot_coordinator__pb2.PingRequest.SerializeToString,
+            vfl_dot_protocol_dot_v1_dot_coordinator__pb2.PingReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Echo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vfl.protocol.v1.Diagnose/Echo',
+            vfl_dot_protocol_dot_v1_dot_coordinator__pb2.EchoRequest.SerializeToString,
+            vfl_dot_protocol_dot_v1_dot_coordinator__pb2.EchoReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class AdminStub:
     """Missing associated documentation comment in .proto file."""
 
