@@ -38,8 +38,10 @@ def horizontal_dict(paths: dict[str, Path], **sections: dict[str, Any]) -> dict[
             for n, p in paths.items()
         ],
         "model": {"kind": "mlp", "hidden": [6]},
+        # Deadlines far above a round's cost even on a loaded 2-core box (a 30 s round
+        # deadline failed secure aggregation under load); tests of deadlines set their own.
         "train": {"rounds": 3, "local_epochs": 1, "batch_size": 32, "learning_rate": 0.1,
-                  "timeout_s": 60, "round_timeout_s": 30},
+                  "timeout_s": 600, "round_timeout_s": 300},
     }  # fmt: skip
     for name, values in sections.items():
         spec.setdefault(name, {}).update(values)
