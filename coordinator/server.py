@@ -21,6 +21,7 @@ from coordinator.sessions import SessionRegistry
 from coordinator.sql_store import SqlStore
 from coordinator.store import Store
 from vfl.config.coordinator_config import CoordinatorConfig
+from vfl.crypto.sealing.revocation import CrlFile
 from vfl.errors import ConfigError
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
 
@@ -77,6 +78,7 @@ class CoordinatorServer:
             ],
         )
         insecure = config.insecure
+        self.revocations = _revocations(config)
         pb_grpc.add_PartyServicer_to_server(  # type: ignore[no-untyped-call]
             PartyServicer(
                 self.store,
@@ -88,11 +90,14 @@ class CoordinatorServer:
                 insecure,
                 config.limits,
                 self.hosted,
+                self.revocations,
             ),
             self.server,
         )
         pb_grpc.add_AdminServicer_to_server(  # type: ignore[no-untyped-call]
-            AdminServicer(self.store, self.book, self.lifecycle, self.sessions, insecure),
+            AdminServicer(
+                self.store, self.book, self.lifecycle, self.sessions, insecure, self.revocations
+            ),
             self.server,
         )
         if insecure:
@@ -153,6 +158,15 @@ class CoordinatorServer:
         for p in job.parties:
             session = self.sessions.get(p.name)
             if session is not None:
-                update = job_update(self.store, job_id, p.name, self.hosted.statement)
+                crl = b"" if self.revocations is None else self.revocations.current().der
+                update = job_update(self.store, job_id, p.name, self.hosted.statement, crl)
                 session.put(update, timeout=5.0)
         self.hosted.on_job(job)
+
+
+def _revocations(config: CoordinatorConfig) -> CrlFile | None:
+    """The CA's revocation list ([tls] crl), reloaded when the file changes."""
+    tls = config.tls
+    if config.insecure or tls is None or tls.crl is None:
+        return None
+    return CrlFile(tls.crl, tls.read()[0])
