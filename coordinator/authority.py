@@ -26,6 +26,7 @@ from coordinator.certs import (
     RESERVED,
     Role,
     ca_certificate,
+    issued_entry,
     key_fingerprint,
     leaf_certificate,
     write_cert,
@@ -186,13 +187,7 @@ class CertificateAuthority:
         cert = leaf_certificate(
             request.name, request.role, public, hosts, usage, self.cert, self._key, days
         )
-        row = Issued(
-            format(cert.serial_number, "x"),
-            request.name,
-            request.role.value,
-            request.fingerprint,
-            cert.not_valid_after_utc.isoformat(),
-        )
+        row = Issued(**issued_entry(cert))  # type: ignore[arg-type]
         self._save([*rows, row], self._crl_number())
         return cert
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import ipaddress
 import os
 import re
@@ -123,6 +124,21 @@ def leaf_certificate(
     )
 
 
+def issued_entry(cert: x509.Certificate) -> dict[str, str | None]:
+    """The row `issued.json` keeps for a certificate the CA signed (authority.Issued)."""
+    who = identity_from_pem(cert.public_bytes(serialization.Encoding.PEM))
+    public = cert.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey), "the CA signs EC keys only"
+    return {
+        "serial": format(cert.serial_number, "x"),
+        "name": who.name,
+        "role": who.role,
+        "fingerprint": key_fingerprint(public),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "revoked": None,
+    }
+
+
 def init_pki(out: Path, hosts: list[str], parties: list[str], days: int = 825) -> list[Path]:
     """Write ca.pem/key, coordinator.pem/key, NAME.pem/key per party and operator.pem/key."""
     if not hosts:
@@ -143,6 +159,7 @@ def init_pki(out: Path, hosts: list[str], parties: list[str], days: int = 825) -
     written = [write_cert(out / "ca.pem", ca_cert), write_key(out / "ca.key", ca_key)]
     leaves = [(COORDINATOR_NAME, Role.COORDINATOR, hosts)]
     leaves += [(p, Role.PARTY, [p]) for p in parties] + [(OPERATOR, Role.OPERATOR, [OPERATOR])]
+    issued = []
     for name, role, sans in leaves:
         key = ec.generate_private_key(ec.SECP256R1())
         usage = (
@@ -152,7 +169,11 @@ def init_pki(out: Path, hosts: list[str], parties: list[str], days: int = 825) -
         )
         cert = leaf_certificate(name, role, key.public_key(), sans, usage, ca_cert, ca_key, days)
         written += [write_cert(out / f"{name}.pem", cert), write_key(out / f"{name}.key", key)]
-    return written
+        issued.append(issued_entry(cert))
+    # the same record as a CA folder's, so `vfl certs revoke --ca OUT` works on a demo too
+    record = {"crl_number": 0, "certificates": issued}
+    (out / "issued.json").write_text(json.dumps(record, indent=2) + "\n")
+    return [*written, out / "issued.json"]
 
 
 def _builder(
