@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import ipaddress
+import json
 import os
 import re
 from dataclasses import dataclass

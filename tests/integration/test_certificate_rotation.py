@@ -41,7 +41,9 @@ def _renew(pki: Path, party: str) -> int:
     ca = CertificateAuthority(pki)
     made = make_request(pki, party, Role.PARTY, renew=True)
     cert = ca.sign(ca.inspect(made.csr.read_bytes(), str(made.csr)), renew=True)
-    install(pki, party, cert.public_bytes(serialization.Encoding.PEM), (pki / "ca.pem").read_bytes())
+    install(
+        pki, party, cert.public_bytes(serialization.Encoding.PEM), (pki / "ca.pem").read_bytes()
+    )
     return cert.serial_number
 
 
@@ -107,4 +109,3 @@ def test_revoking_a_connected_party_closes_its_stream_and_refuses_it(
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert fed.server.sessions.get("lab") is None  # and its node cannot come back
     assert fed.server.sessions.get("hospital") is not None  # others are untouched
-

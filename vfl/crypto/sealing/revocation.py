@@ -72,7 +72,7 @@ class CrlFile:
     def __init__(self, path: Path, ca_pem: bytes) -> None:
         self.path, self._ca_pem = path, ca_pem
         self._lock = threading.Lock()
-        self._seen: tuple[int, int] | None = None
+        self._seen: tuple[int, int, int] | None = None
         try:
             self._list = RevocationList.parse(path.read_bytes(), ca_pem, f"tls.crl {path}")
         except OSError as exc:
@@ -135,6 +135,7 @@ class PeerRevocations:
             return None if self._list is None else self._list.number
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """Changes when the file is replaced (new inode) or rewritten (time, size)."""
     st = path.stat()
-    return st.st_mtime_ns, st.st_size
+    return st.st_ino, st.st_mtime_ns, st.st_size
