@@ -21,6 +21,7 @@ from coordinator.sessions import SessionRegistry
 from coordinator.sql_store import SqlStore
 from coordinator.store import Store
 from vfl.config.coordinator_config import CoordinatorConfig
+from vfl.crypto.sealing import PairwiseSealer
 from vfl.crypto.sealing.revocation import CrlFile
 from vfl.errors import ConfigError
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
@@ -79,6 +80,8 @@ class CoordinatorServer:
         )
         insecure = config.insecure
         self.revocations = _revocations(config)
+        if self.revocations is not None and isinstance(self.hosted.sealer, PairwiseSealer):
+            self.hosted.sealer.revocations = self.revocations  # the aggregator checks it too
         pb_grpc.add_PartyServicer_to_server(  # type: ignore[no-untyped-call]
             PartyServicer(
                 self.store,

@@ -60,6 +60,8 @@ def offer_crl(sealer: EnvelopeSealer, update: pb.JobUpdate) -> None:
     the list this party already trusts stays."""
     if not isinstance(sealer, PairwiseSealer) or not update.crl:
         return
+    if not isinstance(sealer.revocations, PeerRevocations):
+        return  # reads the CA operator's file itself
     try:
         sealer.revocations.offer(update.crl, f"job {update.job_id}: the coordinator's CRL")
     except CryptoError as exc:

@@ -23,7 +23,7 @@ def test_statement_of_a_revoked_peer_is_refused_at_admission(tmp_path: Path) -> 
     ca = CertificateAuthority(fed.pki)
     before = ca.write_crl().read_bytes()
     sealer = fed.sealer("a")
-    sealer.revocations.offer(before, "test")
+    offer_crl(sealer, pb.JobUpdate(job_id="j1", crl=before))
     sealer.admit("j1", job_digest(SPEC_JSON), fed.keys, fed.statements.values())  # accepted
     ca.revoke(name="b")
     offer_crl(sealer, pb.JobUpdate(job_id="j2", crl=(fed.pki / "crl.pem").read_bytes()))
@@ -52,7 +52,7 @@ def test_a_relay_can_neither_forge_nor_roll_back_the_list(tmp_path: Path) -> Non
     with pytest.raises(CryptoError, match="CRL"):
         held.offer(forged, "coordinator")
     sealer = fed.sealer("a")
-    sealer.revocations.offer(revoked_b, "party.toml")
+    offer_crl(sealer, pb.JobUpdate(job_id="j", crl=revoked_b))
     offer_crl(sealer, pb.JobUpdate(job_id="j", crl=forged))  # logged, not raised
     assert sealer.revocations.revoked(serial_b)
     # an older genuine list (replayed from before b was revoked) does not undo it

@@ -27,7 +27,7 @@ from vfl.crypto.sealing.counters import NonceCounters
 from vfl.crypto.sealing.identity_key import IdentityKey
 from vfl.crypto.sealing.key_statement import KeyStatement, verify_statement
 from vfl.crypto.sealing.pair_key import derive_pair_key
-from vfl.crypto.sealing.revocation import PeerRevocations
+from vfl.crypto.sealing.revocation import CrlFile, PeerRevocations
 from vfl.crypto.sealing.sealed_body import open_body, seal_body
 from vfl.errors import CryptoError, ProtocolError
 from vfl.protocol.envelope import Envelope
@@ -60,11 +60,11 @@ class PairwiseSealer:
         identity: IdentityKey,
         ca_pem: bytes,
         counters: NonceCounters,
-        revocations: PeerRevocations | None = None,
+        revocations: PeerRevocations | CrlFile | None = None,
     ) -> None:
         self.party = party
         # the CA's revocation list: a peer whose statement's certificate is on it is refused
-        self.revocations = revocations or PeerRevocations(ca_pem)
+        self.revocations: PeerRevocations | CrlFile = revocations or PeerRevocations(ca_pem)
         self._identity = identity
         self._ca_pem = ca_pem
         self._counters = counters

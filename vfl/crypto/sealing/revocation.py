@@ -107,6 +107,9 @@ class CrlFile:
             log.info("revocation list %d loaded: %d revoked", fresh.number, len(fresh.serials))
             return fresh
 
+    def revoked(self, serial: int) -> bool:
+        return self.current().revoked(serial)
+
 
 class PeerRevocations:
     """A party's view of the CRL: the newest CA-signed one it was offered, never older."""
