@@ -20,6 +20,7 @@ from coordinator.results import job_result
 from coordinator.sessions import SessionRegistry
 from coordinator.store import Job, Store
 from vfl.config.loading import MAX_TOML_BYTES
+from vfl.crypto.sealing.revocation import CrlFile
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
 
@@ -34,7 +35,9 @@ class AdminServicer(pb_grpc.AdminServicer):
         lifecycle: JobLifecycle,
         sessions: SessionRegistry,
         insecure: bool,
+        revocations: CrlFile | None = None,
     ) -> None:
+        self.revocations = revocations  # the CA's CRL: revoked certificates are refused
         self.store = store
         self.book = book
         self.lifecycle = lifecycle
@@ -42,7 +45,7 @@ class AdminServicer(pb_grpc.AdminServicer):
         self.insecure = insecure
 
     def _who(self, context: grpc.ServicerContext) -> Identity:
-        return peer_identity(context, self.insecure)
+        return peer_identity(context, self.insecure, self.revocations)
 
     def _visible(self, who: Identity, job_id: str) -> Job:
         job = self.lifecycle.require(job_id)

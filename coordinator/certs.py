@@ -4,16 +4,24 @@ per party (and one for operators), so that every connection is mutual TLS.
 Identity lives in the certificate: the common name is the party's registered name and the
 organizational unit says what it is (`party`, `operator` or `coordinator`). The
 coordinator reads both from the verified peer certificate and never from a request field.
-Private keys are written with mode 0600; the CA key belongs offline once parties have theirs.
+Private keys are written with mode 0600.
+
+Production enrolment keeps every private key with its owner: the CA operator's folder
+(`authority.py`), a key and CSR made on each party's machine (`cert_request.py`).
+`init_pki` (`vfl certs init`) writes every key into one folder: a one-machine shortcut for
+demos and tests only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
+import json
 import os
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from cryptography import x509
@@ -25,7 +33,18 @@ from vfl.errors import ConfigError
 
 PARTY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 OPERATOR = "operator"
+COORDINATOR_NAME = "coordinator"
+RESERVED = (OPERATOR, COORDINATOR_NAME, "ca")
 ROLES = ("party", "operator", "coordinator")
+CA_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vfl federation CA")])
+
+
+class Role(StrEnum):
+    """What a certificate's holder is (its OU)."""
+
+    PARTY = "party"
+    OPERATOR = "operator"
+    COORDINATOR = "coordinator"
 
 
 @dataclass(frozen=True)
@@ -34,6 +53,8 @@ class Identity:
 
     name: str
     role: str  # one of ROLES
+    serial: int = 0
+    """The certificate's serial number (0 in insecure mode): what a CRL revokes."""
 
     @property
     def is_operator(self) -> bool:
@@ -47,14 +68,82 @@ def identity_from_pem(pem: bytes) -> Identity:
     units = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
     name = str(names[0].value) if names else ""
     role = str(units[0].value) if units else ""
-    return Identity(name, role if role in ROLES else "")
+    return Identity(name, role if role in ROLES else "", cert.serial_number)
+
+
+def key_fingerprint(public: ec.EllipticCurvePublicKey) -> str:
+    """SHA-256 of the public key (SubjectPublicKeyInfo), for people to compare aloud."""
+    der = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashlib.sha256(der).hexdigest()
+    return "SHA256:" + ":".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
+def subject(name: str, role: Role) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role.value),
+        ]
+    )
+
+
+def ca_certificate(days: int) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A new self-signed CA certificate and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        _builder(CA_NAME, CA_NAME, key.public_key(), now, days)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def leaf_certificate(
+    name: str,
+    role: Role,
+    public: ec.EllipticCurvePublicKey,
+    hosts: list[str],
+    usage: x509.ObjectIdentifier,
+    ca: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    days: int,
+) -> x509.Certificate:
+    """A certificate for `public`, with the subject and extensions the CA decides."""
+    now = dt.datetime.now(dt.UTC)
+    return (
+        _builder(subject(name, role), ca.subject, public, now, days)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(_sans(hosts)), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def issued_entry(cert: x509.Certificate) -> dict[str, str | None]:
+    """The row `issued.json` keeps for a certificate the CA signed (authority.Issued)."""
+    who = identity_from_pem(cert.public_bytes(serialization.Encoding.PEM))
+    public = cert.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey), "the CA signs EC keys only"
+    return {
+        "serial": format(cert.serial_number, "x"),
+        "name": who.name,
+        "role": who.role,
+        "fingerprint": key_fingerprint(public),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "revoked": None,
+    }
 
 
 def init_pki(out: Path, hosts: list[str], parties: list[str], days: int = 825) -> list[Path]:
     """Write ca.pem/key, coordinator.pem/key, NAME.pem/key per party and operator.pem/key."""
     if not hosts:
         raise ConfigError("--coordinator: name at least one host name or IP address")
-    bad = [p for p in parties if not PARTY_NAME.match(p) or p in (OPERATOR, "coordinator", "ca")]
+    bad = [p for p in parties if not PARTY_NAME.match(p) or p in RESERVED]
     if bad or not parties:
         raise ConfigError(
             f"--parties: invalid or reserved name {bad[0]!r}; use lowercase letters, digits, "
@@ -66,39 +155,25 @@ def init_pki(out: Path, hosts: list[str], parties: list[str], days: int = 825) -
     existing = [p for p in ("ca.pem", "ca.key") if (out / p).exists()]
     if existing:
         raise ConfigError(f"{out / existing[0]}: already exists; choose an empty --out folder")
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vfl federation CA")])
-    ca_cert = (
-        _builder(ca_name, ca_name, ca_key.public_key(), now, days)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(ca=True), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    written = [_write_cert(out / "ca.pem", ca_cert), _write_key(out / "ca.key", ca_key)]
-    leaves = [("coordinator", "coordinator", hosts)]
-    leaves += [(p, "party", [p]) for p in parties] + [(OPERATOR, "operator", [OPERATOR])]
+    ca_cert, ca_key = ca_certificate(days)
+    written = [write_cert(out / "ca.pem", ca_cert), write_key(out / "ca.key", ca_key)]
+    leaves = [(COORDINATOR_NAME, Role.COORDINATOR, hosts)]
+    leaves += [(p, Role.PARTY, [p]) for p in parties] + [(OPERATOR, Role.OPERATOR, [OPERATOR])]
+    issued = []
     for name, role, sans in leaves:
         key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COMMON_NAME, name),
-                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role),
-            ]
+        usage = (
+            ExtendedKeyUsageOID.SERVER_AUTH
+            if role is Role.COORDINATOR
+            else ExtendedKeyUsageOID.CLIENT_AUTH
         )
-        usage = ExtendedKeyUsageOID.SERVER_AUTH if role == "coordinator" else None
-        cert = (
-            _builder(subject, ca_name, key.public_key(), now, days)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(ca=False), critical=True)
-            .add_extension(
-                x509.ExtendedKeyUsage([usage or ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-            )
-            .add_extension(x509.SubjectAlternativeName(_sans(sans)), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        written += [_write_cert(out / f"{name}.pem", cert), _write_key(out / f"{name}.key", key)]
-    return written
+        cert = leaf_certificate(name, role, key.public_key(), sans, usage, ca_cert, ca_key, days)
+        written += [write_cert(out / f"{name}.pem", cert), write_key(out / f"{name}.key", key)]
+        issued.append(issued_entry(cert))
+    # the same record as a CA folder's, so `vfl certs revoke --ca OUT` works on a demo too
+    record = {"crl_number": 0, "certificates": issued}
+    (out / "issued.json").write_text(json.dumps(record, indent=2) + "\n")
+    return [*written, out / "issued.json"]
 
 
 def _builder(
@@ -143,12 +218,12 @@ def _sans(hosts: list[str]) -> list[x509.GeneralName]:
     return names
 
 
-def _write_cert(path: Path, cert: x509.Certificate) -> Path:
+def write_cert(path: Path, cert: x509.Certificate) -> Path:
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return path
 
 
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> Path:
+def write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> Path:
     data = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

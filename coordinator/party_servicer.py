@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 import grpc
 
+from coordinator.certs import Identity
 from coordinator.coordinator_metrics import CoordinatorMetrics
 from coordinator.errors import (
     AccessDeniedError,
@@ -29,7 +30,7 @@ from coordinator.errors import (
     abort,
 )
 from coordinator.hosted import HostedRunner
-from coordinator.identity import peer_identity
+from coordinator.identity import peer_identity, refuse_revoked
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, PutResult
 from coordinator.report_policy import admit
@@ -39,6 +40,7 @@ from coordinator.store import DatasetInfo, Job, Store
 from coordinator.stream_gate import StreamGate
 from vfl.config.coordinator_config import RelayLimits, ServerLimits
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
+from vfl.crypto.sealing.revocation import CrlFile
 from vfl.errors import ProtocolError, VflError
 from vfl.observability.labels import ErrorKind, RelayOutcome
 from vfl.protocol import reports, version
@@ -78,7 +80,9 @@ class PartyServicer(pb_grpc.PartyServicer):
         bounds: ServerLimits | None = None,
         hosted: HostedRunner | None = None,
         metrics: CoordinatorMetrics | None = None,
+        revocations: CrlFile | None = None,
     ) -> None:
+        self.revocations = revocations  # the CA's CRL: refused at Connect, streams closed
         self.store = store
         self.metrics = metrics or CoordinatorMetrics()
         self.book = book
@@ -112,7 +116,7 @@ class PartyServicer(pb_grpc.PartyServicer):
     ) -> Iterator[pb.CoordinatorMessage]:
         session: PartySession | None = None
         try:
-            identity = peer_identity(context, self.insecure)
+            identity = peer_identity(context, self.insecure, self.revocations)
             if identity.role != "party" or identity.name == COORDINATOR:
                 raise AccessDeniedError(f"{identity.name}: only parties hold a party stream")
             first = self.gate.first(requests)
@@ -133,6 +137,7 @@ class PartyServicer(pb_grpc.PartyServicer):
             # Claimed before registering, so a second node cannot replace the first's
             # datasets or sealing key while it is refused.
             session = PartySession(identity.name, active=context.is_active)
+            session.serial = identity.serial
             if not self.sessions.claim(session):
                 raise AlreadyConnectedError(
                     f"party {identity.name} is already connected from another node; stop it first"
@@ -158,7 +163,7 @@ class PartyServicer(pb_grpc.PartyServicer):
             )
         )
         for job in self.store.jobs(limit=200, party=party):
-            session.put(job_update(self.store, job.id, party, self._statement))
+            session.put(job_update(self.store, job.id, party, self._statement, self._crl))
         context.add_callback(session.close)
         threading.Thread(target=self._read, args=(session, requests), daemon=True).start()
         threading.Thread(target=self._deliver, args=(session,), daemon=True).start()
@@ -310,6 +315,10 @@ class PartyServicer(pb_grpc.PartyServicer):
             self.sessions.wake(env.dst)
 
     @property
+    def _crl(self) -> bytes:
+        return b"" if self.revocations is None else self.revocations.current().der
+
+    @property
     def _statement(self) -> bytes | None:
         return None if self.hosted is None else self.hosted.statement
 
@@ -349,6 +358,17 @@ class PartyServicer(pb_grpc.PartyServicer):
         )
 
     # -- outbound mail -----------------------------------------------------------------
+    def _revoked(self, session: PartySession) -> bool:
+        """Close the stream of a certificate revoked after it connected (CRL reloaded)."""
+        try:
+            refuse_revoked(Identity(session.party, "party", session.serial), self.revocations)
+        except AccessDeniedError as exc:
+            log.warning("party %s: %s; closing its stream", session.party, exc)
+            session.put(pb.CoordinatorMessage(error=pb.StreamError(message=str(exc))), 1.0)
+            session.close()
+            return True
+        return False
+
     def _deliver(self, session: PartySession) -> None:
         last_id = 0
         try:
@@ -358,6 +378,8 @@ class PartyServicer(pb_grpc.PartyServicer):
                 if not session.alive(self.sessions.silence_s):
                     log.info("party %s: silent or gone; closing its session", session.party)
                     session.close()
+                    return
+                if self._revoked(session):
                     return
                 # Clear before looking: mail stored after this line sets the event again, mail
                 # stored before it is in the query, so none waits for the 1 s backstop.
@@ -378,10 +400,11 @@ class PartyServicer(pb_grpc.PartyServicer):
 
 
 def job_update(
-    store: Store, job_id: str, party: str, hosted_statement: bytes | None = None
+    store: Store, job_id: str, party: str, hosted_statement: bytes | None = None, crl: bytes = b""
 ) -> pb.CoordinatorMessage:
     """What `party` is told about a job; with a hosted program, the coordinator's own key
-    statement (`hosted_statement`) is among the sealing keys, verified like a peer's."""
+    statement (`hosted_statement`) is among the sealing keys, verified like a peer's. `crl`
+    is the CA's revocation list, forwarded as signed: parties check it themselves."""
     job = store.job(job_id)
     assert job is not None, "job updates are sent for stored jobs"
     me = job.party(party)
@@ -398,6 +421,7 @@ def job_update(
             error=job.error or "",
             phases_done=sorted(done),
             sealing_keys=[pb.SealingKey.FromString(keys[name]) for name in sorted(keys)],
+            crl=crl,
         )
     )
 

@@ -23,6 +23,8 @@ from coordinator.sessions import SessionRegistry
 from coordinator.sql_store import SqlStore
 from coordinator.store import Store
 from vfl.config.coordinator_config import CoordinatorConfig
+from vfl.crypto.sealing import PairwiseSealer
+from vfl.crypto.sealing.revocation import CrlFile
 from vfl.errors import ConfigError
 from vfl.observability.endpoint import MetricsEndpoint
 from vfl.observability.labels import ErrorKind
@@ -84,6 +86,9 @@ class CoordinatorServer:
             ],
         )
         insecure = config.insecure
+        self.revocations = _revocations(config)
+        if self.revocations is not None and isinstance(self.hosted.sealer, PairwiseSealer):
+            self.hosted.sealer.revocations = self.revocations  # the aggregator checks it too
         pb_grpc.add_PartyServicer_to_server(  # type: ignore[no-untyped-call]
             PartyServicer(
                 self.store,
@@ -96,11 +101,14 @@ class CoordinatorServer:
                 config.limits,
                 self.hosted,
                 self.metrics,
+                self.revocations,
             ),
             self.server,
         )
         pb_grpc.add_AdminServicer_to_server(  # type: ignore[no-untyped-call]
-            AdminServicer(self.store, self.book, self.lifecycle, self.sessions, insecure),
+            AdminServicer(
+                self.store, self.book, self.lifecycle, self.sessions, insecure, self.revocations
+            ),
             self.server,
         )
         pb_grpc.add_DiagnoseServicer_to_server(  # type: ignore[no-untyped-call]
@@ -167,6 +175,15 @@ class CoordinatorServer:
         for p in job.parties:
             session = self.sessions.get(p.name)
             if session is not None:
-                update = job_update(self.store, job_id, p.name, self.hosted.statement)
+                crl = b"" if self.revocations is None else self.revocations.current().der
+                update = job_update(self.store, job_id, p.name, self.hosted.statement, crl)
                 session.put(update, timeout=5.0)
         self.hosted.on_job(job)
+
+
+def _revocations(config: CoordinatorConfig) -> CrlFile | None:
+    """The CA's revocation list ([tls] crl), reloaded when the file changes."""
+    tls = config.tls
+    if config.insecure or tls is None or tls.crl is None:
+        return None
+    return CrlFile(tls.crl, tls.read()[0])

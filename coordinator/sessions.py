@@ -31,6 +31,7 @@ class PartySession:
         self, party: str, max_queued: int = 256, active: Callable[[], bool] = lambda: True
     ) -> None:
         self.party = party
+        self.serial = 0  # its certificate's serial, checked against the CRL while it lives
         self._active = active  # the gRPC call's is_active
         self._heard = time.monotonic()
         self._out: queue.Queue[pb.CoordinatorMessage] = queue.Queue(maxsize=max_queued)

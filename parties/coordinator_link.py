@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import grpc
 
@@ -33,6 +34,14 @@ _REFUSED = (
     grpc.StatusCode.RESOURCE_EXHAUSTED,  # the coordinator is at limits.max_party_streams
     grpc.StatusCode.FAILED_PRECONDITION,  # another protocol version: the line says who upgrades
 )
+
+
+class Refresh(Protocol):
+    """The credentials and Hello statement to connect with, and whether they changed."""
+
+    def __call__(self) -> tuple[grpc.ChannelCredentials, pb.SealingKey | None]: ...
+
+    def changed(self) -> bool: ...
 
 
 @dataclass
@@ -57,8 +66,11 @@ class CoordinatorLink:
         heartbeat_s: float = 5.0,
         reconnect_max_s: float = 10.0,
         sealing_key: pb.SealingKey | None = None,
+        refresh: Refresh | None = None,
     ) -> None:
         self.target, self.party = target, party
+        # re-reads the certificate before each connection; a renewal makes it reconnect
+        self._refresh = refresh
         self._credentials = credentials
         self._datasets = list(datasets)
         self._sealing_key = sealing_key  # published in Hello; peers verify it, not the relay
@@ -133,6 +145,8 @@ class CoordinatorLink:
         backoff = 0.1
         while not self._stopped.is_set():
             try:
+                if self._refresh is not None:
+                    self._credentials, self._sealing_key = self._refresh()
                 if self._stream():
                     backoff = 0.1
             except grpc.RpcError as exc:
@@ -230,9 +244,11 @@ class CoordinatorLink:
 
     def _heartbeats(self) -> None:
         while not self._stopped.wait(self._heartbeat_s):
+            renewed = self._refresh is not None and self._refresh.changed()
             with self._lock:
                 if self._queue is not None:
-                    self._queue.put(pb.PartyMessage(heartbeat=pb.Heartbeat()))
+                    # a renewed certificate: end this stream; the next one uses the new pair
+                    self._queue.put(None if renewed else pb.PartyMessage(heartbeat=pb.Heartbeat()))
 
 
 def _check_versions(welcome: pb.Welcome) -> None:

@@ -32,9 +32,10 @@ import grpc
 from parties.coordinator_link import CoordinatorLink
 from parties.coordinator_reporter import CoordinatorReporter
 from parties.grpc_channel import GrpcChannel
+from parties.link_identity import LinkIdentity
 from parties.programs import program_for
 from parties.registered_data import describe, load_for_job
-from parties.sealing_keys import from_proto, node_sealing
+from parties.sealing_keys import from_proto, node_sealing, offer_crl
 from vfl.config.loading import parse_job, parse_job_json
 from vfl.config.party_config import PartyConfig
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, phase_of
@@ -96,6 +97,7 @@ class PartyNode:
             config.heartbeat_s,
             config.reconnect_max_s,
             sealing.hello_key,
+            refresh=None if config.insecure else LinkIdentity(config),  # renewed certificates
         )
         self.channel = GrpcChannel(config.name, self.link.send_envelope, self.inbox, self.sealer)
         self._lock = threading.Lock()
@@ -140,6 +142,7 @@ class PartyNode:
     # -- job updates -------------------------------------------------------------------
     def _on_job(self, update: pb.JobUpdate) -> None:
         job_id, state = update.job_id, update.state
+        offer_crl(self.sealer, update)
         with self._lock:
             self._keys[job_id] = list(update.sealing_keys)
         if state == JobState.PENDING and not update.approved_by_you:

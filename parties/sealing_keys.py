@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from vfl.config.party_config import PartyConfig
 from vfl.crypto.sealing import IdentityKey, KeyStatement, PairwiseSealer
+from vfl.crypto.sealing.revocation import PeerRevocations
+from vfl.errors import ConfigError, CryptoError
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.runtime.node_store import NodeStore
 from vfl.runtime.sealing import EnvelopeSealer, NoSealing
@@ -39,7 +41,31 @@ def node_sealing(config: PartyConfig, store: NodeStore) -> NodeSealing:
     ca, cert, key = config.tls.read()
     identity = IdentityKey.load_or_create(config.state_dir / KEY_FILE)
     statement = identity.statement(config.name, cert, key)
-    return NodeSealing(PairwiseSealer(config.name, identity, ca, store), to_proto(statement))
+    revocations = PeerRevocations(ca)
+    if config.tls.crl is not None:  # a copy from the CA operator; the coordinator's may be newer
+        try:
+            revocations.offer(config.tls.crl.read_bytes(), f"tls.crl {config.tls.crl}")
+        except OSError as exc:
+            raise ConfigError(f"tls.crl: cannot read {config.tls.crl} ({exc.strerror})") from None
+        except CryptoError as exc:
+            raise ConfigError(str(exc)) from None
+    sealer = PairwiseSealer(config.name, identity, ca, store, revocations)
+    return NodeSealing(sealer, to_proto(statement))
+
+
+def offer_crl(sealer: EnvelopeSealer, update: pb.JobUpdate) -> None:
+    """Take the revocation list a job update forwards, if the CA signed it and it is newer.
+
+    A forged one means the coordinator (or whoever answers for it) is hostile: logged, and
+    the list this party already trusts stays."""
+    if not isinstance(sealer, PairwiseSealer) or not update.crl:
+        return
+    if not isinstance(sealer.revocations, PeerRevocations):
+        return  # reads the CA operator's file itself
+    try:
+        sealer.revocations.offer(update.crl, f"job {update.job_id}: the coordinator's CRL")
+    except CryptoError as exc:
+        log.error("%s", exc)
 
 
 def to_proto(statement: KeyStatement) -> pb.SealingKey:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coordinator.authority import CertificateAuthority
 from coordinator.certs import init_pki
 from coordinator.mailbox import PutResult
 from coordinator.server import CoordinatorServer
@@ -73,12 +74,17 @@ def start(
     datasets: dict[str, Path] | None = None,
     policies: dict[str, PartyPolicy] | None = None,
     metrics: MetricsConfig | None = None,
+    crl: bool = False,
 ) -> NodeFederation:
-    """`metrics`: every process's [metrics] (port 0 gives each its own free port)."""
+    """`metrics`: every process's [metrics] (port 0 gives each its own free port). With
+    `crl`, the coordinator reads certs/crl.pem (CertificateAuthority(certs) revokes)."""
     data = datasets or {name: SAMPLE / f"{name}.csv" for name in PARTIES}
     pki = root / "certs"
     init_pki(pki, ["127.0.0.1"], list(data))
-    tls = TlsFiles(ca=pki / "ca.pem", cert=pki / "coordinator.pem", key=pki / "coordinator.key")
+    crl_path = CertificateAuthority(pki).write_crl() if crl else None
+    tls = TlsFiles(
+        ca=pki / "ca.pem", cert=pki / "coordinator.pem", key=pki / "coordinator.key", crl=crl_path
+    )
     server = start_coordinator(root, tls=tls, metrics=metrics)
     fed = NodeFederation(root, server)
     put = server.mailbox.put

@@ -45,9 +45,18 @@ class TlsFiles(_Strict):
     """This process's certificate (PEM)."""
     key: Path
     """This process's private key (PEM, mode 0600)."""
+    crl: Path | None = None
+    """The CA's revocation list (`crl.pem` from `vfl certs revoke`). The coordinator refuses
+    certificates it revokes and reloads it when the file changes; a party refuses peers'
+    sealing keys signed with them (it also takes newer lists the coordinator forwards)."""
 
     def resolved(self, base: Path) -> TlsFiles:
-        return TlsFiles(ca=base / self.ca, cert=base / self.cert, key=base / self.key)
+        return TlsFiles(
+            ca=base / self.ca,
+            cert=base / self.cert,
+            key=base / self.key,
+            crl=None if self.crl is None else base / self.crl,
+        )
 
     def read(self) -> tuple[bytes, bytes, bytes]:
         out = []

@@ -15,6 +15,7 @@ is refused, whatever else it controls.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -65,9 +66,16 @@ def sign_statement(
 
 
 def verify_statement(
-    statement: KeyStatement, expected_party: str, ca_pem: bytes, now: dt.datetime | None = None
+    statement: KeyStatement,
+    expected_party: str,
+    ca_pem: bytes,
+    now: dt.datetime | None = None,
+    revoked: Callable[[int], bool] | None = None,
 ) -> X25519PublicKey:
-    """The peer's key if `statement` binds it to `expected_party`; CryptoError otherwise."""
+    """The peer's key if `statement` binds it to `expected_party`; CryptoError otherwise.
+
+    `revoked` says whether a certificate serial is on the CA's revocation list
+    (revocation.py); a statement signed with a revoked certificate is refused."""
 
     def refuse(why: str) -> CryptoError:
         return CryptoError(
@@ -86,6 +94,8 @@ def verify_statement(
         cert.verify_directly_issued_by(ca)
     except (ValueError, TypeError, InvalidSignature):
         raise refuse("certificate not issued by this federation's CA") from None
+    if revoked is not None and revoked(cert.serial_number):
+        raise refuse(f"certificate serial {cert.serial_number:x} was revoked by the CA")
     moment = now or dt.datetime.now(dt.UTC)
     if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
         raise refuse("certificate expired or not yet valid")

@@ -27,6 +27,7 @@ from vfl.crypto.sealing.counters import NonceCounters
 from vfl.crypto.sealing.identity_key import IdentityKey
 from vfl.crypto.sealing.key_statement import KeyStatement, verify_statement
 from vfl.crypto.sealing.pair_key import derive_pair_key
+from vfl.crypto.sealing.revocation import CrlFile, PeerRevocations
 from vfl.crypto.sealing.sealed_body import open_body, seal_body
 from vfl.errors import CryptoError, ProtocolError
 from vfl.protocol.envelope import Envelope
@@ -54,9 +55,16 @@ class PairwiseSealer:
     name = SEALING_NAME
 
     def __init__(
-        self, party: str, identity: IdentityKey, ca_pem: bytes, counters: NonceCounters
+        self,
+        party: str,
+        identity: IdentityKey,
+        ca_pem: bytes,
+        counters: NonceCounters,
+        revocations: PeerRevocations | CrlFile | None = None,
     ) -> None:
         self.party = party
+        # the CA's revocation list: a peer whose statement's certificate is on it is refused
+        self.revocations: PeerRevocations | CrlFile = revocations or PeerRevocations(ca_pem)
         self._identity = identity
         self._ca_pem = ca_pem
         self._counters = counters
@@ -79,7 +87,9 @@ class PairwiseSealer:
                     f"job {job_id}: peer {peer} published no sealing key; every party node of "
                     "a job must seal (party.toml: seal = true, with [tls])"
                 )
-            public = verify_statement(statement, peer, self._ca_pem)
+            public = verify_statement(
+                statement, peer, self._ca_pem, revoked=self.revocations.revoked
+            )
             try:
                 shared = self._identity.exchange(public)
             except ValueError:

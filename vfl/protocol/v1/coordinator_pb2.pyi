@@ -863,6 +863,7 @@ class JobUpdate(_message.Message):
     ERROR_FIELD_NUMBER: _builtins.int
     PHASES_DONE_FIELD_NUMBER: _builtins.int
     SEALING_KEYS_FIELD_NUMBER: _builtins.int
+    CRL_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     state: _builtins.str
     """pending | approved | align | train | evaluate | succeeded | failed | cancelled"""
@@ -870,6 +871,8 @@ class JobUpdate(_message.Message):
     """the validated job spec"""
     approved_by_you: _builtins.bool
     error: _builtins.str
+    crl: _builtins.bytes
+    """the CA-signed revocation list (DER) the coordinator holds; empty if none"""
     @_builtins.property
     def phases_done(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """phases the coordinator has recorded as done by you"""
@@ -888,10 +891,11 @@ class JobUpdate(_message.Message):
         error: _builtins.str = ...,
         phases_done: _abc.Iterable[_builtins.str] | None = ...,
         sealing_keys: _abc.Iterable[Global___SealingKey] | None = ...,
+        crl: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by_you", b"approved_by_you", "error", b"error", "job_id", b"job_id", "phases_done", b"phases_done", "sealing_keys", b"sealing_keys", "spec_json", b"spec_json", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by_you", b"approved_by_you", "crl", b"crl", "error", b"error", "job_id", b"job_id", "phases_done", b"phases_done", "sealing_keys", b"sealing_keys", "spec_json", b"spec_json", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
