@@ -67,6 +67,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class _OmitsNewDefaults(_Strict):
+    """A section with fields added after specs were in use: at their default they are left
+    out of the JSON, so an older spec's JSON, and so its digest (which keys the parties'
+    secrets and sealing), stays what it was."""
+
+    _OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_new_defaults(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        fields = type(self).model_fields
+        for name in self._OMIT_AT_DEFAULT:
+            if name in data and getattr(self, name) == fields[name].get_default():
+                del data[name]
+        return data
+
+
 class JobSection(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     """Human name; the job id adds a unique suffix."""
@@ -133,7 +152,15 @@ class TransferPartySpec(PartySpec):
     """source (labels and its features) or target (other features, few or no labels)."""
 
 
-class AlignSpec(_Strict):
+DEFAULT_MIN_INTERSECTION = 10
+"""Fewest shared rows a training job accepts unless `align.min_intersection` says: below
+it, a 0.2 validation split is a row or two and the metrics mean nothing."""
+
+
+class AlignSpec(_OmitsNewDefaults):
+    """`[align]`: how the parties find the rows they share, and how few are too few."""
+
+    _OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("min_intersection",)
     protocol: AlignProtocol = "ecdh"
     """How parties find their shared rows: `ecdh` (PSI on ristretto255), `rsa` (blind-
     signature PSI for very unbalanced sets: the smaller side does cheap work), or `join`
@@ -145,6 +172,10 @@ class AlignSpec(_Strict):
     cardinality_only: bool = False
     """Only count the shared rows (reported to every party); nobody learns which rows,
     nothing is aligned and the job stops after the align phase. Needs `ecdh`."""
+    min_intersection: int = Field(default=DEFAULT_MIN_INTERSECTION, ge=0)
+    """A training job whose parties share fewer rows fails after PSI (every party learns
+    the count from PSI anyway); 0 turns the check off. Prediction and cardinality-only
+    jobs, and `vfl psi`, ignore it."""
 
     @model_validator(mode="after")
     def _check_cardinality(self) -> AlignSpec:
