@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from parties.data.readers import describe_source, read_table
+from vfl.config.id_rules import IdRule
 from vfl.config.job_spec import HorizontalJobSpec, JobSpec, PartySpec, Task
 from vfl.dataset import PartyDataset
 from vfl.errors import DataValidationError
@@ -122,8 +123,8 @@ def _normalised_ids(
             )
         values = values.astype(np.int64)
     text = values.astype(str)
-    for rule in rules:
-        text = text.str.strip() if rule == "strip" else text.str.lower()
+    for rule in map(IdRule, rules):
+        text = text.map(rule.apply)
     broken = text.str.contains("\n", regex=False) | text.str.contains("\r", regex=False)
     if broken.any():
         raise DataValidationError(

@@ -36,6 +36,7 @@ from vfl.config.horizontal_spec import (
     HorizontalPrivacySpec,
     HorizontalTrainSpec,
 )
+from vfl.config.id_rules import IdRule
 from vfl.config.paillier_bounds import rows_slot_error
 from vfl.config.phase_plan import Mode as ModeName
 from vfl.config.phase_plan import Phase, PhasePlan, plan_for
@@ -165,8 +166,9 @@ class AlignSpec(_OmitsNewDefaults):
     """How parties find their shared rows: `ecdh` (PSI on ristretto255), `rsa` (blind-
     signature PSI for very unbalanced sets: the smaller side does cheap work), or `join`
     (exchanges raw IDs: tests only)."""
-    normalize: list[Literal["strip", "lower"]] = Field(default_factory=list)
-    """ID clean-up applied on every side before matching, in order."""
+    normalize: list[IdRule] = Field(default_factory=list)
+    """ID clean-up applied on every side before matching, in order: `strip`, `lower`,
+    `strip_leading_zeros` (vfl/config/id_rules.py)."""
     key_bits: int = Field(default=MIN_KEY_BITS, ge=MIN_KEY_BITS, le=8192)
     """RSA modulus of the signer's key (rsa only); clients refuse a smaller one."""
     cardinality_only: bool = False
