@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
@@ -98,9 +99,20 @@ class JobSection(_Strict):
     come from each party's own secret instead."""
 
 
-class PartySpec(_Strict):
+class MissingLabel(StrEnum):
+    """What the label holder does with rows whose label is empty."""
+
+    ERROR = "error"
+    """Fail with the count (the default): a missing label is usually a broken export."""
+    DROP = "drop"
+    """Leave those rows out before PSI, so they are never aligned or trained on."""
+
+
+class PartySpec(_OmitsNewDefaults):
     """One party of a job: who it is, its role and where its data is. Every mode's parties
     have these fields; each mode's subclass narrows `role` to its own roles."""
+
+    _OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("positive_label", "missing_label")
 
     name: str = Field(pattern=PARTY_NAME)
     """The party's registered name: lowercase letters, digits, '-' and '_'."""
@@ -120,6 +132,11 @@ class PartySpec(_Strict):
     """Feature columns to use; default: every column but the ID and label."""
     missing: Literal["error", "drop", "zero", "mean"] = "error"
     """What to do with missing feature values: fail (default), drop the row, fill 0 or the mean."""
+    positive_label: str | int | None = None
+    """A binary task's label value that means 1 (`"yes"`, `4`); every other value is 0.
+    Unset: the label column must hold 0 and 1."""
+    missing_label: MissingLabel = MissingLabel.ERROR
+    """Rows with an empty label: `error` (default) or `drop` them before PSI."""
 
     @model_validator(mode="after")
     def _check_source(self) -> PartySpec:
@@ -127,6 +144,13 @@ class PartySpec(_Strict):
         if is_sql and (self.table is None) == (self.query is None):
             raise ValueError(
                 f"party {self.name!r}: a SQL data source needs exactly one of `table` or `query`"
+            )
+        if self.label_column is None and (
+            self.positive_label is not None or self.missing_label != MissingLabel.ERROR
+        ):
+            raise ValueError(
+                f"party {self.name!r}: positive_label and missing_label apply only with "
+                "label_column; set them on the party that holds the labels"
             )
         if not is_sql and (self.table is not None or self.query is not None):
             raise ValueError(
