@@ -154,8 +154,10 @@ class PartySpec(_OmitsNewDefaults):
             )
         if not is_sql and (self.table is not None or self.query is not None):
             raise ValueError(
-                f"party {self.name!r}: `table` and `query` apply only to SQL URLs, "
-                f"but data is a file path"
+                f"party {self.name!r}: `table` and `query` apply only to SQL URLs, but data "
+                f"{self.data!r} is a file path or a registered dataset name; remove `table`/"
+                "`query` (a registered dataset's table is set in the owner's party.toml) or "
+                "set data to a SQL URL"
             )
         return self
 
