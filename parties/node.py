@@ -158,7 +158,7 @@ class PartyNode:
                 log.info("job %s: approving (auto_approve = true)", job_id)
                 self.link.submit(pb.PartyMessage(approve=pb.Approve(job_id=job_id)), wait=False)
             else:
-                log.warning("job %s awaits approval: vfl party approve %s", job_id, job_id)
+                log.warning("job %s awaits approval: %s", job_id, approval_hint(job_id))
         elif phase_of(state) is not None and state not in update.phases_done:
             self._reopen_if_resumed(job_id)
             self._run_phase_once(job_id, state, update.spec_json)
@@ -364,3 +364,8 @@ def _outcome(done: tuple[str, str | None, str | None] | None) -> PhaseOutcome:
 def model_dir(state_dir: Path, job_id: str) -> Path:
     """Where a party node keeps its part of a job's model."""
     return state_dir / "jobs" / job_id / "model"
+
+
+def approval_hint(job_id: str) -> str:
+    """The command an operator runs to approve a job here: `--config` is required."""
+    return f"vfl party approve {job_id} --config PARTY_TOML (this node's party.toml)"

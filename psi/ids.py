@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from vfl.config.id_rules import IdRule
 from vfl.errors import DataValidationError
 
 MAX_ID_BYTES = 65_536
@@ -51,8 +52,8 @@ class IdSource(Protocol):
 def normalise(ids: Sequence[str], rules: Sequence[str], source: str, offset: int) -> list[str]:
     """Apply the job's `[align] normalize` rules in order, then check every ID."""
     out = list(ids)
-    for rule in rules:
-        out = [i.strip() for i in out] if rule == "strip" else [i.lower() for i in out]
+    for rule in map(IdRule, rules):
+        out = [rule.apply(i) for i in out]
     for n, value in enumerate(out):
         _check(value, source, offset + n)
     return out

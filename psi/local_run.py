@@ -74,7 +74,8 @@ class SideResult:
 
 def job_for(left: Side, right: Side, align: AlignSpec, timeout_s: float) -> VerticalJobSpec:
     """A job spec for the two files. Only `[align]` and the roles matter; the label column
-    is required by the spec for a label holder and never read by an align program."""
+    is required by the spec for a label holder and never read by an align program. Nothing
+    trains on the rows, so any count is an answer: `align.min_intersection` is off."""
     return VerticalJobSpec(
         job=JobSection(name="psi"),
         parties=[
@@ -89,7 +90,7 @@ def job_for(left: Side, right: Side, align: AlignSpec, timeout_s: float) -> Vert
                 name=RIGHT, role="feature_holder", data=str(right.path), id_column=right.column
             ),
         ],
-        align=align,
+        align=align.model_copy(update={"min_intersection": 0}),
         train=VerticalTrainSpec(timeout_s=timeout_s),
     )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from psi.checks import require_min_intersection
 from psi.chunks import positions_to_rows, recv_rows, rows_to_positions, send_rows
 from psi.ids import IdSource, MemoryIds
 from psi.messages import AlignCheck, Selection
@@ -121,6 +122,7 @@ def finish_label_holder(
         at, theirs = pairs[f]
         send_rows(ctx, f, Selection, positions_to_rows(theirs[np.searchsorted(at, ordered)]))
     aligned = [ids[int(k)] for k in order]
+    require_min_intersection(ctx, len(aligned))
     ctx.workspace.save_alignment(aligned)
     ctx.report(AlignReport(rows=rows, intersection_size=len(aligned), protocol=protocol))
 
@@ -147,6 +149,7 @@ def finish_feature_holder(
             f"psi.Selection from {lh}: rows are not in ascending ID order; the parties "
             "normalise IDs differently"
         )
+    require_min_intersection(ctx, len(ids))
     ctx.workspace.save_alignment(ids)
     ctx.report(AlignReport(rows=rows, intersection_size=len(ids), protocol=protocol))
 

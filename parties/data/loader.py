@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from parties.data.labels import drop_missing_labels, positive_labels
 from parties.data.readers import describe_source, read_table
+from vfl.config.id_rules import IdRule
 from vfl.config.job_spec import HorizontalJobSpec, JobSpec, PartySpec, Task
 from vfl.dataset import PartyDataset
 from vfl.errors import DataValidationError
@@ -29,6 +31,7 @@ def load_dataset(spec: JobSpec, party: PartySpec, base_dir: Path | None = None) 
     if party.label_column is not None:
         _require_column(source, "label", party.label_column, columns)
     features = _feature_columns(source, party, columns)
+    frame = drop_missing_labels(source, party, frame)
     frame = _apply_missing(source, party, frame, features)
     # IDs are matched across parties only where a mode aligns rows
     if party.id_column is None:
@@ -37,7 +40,12 @@ def load_dataset(spec: JobSpec, party: PartySpec, base_dir: Path | None = None) 
         normalize = [] if isinstance(spec, HorizontalJobSpec) else spec.align.normalize
         ids = _normalised_ids(source, party.id_column, frame[party.id_column], normalize)
     labels = (
-        _labels(source, party.label_column, frame[party.label_column], spec.model.task)
+        _labels(
+            source,
+            party.label_column,
+            positive_labels(source, party, frame, spec.model.task),
+            spec.model.task,
+        )
         if party.label_column is not None
         else None
     )
@@ -122,8 +130,8 @@ def _normalised_ids(
             )
         values = values.astype(np.int64)
     text = values.astype(str)
-    for rule in rules:
-        text = text.str.strip() if rule == "strip" else text.str.lower()
+    for rule in map(IdRule, rules):
+        text = text.map(rule.apply)
     broken = text.str.contains("\n", regex=False) | text.str.contains("\r", regex=False)
     if broken.any():
         raise DataValidationError(
@@ -146,10 +154,6 @@ def _normalised_ids(
 
 
 def _labels(source: str, column: str, values: pd.Series, task: Task) -> np.ndarray:
-    if values.isna().any():
-        raise DataValidationError(
-            f"{source}: label column {column!r} has {int(values.isna().sum())} missing values"
-        )
     if pd.api.types.is_bool_dtype(values):
         values = values.astype(np.float64)
     if not pd.api.types.is_numeric_dtype(values):

@@ -57,7 +57,10 @@ def _read_sql(party: PartySpec, base_dir: Path) -> pd.DataFrame:
         if not db.is_absolute():
             url = url.set(database=str(base_dir / db))
         if not Path(url.database or "").exists():
-            raise DataValidationError(f"{describe_source(party)}: SQLite file not found")
+            raise DataValidationError(
+                f"{describe_source(party)}: SQLite file not found at {url.database} (relative "
+                "paths start at the folder of the job spec or party.toml)"
+            )
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:

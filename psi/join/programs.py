@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from psi.checks import require_min_intersection
 from psi.join.messages import IdList, Intersection
 from vfl.config.job_spec import align_roles
 from vfl.errors import ProtocolError
@@ -21,6 +22,7 @@ class JoinLabelHolder(Program):
         ordered = tuple(sorted(shared))
         for peer in align_roles(ctx.job).others:
             ctx.send(peer, Intersection(ordered))
+        require_min_intersection(ctx, len(ordered))
         ctx.workspace.save_alignment(ordered)
         ctx.report(AlignReport(rows=data.rows, intersection_size=len(ordered), protocol="join"))
 
@@ -37,5 +39,6 @@ class JoinFeatureHolder(Program):
             raise ProtocolError(
                 f"join.Intersection from {label_holder}: names IDs this party never sent"
             )
+        require_min_intersection(ctx, len(ordered))
         ctx.workspace.save_alignment(ordered)
         ctx.report(AlignReport(rows=data.rows, intersection_size=len(ordered), protocol="join"))

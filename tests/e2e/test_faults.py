@@ -57,7 +57,12 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
         fed.stop_party("imaging")
         job_id = submit(fed, fed.job_spec(epochs=2))
         approve = vfl(
-            "party", "approve", job_id, "--config", str(fed.root / "imaging" / "party.toml")
+            "party",
+            "approve",
+            job_id,
+            "--config",
+            str(fed.root / "imaging" / "party.toml"),
+            "--yes",
         )
         assert approve.returncode == 0, approve.stderr
         wait_until(fed, job_id, lambda r: r.get("status") == "align")

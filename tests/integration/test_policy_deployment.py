@@ -86,7 +86,7 @@ def test_vfl_party_approve_declines_a_job_outside_policy(
     fed.nodes["lab"].stop()  # its operator approves by hand, with the default policy
     config = _party_toml(fed, "lab")
     refused = fed.server.lifecycle.submit(breast_job(epochs=1), "operator", is_operator=True)
-    assert main(["party", "approve", refused.id, "--config", str(config)]) == 2
+    assert main(["party", "approve", refused.id, "--config", str(config), "--yes"]) == 2
     err = capsys.readouterr().err
     assert err == f"vfl: error: {_refusal(refused.id)} (declined: the job fails)\n"
     job = fed.server.store.job(refused.id)
@@ -94,7 +94,7 @@ def test_vfl_party_approve_declines_a_job_outside_policy(
     assert job.error == f"party lab declined: {_refusal(refused.id)}"
 
     accepted = fed.server.lifecycle.submit(_paillier_job(), "operator", is_operator=True)
-    assert main(["party", "approve", accepted.id, "--config", str(config)]) == 0
+    assert main(["party", "approve", accepted.id, "--config", str(config), "--yes"]) == 0
     job = fed.server.store.job(accepted.id)
     assert job is not None and all(p.approved for p in job.parties)
     fed.server.lifecycle.cancel(accepted.id, "operator")
@@ -115,3 +115,26 @@ def test_a_node_never_starts_a_phase_of_a_job_outside_policy(tmp_path: Path) -> 
         assert node.store.ledger("job-1") == []
     finally:
         node.store.close()
+
+
+def test_vfl_party_approve_shows_the_job_and_what_leaves_then_asks(
+    fed: NodeFederation, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fed.nodes["lab"].stop()
+    config = _party_toml(fed, "lab")
+    job = fed.server.lifecycle.submit(_paillier_job(), "operator", is_operator=True)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["n", "y"])
+    monkeypatch.setattr("builtins.input", lambda _prompt: next(answers))
+    approve = ["party", "approve", job.id, "--config", str(config)]
+    assert main(approve) == 1
+    out = capsys.readouterr().out
+    assert f"job {job.id}, spec:" in out and '"protection": "paillier"' in out
+    assert "policy: accepted by party.toml [policy]" in out
+    assert "what will leave this silo (lab):" in out and " to hospital: " in out
+    stored = fed.server.store.job(job.id)
+    assert stored is not None and not any(p.name == "lab" and p.approved for p in stored.parties)
+    assert main(approve) == 0
+    stored = fed.server.store.job(job.id)
+    assert stored is not None and any(p.name == "lab" and p.approved for p in stored.parties)
+    fed.server.lifecycle.cancel(job.id, "operator")

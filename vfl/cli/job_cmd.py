@@ -45,8 +45,10 @@ def register(sub: Any) -> None:
     listing = inner.add_parser("list", help="recent jobs")
     listing.add_argument("--limit", type=int, default=50)
     listing.set_defaults(handler=run_list)
+    parties = inner.add_parser("parties", help="registered parties and their datasets")
+    parties.set_defaults(handler=run_parties)
     by_id = [inner.choices[n] for n in ("status", "cancel", "resume", "logs")]
-    for cmd in (submit, listing, *by_id):
+    for cmd in (submit, listing, parties, *by_id):
         _add_connection(cmd)
 
 
@@ -128,6 +130,23 @@ def run_list(args: argparse.Namespace) -> int:
     for info in _client(args).jobs(args.limit):
         when = dt.datetime.fromtimestamp(info.created_at).strftime("%Y-%m-%d %H:%M:%S")
         print(f"{info.job_id:<40} {info.state:<10} {when}  {info.submitted_by}")
+    return 0
+
+
+def run_parties(args: argparse.Namespace) -> int:
+    """What a job spec may name: each party, whether it is connected, and the datasets it
+    registered (names, row counts and columns: the coordinator never holds more)."""
+    parties = _client(args).parties()
+    if not parties:
+        print("no party has connected to this coordinator yet")
+    for party in parties:
+        seen = dt.datetime.fromtimestamp(party.last_seen).strftime("%Y-%m-%d %H:%M:%S")
+        state = "connected" if party.connected else f"offline, last seen {seen}"
+        print(f"{party.name:<16} {state}")
+        for d in party.datasets:
+            print(f"  {d.name:<16} {d.rows:>10} rows  {', '.join(d.columns)}")
+        if not party.datasets:
+            print("  (no datasets registered)")
     return 0
 
 

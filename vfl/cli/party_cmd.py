@@ -1,5 +1,6 @@
-"""`vfl party serve --config party.toml` runs a party node; `vfl party approve JOB`
-approves a job for this party (with the party's own certificate) if party.toml [policy]
+"""`vfl party serve --config party.toml` runs a party node; `vfl party approve JOB` shows
+the job's spec, the [policy] verdict and what will leave the silo, asks, then approves it
+for this party (with the party's own certificate) if party.toml [policy]
 accepts it, and otherwise declines it: the job fails, naming this party and the rule."""
 
 from __future__ import annotations
@@ -7,15 +8,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from parties.approval import approve
+from parties.approval import approve, job_spec
 from parties.approval import party_client as client_for
 from parties.node import PartyNode
+from vfl.cli.approval_review import confirmed, review
 from vfl.cli.commands import help_for
 from vfl.config.party_config import load_party_config
+from vfl.errors import ConfigError
 from vfl.models.warm_up import warm_up
 from vfl.observability.json_logs import add_log_format
 from vfl.remote import CoordinatorClient
@@ -33,6 +37,9 @@ def register(sub: Any) -> None:
     )
     approve.add_argument("job_id")
     approve.add_argument("--config", type=Path, required=True, help="party.toml")
+    approve.add_argument(
+        "--yes", action="store_true", help="approve without showing the job and asking"
+    )
     approve.set_defaults(handler=run_approve)
 
 
@@ -61,6 +68,17 @@ def run_approve(args: argparse.Namespace) -> int:
     config = load_party_config(args.config)
     client = client_for(config)
     try:
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise ConfigError(
+                    f"vfl party approve {args.job_id}: no terminal to ask on; review the job "
+                    "in the party dashboard and pass --yes to approve without asking"
+                )
+            _, spec = job_spec(client, args.job_id)
+            print(review(config, spec, args.job_id), flush=True)
+            if not confirmed(input):
+                print(f"job {args.job_id}: not approved; it stays pending")
+                return 1
         info = approve(config, client, args.job_id)
     finally:
         client.close()

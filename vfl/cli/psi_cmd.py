@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from parties.programs import program_for
 from psi.local_run import Side, run_two_party
 from vfl.cli.commands import help_for
+from vfl.config.id_rules import IdRule
 from vfl.config.job_spec import AlignSpec
 from vfl.errors import ConfigError
 
@@ -29,9 +30,7 @@ def register(sub: Any) -> None:
     p.add_argument("--right", required=True, help="FILE[:COLUMN] of the other side")
     p.add_argument("--protocol", choices=["ecdh", "rsa"], default="ecdh")
     p.add_argument("--cardinality-only", action="store_true", help="only count the shared IDs")
-    p.add_argument(
-        "--normalize", nargs="*", choices=["strip", "lower"], default=[], help="ID clean-up"
-    )
+    p.add_argument("--normalize", nargs="*", choices=list(IdRule), default=[], help="ID clean-up")
     p.add_argument("--out", type=Path, default=Path("psi-out"), help="where aligned IDs go")
     p.add_argument("--workers", type=int, help="worker processes per side (default: all cores)")
     p.set_defaults(handler=run)

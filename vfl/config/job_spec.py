@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
@@ -36,6 +37,7 @@ from vfl.config.horizontal_spec import (
     HorizontalPrivacySpec,
     HorizontalTrainSpec,
 )
+from vfl.config.id_rules import IdRule
 from vfl.config.paillier_bounds import rows_slot_error
 from vfl.config.phase_plan import Mode as ModeName
 from vfl.config.phase_plan import Phase, PhasePlan, plan_for
@@ -67,6 +69,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class _OmitsNewDefaults(_Strict):
+    """A section with fields added after specs were in use: at their default they are left
+    out of the JSON, so an older spec's JSON, and so its digest (which keys the parties'
+    secrets and sealing), stays what it was."""
+
+    _OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_new_defaults(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        fields = type(self).model_fields
+        for name in self._OMIT_AT_DEFAULT:
+            if name in data and getattr(self, name) == fields[name].get_default():
+                del data[name]
+        return data
+
+
 class JobSection(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     """Human name; the job id adds a unique suffix."""
@@ -78,9 +99,20 @@ class JobSection(_Strict):
     come from each party's own secret instead."""
 
 
-class PartySpec(_Strict):
+class MissingLabel(StrEnum):
+    """What the label holder does with rows whose label is empty."""
+
+    ERROR = "error"
+    """Fail with the count (the default): a missing label is usually a broken export."""
+    DROP = "drop"
+    """Leave those rows out before PSI, so they are never aligned or trained on."""
+
+
+class PartySpec(_OmitsNewDefaults):
     """One party of a job: who it is, its role and where its data is. Every mode's parties
     have these fields; each mode's subclass narrows `role` to its own roles."""
+
+    _OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("positive_label", "missing_label")
 
     name: str = Field(pattern=PARTY_NAME)
     """The party's registered name: lowercase letters, digits, '-' and '_'."""
@@ -100,6 +132,11 @@ class PartySpec(_Strict):
     """Feature columns to use; default: every column but the ID and label."""
     missing: Literal["error", "drop", "zero", "mean"] = "error"
     """What to do with missing feature values: fail (default), drop the row, fill 0 or the mean."""
+    positive_label: str | int | None = None
+    """A binary task's label value that means 1 (`"yes"`, `4`); every other value is 0.
+    Unset: the label column must hold 0 and 1."""
+    missing_label: MissingLabel = MissingLabel.ERROR
+    """Rows with an empty label: `error` (default) or `drop` them before PSI."""
 
     @model_validator(mode="after")
     def _check_source(self) -> PartySpec:
@@ -108,10 +145,19 @@ class PartySpec(_Strict):
             raise ValueError(
                 f"party {self.name!r}: a SQL data source needs exactly one of `table` or `query`"
             )
+        if self.label_column is None and (
+            self.positive_label is not None or self.missing_label != MissingLabel.ERROR
+        ):
+            raise ValueError(
+                f"party {self.name!r}: positive_label and missing_label apply only with "
+                "label_column; set them on the party that holds the labels"
+            )
         if not is_sql and (self.table is not None or self.query is not None):
             raise ValueError(
-                f"party {self.name!r}: `table` and `query` apply only to SQL URLs, "
-                f"but data is a file path"
+                f"party {self.name!r}: `table` and `query` apply only to SQL URLs, but data "
+                f"{self.data!r} is a file path or a registered dataset name; remove `table`/"
+                "`query` (a registered dataset's table is set in the owner's party.toml) or "
+                "set data to a SQL URL"
             )
         return self
 
@@ -133,18 +179,31 @@ class TransferPartySpec(PartySpec):
     """source (labels and its features) or target (other features, few or no labels)."""
 
 
-class AlignSpec(_Strict):
+DEFAULT_MIN_INTERSECTION = 10
+"""Fewest shared rows a training job accepts unless `align.min_intersection` says: below
+it, a 0.2 validation split is a row or two and the metrics mean nothing."""
+
+
+class AlignSpec(_OmitsNewDefaults):
+    """`[align]`: how the parties find the rows they share, and how few are too few."""
+
+    _OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("min_intersection",)
     protocol: AlignProtocol = "ecdh"
     """How parties find their shared rows: `ecdh` (PSI on ristretto255), `rsa` (blind-
     signature PSI for very unbalanced sets: the smaller side does cheap work), or `join`
     (exchanges raw IDs: tests only)."""
-    normalize: list[Literal["strip", "lower"]] = Field(default_factory=list)
-    """ID clean-up applied on every side before matching, in order."""
+    normalize: list[IdRule] = Field(default_factory=list)
+    """ID clean-up applied on every side before matching, in order: `strip`, `lower`,
+    `strip_leading_zeros` (vfl/config/id_rules.py)."""
     key_bits: int = Field(default=MIN_KEY_BITS, ge=MIN_KEY_BITS, le=8192)
     """RSA modulus of the signer's key (rsa only); clients refuse a smaller one."""
     cardinality_only: bool = False
     """Only count the shared rows (reported to every party); nobody learns which rows,
     nothing is aligned and the job stops after the align phase. Needs `ecdh`."""
+    min_intersection: int = Field(default=DEFAULT_MIN_INTERSECTION, ge=0)
+    """A training job whose parties share fewer rows fails after PSI (every party learns
+    the count from PSI anyway); 0 turns the check off. Prediction and cardinality-only
+    jobs, and `vfl psi`, ignore it."""
 
     @model_validator(mode="after")
     def _check_cardinality(self) -> AlignSpec:

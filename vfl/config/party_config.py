@@ -132,14 +132,26 @@ class PartyConfig(_Strict):
         return next((d for d in self.datasets if d.name == name), None)
 
 
+def resolve_source(source: str, base: Path) -> str:
+    """`source` with a relative file path, or a relative SQLite file in a URL
+    (`sqlite:///x.db`), made absolute against `base`: CSV, Parquet and SQLite all resolve
+    against the config's folder, not the directory the node was started from."""
+    if "://" not in source:
+        return source if Path(source).is_absolute() else str(base / source)
+    scheme, sep, rest = source.partition(":///")
+    database, query, params = rest.partition("?")
+    if not sep or not scheme.startswith("sqlite") or database in ("", ":memory:"):
+        return source  # another database, or in memory
+    if Path(database).is_absolute():
+        return source
+    return f"{scheme}:///{base / database}{query}{params}"
+
+
 def load_party_config(path: Path) -> PartyConfig:
     config = parse_model(PartyConfig, read_toml(path), source=str(path))
     base = path.resolve().parent
     datasets = [
-        d
-        if "://" in d.source or Path(d.source).is_absolute()
-        else d.model_copy(update={"source": str(base / d.source)})
-        for d in config.datasets
+        d.model_copy(update={"source": resolve_source(d.source, base)}) for d in config.datasets
     ]
     updates: dict[str, object] = {"datasets": datasets, "state_dir": base / config.state_dir}
     if config.tls is not None:

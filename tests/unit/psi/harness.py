@@ -74,7 +74,13 @@ def job(
         )
         for k, name in enumerate(names)
     ]
-    align = AlignSpec(protocol=protocol, cardinality_only=cardinality_only, key_bits=key_bits)
+    # the protocol itself, empty and one-row intersections included: no floor
+    align = AlignSpec(
+        protocol=protocol,
+        cardinality_only=cardinality_only,
+        key_bits=key_bits,
+        min_intersection=0,
+    )
     return VerticalJobSpec(job=JobSection(name="psi-test"), parties=parties, align=align)
 
 
