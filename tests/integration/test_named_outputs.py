@@ -132,6 +132,17 @@ def test_what_a_node_did_not_declare_is_refused_in_one_line(
     assert fragment in str(err.value) and "\n" not in str(err.value)
 
 
+def test_a_declared_url_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    paths = {NODE: tmp_path / "b.csv", "shop": tmp_path / "s.csv"}
+    spec = job_spec(predict_dict(job_dict(paths), paths, model="m", output="warehouse"))
+    assert spec.predict is not None
+    secret = "nodb+nodriver://vfl:s3cret@db/warehouse"
+    place = _node(tmp_path, warehouse=OutputConfig(url=secret, table="t"))
+    with pytest.raises(ConfigError) as err:
+        open_sink(spec.predict, place)
+    assert "is not one SQLAlchemy can open" in str(err.value) and "s3cret" not in str(err.value)
+
+
 def test_a_sql_url_in_a_peers_spec_is_still_refused_at_a_node(tmp_path: Path) -> None:
     paths = {NODE: tmp_path / "b.csv", "shop": tmp_path / "s.csv"}
     url = f"sqlite:///{tmp_path / 'w.db'}"

@@ -127,7 +127,13 @@ class SqlSink(ScoreSink):
     def __init__(self, url: str, table: str, overwrite: bool) -> None:
         import sqlalchemy as sa
 
-        self.engine = sa.create_engine(url)
+        try:
+            self.engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as exc:  # not echoed: it may hold a password
+            raise ConfigError(
+                f"predict.output: the URL of table {table!r} is not one SQLAlchemy can open "
+                f"here ({type(exc).__name__}); fix the URL or install its driver"
+            ) from None
         self.url = self.engine.url.render_as_string(hide_password=True)
         self.table, self.overwrite = table, overwrite
         self.staging = f"{table}__staging_{secrets.token_hex(4)}"
