@@ -11,8 +11,10 @@ scores to the feature holder and evaluates them on the label holder's labels."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,7 @@ from vfl.cli.local_federation import LocalFederation
 from vfl.config.job_spec import vertical
 from vfl.config.loading import load_job
 from vfl.registry.sqlite_registry import SqliteModelRegistry
+from vfl.remote import connect
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +49,10 @@ def _new_rows(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def _predict_toml(fed: LocalFederation, model: str, name: str) -> Path:
+def _predict_toml(fed: LocalFederation, model: str, name: str, output: str = "scores.csv") -> Path:
     text = fed.job_spec(epochs=3).read_text().replace('data = "data"', f'data = "{NEW}"')
     text = text.replace('label_column = "diagnosis"\n', "")
-    text += (
-        f'\n[predict]\nmodel = "{model}"\noutput = "scores.csv"\nmissing_party_rows = "impute"\n'
-    )
+    text += f'\n[predict]\nmodel = "{model}"\noutput = "{output}"\nmissing_party_rows = "impute"\n'
     path = fed.root / name
     path.write_text(text)
     return path
@@ -64,9 +65,21 @@ def _submit(fed: LocalFederation, spec: Path, out: Path) -> dict[str, object]:
     return result
 
 
+def _run(fed: LocalFederation, spec: Path) -> dict[str, Any]:
+    """Submit and wait through an operator client in this process: the same RPCs as
+    `vfl job submit --wait`, without starting another interpreter."""
+    client = connect(fed.address, fed.root / "certs", "operator")
+    try:
+        return client.wait(client.submit(spec.read_text()))
+    finally:
+        client.close()
+
+
 def test_prediction_over_processes_after_a_party_restart(tmp_path: Path) -> None:
     new = _new_rows(tmp_path / "new")
     extra = {p: f'[[datasets]]\nname = "{NEW}"\nsource = "{path}"' for p, path in new.items()}
+    warehouse = tmp_path / "warehouse.db"  # the hospital's own database, declared by it
+    extra["hospital"] += f'\n[outputs.warehouse]\nurl = "sqlite:///{warehouse}"\ntable = "scores"'
     fed = LocalFederation(tmp_path / "fed", SAMPLE, party_toml=extra)
     try:
         fed.start()
@@ -82,6 +95,8 @@ def test_prediction_over_processes_after_a_party_restart(tmp_path: Path) -> None
         assert listed.returncode == 0 and model in listed.stdout, listed.stderr
         predicted = _submit(fed, _predict_toml(fed, model, "p.toml"), tmp_path / "p.json")
         unknown = _submit(fed, _predict_toml(fed, "never-trained", "u.toml"), tmp_path / "u.json")
+        named = _run(fed, _predict_toml(fed, model, "w.toml", "warehouse"))
+        undeclared = _run(fed, _predict_toml(fed, model, "x.toml", "elsewhere"))
     finally:
         fed.stop()
     assert predicted["status"] == "succeeded", predicted.get("error")
@@ -108,6 +123,20 @@ def test_prediction_over_processes_after_a_party_restart(tmp_path: Path) -> None
     error = str(unknown["error"])
     assert "\n" not in error
     assert "predict.model 'never-trained'" in error and "holds no model part" in error
+
+    # an output the hospital's party.toml declares: its SQLite table, the same scores
+    assert named["status"] == "succeeded", named.get("error")
+    assert named["outputs"] == {"hospital": {"scores": f"sqlite:///{warehouse}#scores"}}
+    with sqlite3.connect(warehouse) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        table = pd.read_sql("SELECT * FROM scores", db).astype({"patient_id": str})
+    assert tables == ["scores"]  # the staging table was renamed, not left beside it
+    in_sql = table.set_index("patient_id").loc[scores.index, "score"]
+    assert (in_sql - scores["score"]).abs().max() < 1e-12
+    # ... and one it does not declare is declined at approval, in one line
+    assert undeclared["status"] == "failed"
+    error = str(undeclared["error"])
+    assert "\n" not in error and "'elsewhere' is not an output party hospital declares" in error
 
 
 PAILLIER_TOLERANCE = 1e-4
