@@ -62,7 +62,9 @@ def _prediction_refusal(config: PartyConfig, spec: JobSpec, job_id: str) -> str 
     """A prediction job this party cannot run (its part, the output), as the node checks."""
     root = node_registry_dir(config.state_dir)
     registry = SqliteModelRegistry(root) if SqliteModelRegistry.exists(root) else None
-    place = OutputPlace(config.state_dir / "outputs", confined=True)
+    place = OutputPlace(
+        config.state_dir / "outputs", confined=True, named=config.outputs, party=config.name
+    )
     return prediction_refusal(spec, job_id, config.name, registry, place)
 
 

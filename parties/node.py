@@ -83,7 +83,12 @@ class PartyNode:
         private_dir(config.state_dir / "jobs")
         # trained parts outlive their jobs' workspaces (docs/predict.md)
         self.registry = SqliteModelRegistry(node_registry_dir(config.state_dir))
-        self.outputs = OutputPlace(private_dir(config.state_dir / "outputs"), confined=True)
+        self.outputs = OutputPlace(
+            private_dir(config.state_dir / "outputs"),
+            confined=True,
+            named=config.outputs,  # [outputs.NAME]: this party's own choices
+            party=config.name,
+        )
         self.inbox = Inbox(self.store, config.name, config.inbox_budget_mb << 20)
         sealing = node_sealing(config, self.store)
         self.sealer: EnvelopeSealer = sealing.sealer

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
@@ -16,9 +19,11 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 VFL = [sys.executable, "-m", "vfl.cli.main"]
 
 
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, cwd: Path, wide: bool = False) -> subprocess.CompletedProcess[str]:
+    """`vfl ARGS`; `wide`: rich tables and lines 200 columns wide, so no path is folded."""
+    env = {**os.environ, "COLUMNS": "200"} if wide else None
     return subprocess.run(
-        [*VFL, *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False
+        [*VFL, *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False, env=env
     )
 
 
@@ -53,10 +58,37 @@ def test_simulate_writes_the_result_json_contract(tmp_path: Path) -> None:
     assert "validation" in proc.stdout and "auc" in proc.stdout
 
 
-def test_demo_prints_validation_auc(tmp_path: Path) -> None:
-    proc = _run("demo", cwd=tmp_path)
+def _prediction_lines(stdout: str) -> tuple[str, list[str]]:
+    """The demo's training job id and the lines of `vfl model list` it printed."""
+    trained = re.findall(r"breast-vertical-[0-9a-f]{8}", stdout)
+    assert trained, stdout
+    listed = [line.strip() for line in stdout.splitlines() if line.startswith("  breast-")]
+    return trained[0], listed
+
+
+def test_demo_trains_lists_the_parts_then_predicts_and_evaluates(tmp_path: Path) -> None:
+    proc = _run("demo", cwd=tmp_path, wide=True)
+    assert proc.returncode == 0, proc.stderr  # training and prediction succeeded
+    assert "auc" in proc.stdout and "validation" in proc.stdout
+    job_id, listed = _prediction_lines(proc.stdout)
+    # one part per node, each in its own registry
+    assert [line.split()[:2] for line in listed] == [[job_id, "hospital"], [job_id, "lab"]]
+    assert f"model {job_id} on the held-back patients" in proc.stdout
+    assert re.search(r"│ rows\s+│\s+48\.0000 │", proc.stdout)  # evaluated on the 48 patients
+    assert re.search(r"scores at hospital: /\S*/hospital/state/outputs/scores\.csv", proc.stdout)
+    assert "scores at lab" not in proc.stdout
+
+
+def test_demo_in_process_registers_the_parts_and_writes_the_scores(tmp_path: Path) -> None:
+    proc = _run("demo", "--in-process", cwd=tmp_path, wide=True)
     assert proc.returncode == 0, proc.stderr
-    assert "auc" in proc.stdout
+    job_id, listed = _prediction_lines(proc.stdout)
+    assert [line.split()[:2] for line in listed] == [[job_id, "hospital"], [job_id, "lab"]]
+    assert re.search(r"│ rows\s+│\s+48\.0000 │", proc.stdout)
+    assert sorted(p.name for p in (tmp_path / ".vfl" / "models").iterdir()) == ["hospital", "lab"]
+    (scores,) = (tmp_path / ".vfl" / "outputs").iterdir()
+    frame = pd.read_csv(scores)
+    assert len(frame) == 48 and list(frame.columns) == ["patient_id", "score", "class"]
 
 
 def test_config_error_is_one_line_with_exit_code_2(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "predict": ("vfl.cli.predict_cmd", "score new rows with a registered model (simulator)"),
     "audit": ("vfl.cli.audit_cmd", "simulate a job and mount privacy attacks on it"),
-    "demo": ("vfl.cli.demo_cmd", "run the sample vertical job"),
+    "demo": ("vfl.cli.demo_cmd", "run the sample vertical job, then predict with its model"),
     "psi": ("vfl.cli.psi_cmd", "align two local ID files with private set intersection"),
     "split": ("vfl.cli.split_cmd", "cut a CSV into sample holders' CSVs (horizontal, label skew)"),
     "certs": ("vfl.cli.certs_cmd", "create mTLS certificates"),

@@ -1,47 +1,71 @@
-"""`vfl demo`: the sample vertical job (breast cancer, hospital + lab) as a real deployment.
+"""`vfl demo`: the sample vertical job (breast cancer, hospital + lab) as a real deployment,
+then the model it trained put to use.
 
 Certificates go into a temporary folder; a coordinator and one party node per party start
 as separate processes on 127.0.0.1 and talk gRPC with mutual TLS (each party.toml's
 [policy] lists the sample's protection "none", which parties refuse by default); the job
-is submitted, followed with a progress bar, and its metrics printed; every process is
-stopped on exit.
-`--in-process` runs the same job in the simulator instead.
+is submitted, followed with a progress bar, and its metrics printed. Then each node's model
+registry is listed (as `vfl model list --workdir STATE_DIR` prints it) and the sample's
+prediction job (`samples/breast/predict.toml`, the held-back patients, registered at each
+node as dataset "predict") scores new rows with that model: the scores land at the
+hospital only, and its labels give the metrics of the `predict` column. Every process is
+stopped on exit, and the temporary folder removed.
+`--in-process` runs the same two jobs in the simulator instead (models in `.vfl/models`,
+scores in `.vfl/outputs`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from vfl.api import new_job_id, predict
 from vfl.cli.commands import help_for
 from vfl.cli.job_cmd import follow
-from vfl.cli.local_federation import LocalFederation, sample_policy
+from vfl.cli.local_federation import LocalFederation, dataset_toml, sample_policy
+from vfl.cli.model_cmd import listing
+from vfl.cli.progress import ProgressReporter, print_summary
 from vfl.cli.simulate_cmd import run_job
+from vfl.config.job_spec import VerticalJobSpec
+from vfl.config.loading import load_job
 from vfl.errors import ConfigError
+from vfl.registry.locations import SIMULATOR_HOME
 from vfl.remote import connect
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+PREDICT_DATASET = "predict"
+"""The name each demo node registers the sample's held-back rows under."""
+SCORES = "scores.csv"
+"""The prediction job's output at the hospital (under its state_dir/outputs deployed)."""
 
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("demo", help=help_for("demo"))
     p.add_argument("--samples", type=Path, default=SAMPLES, help="the samples folder")
-    p.add_argument("--json", type=Path, help="write the result JSON here")
+    p.add_argument("--json", type=Path, help="write the training job's result JSON here")
     p.add_argument("--in-process", action="store_true", help="simulate instead of deploying")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     job = args.samples / "breast" / "job.toml"
-    if not job.exists():
-        raise ConfigError(f"{job}: sample job not found; pass --samples DIR (the repo's samples/)")
+    predict_job = args.samples / "breast" / "predict.toml"
+    for path in (job, predict_job):
+        if not path.exists():
+            raise ConfigError(
+                f"{path}: sample job not found; pass --samples DIR (the repo's samples/)"
+            )
     print(f"demo: {job} — a hospital (labels) and a lab train one model; rows stay home")
     if args.in_process:
-        return run_job(job, args.json, None)
+        return _in_process(job, predict_job, args.json)
     with tempfile.TemporaryDirectory(prefix="vfl-demo-") as tmp:
-        fed = LocalFederation(Path(tmp), job)
+        root = Path(tmp)
+        fed = LocalFederation(root, job, party_toml=dataset_toml(predict_job, PREDICT_DATASET))
         try:
             print(f"demo: certificates, configs and logs in {tmp}", flush=True)
             protections = ", ".join(sample_policy(fed.sample).protections)
@@ -52,11 +76,65 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
             fed.wait_connected()
-            client = connect(fed.address, Path(tmp) / "certs", "operator")
-            job_id = client.submit(fed.job_spec().read_text())
-            print(f"demo: submitted job {job_id}; every party approves it", flush=True)
-            code = follow(client, job_id, args.json)
-            client.close()
+            client = connect(fed.address, root / "certs", "operator")
+            try:
+                job_id = client.submit(fed.job_spec().read_text())
+                print(f"demo: submitted job {job_id}; every party approves it", flush=True)
+                code = follow(client, job_id, args.json)
+                if code != 0:
+                    return code
+                for party in fed.parties:
+                    state = root / party / "state"
+                    print(f"demo: `vfl model list --workdir {state}` (the {party} node):")
+                    for line in listing(state):
+                        print(f"  {line}")
+                spec = fed.named_data_spec(
+                    predict_job,
+                    PREDICT_DATASET,
+                    "predict.toml",
+                    predict={"model": job_id, "output": SCORES},
+                )
+                predict_id = client.submit(spec.read_text())
+                print(
+                    f"demo: submitted prediction job {predict_id} ({predict_job.name}: model "
+                    f"{job_id} on the held-back patients, PSI first)",
+                    flush=True,
+                )
+                code = follow(client, predict_id, None)
+            finally:
+                client.close()
+            if code == 0:
+                print(
+                    "demo: the scores are at the hospital only (not at the lab, not at the "
+                    f"coordinator); {tmp} is removed on exit"
+                )
             return code
         finally:
             fed.stop()
+
+
+def _in_process(job: Path, predict_job: Path, json_path: Path | None) -> int:
+    """Train and predict in the simulator: parts registered under `.vfl/models`."""
+    spec = load_job(job)
+    job_id = new_job_id(spec)
+    code = run_job(job, json_path, None, home=SIMULATOR_HOME, job_id=job_id)
+    if code != 0:
+        return code
+    print(f"demo: `vfl model list` (parts of {job_id}; each party's registry under .vfl/models):")
+    for line in listing(SIMULATOR_HOME, job_id):
+        print(f"  {line}")
+    outputs = (SIMULATOR_HOME / "outputs").resolve()
+    outputs.mkdir(parents=True, exist_ok=True)
+    loaded = load_job(predict_job)
+    assert isinstance(loaded, VerticalJobSpec) and loaded.predict is not None, predict_job
+    predict_id = new_job_id(loaded)
+    update = {"model": job_id, "output": str(outputs / f"{predict_id}-{SCORES}")}
+    raw = loaded.model_dump(mode="json")
+    raw["predict"] = {**raw["predict"], **update}
+    spec_p = VerticalJobSpec.model_validate(raw).with_base_dir(loaded.base_dir)
+    print(f"demo: prediction job {predict_id} ({predict_job.name}: model {job_id})", flush=True)
+    torch.set_num_threads(int(os.environ.get("VFL_TORCH_THREADS", "1")))
+    with ProgressReporter(spec_p.train.epochs) as progress:
+        result = predict(spec_p, home=SIMULATOR_HOME, job_id=predict_id, reporter=progress)
+    print_summary(result)
+    return 0 if result.status == "succeeded" else 1

@@ -160,15 +160,22 @@ class LocalFederation:
     # -- jobs --------------------------------------------------------------------------
     def job_spec(self, **train: Any) -> Path:
         """The sample job with data named by registered dataset, and `train` overrides."""
+        return self.named_data_spec(self.sample_job, DATASET, "job.toml", train=train)
+
+    def named_data_spec(self, job: Path, dataset: str, out: str, **tables: dict[str, Any]) -> Path:
+        """`job` with every party's data named `dataset` (registered at each node, say by
+        `dataset_toml`) and the keys of `tables` set (`train={...}`, `predict={...}`),
+        written to `root/out`."""
         lines = [
-            f'data = "{DATASET}"' if line.strip().startswith("data =") else line
-            for line in self.sample_job.read_text().splitlines()
+            f'data = "{dataset}"' if line.strip().startswith("data =") else line
+            for line in job.read_text().splitlines()
         ]
         text = "\n".join(lines) + "\n"
-        for key, value in train.items():
-            rendered = f'"{value}"' if isinstance(value, str) else str(value).lower()
-            text = _set_train(text, key, rendered)
-        path = self.root / "job.toml"
+        for table, keys in tables.items():
+            for key, value in keys.items():
+                rendered = f'"{value}"' if isinstance(value, str) else str(value).lower()
+                text = _set_key(text, table, key, rendered)
+        path = self.root / out
         path.write_text(text)
         return path
 
@@ -231,11 +238,23 @@ def policy_toml(policy: PartyPolicy) -> str:
     )
 
 
-def _set_train(text: str, key: str, value: str) -> str:
+def dataset_toml(job: Path, name: str) -> dict[str, str]:
+    """By party of `job`: the [[datasets]] entry registering its `data` (relative to the
+    job's folder) under `name`, for LocalFederation's `party_toml`."""
+    spec = tomllib.loads(job.read_text())
+    return {
+        p["name"]: f'[[datasets]]\nname = "{name}"\nsource = "{(job.parent / p["data"]).resolve()}"'
+        for p in spec["parties"]
+    }
+
+
+def _set_key(text: str, table: str, key: str, value: str) -> str:
+    """`key = value` in `[table]` of a TOML text: replaced, else added (with the table)."""
     lines = text.splitlines()
-    start = lines.index("[train]") if "[train]" in lines else None
+    header = f"[{table}]"
+    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
     if start is None:
-        return text + f"\n[train]\n{key} = {value}\n"
+        return text + f"\n{header}\n{key} = {value}\n"
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
     for i in range(start + 1, end):
         if lines[i].split("=")[0].strip() == key:

@@ -75,6 +75,17 @@ def _headline(part: RegisteredPart) -> str:
     return f"{part.job_id}  {who}  {_when(part)}  {shown}"
 
 
+def listing(workdir: Path, job_id: str | None = None) -> list[str]:
+    """`vfl model list --workdir WORKDIR`'s lines (only `job_id`'s parts, if given)."""
+    parts = [
+        part
+        for path in find_registries(workdir).values()
+        for part in SqliteModelRegistry(path).parts()
+        if job_id is None or part.job_id == job_id
+    ]
+    return [_headline(part) for part in parts] or ["no registered model parts"]
+
+
 def run_list(args: argparse.Namespace) -> int:
     parts = [part for registry in _registries(args) for part in registry.parts()]
     if args.json:

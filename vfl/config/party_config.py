@@ -21,6 +21,14 @@
     name = "breast"                    # jobs name data by this registered name
     source = "data/hospital.csv"       # CSV, Parquet or a SQLAlchemy URL (+ table / query)
     columns = ["age", "bmi"]           # optional: the columns jobs rely on (`vfl doctor`)
+    [outputs.scores]                   # where a prediction job may write ([predict] output
+    url = "postgresql+psycopg://vfl@db/warehouse"  # = "scores"): a SQLAlchemy URL + table,
+    table = "breast_scores"            # or path = "exports/scores.parquet" (.csv/.parquet)
+    overwrite = false                  # may a job (predict.overwrite) replace it
+
+A prediction job's spec comes from a peer, so it chooses nothing on this party's disk but
+a relative file under `state_dir/outputs`, or the name of an output declared here
+(docs/predict.md).
 
 The coordinator learns each dataset's name, columns and row count, never a row, and the
 program events this party chooses to `report`; every envelope body is sealed between the
@@ -29,8 +37,9 @@ parties (needs [tls]: the sealing key is bound to the party's certificate).
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+import re
+from pathlib import Path, PurePath
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -39,6 +48,7 @@ from vfl.config.job_spec import PARTY_NAME
 from vfl.config.loading import parse_model, read_toml
 from vfl.config.metrics_config import MetricsConfig
 from vfl.config.party_policy import PartyPolicy
+from vfl.config.predict_spec import OUTPUT_NAME, OutputFormat
 
 DATASET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 ReportKind = Literal["progress", "align", "epoch", "step", "metrics", "curves", "privacy", "output"]
@@ -71,6 +81,50 @@ class DatasetConfig(_Strict):
     """With a SQL URL: a SELECT to read instead of a table."""
     columns: tuple[str, ...] = ()
     """Columns jobs rely on; `vfl doctor` checks the source has each (empty: not checked)."""
+
+
+class OutputConfig(_Strict):
+    """A place this party lets prediction jobs write scores to (`[outputs.NAME]`): a job
+    names it (`[predict] output = "NAME"`) and this party alone resolves it."""
+
+    path: str | None = None
+    """A .csv or .parquet file (relative to party.toml); its folder must exist."""
+    url: str | None = None
+    """A SQLAlchemy URL (with `table`); credentials stay in this file."""
+    table: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    """With `url`: the table the scores are written to (replaced in one transaction)."""
+    overwrite: bool = False
+    """Whether a job may replace an existing output (it must also ask: predict.overwrite)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if (self.path is None) == (self.url is None):
+            raise ValueError(
+                "give exactly one of `path` (a .csv or .parquet file) and `url` (a SQLAlchemy "
+                "URL, with `table`)"
+            )
+        if self.url is not None and ("://" not in self.url or self.table is None):
+            raise ValueError(
+                f"`url` must be a SQLAlchemy URL with `table` beside it (found url = "
+                f"{'a URL' if '://' in self.url else repr(self.url)} and table = "
+                f'{self.table!r}); add table = "scores"'
+            )
+        if self.path is not None:
+            if self.table is not None:
+                raise ValueError("`table` applies only with `url`; drop it or use url")
+            if PurePath(self.path).suffix not in (".csv", ".parquet"):
+                raise ValueError(
+                    f"path {self.path!r} is neither .csv nor .parquet; name the file "
+                    "scores.csv or scores.parquet"
+                )
+        return self
+
+    @property
+    def format(self) -> OutputFormat:
+        if self.url is not None:
+            return OutputFormat.SQL
+        assert self.path is not None, "validated: path or url"
+        return OutputFormat.PARQUET if self.path.endswith(".parquet") else OutputFormat.CSV
 
 
 class PartyConfig(_Strict):
@@ -108,6 +162,9 @@ class PartyConfig(_Strict):
     (default 86400, one day, as the coordinator's [retention] resume_window_s); then it is
     purged. Succeeded and cancelled jobs are purged when they end."""
     datasets: list[DatasetConfig] = Field(default_factory=list)
+    outputs: dict[str, OutputConfig] = Field(default_factory=dict)
+    """Named places prediction jobs may write scores to ([outputs.NAME]); a job's spec
+    names one (`[predict] output = "NAME"`), and nothing else outside state_dir/outputs."""
     policy: PartyPolicy = Field(default_factory=PartyPolicy)
     """What this party accepts ([policy]); a job outside it is refused at approval."""
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
@@ -126,6 +183,12 @@ class PartyConfig(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"datasets: name {dupes[0]!r} is used twice")
+        bad = [n for n in self.outputs if not re.match(OUTPUT_NAME, n)]
+        if bad:
+            raise ValueError(
+                f"outputs: name {bad[0]!r} is not letters, digits, _ and - (starting with a "
+                "letter, no dot); rename [outputs.NAME]"
+            )
         return self
 
     def dataset(self, name: str) -> DatasetConfig | None:
@@ -153,7 +216,19 @@ def load_party_config(path: Path) -> PartyConfig:
     datasets = [
         d.model_copy(update={"source": resolve_source(d.source, base)}) for d in config.datasets
     ]
-    updates: dict[str, object] = {"datasets": datasets, "state_dir": base / config.state_dir}
+    outputs = {  # a relative path or SQLite file resolves as a dataset's does
+        name: o.model_copy(
+            update={"path": resolve_source(o.path, base)}
+            if o.path is not None
+            else {"url": resolve_source(o.url or "", base)}
+        )
+        for name, o in config.outputs.items()
+    }
+    updates: dict[str, object] = {
+        "datasets": datasets,
+        "outputs": outputs,
+        "state_dir": base / config.state_dir,
+    }
     if config.tls is not None:
         updates["tls"] = config.tls.resolved(base)
     return config.model_copy(update=updates)

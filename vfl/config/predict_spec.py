@@ -7,6 +7,7 @@ scores and where they are written there.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import PurePath
 from typing import Self
@@ -14,6 +15,9 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MODEL_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+OUTPUT_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+"""A named output: declared in the receiving party's own party.toml (`[outputs.NAME]`).
+No dot, so it can never be taken for a .csv/.parquet file, nor for a URL."""
 
 
 class MissingPartyRows(StrEnum):
@@ -45,8 +49,10 @@ class VerticalPredictSpec(BaseModel):
     """The party the scores land at; default the label holder. No other party gets them."""
     output: str | None = None
     """At `deliver_to`: a .csv or .parquet path (relative: to the spec's folder in the
-    simulator, to `state_dir/outputs` on a party node) or a SQLAlchemy URL with `table`.
-    Optional when the label holder declares `label_column` (evaluation only)."""
+    simulator, to `state_dir/outputs` on a party node), a SQLAlchemy URL with `table`
+    (simulator only), or the name of an output `deliver_to` declares in its party.toml
+    (`[outputs.NAME]`, a party node only: a file or a SQL table the party chose). Optional
+    when the label holder declares `label_column` (evaluation only)."""
     table: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
     """With a SQL URL: the table the scores are written to."""
     overwrite: bool = False
@@ -58,8 +64,17 @@ class VerticalPredictSpec(BaseModel):
     writer whatever the number of rows."""
 
     @property
+    def output_name(self) -> str | None:
+        """The declared output this job names (no suffix, no URL), else None."""
+        if self.output is None or not re.match(OUTPUT_NAME, self.output):
+            return None
+        return self.output
+
+    @property
     def output_format(self) -> OutputFormat | None:
-        if self.output is None:
+        """How a path or URL output is written; None without one or for a named output
+        (its party's declaration says)."""
+        if self.output is None or self.output_name is not None:
             return None
         if "://" in self.output:
             return OutputFormat.SQL
@@ -70,6 +85,13 @@ class VerticalPredictSpec(BaseModel):
         if self.output is None:
             if self.table is not None:
                 raise ValueError("predict.table applies only with a SQL `output` URL")
+            return self
+        if self.output_name is not None:
+            if self.table is not None:
+                raise ValueError(
+                    f"predict.table: output {self.output!r} names an output declared in "
+                    "party.toml, which says its table; drop `table`"
+                )
             return self
         is_sql = "://" in self.output
         if is_sql and self.table is None:
@@ -83,6 +105,7 @@ class VerticalPredictSpec(BaseModel):
             if PurePath(self.output).suffix not in (".csv", ".parquet"):
                 raise ValueError(
                     f"predict.output: {self.output!r} is neither .csv nor .parquet; name the "
-                    "file scores.csv or scores.parquet, or give a SQLAlchemy URL and table"
+                    "file scores.csv or scores.parquet, give a SQLAlchemy URL and table, or "
+                    "the name (letters, digits, _ and -) of an output declared in party.toml"
                 )
         return self

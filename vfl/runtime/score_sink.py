@@ -6,6 +6,10 @@ the last chunk is in; SQL rows go to a staging table that replaces the target in
 transaction. A job that fails leaves no output and no staging file or table. An existing
 output is refused unless `overwrite`, checked before anything is scored (`check`) and
 again when committing.
+
+On a party node the spec (a peer's) chooses only a relative file under
+`state_dir/outputs` or the name of an output the party's own party.toml declares
+(`[outputs.NAME]`: a file or a SQL table); anything else is refused in one line.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import os
 import secrets
 import tempfile
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vfl.config.party_config import OutputConfig
 from vfl.config.predict_spec import OutputFormat, VerticalPredictSpec
 from vfl.errors import ConfigError
 from vfl.runtime.workspace import FILE_MODE
@@ -121,7 +127,13 @@ class SqlSink(ScoreSink):
     def __init__(self, url: str, table: str, overwrite: bool) -> None:
         import sqlalchemy as sa
 
-        self.engine = sa.create_engine(url)
+        try:
+            self.engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as exc:  # not echoed: it may hold a password
+            raise ConfigError(
+                f"predict.output: the URL of table {table!r} is not one SQLAlchemy can open "
+                f"here ({type(exc).__name__}); fix the URL or install its driver"
+            ) from None
         self.url = self.engine.url.render_as_string(hide_password=True)
         self.table, self.overwrite = table, overwrite
         self.staging = f"{table}__staging_{secrets.token_hex(4)}"
@@ -129,7 +141,13 @@ class SqlSink(ScoreSink):
     def _exists(self, name: str) -> bool:
         import sqlalchemy as sa
 
-        return sa.inspect(self.engine).has_table(name)
+        try:
+            return sa.inspect(self.engine).has_table(name)
+        except sa.exc.SQLAlchemyError as exc:  # the message may carry the URL: not shown
+            raise ConfigError(
+                f"predict.output: cannot reach {self.url} ({type(exc).__name__}); check the "
+                "database and the URL"
+            ) from None
 
     def check(self) -> None:
         if self._exists(self.table) and not self.overwrite:
@@ -165,25 +183,64 @@ class SqlSink(ScoreSink):
 
 @dataclass(frozen=True)
 class OutputPlace:
-    """Where relative outputs land at a party, and whether outputs must stay there."""
+    """Where relative outputs land at a party, whether outputs must stay there, and the
+    named outputs the party itself declared."""
 
     base: Path
     """The simulator: the spec's folder; a party node: `state_dir/outputs`."""
     confined: bool = False
-    """A party node: only relative file paths under `base`. A job spec comes from a peer,
-    which must not choose where on this party's disk (or in which database) to write."""
+    """A party node: only relative file paths under `base`, or a name in `named`. A job
+    spec comes from a peer, which must not choose where on this party's disk (or in which
+    database) to write."""
+    named: Mapping[str, OutputConfig] = field(default_factory=dict)
+    """A party node: party.toml's `[outputs.NAME]`, the only other places it writes to."""
+    party: str = ""
+    """Whose place this is, for errors."""
+
+
+def _named_sink(predict: VerticalPredictSpec, name: str, place: OutputPlace) -> ScoreSink:
+    declared = place.named.get(name)
+    if declared is None:
+        if not place.confined:
+            raise ConfigError(
+                f"predict.output: {name!r} names an output declared in a party node's "
+                "party.toml ([outputs.NAME]); the simulator writes to a .csv/.parquet path or "
+                "a SQL URL with table"
+            )
+        known = ", ".join(sorted(place.named)) or "none"
+        raise ConfigError(
+            f"predict.output: {name!r} is not an output party {place.party} declares in its "
+            f"party.toml (declared: {known}); name one of them, or its operator adds "
+            f"[outputs.{name}] with path or url + table"
+        )
+    if predict.overwrite and not declared.overwrite:
+        raise ConfigError(
+            f"predict.overwrite: party {place.party}'s output {name!r} may not be replaced "
+            f"by a job (its party.toml [outputs.{name}] has overwrite = false); drop "
+            "overwrite or its operator sets it to true"
+        )
+    if declared.url is not None:
+        assert declared.table is not None, "validated: a url has a table"
+        return SqlSink(declared.url, declared.table, predict.overwrite)
+    assert declared.path is not None, "validated: path or url"
+    return FileSink(Path(declared.path), declared.format, predict.overwrite)
 
 
 def open_sink(predict: VerticalPredictSpec, place: OutputPlace) -> ScoreSink:
-    """The sink of `[predict] output` at the party that receives the scores."""
+    """The sink of `[predict] output` at the party that receives the scores (the only
+    party that resolves a named output)."""
     output, fmt = predict.output, predict.output_format
     base, deployed = place.base, place.confined
-    assert output is not None and fmt is not None, "only called with an output"
+    assert output is not None, "only called with an output"
+    if predict.output_name is not None:
+        return _named_sink(predict, predict.output_name, place)
+    assert fmt is not None, "a path or a URL"
     if fmt == OutputFormat.SQL:
         if deployed:
             raise ConfigError(
-                "predict.output: a party node writes scores to files under its "
-                "state_dir/outputs only; give a relative .csv or .parquet path"
+                "predict.output: a party node writes scores only to files under its "
+                "state_dir/outputs or to an output its party.toml declares; give a relative "
+                '.csv or .parquet path, or output = "NAME" of an [outputs.NAME] there'
             )
         assert predict.table is not None, "validated: a SQL output has a table"
         return SqlSink(output, predict.table, predict.overwrite)

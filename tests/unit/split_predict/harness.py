@@ -49,9 +49,15 @@ def train_small_keys(spec: VerticalJobSpec, home: Path) -> str:
     return "job"
 
 
-def predict_small_keys(spec: VerticalJobSpec, home: Path, job_id: str = "predict") -> JobResult:
+def predict_small_keys(
+    spec: VerticalJobSpec,
+    home: Path,
+    job_id: str = "predict",
+    outputs: OutputPlace | None = None,
+) -> JobResult:
     """`vfl.predict` with feature holders making 512-bit keys and the label holder
-    accepting them (production refuses anything under 2048)."""
+    accepting them (production refuses anything under 2048). `outputs`: every party's
+    place (default the simulator's, the spec's folder); a node's to act as one."""
     hub, keygen = InMemoryHub(), insecure_keygen(TEST_KEY_BITS)
     result = JobResult(job=spec.job.name, job_id=job_id, mode=spec.job.mode)
     collector = ResultCollector(result, NullReporter())
@@ -79,7 +85,7 @@ def predict_small_keys(spec: VerticalJobSpec, home: Path, job_id: str = "predict
                 ledger=MemoryLedger(),
                 data=datasets[p.name],
                 registry=registry(home, p.name),
-                outputs=OutputPlace(spec.base_dir),
+                outputs=outputs or OutputPlace(spec.base_dir),
             )
             runs[p.name] = PartyRun(program, ctx)
         run_phase(hub, job_id, runs)
