@@ -12,15 +12,8 @@ from vfl.algorithms.split.initial_weights import init_generator
 from vfl.algorithms.split.messages import EXCHANGE_STEP, PredictScores, TrainHello
 from vfl.algorithms.split.models import build_bottom
 from vfl.algorithms.split.paillier.feature_side import KeyGen
-from vfl.algorithms.split.predict_part import (
-    check_columns,
-    chunks,
-    load_part,
-    positions,
-    prediction,
-)
+from vfl.algorithms.split.predict_part import chunks, predict_inputs
 from vfl.algorithms.split.predict_scores import ScoreColumns, open_output
-from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.predict_spec import MissingPartyRows
 from vfl.crypto.keys import generate_keypair
@@ -41,13 +34,9 @@ class SplitPredictFeatureHolder(Program):
         """Paillier key factory; tests pass a small-key one (vfl.crypto.testing)."""
 
     def run(self, ctx: PartyContext) -> None:
-        spec, predict = prediction(ctx)
-        part = load_part(ctx)
-        data = ctx.require_data()
-        check_columns(data, part)
-        ids = ctx.workspace.load_alignment()
-        where = positions(data, ids, data.source)
-        scaler = Standardizer.from_state(part.state["scaler"])
+        inputs = predict_inputs(ctx)
+        spec, predict, part, data = inputs.spec, inputs.predict, inputs.part, inputs.data
+        ids, where, scaler = inputs.ids, inputs.where, inputs.scaler
         bottom, width = build_bottom(
             spec, data.width, init_generator(PartySecret.of(ctx), "bottom")
         )

@@ -12,16 +12,9 @@ from numpy.typing import NDArray
 from vfl.algorithms.split.label_model import LabelHolderModel
 from vfl.algorithms.split.messages import EXCHANGE_STEP, PredictScores, TrainHello
 from vfl.algorithms.split.predict_evaluation import PredictEvaluation
-from vfl.algorithms.split.predict_part import (
-    LoadedPart,
-    check_columns,
-    chunks,
-    load_part,
-    positions,
-    prediction,
-)
+from vfl.algorithms.split.predict_part import LoadedPart, chunks, predict_inputs, prediction
 from vfl.algorithms.split.predict_scores import ScoreColumns, open_output
-from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
+from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.config.predict_spec import MissingPartyRows
 from vfl.crypto.keys import MIN_KEY_BITS
 from vfl.dataset import PartyDataset
@@ -61,12 +54,9 @@ class SplitPredictLabelHolder(Program):
         """Smallest Paillier modulus accepted from a feature holder; tests lower it."""
 
     def run(self, ctx: PartyContext) -> None:
-        spec, predict = prediction(ctx)
-        part = load_part(ctx)
-        data = ctx.require_data()
-        check_columns(data, part)
-        ids = ctx.workspace.load_alignment()
-        where = positions(data, ids, data.source)
+        inputs = predict_inputs(ctx)
+        spec, predict, part, data = inputs.spec, inputs.predict, inputs.part, inputs.data
+        ids, where, scaler = inputs.ids, inputs.where, inputs.scaler
         outside = _outside(data, ids)
         impute = predict.missing_party_rows == MissingPartyRows.IMPUTE
         if len(outside) and not impute:
@@ -79,7 +69,6 @@ class SplitPredictLabelHolder(Program):
         model, codec = self._model(ctx, part, data, len(ids))
         sink = open_output(ctx) if spec.deliver_to == ctx.party else None
         run = _Delivery(ctx, data, codec, sink)
-        scaler = Standardizer.from_state(part.state["scaler"])
         try:
             model.start(ctx.scoped(step=EXCHANGE_STEP))
             with torch.no_grad():

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from vfl.algorithms.split.preprocess import Standardizer
 from vfl.config.job_spec import VerticalJobSpec, vertical
 from vfl.config.predict_spec import VerticalPredictSpec
 from vfl.dataset import PartyDataset
@@ -48,6 +49,32 @@ def load_part(ctx: PartyContext) -> LoadedPart:
         raise ConfigError(refusal)
     state, meta = ctx.require_registry().load(predict.model, f"job {ctx.job_id}: predict.model")
     return LoadedPart(state, meta)
+
+
+@dataclass(frozen=True)
+class PredictInputs:
+    """What every party's prediction program starts from: the spec, its registered part
+    (columns checked), its data, the aligned IDs, where they sit, and the part's scaler."""
+
+    spec: VerticalJobSpec
+    predict: VerticalPredictSpec
+    part: LoadedPart
+    data: PartyDataset
+    ids: tuple[str, ...]
+    where: NDArray[np.int64]
+    """Row of `data` of each aligned ID, in the aligned order."""
+    scaler: Standardizer
+
+
+def predict_inputs(ctx: PartyContext) -> PredictInputs:
+    spec, predict = prediction(ctx)
+    part = load_part(ctx)
+    data = ctx.require_data()
+    check_columns(data, part)
+    ids = ctx.workspace.load_alignment()
+    where = positions(data, ids, data.source)
+    scaler = Standardizer.from_state(part.state["scaler"])
+    return PredictInputs(spec, predict, part, data, ids, where, scaler)
 
 
 def check_columns(data: PartyDataset, part: LoadedPart) -> None:
