@@ -23,6 +23,7 @@ import grpc
 from coordinator.errors import AccessDeniedError, AlreadyConnectedError, BusyError, abort
 from coordinator.hosted import HostedRunner
 from coordinator.identity import peer_identity
+from coordinator.job_key_relay import accept_job_key
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, PutResult
 from coordinator.report_policy import admit
@@ -32,6 +33,7 @@ from coordinator.store import DatasetInfo, Job, Store
 from coordinator.stream_gate import StreamGate
 from vfl.config.coordinator_config import RelayLimits, ServerLimits
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
+from vfl.crypto.sealing.job_key_book import JobKeyBook
 from vfl.errors import ProtocolError, VflError
 from vfl.protocol import reports
 from vfl.protocol.chunking import ChunkAssembler, slices
@@ -74,6 +76,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         self.insecure = insecure
         self.bounds = bounds or ServerLimits()
         self.hosted = hosted  # the coordinator's own programs (participant `coordinator`)
+        self.job_keys = hosted.job_keys if hosted is not None else JobKeyBook()
         self.gate = StreamGate(self.bounds.max_party_streams, self.bounds.hello_timeout_s)
         # job -> its parties and whether it has hosted programs (both immutable)
         self._members: dict[str, tuple[frozenset[str], bool]] = {}
@@ -134,7 +137,7 @@ class PartyServicer(pb_grpc.PartyServicer):
             )
         )
         for job in self.store.jobs(limit=200, party=party):
-            session.put(job_update(self.store, job.id, party, self._statement))
+            session.put(job_update(self.store, job.id, party, self._statement, self._keys(job)))
         context.add_callback(session.close)
         threading.Thread(target=self._read, args=(session, requests), daemon=True).start()
         threading.Thread(target=self._deliver, args=(session,), daemon=True).start()
@@ -185,7 +188,7 @@ class PartyServicer(pb_grpc.PartyServicer):
                 self._relay(session, msg.chunk.transfer_id, data)
         elif which == "delivered":
             self.mailbox.confirm(party, msg.delivered.delivery_id)
-        elif which in ("report", "phase_done", "approve", "decline"):
+        elif which in ("report", "phase_done", "approve", "decline", "job_key"):
             item = getattr(msg, which).item_id
             try:
                 self._handle_item(party, which, msg)
@@ -217,6 +220,17 @@ class PartyServicer(pb_grpc.PartyServicer):
                 d.bytes_received,
                 d.model_path,
             )
+        elif which == "job_key":
+            changed = accept_job_key(self.store, self.job_keys, party, msg.job_key)
+            if changed is not None:  # its peers wait for it before their phase opens
+                for p in changed.parties:
+                    session = self.sessions.get(p.name)
+                    if session is not None:
+                        session.put(
+                            job_update(
+                                self.store, changed.id, p.name, self._statement, self._keys(changed)
+                            )
+                        )
         elif which == "decline":
             job = self.lifecycle.require(msg.decline.job_id)
             if job.state == JobState.PENDING:
@@ -279,6 +293,10 @@ class PartyServicer(pb_grpc.PartyServicer):
     @property
     def _statement(self) -> bytes | None:
         return None if self.hosted is None else self.hosted.statement
+
+    def _keys(self, job: Job) -> dict[str, bytes]:
+        """The job's per-job key statements, the hosted program's own among them."""
+        return self.job_keys.get(job.id) if self.hosted is None else self.hosted.job_keys_of(job)
 
     def _job_members(self, job_id: str) -> tuple[frozenset[str], bool]:
         """The job's parties, and whether the coordinator hosts a program in it."""
@@ -343,10 +361,15 @@ class PartyServicer(pb_grpc.PartyServicer):
 
 
 def job_update(
-    store: Store, job_id: str, party: str, hosted_statement: bytes | None = None
+    store: Store,
+    job_id: str,
+    party: str,
+    hosted_statement: bytes | None = None,
+    job_keys: dict[str, bytes] | None = None,
 ) -> pb.CoordinatorMessage:
     """What `party` is told about a job; with a hosted program, the coordinator's own key
-    statement (`hosted_statement`) is among the sealing keys, verified like a peer's."""
+    statement (`hosted_statement`) is among the sealing keys, verified like a peer's, and
+    `job_keys` are the per-job keys published so far (JobKeyBook)."""
     job = store.job(job_id)
     assert job is not None, "job updates are sent for stored jobs"
     me = job.party(party)
@@ -363,6 +386,7 @@ def job_update(
             error=job.error or "",
             phases_done=sorted(done),
             sealing_keys=[pb.SealingKey.FromString(keys[name]) for name in sorted(keys)],
+            job_keys=[pb.SealingKey.FromString(v) for _, v in sorted((job_keys or {}).items())],
         )
     )
 

@@ -153,6 +153,7 @@ class CoordinatorServer:
         for p in job.parties:
             session = self.sessions.get(p.name)
             if session is not None:
-                update = job_update(self.store, job_id, p.name, self.hosted.statement)
+                keys = self.hosted.job_keys_of(job)
+                update = job_update(self.store, job_id, p.name, self.hosted.statement, keys)
                 session.put(update, timeout=5.0)
         self.hosted.on_job(job)
