@@ -63,8 +63,8 @@ def _private_candidates(loot: Loot, job_id: str) -> list[X25519PrivateKey]:
     return [X25519PrivateKey.from_private_bytes(r) for r in dict.fromkeys(raws)]
 
 
-def _pair_keys(loot: Loot, job_id: str, src: str, dst: str) -> list[bytes]:
-    digest = job_digest(SPEC_JSON)
+def _pair_keys(loot: Loot, spec_json: str, job_id: str, src: str, dst: str) -> list[bytes]:
+    digest = job_digest(spec_json)
     src_pubs = [s.public_key for s in loot.publics if s.party == src]
     dst_pubs = [s.public_key for s in loot.publics if s.party == dst]
     keys = []
@@ -76,13 +76,13 @@ def _pair_keys(loot: Loot, job_id: str, src: str, dst: str) -> list[bytes]:
     return keys
 
 
-def bodies_opened(recorded: Iterable[Envelope], loot: Loot) -> int:
+def bodies_opened(recorded: Iterable[Envelope], loot: Loot, spec_json: str = SPEC_JSON) -> int:
     """How many recorded sealed bodies the attacker opens with what it looted."""
     opened = 0
     cache: dict[tuple[str, str, str], list[bytes]] = {}
     for e in recorded:
         where = (e.job_id, e.src, e.dst)
         if where not in cache:
-            cache[where] = _pair_keys(loot, *where)
+            cache[where] = _pair_keys(loot, spec_json, *where)
         opened += opens_with_any(cache[where], e.body, associated_data(e))
     return opened
