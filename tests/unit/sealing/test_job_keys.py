@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from parties.sealing_keys import job_key_message
 from tests.sealing_harness import SPEC_JSON, Federation, federation, opens_with_any
 from vfl.crypto.sealing import FileJobKeys, JobKeySealer, MemoryCounters, MemoryJobKeys
 from vfl.crypto.sealing.job_key import new_private, private_key, public_bytes, sign_job_key
@@ -20,6 +21,7 @@ from vfl.crypto.sealing.pairwise_sealer import _JobKeys, job_digest
 from vfl.crypto.sealing.sealed_body import associated_data
 from vfl.errors import CryptoError
 from vfl.protocol.envelope import Envelope
+from vfl.protocol.v1 import coordinator_pb2 as pb
 
 JOB, OTHER = "job-k", "job-other"
 DIGEST = job_digest(SPEC_JSON)
@@ -140,3 +142,19 @@ def test_forgetting_a_job_overwrites_and_unlinks_its_key(fed: Federation, tmp_pa
     assert witness.read_bytes() == bytes(32)  # overwritten in place before the unlink
     assert keys.path(OTHER).exists()  # another job's key is untouched
     b.forget(JOB)  # forgetting twice is not an error
+
+
+def test_a_party_republishes_its_job_key_only_when_an_update_lacks_it(
+    fed: Federation, tmp_path: Path
+) -> None:
+    # the coordinator keeps per-job keys in memory only: after its restart, updates come
+    # without them and each party must send its own again, the same key (kept on disk)
+    b = _sealer(fed, "b", FileJobKeys(tmp_path / "jobs"))
+    first = job_key_message(b, JOB, SPEC_JSON, [])
+    assert first is not None and first.job_id == JOB and first.key.party == "b"
+    assert job_key_message(b, JOB, SPEC_JSON, [first.key]) is None
+    restarted = _sealer(fed, "b", FileJobKeys(tmp_path / "jobs"))
+    again = job_key_message(restarted, JOB, SPEC_JSON, [])
+    assert again is not None and again.key.public_key == first.key.public_key
+    as_a = pb.SealingKey(party="a", public_key=first.key.public_key)  # a's entry, not b's
+    assert job_key_message(b, JOB, SPEC_JSON, [as_a]) is not None
