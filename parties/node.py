@@ -41,7 +41,7 @@ from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, phase_of
 from vfl.crypto.sealing import JobKeySealer
 from vfl.crypto.sealing.job_key_book import JobKeyBook
 from vfl.crypto.sealing.pairwise_sealer import job_digest
-from vfl.errors import ConfigError, JobAbortedError, PolicyError, failure_reason
+from vfl.errors import ConfigError, CryptoError, JobAbortedError, PolicyError, failure_reason
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.registry.approval import prediction_refusal
 from vfl.registry.locations import node_registry_dir
@@ -104,6 +104,7 @@ class PartyNode:
         self._ended: dict[str, tuple[str, float]] = self.store.ended()
         self._stopped = threading.Event()
         self._job_keys = JobKeyBook()  # job -> its participants' per-job key statements
+        self._sealing: dict[str, set[str]] = {}  # job -> participants with a long-term key
 
     def start(self) -> None:
         self.sweep()
@@ -135,6 +136,8 @@ class PartyNode:
         self._job_keys.replace_all(
             job_id, {k.party: k.SerializeToString() for k in update.job_keys}
         )
+        with self._lock:
+            self._sealing[job_id] = {k.party for k in update.sealing_keys}
         if state not in TERMINAL and (update.approved_by_you or phase_of(state) is not None):
             self._publish_job_key(update)
         if state == JobState.PENDING and not update.approved_by_you:
@@ -224,8 +227,22 @@ class PartyNode:
         if isinstance(self.sealer, JobKeySealer):
             self.sealer.forget(job_id)  # erases the per-job key: recorded bodies stay closed
         self._job_keys.drop(job_id)
+        with self._lock:
+            self._sealing.pop(job_id, None)
         self.store.mark_purged(job_id)
         return True
+
+    def _require_sealing_peers(self, job_id: str, peers: list[str]) -> None:
+        """Fail now, not wait forever, for a peer that does not seal at all (it publishes
+        no long-term key, so it will never publish a per-job one)."""
+        with self._lock:
+            sealing = self._sealing.get(job_id, set())
+        for peer in peers:
+            if peer not in sealing:
+                raise CryptoError(
+                    f"job {job_id}: peer {peer} published no sealing key; every party node "
+                    "of a job must seal (party.toml: seal = true, with [tls])"
+                )
 
     def _over(self, job_id: str) -> bool:
         with self._lock:
@@ -303,6 +320,7 @@ class PartyNode:
                 hosted = [COORDINATOR] if spec.plan.hosted else []
                 names = [*(p.name for p in spec.parties), *hosted]
                 peers = [n for n in names if n != me.name]
+                self._require_sealing_peers(job_id, peers)
                 found = self._job_keys.wait(job_id, peers, lambda: self._over(job_id))
                 if found is None:
                     raise JobAbortedError(f"job {job_id} ended before its per-job keys arrived")

@@ -7,7 +7,7 @@ opens none of the bodies it recorded (forward secrecy)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -149,3 +149,17 @@ def _spec(fed: NodeFederation, job_id: str) -> str:
     job = fed.server.store.job(job_id)
     assert job is not None
     return job.spec_json
+
+
+def test_a_peer_that_does_not_seal_fails_the_job_instead_of_being_waited_for(
+    fed: NodeFederation,
+) -> None:
+    honest = fed.server.store.sealing_keys
+
+    def without_lab(names: Sequence[str]) -> dict[str, bytes]:
+        return {k: v for k, v in honest(names).items() if k != "lab"}  # as if seal = false
+
+    fed.server.store.sealing_keys = without_lab  # type: ignore[method-assign]
+    _, state, error = fed.run_job(breast_job(epochs=1))
+    assert state == "failed"
+    assert error is not None and "peer lab published no sealing key" in error
