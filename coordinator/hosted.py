@@ -37,7 +37,8 @@ from vfl.algorithms.hosted import hosted_program
 from vfl.config.coordinator_config import CoordinatorConfig
 from vfl.config.loading import parse_job_json
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, phase_of, plan_for
-from vfl.crypto.sealing import KeyStatement, PairwiseSealer
+from vfl.crypto.sealing import JobKeySealer, KeyStatement
+from vfl.crypto.sealing.job_key_book import JobKeyBook
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.errors import JobAbortedError, VflError, failure_reason
 from vfl.protocol import reports
@@ -91,6 +92,9 @@ class HostedRunner:
         self.sealer = sealing.sealer
         self.statement = sealing.statement
         """The coordinator's key statement (serialized), forwarded with hosted jobs."""
+        self.job_keys = JobKeyBook()
+        """Every job's per-job key statements (parties' and, for hosted jobs, our own)."""
+        self._own_keys: dict[str, bytes] = {}  # job -> our per-job statement, serialized
         self.inbox = Inbox(self.state, COORDINATOR)
         self.channel = HostedChannel(mailbox, sessions.wake, self.inbox, self.sealer)
         self.store, self.book, self.lifecycle = store, book, lifecycle
@@ -156,6 +160,33 @@ class HostedRunner:
             self._running[(job.id, phase)] = thread
         thread.start()
 
+    def job_keys_of(self, job: Job) -> dict[str, bytes]:
+        """The per-job key statements a job update carries: the parties' as published and,
+        once a hosted job is approved, the coordinator's own (made on first use)."""
+        if job.state in TERMINAL:
+            self.job_keys.drop(job.id)
+            with self._lock:
+                self._own_keys.pop(job.id, None)
+            return {}
+        keys = self.job_keys.get(job.id)
+        hosted = plan_for(job.mode).hosted and job.state != JobState.PENDING
+        if hosted and isinstance(self.sealer, JobKeySealer):
+            with self._lock:
+                own = self._own_keys.get(job.id)
+            if own is None:
+                s = self.sealer.job_statement(job.id, job_digest(job.spec_json))
+                key = pb.SealingKey(
+                    party=s.party,
+                    public_key=s.public_key,
+                    certificate=s.certificate,
+                    signature=s.signature,
+                )
+                own = key.SerializeToString()
+                with self._lock:
+                    self._own_keys[job.id] = own
+            keys[COORDINATOR] = own
+        return keys
+
     def sweep(self) -> None:
         """Drop the journal and keys of ended jobs (a failed one's after the resume window)."""
         for job_id in self.state.journal_jobs():
@@ -192,10 +223,13 @@ class HostedRunner:
             spec = parse_job_json(job.spec_json, source=f"job {job_id}: spec")
             role = spec.plan.hosted[0]
             program = hosted_program(spec, phase, role)
-            if isinstance(self.sealer, PairwiseSealer):
-                names = [*(p.name for p in spec.parties), COORDINATOR]
-                keys = _statements(self.store.sealing_keys([p.name for p in spec.parties]))
-                self.sealer.admit(job_id, job_digest(job.spec_json), names, keys)
+            if isinstance(self.sealer, JobKeySealer):
+                parties = [p.name for p in spec.parties]
+                found = self.job_keys.wait(job_id, parties, lambda: self._ended(job_id))
+                if found is None:
+                    raise JobAbortedError(f"job {job_id} ended before its per-job keys arrived")
+                names = [*parties, COORDINATOR]
+                self.sealer.admit(job_id, job_digest(job.spec_json), names, _statements(found))
             ctx = party_context(
                 spec,
                 COORDINATOR,
@@ -223,6 +257,9 @@ class HostedRunner:
         log.info("job %s: hosted %s done", job_id, phase)
         return True, "", str(model.resolve()) if model.exists() else ""
 
+    def _ended(self, job_id: str) -> bool:
+        return self._stopped.is_set() or self.store.job_state(job_id) in TERMINAL
+
     def _failed(self, job_id: str, phase: str, reason: str) -> tuple[bool, str, str]:
         log.error("job %s: hosted %s failed: %s", job_id, phase, reason)
         return False, reason, ""
@@ -239,8 +276,10 @@ class HostedRunner:
             if failed is not None and time.time() - failed[1] < self.resume_window_s:
                 return  # kept for `vfl job resume`; a later sweep drops it
         self.inbox.forget(job_id)
-        if isinstance(self.sealer, PairwiseSealer):
-            self.sealer.forget(job_id)
+        if isinstance(self.sealer, JobKeySealer):
+            self.sealer.forget(job_id)  # erases the per-job key: recorded bodies stay closed
+        with self._lock:
+            self._own_keys.pop(job_id, None)  # a later resume publishes a new key
 
     def _deliver(self) -> None:
         while not self._stopped.is_set():

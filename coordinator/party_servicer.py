@@ -31,6 +31,7 @@ from coordinator.errors import (
 )
 from coordinator.hosted import HostedRunner
 from coordinator.identity import peer_identity, refuse_revoked
+from coordinator.job_key_relay import accept_job_key
 from coordinator.lifecycle import JobLifecycle
 from coordinator.mailbox import Mailbox, PutResult
 from coordinator.report_policy import admit
@@ -40,6 +41,7 @@ from coordinator.store import DatasetInfo, Job, Store
 from coordinator.stream_gate import StreamGate
 from vfl.config.coordinator_config import RelayLimits, ServerLimits
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, plan_for
+from vfl.crypto.sealing.job_key_book import JobKeyBook
 from vfl.crypto.sealing.revocation import CrlFile
 from vfl.errors import ProtocolError, VflError
 from vfl.observability.labels import ErrorKind, RelayOutcome
@@ -93,6 +95,7 @@ class PartyServicer(pb_grpc.PartyServicer):
         self.insecure = insecure
         self.bounds = bounds or ServerLimits()
         self.hosted = hosted  # the coordinator's own programs (participant `coordinator`)
+        self.job_keys = hosted.job_keys if hosted is not None else JobKeyBook()
         self.gate = StreamGate(self.bounds.max_party_streams, self.bounds.hello_timeout_s)
         # job -> its parties and whether it has hosted programs (both immutable)
         self._members: dict[str, tuple[frozenset[str], bool]] = {}
@@ -163,7 +166,9 @@ class PartyServicer(pb_grpc.PartyServicer):
             )
         )
         for job in self.store.jobs(limit=200, party=party):
-            session.put(job_update(self.store, job.id, party, self._statement, self._crl))
+            session.put(
+                job_update(self.store, job.id, party, self._statement, self._keys(job), self._crl)
+            )
         context.add_callback(session.close)
         threading.Thread(target=self._read, args=(session, requests), daemon=True).start()
         threading.Thread(target=self._deliver, args=(session,), daemon=True).start()
@@ -217,7 +222,7 @@ class PartyServicer(pb_grpc.PartyServicer):
                 self._relay(session, msg.chunk.transfer_id, data)
         elif which == "delivered":
             self.mailbox.confirm(party, msg.delivered.delivery_id)
-        elif which in ("report", "phase_done", "approve", "decline"):
+        elif which in ("report", "phase_done", "approve", "decline", "job_key"):
             item = getattr(msg, which).item_id
             try:
                 self._handle_item(party, which, msg)
@@ -250,6 +255,22 @@ class PartyServicer(pb_grpc.PartyServicer):
                 d.bytes_received,
                 d.model_path,
             )
+        elif which == "job_key":
+            changed = accept_job_key(self.store, self.job_keys, party, msg.job_key)
+            if changed is not None:  # its peers wait for it before their phase opens
+                for p in changed.parties:
+                    session = self.sessions.get(p.name)
+                    if session is not None:
+                        session.put(
+                            job_update(
+                                self.store,
+                                changed.id,
+                                p.name,
+                                self._statement,
+                                self._keys(changed),
+                                self._crl,
+                            )
+                        )
         elif which == "decline":
             job = self.lifecycle.require(msg.decline.job_id)
             if job.state == JobState.PENDING:
@@ -321,6 +342,10 @@ class PartyServicer(pb_grpc.PartyServicer):
     @property
     def _statement(self) -> bytes | None:
         return None if self.hosted is None else self.hosted.statement
+
+    def _keys(self, job: Job) -> dict[str, bytes]:
+        """The job's per-job key statements, the hosted program's own among them."""
+        return self.job_keys.get(job.id) if self.hosted is None else self.hosted.job_keys_of(job)
 
     def _job_members(self, job_id: str) -> tuple[frozenset[str], bool]:
         """The job's parties, and whether the coordinator hosts a program in it."""
@@ -400,11 +425,17 @@ class PartyServicer(pb_grpc.PartyServicer):
 
 
 def job_update(
-    store: Store, job_id: str, party: str, hosted_statement: bytes | None = None, crl: bytes = b""
+    store: Store,
+    job_id: str,
+    party: str,
+    hosted_statement: bytes | None = None,
+    job_keys: dict[str, bytes] | None = None,
+    crl: bytes = b"",
 ) -> pb.CoordinatorMessage:
     """What `party` is told about a job; with a hosted program, the coordinator's own key
-    statement (`hosted_statement`) is among the sealing keys, verified like a peer's. `crl`
-    is the CA's revocation list, forwarded as signed: parties check it themselves."""
+    statement (`hosted_statement`) is among the sealing keys, verified like a peer's;
+    `job_keys` are the per-job keys published so far (JobKeyBook); `crl` is the CA's
+    revocation list, forwarded as signed: parties check it themselves."""
     job = store.job(job_id)
     assert job is not None, "job updates are sent for stored jobs"
     me = job.party(party)
@@ -422,6 +453,7 @@ def job_update(
             phases_done=sorted(done),
             sealing_keys=[pb.SealingKey.FromString(keys[name]) for name in sorted(keys)],
             crl=crl,
+            job_keys=[pb.SealingKey.FromString(v) for _, v in sorted((job_keys or {}).items())],
         )
     )
 

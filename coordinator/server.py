@@ -23,7 +23,7 @@ from coordinator.sessions import SessionRegistry
 from coordinator.sql_store import SqlStore
 from coordinator.store import Store
 from vfl.config.coordinator_config import CoordinatorConfig
-from vfl.crypto.sealing import PairwiseSealer
+from vfl.crypto.sealing.pairwise_sealer import SealerBase
 from vfl.crypto.sealing.revocation import CrlFile
 from vfl.errors import ConfigError
 from vfl.observability.endpoint import MetricsEndpoint
@@ -87,7 +87,7 @@ class CoordinatorServer:
         )
         insecure = config.insecure
         self.revocations = _revocations(config)
-        if self.revocations is not None and isinstance(self.hosted.sealer, PairwiseSealer):
+        if self.revocations is not None and isinstance(self.hosted.sealer, SealerBase):
             self.hosted.sealer.revocations = self.revocations  # the aggregator checks it too
         pb_grpc.add_PartyServicer_to_server(  # type: ignore[no-untyped-call]
             PartyServicer(
@@ -176,7 +176,8 @@ class CoordinatorServer:
             session = self.sessions.get(p.name)
             if session is not None:
                 crl = b"" if self.revocations is None else self.revocations.current().der
-                update = job_update(self.store, job_id, p.name, self.hosted.statement, crl)
+                keys = self.hosted.job_keys_of(job)
+                update = job_update(self.store, job_id, p.name, self.hosted.statement, keys, crl)
                 session.put(update, timeout=5.0)
         self.hosted.on_job(job)
 

@@ -35,13 +35,14 @@ from parties.grpc_channel import GrpcChannel
 from parties.link_identity import LinkIdentity
 from parties.programs import program_for
 from parties.registered_data import describe, load_for_job
-from parties.sealing_keys import from_proto, node_sealing, offer_crl
+from parties.sealing_keys import from_bytes, job_key_message, node_sealing, offer_crl
 from vfl.config.loading import parse_job, parse_job_json
 from vfl.config.party_config import PartyConfig
 from vfl.config.phase_plan import COORDINATOR, TERMINAL, JobState, phase_of
-from vfl.crypto.sealing import PairwiseSealer
+from vfl.crypto.sealing import JobKeySealer
+from vfl.crypto.sealing.job_key_book import JobKeyBook
 from vfl.crypto.sealing.pairwise_sealer import job_digest
-from vfl.errors import ConfigError, JobAbortedError, PolicyError, failure_reason
+from vfl.errors import ConfigError, CryptoError, JobAbortedError, PolicyError, failure_reason
 from vfl.observability.endpoint import MetricsEndpoint
 from vfl.observability.labels import ErrorKind, PhaseOutcome
 from vfl.observability.party_metrics import PartyMetrics
@@ -112,7 +113,8 @@ class PartyNode:
         # the node store so that the retention clock survives a restart
         self._ended: dict[str, tuple[str, float]] = self.store.ended()
         self._stopped = threading.Event()
-        self._keys: dict[str, list[pb.SealingKey]] = {}  # job -> its parties' statements
+        self._job_keys = JobKeyBook()  # job -> its participants' per-job key statements
+        self._sealing: dict[str, set[str]] = {}  # job -> participants with a long-term key
         self.metrics = PartyMetrics()
         self.metrics.watch(self.link.connected.is_set)
         self.metrics_endpoint = MetricsEndpoint(config.metrics, self.metrics.registry)
@@ -148,8 +150,13 @@ class PartyNode:
     def _on_job(self, update: pb.JobUpdate) -> None:
         job_id, state = update.job_id, update.state
         offer_crl(self.sealer, update)
+        self._job_keys.replace_all(
+            job_id, {k.party: k.SerializeToString() for k in update.job_keys}
+        )
         with self._lock:
-            self._keys[job_id] = list(update.sealing_keys)
+            self._sealing[job_id] = {k.party for k in update.sealing_keys}
+        if state not in TERMINAL and (update.approved_by_you or phase_of(state) is not None):
+            self._publish_job_key(update)
         if state == JobState.PENDING and not update.approved_by_you:
             if job_id in self._asked:
                 return
@@ -177,6 +184,19 @@ class PartyNode:
                     self._ended[job_id] = (state, at)
                 self.metrics.job_ended(state)
             self._purge_if_idle(job_id)
+
+    def _publish_job_key(self, update: pb.JobUpdate) -> None:
+        """Send this party's per-job key if the update lacks it (first time, or after the
+        coordinator restarted: it keeps them in memory only)."""
+        if not isinstance(self.sealer, JobKeySealer):
+            return
+        sealer = self.sealer
+        found = self._locally(
+            lambda: job_key_message(sealer, update.job_id, update.spec_json, update.job_keys),
+            None,
+        )
+        if found is not None:
+            self.link.submit(pb.PartyMessage(job_key=found), wait=False)
 
     def _locally(self, action: Callable[[], _T], fallback: _T) -> _T:
         """A write to this node's own store from the link's thread: a local fault (full
@@ -223,10 +243,29 @@ class PartyNode:
 
     def _drop(self, job_id: str) -> bool:
         self.inbox.forget(job_id)
-        if isinstance(self.sealer, PairwiseSealer):
-            self.sealer.forget(job_id)
+        if isinstance(self.sealer, JobKeySealer):
+            self.sealer.forget(job_id)  # erases the per-job key: recorded bodies stay closed
+        self._job_keys.drop(job_id)
+        with self._lock:
+            self._sealing.pop(job_id, None)
         self.store.mark_purged(job_id)
         return True
+
+    def _require_sealing_peers(self, job_id: str, peers: list[str]) -> None:
+        """Fail now, not wait forever, for a peer that does not seal at all (it publishes
+        no long-term key, so it will never publish a per-job one)."""
+        with self._lock:
+            sealing = self._sealing.get(job_id, set())
+        for peer in peers:
+            if peer not in sealing:
+                raise CryptoError(
+                    f"job {job_id}: peer {peer} published no sealing key; every party node "
+                    "of a job must seal (party.toml: seal = true, with [tls])"
+                )
+
+    def _over(self, job_id: str) -> bool:
+        with self._lock:
+            return self._stopped.is_set() or job_id in self._ended
 
     def refusal(self, job_id: str, spec_json: str) -> str | None:
         """Why this party refuses the job (one line), or None if its [policy] accepts it."""
@@ -299,13 +338,16 @@ class PartyNode:
             if refusal is not None:
                 raise PolicyError(refusal.line)
             program = program_for(spec, phase, me)
-            if isinstance(self.sealer, PairwiseSealer):
-                with self._lock:
-                    keys = from_proto(self._keys.get(job_id, []))
+            if isinstance(self.sealer, JobKeySealer):
                 # the coordinator is a peer too when it hosts a program (the aggregator)
                 hosted = [COORDINATOR] if spec.plan.hosted else []
                 names = [*(p.name for p in spec.parties), *hosted]
-                self.sealer.admit(job_id, job_digest(spec_json), names, keys)
+                peers = [n for n in names if n != me.name]
+                self._require_sealing_peers(job_id, peers)
+                found = self._job_keys.wait(job_id, peers, lambda: self._over(job_id))
+                if found is None:
+                    raise JobAbortedError(f"job {job_id} ended before its per-job keys arrived")
+                self.sealer.admit(job_id, job_digest(spec_json), names, from_bytes(found))
             unfit = prediction_refusal(spec, job_id, me.name, self.registry, self.outputs)
             if unfit is not None:
                 raise ConfigError(unfit)

@@ -1,8 +1,11 @@
-"""This party's sealing: its long-term key, its signed statement and the sealer.
+"""This party's sealing: its long-term key, its signed statements and the sealer.
 
 A party node with certificates seals by default: the X25519 key is made on first start in
 the state folder (0600) and its public half is signed with the certificate key, sent in
-Hello, and forwarded by the coordinator to the party's peers in every job update. With
+Hello, and forwarded by the coordinator to the party's peers in every job update. Bodies
+are sealed with keys from per-job X25519 keys (forward secrecy): once this party approved
+a job it publishes a fresh key for it (`job_key_message`, kept 0600 in the job's private
+folder, erased when the job is purged), and the coordinator forwards it in `job_keys`. With
 `insecure = true` (loopback development) there is no certificate to bind a key to, so
 nothing is sealed and the ledger says so.
 """
@@ -10,11 +13,12 @@ nothing is sealed and the ledger says so.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from vfl.config.party_config import PartyConfig
-from vfl.crypto.sealing import IdentityKey, KeyStatement, PairwiseSealer
+from vfl.crypto.sealing import FileJobKeys, IdentityKey, JobKeySealer, KeyStatement
+from vfl.crypto.sealing.pairwise_sealer import SealerBase, job_digest
 from vfl.crypto.sealing.revocation import PeerRevocations
 from vfl.errors import ConfigError, CryptoError
 from vfl.protocol.v1 import coordinator_pb2 as pb
@@ -49,7 +53,8 @@ def node_sealing(config: PartyConfig, store: NodeStore) -> NodeSealing:
             raise ConfigError(f"tls.crl: cannot read {config.tls.crl} ({exc.strerror})") from None
         except CryptoError as exc:
             raise ConfigError(str(exc)) from None
-    sealer = PairwiseSealer(config.name, identity, ca, store, revocations)
+    job_keys = FileJobKeys(config.state_dir / "jobs")
+    sealer = JobKeySealer(config.name, ca, store, job_keys, cert, key, revocations)
     return NodeSealing(sealer, to_proto(statement))
 
 
@@ -58,7 +63,7 @@ def offer_crl(sealer: EnvelopeSealer, update: pb.JobUpdate) -> None:
 
     A forged one means the coordinator (or whoever answers for it) is hostile: logged, and
     the list this party already trusts stays."""
-    if not isinstance(sealer, PairwiseSealer) or not update.crl:
+    if not isinstance(sealer, SealerBase) or not update.crl:
         return
     if not isinstance(sealer.revocations, PeerRevocations):
         return  # reads the CA operator's file itself
@@ -66,6 +71,16 @@ def offer_crl(sealer: EnvelopeSealer, update: pb.JobUpdate) -> None:
         sealer.revocations.offer(update.crl, f"job {update.job_id}: the coordinator's CRL")
     except CryptoError as exc:
         log.error("%s", exc)
+
+
+def job_key_message(
+    sealer: JobKeySealer, job_id: str, spec_json: str, published: Iterable[pb.SealingKey]
+) -> pb.JobKey | None:
+    """This party's per-job key to publish, or None if `published` already has it."""
+    own = sealer.job_statement(job_id, job_digest(spec_json))
+    if any(k.party == own.party and k.public_key == own.public_key for k in published):
+        return None
+    return pb.JobKey(job_id=job_id, key=to_proto(own))
 
 
 def to_proto(statement: KeyStatement) -> pb.SealingKey:
@@ -77,3 +92,8 @@ def to_proto(statement: KeyStatement) -> pb.SealingKey:
 
 def from_proto(keys: Iterable[pb.SealingKey]) -> list[KeyStatement]:
     return [KeyStatement(k.party, k.public_key, k.certificate, k.signature) for k in keys]
+
+
+def from_bytes(keys: Mapping[str, bytes]) -> list[KeyStatement]:
+    """Statements kept serialized (JobKeyBook); each is verified by whoever admits it."""
+    return from_proto(pb.SealingKey.FromString(data) for data in keys.values())

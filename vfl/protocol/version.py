@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from vfl import __version__
 
-PROTOCOL = 1
-"""The protocol this code speaks (Hello, Welcome, PingReply carry it)."""
+PROTOCOL = 2
+"""The protocol this code speaks (Hello, Welcome, PingReply carry it). 2: bodies are sealed
+with per-job keys (PartyMessage.job_key, JobUpdate.job_keys), which a protocol-1 party
+neither publishes nor reads."""
 UNVERSIONED = 1
 """What a peer that sends no version (0, from before versions were exchanged) speaks."""
 

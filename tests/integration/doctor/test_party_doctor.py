@@ -16,7 +16,7 @@ from vfl.cli.doctor.check import CheckResult, CheckStatus
 from vfl.cli.doctor.party_doctor import party_checks
 from vfl.cli.main import main
 from vfl.config.party_config import load_party_config
-from vfl.protocol.version import Peer
+from vfl.protocol.version import PROTOCOL, Peer
 
 ALL = ["tls files", "dns", "tcp", "tls", "cert expiry", "clock", "versions", "relay"]
 
@@ -122,12 +122,13 @@ def test_skewed_clock_fails_clock(tmp_path: Path) -> None:
 
 def test_coordinator_of_another_protocol_fails_versions(tmp_path: Path) -> None:
     certs = pki(tmp_path)
-    servicer = DiagnoseServicer(insecure=False, speaks=Peer("coordinator", 2, "0.9.0"))
+    ahead = PROTOCOL + 1
+    servicer = DiagnoseServicer(insecure=False, speaks=Peer("coordinator", ahead, "0.9.0"))
     with diagnose_only(certs, servicer) as port:
         found = _run(party_toml(tmp_path, f"127.0.0.1:{port}", certs))
     assert found["versions"].status is CheckStatus.FAIL
     assert found["versions"].line == (
-        "coordinator speaks protocol 2, this party 1: upgrade the party "
+        f"coordinator speaks protocol {ahead}, this party {PROTOCOL}: upgrade the party "
         "(to vfl 0.9.0, as the coordinator)"
     )
 

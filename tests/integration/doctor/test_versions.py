@@ -50,13 +50,22 @@ def test_party_of_the_same_protocol_is_welcomed_with_the_coordinator_versions(
     assert first.welcome.package_version == __version__
 
 
-def test_party_without_a_version_is_read_as_protocol_1(tmp_path: Path) -> None:
-    first = next(_connect(tmp_path, pb.Hello(party="a")))  # a node from before versions
-    assert first.WhichOneof("kind") == "welcome"
+def test_party_without_a_version_is_read_as_protocol_1_and_refused(tmp_path: Path) -> None:
+    """A node from before versions speaks protocol 1, which has no per-job keys."""
+    assert PROTOCOL > 1
+    with pytest.raises(grpc.RpcError) as refused:
+        next(_connect(tmp_path, pb.Hello(party="a")))
+    assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert refused.value.details() == (
+        f"coordinator speaks protocol {PROTOCOL}, this party 1: "
+        f"upgrade the party (to vfl {__version__}, as the coordinator)"
+    )
 
 
 def test_party_refuses_a_coordinator_of_another_protocol_that_welcomed_it() -> None:
     old = pb.Welcome(party="a", protocol_version=PROTOCOL + 1, package_version="3.0.0")
     with pytest.raises(ProtocolError, match=r"upgrade the party \(to vfl 3.0.0"):
         _check_versions(old)
-    _check_versions(pb.Welcome(party="a"))  # unversioned coordinator: protocol 1, accepted
+    with pytest.raises(ProtocolError, match=r"upgrade the coordinator"):
+        _check_versions(pb.Welcome(party="a"))  # unversioned: protocol 1, refused
+    _check_versions(pb.Welcome(party="a", protocol_version=PROTOCOL, package_version="3.0.0"))

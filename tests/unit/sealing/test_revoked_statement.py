@@ -12,6 +12,7 @@ from coordinator.authority import CertificateAuthority
 from coordinator.certs import init_pki
 from parties.sealing_keys import offer_crl
 from tests.sealing_harness import SPEC_JSON, federation
+from vfl.crypto.sealing import FileJobKeys, JobKeySealer, MemoryCounters
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.crypto.sealing.revocation import PeerRevocations, RevocationList
 from vfl.errors import CryptoError
@@ -66,3 +67,24 @@ def test_a_relay_can_neither_forge_nor_roll_back_the_list(tmp_path: Path) -> Non
     tampered[-5] ^= 1
     with pytest.raises(CryptoError):
         RevocationList.parse(bytes(tampered), fed.ca, "relay")
+
+
+def test_per_job_key_of_a_revoked_peer_is_refused(tmp_path: Path) -> None:
+    """The forward-secret sealer checks the list too: b's per-job key, signed with its
+    revoked certificate, is refused; without the list the same key is admitted."""
+    fed = federation(tmp_path)
+    ca = CertificateAuthority(fed.pki)
+    digest = job_digest(SPEC_JSON)
+
+    def sealer(party: str) -> JobKeySealer:
+        cert, key = (fed.pki / f"{party}.pem").read_bytes(), (fed.pki / f"{party}.key").read_bytes()
+        jobs = FileJobKeys(tmp_path / party / "jobs")
+        return JobKeySealer(party, fed.ca, MemoryCounters(), jobs, cert, key)
+
+    a, b = sealer("a"), sealer("b")
+    published = [a.job_statement("j", digest), b.job_statement("j", digest)]
+    ca.revoke(name="b")
+    offer_crl(a, pb.JobUpdate(job_id="j", crl=(fed.pki / "crl.pem").read_bytes()))
+    with pytest.raises(CryptoError, match=r"job j: .*peer b: .*revoked by the CA"):
+        a.admit("j", digest, ["a", "b"], published)
+    sealer("a").admit("j", digest, ["a", "b"], published)  # no list: admitted

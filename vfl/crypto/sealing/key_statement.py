@@ -44,15 +44,21 @@ class KeyStatement:
     """By the certificate's key over `signed_bytes(party, public_key)`."""
 
 
-def signed_bytes(party: str, public_key: bytes) -> bytes:
-    return framed(CONTEXT, party, public_key)
+def signed_bytes(party: str, public_key: bytes, context: bytes = CONTEXT) -> bytes:
+    """What the certificate key signs; `context` tells a long-term key from a per-job one
+    (job_key.py), so a statement of one kind never verifies as the other."""
+    return framed(context, party, public_key)
 
 
 def sign_statement(
-    party: str, public_key: bytes, certificate_pem: bytes, signing_key_pem: bytes
+    party: str,
+    public_key: bytes,
+    certificate_pem: bytes,
+    signing_key_pem: bytes,
+    context: bytes = CONTEXT,
 ) -> KeyStatement:
     key = serialization.load_pem_private_key(signing_key_pem, password=None)
-    message = signed_bytes(party, public_key)
+    message = signed_bytes(party, public_key, context)
     if isinstance(key, ec.EllipticCurvePrivateKey):
         signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
     elif isinstance(key, ed25519.Ed25519PrivateKey):
@@ -71,6 +77,7 @@ def verify_statement(
     ca_pem: bytes,
     now: dt.datetime | None = None,
     revoked: Callable[[int], bool] | None = None,
+    context: bytes = CONTEXT,
 ) -> X25519PublicKey:
     """The peer's key if `statement` binds it to `expected_party`; CryptoError otherwise.
 
@@ -106,7 +113,7 @@ def verify_statement(
         raise refuse("certificate is not this party's")
     if len(statement.public_key) != KEY_BYTES:
         raise refuse(f"key has {len(statement.public_key)} bytes, expected {KEY_BYTES}")
-    message = signed_bytes(statement.party, statement.public_key)
+    message = signed_bytes(statement.party, statement.public_key, context)
     public = cert.public_key()
     try:
         if isinstance(public, ec.EllipticCurvePublicKey):

@@ -51,13 +51,14 @@ def job_digest(spec_json: str | bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-class PairwiseSealer:
+class SealerBase:
+    """Sealing and opening with a job's admitted keys; subclasses say where keys come from."""
+
     name = SEALING_NAME
 
     def __init__(
         self,
         party: str,
-        identity: IdentityKey,
         ca_pem: bytes,
         counters: NonceCounters,
         revocations: PeerRevocations | CrlFile | None = None,
@@ -65,45 +66,33 @@ class PairwiseSealer:
         self.party = party
         # the CA's revocation list: a peer whose statement's certificate is on it is refused
         self.revocations: PeerRevocations | CrlFile = revocations or PeerRevocations(ca_pem)
-        self._identity = identity
         self._ca_pem = ca_pem
         self._counters = counters
         self._lock = threading.Lock()
         self._jobs: dict[str, _JobKeys] = {}
         self._next: dict[tuple[str, str], tuple[int, int]] = {}  # (job, dst) -> (next, end)
 
-    # -- keys --------------------------------------------------------------------------
-    def admit(
-        self, job_id: str, digest: bytes, peers: Iterable[str], statements: Iterable[KeyStatement]
-    ) -> None:
-        """Verify each peer's statement and derive the job's keys; CryptoError if any fails."""
-        by_party = {s.party: s for s in statements}
-        keys = _JobKeys()
-        mine = self._identity.public_bytes
-        for peer in sorted(set(peers) - {self.party}):
-            statement = by_party.get(peer)
-            if statement is None:
-                raise CryptoError(
-                    f"job {job_id}: peer {peer} published no sealing key; every party node of "
-                    "a job must seal (party.toml: seal = true, with [tls])"
-                )
-            public = verify_statement(
-                statement, peer, self._ca_pem, revoked=self.revocations.revoked
-            )
-            try:
-                shared = self._identity.exchange(public)
-            except ValueError:
-                raise CryptoError(f"peer {peer}: its sealing key is a degenerate point") from None
-            theirs = statement.public_key
-            out = derive_pair_key(shared, job_id, digest, self.party, peer, mine, theirs)
-            into = derive_pair_key(shared, job_id, digest, peer, self.party, theirs, mine)
-            keys.out[peer], keys.into[peer] = ChaCha20Poly1305(out), ChaCha20Poly1305(into)
-            keys.publics[peer] = theirs
+    def _install(self, job_id: str, keys: _JobKeys) -> None:
         with self._lock:
             old = self._jobs.get(job_id)
             if old is not None and old.publics == keys.publics:
                 return  # admitted again (every job update carries the keys): keep the record
             self._jobs[job_id] = keys
+
+    def _pair(
+        self,
+        keys: _JobKeys,
+        job_id: str,
+        digest: bytes,
+        peer: str,
+        shared: bytes,
+        mine: bytes,
+        theirs: bytes,
+    ) -> None:
+        out = derive_pair_key(shared, job_id, digest, self.party, peer, mine, theirs)
+        into = derive_pair_key(shared, job_id, digest, peer, self.party, theirs, mine)
+        keys.out[peer], keys.into[peer] = ChaCha20Poly1305(out), ChaCha20Poly1305(into)
+        keys.publics[peer] = theirs
 
     def forget(self, job_id: str) -> None:
         with self._lock:
@@ -153,3 +142,42 @@ class PairwiseSealer:
                 end = nxt + COUNTER_BLOCK
             self._next[(job_id, dst)] = (nxt + 1, end)
             return nxt
+
+
+class PairwiseSealer(SealerBase):
+    """Pairwise keys from the parties' long-term X25519 keys (no forward secrecy)."""
+
+    def __init__(
+        self,
+        party: str,
+        identity: IdentityKey,
+        ca_pem: bytes,
+        counters: NonceCounters,
+        revocations: PeerRevocations | CrlFile | None = None,
+    ) -> None:
+        super().__init__(party, ca_pem, counters, revocations)
+        self._identity = identity
+
+    def admit(
+        self, job_id: str, digest: bytes, peers: Iterable[str], statements: Iterable[KeyStatement]
+    ) -> None:
+        """Verify each peer's statement and derive the job's keys; CryptoError if any fails."""
+        by_party = {s.party: s for s in statements}
+        keys = _JobKeys()
+        mine = self._identity.public_bytes
+        for peer in sorted(set(peers) - {self.party}):
+            statement = by_party.get(peer)
+            if statement is None:
+                raise CryptoError(
+                    f"job {job_id}: peer {peer} published no sealing key; every party node of "
+                    "a job must seal (party.toml: seal = true, with [tls])"
+                )
+            public = verify_statement(
+                statement, peer, self._ca_pem, revoked=self.revocations.revoked
+            )
+            try:
+                shared = self._identity.exchange(public)
+            except ValueError:
+                raise CryptoError(f"peer {peer}: its sealing key is a degenerate point") from None
+            self._pair(keys, job_id, digest, peer, shared, mine, statement.public_key)
+        self._install(job_id, keys)

@@ -33,6 +33,7 @@ class PartyMessage(_message.Message):
     PHASE_DONE_FIELD_NUMBER: _builtins.int
     APPROVE_FIELD_NUMBER: _builtins.int
     DECLINE_FIELD_NUMBER: _builtins.int
+    JOB_KEY_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def hello(self) -> Global___Hello: ...
     @_builtins.property
@@ -55,6 +56,8 @@ class PartyMessage(_message.Message):
     def approve(self) -> Global___Approve: ...
     @_builtins.property
     def decline(self) -> Global___Decline: ...
+    @_builtins.property
+    def job_key(self) -> Global___JobKey: ...
     def __init__(
         self,
         *,
@@ -66,12 +69,13 @@ class PartyMessage(_message.Message):
         phase_done: Global___PhaseDone | None = ...,
         approve: Global___Approve | None = ...,
         decline: Global___Decline | None = ...,
+        job_key: Global___JobKey | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "chunk", b"chunk", "decline", b"decline", "delivered", b"delivered", "heartbeat", b"heartbeat", "hello", b"hello", "kind", b"kind", "phase_done", b"phase_done", "report", b"report"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "chunk", b"chunk", "decline", b"decline", "delivered", b"delivered", "heartbeat", b"heartbeat", "hello", b"hello", "job_key", b"job_key", "kind", b"kind", "phase_done", b"phase_done", "report", b"report"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "chunk", b"chunk", "decline", b"decline", "delivered", b"delivered", "heartbeat", b"heartbeat", "hello", b"hello", "kind", b"kind", "phase_done", b"phase_done", "report", b"report"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "chunk", b"chunk", "decline", b"decline", "delivered", b"delivered", "heartbeat", b"heartbeat", "hello", b"hello", "job_key", b"job_key", "kind", b"kind", "phase_done", b"phase_done", "report", b"report"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "heartbeat", "chunk", "delivered", "report", "phase_done", "approve", "decline"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "heartbeat", "chunk", "delivered", "report", "phase_done", "approve", "decline", "job_key"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -153,6 +157,38 @@ class SealingKey(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SealingKey: _TypeAlias = SealingKey  # noqa: Y015
+
+@_typing.final
+class JobKey(_message.Message):
+    """A party's fresh X25519 key for one job (forward secrecy), signed with its certificate's
+    key for that job and spec (vfl/crypto/sealing/job_key.py). Sent once the party approved
+    the job, and again whenever a job update lacks it (the coordinator keeps these in
+    memory only); the coordinator forwards it to the job's other participants.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.int
+    job_id: _builtins.str
+    @_builtins.property
+    def key(self) -> Global___SealingKey: ...
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.int = ...,
+        job_id: _builtins.str = ...,
+        key: Global___SealingKey | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_id", b"item_id", "job_id", b"job_id", "key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JobKey: _TypeAlias = JobKey  # noqa: Y015
 
 @_typing.final
 class Dataset(_message.Message):
@@ -864,6 +900,7 @@ class JobUpdate(_message.Message):
     PHASES_DONE_FIELD_NUMBER: _builtins.int
     SEALING_KEYS_FIELD_NUMBER: _builtins.int
     CRL_FIELD_NUMBER: _builtins.int
+    JOB_KEYS_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     state: _builtins.str
     """pending | approved | align | train | evaluate | succeeded | failed | cancelled"""
@@ -881,6 +918,10 @@ class JobUpdate(_message.Message):
     def sealing_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___SealingKey]:
         """the job's parties' keys, as they published them"""
 
+    @_builtins.property
+    def job_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___SealingKey]:
+        """the participants' per-job keys published so far (JobKey)"""
+
     def __init__(
         self,
         *,
@@ -892,10 +933,11 @@ class JobUpdate(_message.Message):
         phases_done: _abc.Iterable[_builtins.str] | None = ...,
         sealing_keys: _abc.Iterable[Global___SealingKey] | None = ...,
         crl: _builtins.bytes = ...,
+        job_keys: _abc.Iterable[Global___SealingKey] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by_you", b"approved_by_you", "crl", b"crl", "error", b"error", "job_id", b"job_id", "phases_done", b"phases_done", "sealing_keys", b"sealing_keys", "spec_json", b"spec_json", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by_you", b"approved_by_you", "crl", b"crl", "error", b"error", "job_id", b"job_id", "job_keys", b"job_keys", "phases_done", b"phases_done", "sealing_keys", b"sealing_keys", "spec_json", b"spec_json", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
