@@ -4,15 +4,18 @@
 object before every connection and, between connections, whether the files changed. When
 they did (and the new pair matches), the link closes its stream and reconnects with the new
 certificate; the Hello carries a sealing statement signed with the new certificate key for
-the same long-term X25519 key, so the peers' per-job keys stay the same and a running job
-carries on. A half-installed pair (key replaced, certificate not yet) is not used: the
-previous pair stays until both files agree.
+the same long-term X25519 key, and each running job's per-job key is published again, the
+same key signed with the new certificate (`on_renewal`), so pairwise keys stay the same, a
+running job carries on, and the old certificate can be revoked under it. A half-installed
+pair (key replaced, certificate not yet) is not used: the previous pair stays until both
+files agree.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import grpc
 from cryptography import x509
@@ -31,9 +34,13 @@ Credentials = tuple[grpc.ChannelCredentials, pb.SealingKey | None]
 class LinkIdentity:
     """This party's TLS credentials and Hello sealing statement, from the files as they are."""
 
-    def __init__(self, config: PartyConfig) -> None:
+    def __init__(
+        self, config: PartyConfig, on_renewal: Callable[[bytes, bytes], None] | None = None
+    ) -> None:
         assert config.tls is not None, "validated: tls is required unless insecure"
         self._config, self._tls = config, config.tls
+        self._on_renewal = on_renewal
+        """Told each newly adopted (certificate, key) pair: the per-job sealer signs with it."""
         self._lock = threading.Lock()
         self._pair: tuple[bytes, bytes] | None = None
         self._current: Credentials | None = None
@@ -64,6 +71,8 @@ class LinkIdentity:
             serial = x509.load_pem_x509_certificate(cert).serial_number
             if self._current is not None:
                 log.info("certificate renewed: now connecting with serial %x", serial)
+                if self._on_renewal is not None:
+                    self._on_renewal(cert, key)
             self._pair, self._current, self.serial = pair, (creds, statement), serial
             return self._current
 

@@ -103,7 +103,8 @@ class PartyNode:
             config.heartbeat_s,
             config.reconnect_max_s,
             sealing.hello_key,
-            refresh=None if config.insecure else LinkIdentity(config),  # renewed certificates
+            # renewed certificates: for the link, and for signing per-job keys
+            refresh=None if config.insecure else LinkIdentity(config, self._renewed),
         )
         self.channel = GrpcChannel(config.name, self.link.send_envelope, self.inbox, self.sealer)
         self._lock = threading.Lock()
@@ -184,6 +185,10 @@ class PartyNode:
                     self._ended[job_id] = (state, at)
                 self.metrics.job_ended(state)
             self._purge_if_idle(job_id)
+
+    def _renewed(self, certificate: bytes, key: bytes) -> None:
+        if isinstance(self.sealer, JobKeySealer):
+            self.sealer.renew(certificate, key)
 
     def _publish_job_key(self, update: pb.JobUpdate) -> None:
         """Send this party's per-job key if the update lacks it (first time, or after the

@@ -76,10 +76,13 @@ def offer_crl(sealer: EnvelopeSealer, update: pb.JobUpdate) -> None:
 def job_key_message(
     sealer: JobKeySealer, job_id: str, spec_json: str, published: Iterable[pb.SealingKey]
 ) -> pb.JobKey | None:
-    """This party's per-job key to publish, or None if `published` already has it."""
+    """This party's per-job key to publish, or None if `published` already has it, under
+    the certificate in use (after a renewal the same key is published again, signed anew,
+    so peers stop relying on a certificate that may be revoked next)."""
     own = sealer.job_statement(job_id, job_digest(spec_json))
-    if any(k.party == own.party and k.public_key == own.public_key for k in published):
-        return None
+    for k in published:
+        if (k.party, k.public_key, k.certificate) == (own.party, own.public_key, own.certificate):
+            return None
     return pb.JobKey(job_id=job_id, key=to_proto(own))
 
 

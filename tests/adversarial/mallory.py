@@ -28,13 +28,14 @@ from vfl.config.party_config import DatasetConfig, PartyConfig
 from vfl.protocol import reports
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
+from vfl.protocol.version import PROTOCOL
 from vfl.runtime.events import Event
 
 CONNECT = "/vfl.protocol.v1.Party/Connect"
 
 
 def hello(party: str = MALLORY) -> pb.PartyMessage:
-    return pb.PartyMessage(hello=pb.Hello(party=party))
+    return pb.PartyMessage(hello=pb.Hello(party=party, protocol_version=PROTOCOL))
 
 
 def report(job_id: str, event: Event) -> pb.PartyMessage:

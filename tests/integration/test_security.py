@@ -22,6 +22,7 @@ from vfl.errors import ProtocolError, VflError
 from vfl.protocol.envelope import Envelope
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
+from vfl.protocol.version import PROTOCOL
 from vfl.remote import CoordinatorClient
 
 JOB = "job-sec"
@@ -70,7 +71,9 @@ def test_party_cannot_connect_as_another_party(tls_server: tuple[CoordinatorServ
     server, pki = tls_server
     with grpc.secure_channel(server.address, credentials(pki, "a")) as channel:
         stub = pb_grpc.PartyStub(channel)  # type: ignore[no-untyped-call]
-        responses = stub.Connect(iter([pb.PartyMessage(hello=pb.Hello(party="b"))]))
+        responses = stub.Connect(
+            iter([pb.PartyMessage(hello=pb.Hello(party="b", protocol_version=PROTOCOL))])
+        )
         with pytest.raises(grpc.RpcError) as err:
             next(responses)
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

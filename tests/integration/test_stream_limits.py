@@ -32,6 +32,7 @@ from vfl.protocol.chunking import slices
 from vfl.protocol.envelope import Envelope
 from vfl.protocol.v1 import coordinator_pb2 as pb
 from vfl.protocol.v1 import coordinator_pb2_grpc as pb_grpc
+from vfl.protocol.version import PROTOCOL
 
 JOB = "job-limits"
 CONNECT = "/vfl.protocol.v1.Party/Connect"
@@ -48,7 +49,7 @@ def _serve(tmp: Path, limits: ServerLimits) -> tuple[CoordinatorServer, Path]:
 
 
 def _hello(party: str) -> pb.PartyMessage:
-    return pb.PartyMessage(hello=pb.Hello(party=party))
+    return pb.PartyMessage(hello=pb.Hello(party=party, protocol_version=PROTOCOL))
 
 
 def _no_hello_readers() -> bool:

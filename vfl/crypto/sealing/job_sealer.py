@@ -39,13 +39,17 @@ class JobKeySealer(SealerBase):
     ) -> None:
         super().__init__(party, ca_pem, counters, revocations)
         self._job_keys = job_keys
-        self._certificate = certificate_pem
-        self._signing_key = signing_key_pem
+        self._signer = (certificate_pem, signing_key_pem)
+
+    def renew(self, certificate_pem: bytes, signing_key_pem: bytes) -> None:
+        """Sign per-job keys with a renewed certificate from now on (the keys stay)."""
+        self._signer = (certificate_pem, signing_key_pem)
 
     def job_statement(self, job_id: str, digest: bytes) -> KeyStatement:
         """This party's signed per-job key (made and stored on first use) to publish."""
         key = private_key(self._job_keys.load_or_create(job_id), f"job {job_id}")
-        return sign_job_key(self.party, job_id, digest, key, self._certificate, self._signing_key)
+        certificate, signing_key = self._signer
+        return sign_job_key(self.party, job_id, digest, key, certificate, signing_key)
 
     def admit(
         self, job_id: str, digest: bytes, peers: Iterable[str], statements: Iterable[KeyStatement]
