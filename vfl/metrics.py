@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
-from sklearn import metrics as skm
 
 from vfl.config.job_spec import Task
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 
 def compute_metrics(
@@ -17,14 +21,18 @@ def compute_metrics(
     """
     if len(y) == 0:
         return {}
+    # imported on first use: sklearn pulls in scipy, ~1.8 s at every start of a party node
+    # or coordinator, most of which never compute a metric
+    from sklearn import metrics as skm  # noqa: PLC0415
+
     if task == "binary":
-        return _binary(y, pred)
+        return _binary(skm, y, pred)
     if task == "multiclass":
-        return _multiclass(y, pred, classes)
-    return _regression(y, pred)
+        return _multiclass(skm, y, pred, classes)
+    return _regression(skm, y, pred)
 
 
-def _binary(y: NDArray[np.float64], p: NDArray[np.float64]) -> dict[str, float]:
+def _binary(skm: ModuleType, y: NDArray[np.float64], p: NDArray[np.float64]) -> dict[str, float]:
     hard = (p >= 0.5).astype(np.float64)
     out = {
         "accuracy": float(skm.accuracy_score(y, hard)),
@@ -39,7 +47,7 @@ def _binary(y: NDArray[np.float64], p: NDArray[np.float64]) -> dict[str, float]:
 
 
 def _multiclass(
-    y: NDArray[np.float64], p: NDArray[np.float64], classes: tuple[float, ...]
+    skm: ModuleType, y: NDArray[np.float64], p: NDArray[np.float64], classes: tuple[float, ...]
 ) -> dict[str, float]:
     index = np.searchsorted(np.asarray(classes), y)
     hard = p.argmax(axis=1)
@@ -50,7 +58,9 @@ def _multiclass(
     }
 
 
-def _regression(y: NDArray[np.float64], pred: NDArray[np.float64]) -> dict[str, float]:
+def _regression(
+    skm: ModuleType, y: NDArray[np.float64], pred: NDArray[np.float64]
+) -> dict[str, float]:
     out = {
         "rmse": float(np.sqrt(skm.mean_squared_error(y, pred))),
         "mae": float(skm.mean_absolute_error(y, pred)),

@@ -26,13 +26,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import dp_accounting
 import numpy as np
-from dp_accounting.rdp import RdpAccountant
 
 from vfl.algorithms.horizontal.strategies import Vector
-
-ADD_REMOVE = dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE
 
 
 def clip(update: Vector, bound: float) -> Vector:
@@ -74,10 +70,16 @@ def epsilon(
 ) -> float:
     """ε after `rounds` rounds at sampling rate q; `survivors` is the smallest fraction m/n
     of the expected parties whose noise reached a round's sum (1.0 without dropouts)."""
+    # imported on first use: dp_accounting pulls in scipy.signal, ~1.5 s at every start of
+    # a party node or coordinator, which import this module whether or not a job uses DP
+    import dp_accounting  # noqa: PLC0415
+    from dp_accounting.rdp import RdpAccountant  # noqa: PLC0415
+
+    add_remove = dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE
     effective = noise_multiplier * math.sqrt(min(1.0, max(survivors, 1e-12)))
     gaussian = dp_accounting.GaussianDpEvent(effective)
     event = gaussian if sampling >= 1.0 else dp_accounting.PoissonSampledDpEvent(sampling, gaussian)
-    accountant = RdpAccountant(neighboring_relation=ADD_REMOVE)
+    accountant = RdpAccountant(neighboring_relation=add_remove)
     accountant.compose(dp_accounting.SelfComposedDpEvent(event, rounds))
     return float(accountant.get_epsilon(delta))
 

@@ -13,10 +13,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from vfl.algorithms.split.messages import EXCHANGE_STEP
 from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
-from vfl.algorithms.transfer.exchange import KeyPolicy, SourceBatch, SourceSide, epoch_batches
+from vfl.algorithms.transfer.exchange import SourceBatch, SourceSide, epoch_batches
 from vfl.algorithms.transfer.messages import (
     HELLO_STEP,
     SUMMARY_STEP,
@@ -31,6 +30,7 @@ from vfl.algorithms.transfer.model import (
     make_optimizer,
 )
 from vfl.algorithms.transfer.protections import sides_for
+from vfl.algorithms.transfer.training import ExchangeTraining, resume
 from vfl.config.job_spec import TransferJobSpec, transfer
 from vfl.curves import curves_report
 from vfl.errors import DataValidationError, ProtocolError
@@ -114,33 +114,17 @@ def _metrics(
     return values, curves
 
 
-class TransferTrainSource(Program):
-    phase = "train"
-
-    def __init__(self, keys: KeyPolicy | None = None) -> None:
-        self.keys = keys or KeyPolicy()
-        """Paillier keys (protection paillier); tests pass small ones."""
-
-    def run(self, ctx: PartyContext) -> None:
-        s = _setup(ctx)
-        try:
-            s.side.start(ctx.scoped(step=EXCHANGE_STEP), self.keys)
-            self._train(ctx, s)
-        finally:
-            s.side.close()
+class TransferTrainSource(ExchangeTraining[_Setup]):
+    def _setup(self, ctx: PartyContext) -> _Setup:
+        return _setup(ctx)
 
     def _train(self, ctx: PartyContext, s: _Setup) -> None:
         t = s.spec.train
         optimizer = make_optimizer(s.spec, list(s.net.parameters()))
-        start, history = 0, []
-        checkpoint = ctx.workspace.load_checkpoint("train")
-        if checkpoint is not None:
-            s.net.load_state_dict(checkpoint["net"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            start = int(checkpoint["epoch"]) + 1
-            history = list(checkpoint.get("history", []))
-            for epoch, record in enumerate(history):  # reports lost in a crash come back
-                ctx.report(EpochReport(epoch, record))
+        start, checkpoint = resume(ctx, s.net, optimizer)
+        history = list(checkpoint.get("history", []))
+        for epoch, record in enumerate(history):  # reports lost in a crash come back
+            ctx.report(EpochReport(epoch, record))
         for epoch in range(start, t.epochs):
             ectx = ctx.scoped(epoch=epoch)
             total, seen = 0.0, 0

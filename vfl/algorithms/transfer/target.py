@@ -13,14 +13,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from vfl.algorithms.split.messages import EXCHANGE_STEP
 from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
-from vfl.algorithms.transfer.exchange import KeyPolicy, TargetBatch, TargetSide, epoch_batches
+from vfl.algorithms.transfer.exchange import TargetBatch, TargetSide, epoch_batches
 from vfl.algorithms.transfer.messages import HELLO_STEP, SUMMARY_STEP, ClassSummary, TransferHello
 from vfl.algorithms.transfer.model import build_representation, init_generator, make_optimizer
 from vfl.algorithms.transfer.predictions import score_outside, write_predictions
 from vfl.algorithms.transfer.protections import sides_for
+from vfl.algorithms.transfer.training import ExchangeTraining, resume
 from vfl.config.job_spec import MAX_WIDTH, TransferJobSpec, transfer
 from vfl.errors import ProtocolError
 from vfl.protocol.checks import expect_shape
@@ -69,30 +69,14 @@ def _serve(ctx: PartyContext, s: _Setup, rows: np.ndarray) -> None:
         s.side.serve_scores(ctx, s.net(s.x[rows]))
 
 
-class TransferTrainTarget(Program):
-    phase = "train"
-
-    def __init__(self, keys: KeyPolicy | None = None) -> None:
-        self.keys = keys or KeyPolicy()
-        """Paillier keys (protection paillier); tests pass small ones."""
-
-    def run(self, ctx: PartyContext) -> None:
-        s = _setup(ctx)
-        try:
-            s.side.start(ctx.scoped(step=EXCHANGE_STEP), self.keys)
-            self._train(ctx, s)
-        finally:
-            s.side.close()
+class TransferTrainTarget(ExchangeTraining[_Setup]):
+    def _setup(self, ctx: PartyContext) -> _Setup:
+        return _setup(ctx)
 
     def _train(self, ctx: PartyContext, s: _Setup) -> None:
         t = s.spec.train
         optimizer = make_optimizer(s.spec, list(s.net.parameters()))
-        start = 0
-        checkpoint = ctx.workspace.load_checkpoint("train")
-        if checkpoint is not None:
-            s.net.load_state_dict(checkpoint["net"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            start = int(checkpoint["epoch"]) + 1
+        start, _ = resume(ctx, s.net, optimizer)
         for epoch in range(start, t.epochs):
             ectx = ctx.scoped(epoch=epoch)
             for b, rows in enumerate(epoch_batches(s.spec, s.schedule, epoch)):
