@@ -2,7 +2,9 @@
 through one coordinator, every node its own `vfl` process on 127.0.0.1 (gRPC + mTLS,
 bodies sealed), first with a SQLite store, then with PostgreSQL.
 
-Per store, on one federation (tests' LocalFederation), three runs in order:
+Per store, on one federation (tests' LocalFederation), four runs in order:
+- cold: the 10 jobs at once, each node's first (it loads its programs' code); reported,
+  not compared;
 - alone: job 0 by itself, the latency baseline;
 - concurrent: the 10 jobs at once; relayed messages per second, p50 / p99 delivery
   latency (the relay storing an envelope to its addressee confirming it, from the
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
 import os
 import socket
 import sqlite3
@@ -38,7 +41,14 @@ from typing import Any
 
 from benchmarks.common import write_result
 from benchmarks.relay_check import Route, check_delivery
-from benchmarks.relay_probe import Deadline, Scrape, peak_rss_mb, postgres_database, scrape
+from benchmarks.relay_probe import (
+    Deadline,
+    Scrape,
+    cpu_seconds,
+    peak_rss_mb,
+    postgres_database,
+    scrape,
+)
 from tests.e2e.deployment import SAMPLES, assert_models_equal, simulated
 from tests.factories import write_toml
 from vfl.cli.local_federation import DATASET, LocalFederation
@@ -106,6 +116,8 @@ class LoadRun:
         the coordinator once half of them train."""
         before, carried = scrape(self.metrics_url), Scrape.zero()
         client = self.client()
+        pid = self.fed.processes[COORDINATOR].pid
+        cpu = cpu_seconds(pid)
         started = time.monotonic()
         ids = [client.submit(self.deployed[i].read_text()) for i in indices]
         states: dict[str, str] = {}
@@ -131,6 +143,7 @@ class LoadRun:
             deadline.check(f"waiting for jobs {indices} (states {sorted(states.values())})")
             time.sleep(0.1)
         wall = time.monotonic() - started
+        cpu = cpu_seconds(pid) - cpu if not kill else math.nan  # the killed one's is gone
         total = scrape(self.metrics_url).minus(before).plus(carried)
         results = {j: client.result(j) for j in ids}
         client.close()
@@ -142,6 +155,7 @@ class LoadRun:
             "ids": ids,
             "wall_s": round(wall, 2),
             "states_at_kill": at_kill,
+            "coordinator_cpu_s": round(cpu, 2),
             **total.summary(wall),
             "results": results,
         }
@@ -201,6 +215,8 @@ def one_store(name: str, root: Path, database: str, args: argparse.Namespace) ->
         load.fed.wait_connected(limit_s=deadline.left("starting the nodes"))
         up_s = time.monotonic() - began
         print(f"{name}: {len(load.fed.parties)} nodes connected in {up_s:.1f} s", flush=True)
+        cold = load.run(everyone, deadline)  # each node's first job loads its code
+        print(f"{name} cold: {brief(cold)}", flush=True)
         alone = load.run([0], deadline)
         print(f"{name} alone: {brief(alone)}", flush=True)
         concurrent = load.run(everyone, deadline)
@@ -220,11 +236,12 @@ def one_store(name: str, root: Path, database: str, args: argparse.Namespace) ->
         raise AssertionError(f"{name}: messages lost or read twice: {checks}")
     if not checks["fault"]["same_reads_as_concurrent"]:
         raise AssertionError(f"{name}: the fault run read other counts: {checks}")
-    for run in (alone, concurrent, fault):
+    for run in (cold, alone, concurrent, fault):
         del run["results"], run["ids"]
     return {
         "nodes": len(load.fed.parties),
         "nodes_up_s": round(up_s, 1),
+        "cold": cold,
         "alone": alone,
         "concurrent": concurrent,
         "fault": {**fault, "models_vs_oracle": tolerance, "delivery": checks["fault"]},

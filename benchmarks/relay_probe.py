@@ -4,6 +4,7 @@ process's peak RSS, a throw-away PostgreSQL database and the run's one deadline.
 from __future__ import annotations
 
 import math
+import os
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -119,6 +120,15 @@ def peak_rss_mb(pid: int) -> float:
         return 0.0
     line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
