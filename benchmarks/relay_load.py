@@ -143,7 +143,7 @@ class LoadRun:
             deadline.check(f"waiting for jobs {indices} (states {sorted(states.values())})")
             time.sleep(0.1)
         wall = time.monotonic() - started
-        cpu = cpu_seconds(pid) - cpu if not kill else math.nan  # the killed one's is gone
+        used = None if kill else round(cpu_seconds(pid) - cpu, 2)  # the killed one is gone
         total = scrape(self.metrics_url).minus(before).plus(carried)
         results = {j: client.result(j) for j in ids}
         client.close()
@@ -155,7 +155,7 @@ class LoadRun:
             "ids": ids,
             "wall_s": round(wall, 2),
             "states_at_kill": at_kill,
-            "coordinator_cpu_s": round(cpu, 2),
+            "coordinator_cpu_s": used,
             **total.summary(wall),
             "results": results,
         }
@@ -253,8 +253,8 @@ def one_store(name: str, root: Path, database: str, args: argparse.Namespace) ->
     }
 
 
-def ratio(a: float, b: float) -> float:
-    return round(a / b, 2) if b else float("nan")
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 2) if b and not (math.isnan(a) or math.isnan(b)) else None
 
 
 def brief(run: dict[str, Any]) -> str:
