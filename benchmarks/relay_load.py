@@ -9,7 +9,8 @@ Per store, on one federation (tests' LocalFederation), four runs in order:
 - concurrent: the 10 jobs at once; relayed messages per second, p50 / p99 delivery
   latency (the relay storing an envelope to its addressee confirming it, from the
   coordinator's `vfl_coordinator_delivery_seconds` histogram on its [metrics] endpoint,
-  interpolated inside buckets as PromQL does), the coordinator's peak RSS (VmHWM);
+  interpolated inside buckets as PromQL does), the coordinator's peak RSS (VmHWM); its
+  models are checked against the simulator's too (below), so both runs have one oracle;
 - fault: the 10 jobs again, the coordinator kill -9'd once half of them train, restarted
   on the same address and store. Every job must succeed with the model and validation
   metrics of the simulator's uninterrupted run of the same job (same id and party secrets:
@@ -52,7 +53,7 @@ from benchmarks.relay_probe import (
 from tests.e2e.deployment import SAMPLES, assert_models_equal, simulated
 from tests.factories import write_toml
 from vfl.cli.local_federation import DATASET, LocalFederation
-from vfl.config.phase_plan import TERMINAL
+from vfl.config.phase_plan import TERMINAL, JobState
 from vfl.errors import PeerUnavailableError, VflError
 from vfl.remote import CoordinatorClient, connect
 
@@ -133,7 +134,7 @@ class LoadRun:
             self.note_rss()
             if all(s in TERMINAL for s in states.values()):
                 break
-            training = sum(s == "train" for s in states.values())
+            training = sum(s == JobState.TRAIN for s in states.values())
             if kill and not at_kill and training >= max(1, len(ids) // 2):
                 carried = scrape(self.metrics_url).minus(before)  # the new process starts at 0
                 before = Scrape.zero()
@@ -230,8 +231,11 @@ def one_store(name: str, root: Path, database: str, args: argparse.Namespace) ->
     checks["fault"]["same_reads_as_concurrent"] = (
         checks["fault"]["read_per_job"] == checks["concurrent"]["read_per_job"]
     )
-    tolerance = load.same_as_oracle(fault, everyone, root / "oracle")
-    print(f"{name} fault: models equal to the uninterrupted oracle ({tolerance})", flush=True)
+    tolerance = {
+        "concurrent": load.same_as_oracle(concurrent, everyone, root / "oracle-concurrent"),
+        "fault": load.same_as_oracle(fault, everyone, root / "oracle-fault"),
+    }
+    print(f"{name}: models equal to the uninterrupted oracle ({tolerance})", flush=True)
     if not (checks["fault"]["ok"] and checks["concurrent"]["ok"]):
         raise AssertionError(f"{name}: messages lost or read twice: {checks}")
     if not checks["fault"]["same_reads_as_concurrent"]:
@@ -244,7 +248,8 @@ def one_store(name: str, root: Path, database: str, args: argparse.Namespace) ->
         "cold": cold,
         "alone": alone,
         "concurrent": concurrent,
-        "fault": {**fault, "models_vs_oracle": tolerance, "delivery": checks["fault"]},
+        "fault": {**fault, "models_vs_oracle": tolerance["fault"], "delivery": checks["fault"]},
+        "concurrent_models_vs_oracle": tolerance["concurrent"],
         "concurrent_delivery": checks["concurrent"],
         "coordinator_peak_rss_mb": round(no_fault_rss, 1),
         "coordinator_peak_rss_mb_after_restart": round(load.peak_rss_mb, 1),
