@@ -124,6 +124,7 @@ class LoadRun:
         states: dict[str, str] = {}
         at_kill: dict[str, int] = {}
         while True:
+            deadline.check(f"waiting for jobs {indices} (states {sorted(states.values())})")
             try:
                 states = {j: client.job(j).state for j in ids}
             except (PeerUnavailableError, VflError):
@@ -141,7 +142,6 @@ class LoadRun:
                 at_kill = {s: list(states.values()).count(s) for s in set(states.values())}
                 self.fed.kill(COORDINATOR)
                 self.fed.start_coordinator()  # same address (port), same store
-            deadline.check(f"waiting for jobs {indices} (states {sorted(states.values())})")
             time.sleep(0.1)
         wall = time.monotonic() - started
         used = None if kill else round(cpu_seconds(pid) - cpu, 2)  # the killed one is gone
