@@ -27,6 +27,8 @@ from vfl.observability.labels import ErrorKind, RelayOutcome, family_of, phase_l
 log = logging.getLogger(__name__)
 PHASE_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 """Seconds: from a quick alignment to a day of Paillier training."""
+DELIVERY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+"""Seconds an envelope waits in the relay: a loopback hop to a restart's outage."""
 
 
 class CoordinatorMetrics:
@@ -59,6 +61,12 @@ class CoordinatorMetrics:
             ["family"],
             registry=r,
         )
+        self.delivery_seconds = Histogram(
+            "vfl_coordinator_delivery_seconds",
+            "Seconds from the relay storing an envelope to its addressed party confirming it",
+            buckets=DELIVERY_BUCKETS,
+            registry=r,
+        )
         self.phase_seconds = Histogram(
             "vfl_coordinator_phase_seconds",
             "Seconds from a phase's start to the last participant finishing it",
@@ -85,6 +93,12 @@ class CoordinatorMetrics:
         family = family_of(kind).value
         self.delivered.labels(family).inc()
         self.delivered_bytes.labels(family).inc(nbytes)
+
+    def delivered_after(self, seconds: float | None) -> None:
+        """An envelope confirmed by its addressee after `seconds` in the relay (None: it
+        matched no held mail, e.g. a second confirm)."""
+        if seconds is not None:
+            self.delivery_seconds.observe(seconds)
 
     def phase_finished(self, phase: str, seconds: float) -> None:
         self.phase_seconds.labels(phase_label(phase)).observe(max(seconds, 0.0))

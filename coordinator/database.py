@@ -40,13 +40,14 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.lock = threading.RLock()
 
-    def migrate(self) -> None:
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to `revision` (tests stop at older ones to fill them)."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, revision)
         except sa.exc.OperationalError as exc:
             raise ConfigError(f"database: cannot open ({exc.orig})") from None
 

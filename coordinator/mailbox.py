@@ -120,17 +120,21 @@ class Mailbox:
             ).all()
             return [Mail(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def confirm(self, dst: str, mail_id: int) -> None:
-        """`dst` stored mail `mail_id`: drop it. Another party's id matches nothing."""
+    def confirm(self, dst: str, mail_id: int) -> float | None:
+        """`dst` stored mail `mail_id`: drop it, and return the seconds the relay held it
+        (stored to confirmed: its delivery latency). Another party's id matches nothing
+        (None), and neither does a second confirm of the same mail."""
         row = EnvelopeRow
         with self._lock, self.db.session() as s:
             gone = s.execute(
                 sa.delete(row)
                 .where(row.id == mail_id, row.dst == dst)
-                .returning(row.job_id, row.src, row.size)
+                .returning(row.job_id, row.src, row.size, row.created_at)
             ).first()
-            if gone is not None:
-                self._held.add(gone[0], gone[1], dst, int(gone[2]), sign=-1)
+            if gone is None:
+                return None
+            self._held.add(gone[0], gone[1], dst, int(gone[2]), sign=-1)
+        return max(time.time() - float(gone[3]), 0.0)
 
     def drop_job(self, job_id: str) -> int:
         with self.db.session() as s:

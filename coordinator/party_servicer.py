@@ -221,7 +221,7 @@ class PartyServicer(pb_grpc.PartyServicer):
             if data is not None:
                 self._relay(session, msg.chunk.transfer_id, data)
         elif which == "delivered":
-            self.mailbox.confirm(party, msg.delivered.delivery_id)
+            self.metrics.delivered_after(self.mailbox.confirm(party, msg.delivered.delivery_id))
         elif which in ("report", "phase_done", "approve", "decline", "job_key"):
             item = getattr(msg, which).item_id
             try:

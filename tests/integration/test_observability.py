@@ -140,6 +140,13 @@ def test_a_real_job_shows_in_the_scrapes_and_leaks_no_raw_value(
     for phase in ("align", "train", "evaluate"):
         assert _value(coordinator, "vfl_coordinator_phase_seconds_count", phase=phase) == 1
     assert _value(coordinator, "vfl_coordinator_mailbox_messages") == 0  # all dropped at end
+    # every envelope the relay stored was confirmed by its addressee, each latency observed
+    stored_total = sum(
+        v
+        for (name, labels), v in coordinator.items()
+        if name == "vfl_coordinator_relay_messages_total" and ("outcome", "stored") in labels
+    )
+    assert _value(coordinator, "vfl_coordinator_delivery_seconds_count") == stored_total > 0
     assert _value(coordinator, "vfl_coordinator_parties_connected") == 2
     assert _value(coordinator, "vfl_coordinator_errors_total", kind="phase_failed") == 0
     put = [

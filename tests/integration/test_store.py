@@ -44,9 +44,11 @@ def test_mailbox_is_bounded_deduplicates_and_only_its_party_confirms(database_ur
     assert box.put("j", "b", "a", "k", "s#0", b"y" * 990) is PutResult.STORED  # another mailbox
     pending = box.pending("b", after_id=0)
     assert [m.data for m in pending] == [b"x" * 10, b"x" * 10]
-    box.confirm("a", pending[0].id)  # party a cannot drop b's mail
+    assert box.confirm("a", pending[0].id) is None  # party a cannot drop b's mail
     assert len(box.pending("b", 0)) == 2
-    box.confirm("b", pending[0].id)
+    held = box.confirm("b", pending[0].id)  # the seconds it was held: delivery latency
+    assert held is not None and held >= 0
+    assert box.confirm("b", pending[0].id) is None  # a second confirm observes nothing
     assert len(box.pending("b", 0)) == 1
     assert box.put("j", "a", "b", "k", "s#2", b"x" * 10) is PutResult.STORED
     assert box.drop_job("j") == 3

@@ -41,6 +41,7 @@ class LocalFederation:
         members: tuple[str, ...] = (),
         coordinator_toml: str = "",
         party_toml: dict[str, str] | None = None,
+        database: str = "sqlite:///coordinator.db",
     ) -> None:
         self.root = root
         self.seal = seal
@@ -54,6 +55,8 @@ class LocalFederation:
         self.address = ""
         self.coordinator_toml = coordinator_toml
         """Tables appended to coordinator.toml ([limits], [relay], [reports])."""
+        self.database = database
+        """The coordinator's store URL (relative SQLite paths resolve against `root`)."""
         self.party_toml = party_toml or {}
         """By party: top-level keys added to its party.toml (say `inbox_budget_mb = 1`)."""
         # an operator issues one certificate per member of the federation, not per job
@@ -65,7 +68,7 @@ class LocalFederation:
         config = self.root / "coordinator.toml"
         listen = self.address or "127.0.0.1:0"
         config.write_text(
-            f'listen = "{listen}"\ndatabase = "sqlite:///coordinator.db"\n'
+            f'listen = "{listen}"\ndatabase = "{self.database}"\n'
             '[tls]\nca = "certs/ca.pem"\ncert = "certs/coordinator.pem"\n'
             'key = "certs/coordinator.key"\n' + self.coordinator_toml
         )
