@@ -118,6 +118,18 @@ class HeuScheme:
         phe = _require()
         return HeuScheme(schema, phe.setup(getattr(phe.SchemaType, schema), key_bits))
 
+    def ou_h(self) -> int:
+        """OU's public H (encryptions of zero are H^r mod n): public key [n, G, H, …]."""
+        if self.schema != "OU":
+            raise ValueError("H is an OU public-key element")
+        data = self._kit.public_key().serialize()
+        at = 1
+        fields = []
+        for _ in range(3):
+            value, at = _mp_read_int(data, at)
+            fields.append(value)
+        return fields[2]
+
     @property
     def plaintext_bits(self) -> int:
         """Bits of the signed plaintext range [−bound, bound]: log2(2·bound + 1)."""
