@@ -19,7 +19,7 @@ from pathlib import Path
 import gmpy2
 from phe import paillier
 
-from vfl.crypto import heu_native, kernels
+from vfl.crypto import backend, heu_native, kernels
 from vfl.crypto.keys import generate_keypair
 
 OUT = Path(__file__).resolve().parent / "results" / "paillier_primitives.json"
@@ -58,7 +58,23 @@ def heu_rates(schema: str, key_bits: int) -> tuple[dict[str, float], int]:
         ),
         x + "to_int_per_s": per_second(lambda: [he.to_int(c) for c in cts], 400),
         x + "from_int_per_s": per_second(lambda: [he.from_int(v) for v in ints], 400),
+        # Replay-deterministic encryption: our obfuscator (an Enc(0)) loaded, plus m.
+        x + "encrypt_with_own_obfuscator_per_s": per_second(
+            lambda: [he.add_plain(he.from_int(o), m) for o, m in zip(ints, small, strict=False)],
+            400,
+        ),
     }
+    if schema == "OU":
+        # Our own OU obfuscators H^r with r of 256 bits (HEU's encryptor draws 110).
+        h, nn = gmpy2.mpz(he.ou_h()), gmpy2.mpz(he.modulus)
+        rs = [secrets.randbits(backend.OU_RANDOMNESS_BITS) for _ in range(400)]
+        table = kernels.comb_table(h, backend.OU_RANDOMNESS_BITS, nn)
+        r[x + "own_obfuscator_powmod_r256_per_s"] = per_second(
+            lambda: [gmpy2.powmod(h, e, nn) for e in rs], 400
+        )
+        r[x + "own_obfuscator_comb_r256_per_s"] = per_second(
+            lambda: kernels.djn_obfuscators(table, rs, nn), 400
+        )
     return r, he.plaintext_bits
 
 
