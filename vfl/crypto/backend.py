@@ -12,7 +12,7 @@ the wire format carries. Plaintexts are signed integers with |m| < 2^(plaintext_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import gmpy2
@@ -141,7 +141,12 @@ class HeuBackend:
     rest. Its scalar multiply takes int64, so wider scalars go limb by limb.
     """
 
-    def __init__(self, scheme: heu_native.HeuScheme, obfuscate: Any, randomness_bits: int) -> None:
+    def __init__(
+        self,
+        scheme: heu_native.HeuScheme,
+        obfuscate: Callable[[Sequence[int]], list[int]],
+        randomness_bits: int,
+    ) -> None:
         self._he = scheme
         self._obfuscate = obfuscate
         self._randomness_bits = randomness_bits
