@@ -1,8 +1,10 @@
-"""Per-operation Paillier rates at 2048 bits: python-paillier baseline vs our kernels.
+"""Per-operation Paillier rates at 2048 bits: python-paillier baseline vs our kernels vs HEU.
 
 Run: `.venv/bin/python -m benchmarks.paillier_primitives`
 (writes benchmarks/results/paillier_primitives.json).
-The baseline (phe encrypt/decrypt/scalar multiply) is measured in the same run.
+The baseline (phe encrypt/decrypt/scalar multiply) is measured in the same run, and so are
+SecretFlow HEU's ZPaillier and Okamoto–Uchiyama (OU) when `sf-heu` (the `heu` extra) is
+installed; without it their rows are skipped with the reason printed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import gmpy2
 from phe import paillier
 
-from vfl.crypto import kernels
+from vfl.crypto import backend, heu_native, kernels
 from vfl.crypto.keys import generate_keypair
 
 OUT = Path(__file__).resolve().parent / "results" / "paillier_primitives.json"
@@ -27,6 +29,53 @@ def per_second(fn: Callable[[], object], count: int) -> float:
     start = time.process_time()
     fn()
     return count / max(time.process_time() - start, 1e-9)
+
+
+def heu_rates(schema: str, key_bits: int) -> tuple[dict[str, float], int]:
+    """HEU's rates for one scheme under a key it generates, and its plaintext bits."""
+    he = heu_native.HeuScheme.generate(schema, key_bits)
+    small = [secrets.randbits(16) - (1 << 15) for _ in range(2000)]
+    cts = [he.encrypt(m) for m in small[:400]]
+    k16 = [secrets.randbits(16) | 1 << 15 for _ in range(400)]
+    k64 = [secrets.randbits(62) | 1 << 62 for _ in range(400)]  # HEU: int64 scalars only
+    ints = [he.to_int(c) for c in cts]
+    enc_n, dec_n = (400, 60) if schema == "ZPaillier" else (2000, 400)
+    x = f"heu_{schema.lower()}_"
+    r = {
+        x + "encrypt_per_s": per_second(lambda: [he.encrypt(m) for m in small[:enc_n]], enc_n),
+        x + "decrypt_per_s": per_second(lambda: [he.decrypt(c) for c in cts[:dec_n]], dec_n),
+        x + "add_ct_ct_per_s": per_second(
+            lambda: [he.add(a, b) for a, b in itertools.pairwise(cts)], 399
+        ),
+        x + "mul_int16_per_s": per_second(
+            lambda: [he.mul(c, k) for c, k in zip(cts, k16, strict=True)], 400
+        ),
+        x + "mul_int64_per_s": per_second(
+            lambda: [he.mul(c, k) for c, k in zip(cts, k64, strict=True)], 400
+        ),
+        x + "rerandomize_per_s": per_second(
+            lambda: [he.rerandomize(c) for c in cts[:enc_n]], enc_n
+        ),
+        x + "to_int_per_s": per_second(lambda: [he.to_int(c) for c in cts], 400),
+        x + "from_int_per_s": per_second(lambda: [he.from_int(v) for v in ints], 400),
+        # Replay-deterministic encryption: our obfuscator (an Enc(0)) loaded, plus m.
+        x + "encrypt_with_own_obfuscator_per_s": per_second(
+            lambda: [he.add_plain(he.from_int(o), m) for o, m in zip(ints, small, strict=False)],
+            400,
+        ),
+    }
+    if schema == "OU":
+        # Our own OU obfuscators H^r with r of 256 bits (HEU's encryptor draws 110).
+        h, nn = gmpy2.mpz(he.ou_h()), gmpy2.mpz(he.modulus)
+        rs = [secrets.randbits(backend.OU_RANDOMNESS_BITS) for _ in range(400)]
+        table = kernels.comb_table(h, backend.OU_RANDOMNESS_BITS, nn)
+        r[x + "own_obfuscator_powmod_r256_per_s"] = per_second(
+            lambda: [gmpy2.powmod(h, e, nn) for e in rs], 400
+        )
+        r[x + "own_obfuscator_comb_r256_per_s"] = per_second(
+            lambda: kernels.djn_obfuscators(table, rs, nn), 400
+        )
+    return r, he.plaintext_bits
 
 
 def main() -> None:
@@ -40,6 +89,7 @@ def main() -> None:
     obf = kernels.djn_obfuscators(table, alphas, n2)
     cts = kernels.encrypt_with(list(range(400)), obf, n)
     kernels.djn_chunk_crt(p, q, keys.public.hs, keys.public.alpha_bits, alphas[:1])  # tables
+    k64 = [secrets.randbits(62) | 1 << 62 for _ in range(400)]  # 63 bits, as HEU's rows
     exps16 = [[(i, secrets.randbits(16) - (1 << 15)) for i in range(256)] for _ in range(4)]
     r: dict[str, float] = {
         "phe_encrypt_per_s": per_second(lambda: [pub.encrypt(i) for i in range(20)], 20),
@@ -60,6 +110,9 @@ def main() -> None:
         ),
         "decrypt_crt_per_s": per_second(lambda: kernels.decrypt_crt(cts[:60], p, q), 60),
         "powmod_int16_per_s": per_second(lambda: [gmpy2.powmod(c, 40000, n2) for c in cts], 400),
+        "powmod_int64_per_s": per_second(
+            lambda: [gmpy2.powmod(c, k, n2) for c, k in zip(cts, k64, strict=True)], 400
+        ),
         "multi_exp_terms_int16_per_s": per_second(
             lambda: kernels.multi_exp(cts[:256], exps16, n2), 4 * 256
         ),
@@ -75,10 +128,27 @@ def main() -> None:
         r["encrypt_with_pooled_obfuscator_per_s"] / r["phe_encrypt_per_s"]
     )
     r["multi_exp_speedup_over_powmod"] = r["multi_exp_terms_int16_per_s"] / r["powmod_int16_per_s"]
+    plain_bits = {"phe": int(n.bit_length()), "gmpy2_kernels": int(n.bit_length())}
+    if heu_native.UNAVAILABLE is not None:
+        print(f"HEU rows skipped: {heu_native.UNAVAILABLE}")
+    else:
+        for schema in heu_native.SCHEMES:
+            rates, bits = heu_rates(schema, 2048)
+            r.update(rates)
+            plain_bits[f"heu_{schema.lower()}"] = bits
+        r["heu_zpaillier_decrypt_speedup_over_crt"] = (
+            r["heu_zpaillier_decrypt_per_s"] / r["decrypt_crt_per_s"]
+        )
+        r["heu_ou_decrypt_speedup_over_crt"] = r["heu_ou_decrypt_per_s"] / r["decrypt_crt_per_s"]
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"key_bits": 2048, "cpu_rates": r}, indent=2) + "\n")
+    OUT.write_text(
+        json.dumps({"key_bits": 2048, "cpu_rates": r, "plaintext_bits": plain_bits}, indent=2)
+        + "\n"
+    )
     for k, v in r.items():
         print(f"{k:40s} {v:12.1f}")
+    for k, b in plain_bits.items():
+        print(f"plaintext bits {k:25s} {b:12d}")
 
 
 if __name__ == "__main__":
