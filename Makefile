@@ -20,7 +20,8 @@ setup: $(STAMP)
 
 # torch is installed first and pinned to the CPU build that these machines carry locally:
 # an unpinned torch pulls several GB of CUDA wheels.
-# The ray extra is installed so CI runs the Ray backend's test on a local Ray instance.
+# The ray extra is installed so CI runs the Ray backend's test on a local Ray instance, and
+# the heu extra so the homomorphic-backend contract suite runs for HEU as well as gmpy2.
 # PSI uses ristretto255 from the system libsodium (>= 1.0.18) through pysodium.
 # The dashboards' browser test drives Debian's chromium through its chromedriver.
 $(STAMP): pyproject.toml
@@ -33,7 +34,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev,ray]'
+	$(PIP) install -q -e '.[dev,ray,heu]'
 	touch $(STAMP)
 
 proto: $(STAMP)
