@@ -23,6 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from coordinator.certs import (
     COORDINATOR_NAME,
+    OPERATOR,
     RESERVED,
     Role,
     ca_certificate,
@@ -146,13 +147,14 @@ class CertificateAuthority:
         if role is Role.COORDINATOR:
             if name != COORDINATOR_NAME:
                 raise ConfigError(f"{source}: a coordinator certificate is named 'coordinator'")
+        elif role is Role.OPERATOR:
+            if name != OPERATOR:
+                raise ConfigError(f"{source}: an operator certificate is named 'operator'")
         elif not NAME_RULE.match(name) or name in RESERVED:
             raise ConfigError(
                 f"{source}: name {name!r} is invalid or reserved; use lowercase letters, "
                 "digits, '-' and '_' (not operator, coordinator or ca)"
             )
-        if role is Role.OPERATOR and name != "operator":
-            raise ConfigError(f"{source}: an operator certificate is named 'operator'")
         hosts: tuple[str, ...] = ()
         try:
             san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

@@ -71,6 +71,8 @@ def breast() -> None:
         new = frame[frame["patient_id"].isin(held)]
         new.to_csv(HERE / "breast" / "predict" / f"{name}.csv", index=False, float_format="%.6g")
     (HERE / "breast" / "predict.toml").write_text(BREAST_PREDICT_JOB)
+    (HERE / "breast" / "job_paillier.toml").write_text(BREAST_DEMO_JOB)
+    (HERE / "breast" / "predict_paillier.toml").write_text(BREAST_PREDICT_PAILLIER_JOB)
 
 
 def _held_back(parts: dict[str, pd.DataFrame], id_column: str, share: float, seed: int) -> set[str]:
@@ -323,17 +325,8 @@ deliver_to = "hospital"
 # samples/breast/predict.toml --output scores.csv` also writes their scores
 """
 
-BREAST_PAILLIER_JOB = f"""\
-# The breast sample with protection = "paillier": the lab's cut-layer outputs and their
-# gradients cross only encrypted under the lab's own 2048-bit Paillier key, and neither
-# side learns the lab's interactive weights (docs/paillier.md). Smaller cut and fewer,
-# larger batches than the plain sample keep it under half a minute on two cores.
-[job]
-name = "breast-paillier"
-mode = "vertical"
-seed = 7
-
-{HOSPITAL_AND_LAB}
+# ECDH PSI and the Paillier-protected split model of breast_paillier and `vfl demo`.
+PAILLIER_PLAN = """\
 [align]
 protocol = "ecdh"
 
@@ -347,11 +340,82 @@ top_hidden = [8]
 [train]
 protection = "paillier"
 key_bits = 2048
-epochs = 8
+epochs = {epochs}
 batch_size = 128
 optimizer = "adam"
 learning_rate = 0.02
 validation_fraction = 0.2
+"""
+
+BREAST_PAILLIER_JOB = f"""\
+# The breast sample with protection = "paillier": the lab's cut-layer outputs and their
+# gradients cross only encrypted under the lab's own 2048-bit Paillier key, and neither
+# side learns the lab's interactive weights (docs/paillier.md). Smaller cut and fewer,
+# larger batches than the plain sample keep it under half a minute on two cores.
+[job]
+name = "breast-paillier"
+mode = "vertical"
+seed = 7
+
+{HOSPITAL_AND_LAB}
+{PAILLIER_PLAN.format(epochs=8)}"""
+
+# `vfl demo`'s training job: the breast sample's training rows (predict/ held back) with
+# breast_paillier's ECDH PSI, Paillier-protected model and training settings, in half the
+# epochs (the demo trains, predicts and reports in well under two minutes on two cores).
+BREAST_DEMO_JOB = f"""\
+# The breast sample as `vfl demo` trains it: ECDH PSI aligns the patients, then the lab's
+# cut-layer outputs and their gradients cross only Paillier-encrypted (docs/paillier.md).
+# The same rows as job.toml (the patients in predict/ held back); predict_paillier.toml
+# then scores the held-back patients with the model this job trains.
+[job]
+name = "breast-paillier"
+mode = "vertical"
+seed = 7
+
+{HOSPITAL_AND_LAB}
+{PAILLIER_PLAN.format(epochs=4)}"""
+
+BREAST_PREDICT_PAILLIER_JOB = """\
+# Score the breast patients held back from training (predict/) with the model that
+# job_paillier.toml trained (`vfl demo` sets [predict] model to its job id). [model], the
+# parties and the protection are the training job's: the lab's cut-layer outputs cross
+# Paillier-encrypted here too; the scores land at the hospital only (docs/predict.md).
+[job]
+name = "breast-predict-paillier"
+mode = "vertical"
+seed = 7
+
+[[parties]]
+name = "hospital"
+role = "label_holder"
+data = "predict/hospital.csv"
+id_column = "patient_id"
+label_column = "diagnosis"
+
+[[parties]]
+name = "lab"
+role = "feature_holder"
+data = "predict/lab.csv"
+id_column = "patient_id"
+
+[align]
+protocol = "ecdh"
+
+[model]
+kind = "split_nn"
+task = "binary"
+bottom_hidden = [16]
+cut_width = 8
+top_hidden = [8]
+
+[train]
+protection = "paillier"
+key_bits = 2048
+
+[predict]
+model = "breast-paillier-demo"  # the training job's id; `vfl predict --model ID` overrides it
+deliver_to = "hospital"
 """
 
 THREE_PARTY_JOB = f"""\

@@ -19,11 +19,19 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 VFL = [sys.executable, "-m", "vfl.cli.main"]
 
 
-def _run(*args: str, cwd: Path, wide: bool = False) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, cwd: Path, wide: bool = False, timeout_s: float = 300
+) -> subprocess.CompletedProcess[str]:
     """`vfl ARGS`; `wide`: rich tables and lines 200 columns wide, so no path is folded."""
     env = {**os.environ, "COLUMNS": "200"} if wide else None
     return subprocess.run(
-        [*VFL, *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False, env=env
+        [*VFL, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout_s,
+        check=False,
+        env=env,
     )
 
 
@@ -60,14 +68,16 @@ def test_simulate_writes_the_result_json_contract(tmp_path: Path) -> None:
 
 def _prediction_lines(stdout: str) -> tuple[str, list[str]]:
     """The demo's training job id and the lines of `vfl model list` it printed."""
-    trained = re.findall(r"breast-vertical-[0-9a-f]{8}", stdout)
+    trained = re.findall(r"breast-paillier-[0-9a-f]{8}", stdout)
     assert trained, stdout
     listed = [line.strip() for line in stdout.splitlines() if line.startswith("  breast-")]
     return trained[0], listed
 
 
+# the demo is a Paillier job: about a minute deployed on idle cores, several on busy ones
+@pytest.mark.timeout(900)
 def test_demo_trains_lists_the_parts_then_predicts_and_evaluates(tmp_path: Path) -> None:
-    proc = _run("demo", cwd=tmp_path, wide=True)
+    proc = _run("demo", cwd=tmp_path, wide=True, timeout_s=840)
     assert proc.returncode == 0, proc.stderr  # training and prediction succeeded
     assert "auc" in proc.stdout and "validation" in proc.stdout
     job_id, listed = _prediction_lines(proc.stdout)
@@ -77,10 +87,25 @@ def test_demo_trains_lists_the_parts_then_predicts_and_evaluates(tmp_path: Path)
     assert re.search(r"│ rows\s+│\s+48\.0000 │", proc.stdout)  # evaluated on the 48 patients
     assert re.search(r"scores at hospital: /\S*/hospital/state/outputs/scores\.csv", proc.stdout)
     assert "scores at lab" not in proc.stdout
+    # ECDH PSI, then the cut layer under Paillier, in training and in prediction
+    assert re.search(r"aligned rows: \d+ \(ecdh\)", proc.stdout)
+    assert all(", paillier)" in line for line in listed), listed
+    # each party's ledger summary ends the demo: what crossed, to whom, encrypted how
+    ledgers = proc.stdout.split("demo: what left the ")[1:]
+    assert [x.split("'")[0] for x in ledgers] == ["hospital", "lab"]
+    for ledger, kind, peer in (
+        (ledgers[0], "split_paillier.EncryptedGradients", "lab"),
+        (ledgers[1], "split_paillier.EncryptedActivations", "hospital"),
+    ):
+        assert f"job {job_id}: " in ledger and "job breast-predict-paillier-" in ledger
+        rows = [line.split() for line in ledger.splitlines() if kind in line]
+        assert rows and all(r[1] == peer and r[5] == "paillier" for r in rows), rows
+    assert not re.search(r"P-\d{5}", proc.stdout)  # no patient ID is ever printed
 
 
+@pytest.mark.timeout(900)
 def test_demo_in_process_registers_the_parts_and_writes_the_scores(tmp_path: Path) -> None:
-    proc = _run("demo", "--in-process", cwd=tmp_path, wide=True)
+    proc = _run("demo", "--in-process", cwd=tmp_path, wide=True, timeout_s=840)
     assert proc.returncode == 0, proc.stderr
     job_id, listed = _prediction_lines(proc.stdout)
     assert [line.split()[:2] for line in listed] == [[job_id, "hospital"], [job_id, "lab"]]

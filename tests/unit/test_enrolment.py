@@ -113,6 +113,25 @@ def test_coordinator_csr_carries_its_hosts(tmp_path: Path) -> None:
     assert identity_from_pem(cert.public_bytes(serialization.Encoding.PEM)).role == "coordinator"
 
 
+def test_an_operator_csr_is_signed_and_a_party_may_not_take_the_name(tmp_path: Path) -> None:
+    """`vfl certs request --operator` makes the one name a party may not have: the CA signs
+    it for the operator role (it once refused it as reserved) and only for that role."""
+    ca = CertificateAuthority.create(tmp_path / "ca")
+    made = make_request(tmp_path / "o", "operator", Role.OPERATOR)
+    cert = ca.sign(ca.inspect(made.csr.read_bytes(), "operator.csr"), renew=False)
+    who = identity_from_pem(cert.public_bytes(serialization.Encoding.PEM))
+    assert (who.name, who.role) == ("operator", "operator")
+    key = ec.generate_private_key(ec.SECP256R1())
+    party_named_operator = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(subject("operator", Role.PARTY))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+    )
+    with pytest.raises(ConfigError, match="'operator' is invalid or reserved"):
+        ca.inspect(party_named_operator, "x.csr")
+
+
 def test_crl_file_reloads_on_change_and_keeps_the_last_good_list(tmp_path: Path) -> None:
     ca = CertificateAuthority.create(tmp_path / "ca")
     made = make_request(tmp_path / "p", "lab", Role.PARTY)

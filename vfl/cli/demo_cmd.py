@@ -1,17 +1,20 @@
 """`vfl demo`: the sample vertical job (breast cancer, hospital + lab) as a real deployment,
-then the model it trained put to use.
+aligned by ECDH PSI and trained with the cut layer Paillier-encrypted, then the model it
+trained put to use, then what left each party's silo.
 
 Certificates go into a temporary folder; a coordinator and one party node per party start
-as separate processes on 127.0.0.1 and talk gRPC with mutual TLS (each party.toml's
-[policy] lists the sample's protection "none", which parties refuse by default); the job
-is submitted, followed with a progress bar, and its metrics printed. Then each node's model
-registry is listed (as `vfl model list --workdir STATE_DIR` prints it) and the sample's
-prediction job (`samples/breast/predict.toml`, the held-back patients, registered at each
-node as dataset "predict") scores new rows with that model: the scores land at the
-hospital only, and its labels give the metrics of the `predict` column. Every process is
-stopped on exit, and the temporary folder removed.
+as separate processes on 127.0.0.1 and talk gRPC with mutual TLS; the job
+(`samples/breast/job_paillier.toml`) is submitted, followed with a progress bar, and its
+metrics printed. Then each node's model registry is listed (as `vfl model list --workdir
+STATE_DIR` prints it) and the prediction job (`samples/breast/predict_paillier.toml`, the
+held-back patients, registered at each node as dataset "predict") scores new rows with
+that model, under Paillier too: the scores land at the hospital only, and its labels give
+the metrics of the `predict` column. Last, each party's ledger of both jobs (as `vfl party
+ledger --config party.toml --job ID` prints it): each kind of message sent, to whom, how
+many, bytes, protection and sealing. Every process is stopped on exit, and the temporary
+folder removed.
 `--in-process` runs the same two jobs in the simulator instead (models in `.vfl/models`,
-scores in `.vfl/outputs`).
+scores in `.vfl/outputs`; the simulator keeps no per-message ledger).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import torch
 from vfl.api import new_job_id, predict
 from vfl.cli.commands import help_for
 from vfl.cli.job_cmd import follow
+from vfl.cli.ledger_view import LEGEND, ledger_report
 from vfl.cli.local_federation import LocalFederation, dataset_toml, sample_policy
 from vfl.cli.model_cmd import listing
 from vfl.cli.progress import ProgressReporter, print_summary
@@ -40,6 +44,10 @@ from vfl.remote import connect
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 PREDICT_DATASET = "predict"
 """The name each demo node registers the sample's held-back rows under."""
+TRAIN_JOB = Path("breast") / "job_paillier.toml"
+"""The demo's training job under the samples folder: ECDH PSI, protection = "paillier"."""
+PREDICT_JOB = Path("breast") / "predict_paillier.toml"
+"""Its prediction job: the held-back patients, scored under the same protection."""
 SCORES = "scores.csv"
 """The prediction job's output at the hospital (under its state_dir/outputs deployed)."""
 
@@ -53,14 +61,15 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    job = args.samples / "breast" / "job.toml"
-    predict_job = args.samples / "breast" / "predict.toml"
+    job = args.samples / TRAIN_JOB
+    predict_job = args.samples / PREDICT_JOB
     for path in (job, predict_job):
         if not path.exists():
             raise ConfigError(
                 f"{path}: sample job not found; pass --samples DIR (the repo's samples/)"
             )
     print(f"demo: {job} — a hospital (labels) and a lab train one model; rows stay home")
+    print("demo: patients aligned by ECDH PSI; the lab's cut layer crosses Paillier-encrypted")
     if args.in_process:
         return _in_process(job, predict_job, args.json)
     with tempfile.TemporaryDirectory(prefix="vfl-demo-") as tmp:
@@ -108,9 +117,20 @@ def run(args: argparse.Namespace) -> int:
                     "demo: the scores are at the hospital only (not at the lab, not at the "
                     f"coordinator); {tmp} is removed on exit"
                 )
+                _print_ledgers(root, fed.parties, [job_id, predict_id])
             return code
         finally:
             fed.stop()
+
+
+def _print_ledgers(root: Path, parties: list[str], job_ids: list[str]) -> None:
+    """Each node's ledger of the demo's jobs: what crossed, to whom, encrypted how."""
+    print(f"demo: {LEGEND}")
+    for party in parties:
+        print(f"demo: what left the {party}'s silo (`vfl party ledger --config party.toml`):")
+        for job_id in job_ids:
+            for line in ledger_report(root / party / "state", job_id):
+                print(f"  {line}")
 
 
 def _in_process(job: Path, predict_job: Path, json_path: Path | None) -> int:

@@ -1,8 +1,10 @@
-"""`vfl job submit|status|list|cancel|resume|logs`: steer jobs on a coordinator.
+"""`vfl job submit|wait|status|list|cancel|resume|logs`: steer jobs on a coordinator.
 
 Every command authenticates with a certificate from `--certs DIR` (default $VFL_CERTS) as
 `--as NAME` (default: operator); `--insecure` talks plain TCP to a loopback coordinator.
-`vfl job status ID --json` prints the same result JSON as `vfl simulate --json`.
+`vfl job status ID --json` prints the same result JSON as `vfl simulate --json`;
+`vfl job wait ID` follows a job submitted earlier (say, while its parties approve it) as
+`submit --wait` does.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ def register(sub: Any) -> None:
     submit.add_argument("--wait", action="store_true", help="follow it until it ends")
     submit.add_argument("--json", type=Path, help="with --wait: write the result JSON here")
     submit.set_defaults(handler=run_submit)
+    wait = inner.add_parser("wait", help="follow a submitted job until it ends")
+    wait.add_argument("job_id")
+    wait.add_argument("--json", type=Path, help="write the result JSON here")
+    wait.set_defaults(handler=run_wait)
     for name, handler, text in (
         ("status", run_status, "a job's state and result"),
         ("cancel", run_cancel, "cancel a job"),
@@ -48,7 +54,7 @@ def register(sub: Any) -> None:
     parties = inner.add_parser("parties", help="registered parties and their datasets")
     parties.set_defaults(handler=run_parties)
     by_id = [inner.choices[n] for n in ("status", "cancel", "resume", "logs")]
-    for cmd in (submit, listing, parties, *by_id):
+    for cmd in (submit, wait, listing, parties, *by_id):
         _add_connection(cmd)
 
 
@@ -90,6 +96,14 @@ def run_submit(args: argparse.Namespace) -> int:
     if not args.wait:
         return 0
     return follow(client, job_id, args.json)
+
+
+def run_wait(args: argparse.Namespace) -> int:
+    client = _client(args)
+    try:
+        return follow(client, args.job_id, args.json)
+    finally:
+        client.close()
 
 
 def follow(client: CoordinatorClient, job_id: str, json_path: Path | None) -> int:

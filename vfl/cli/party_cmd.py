@@ -1,7 +1,8 @@
 """`vfl party serve --config party.toml` runs a party node; `vfl party approve JOB` shows
 the job's spec, the [policy] verdict and what will leave the silo, asks, then approves it
 for this party (with the party's own certificate) if party.toml [policy]
-accepts it, and otherwise declines it: the job fails, naming this party and the rule."""
+accepts it, and otherwise declines it: the job fails, naming this party and the rule.
+`vfl party ledger` prints what left this silo (the node's ledger, per job and kind)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,11 @@ from typing import Any
 
 from parties.approval import approve, job_spec
 from parties.approval import party_client as client_for
-from parties.node import PartyNode
 from vfl.cli.approval_review import confirmed, review
 from vfl.cli.commands import help_for
+from vfl.cli.ledger_view import LEGEND, ledger_report
 from vfl.config.party_config import load_party_config
 from vfl.errors import ConfigError
-from vfl.models.warm_up import warm_up
 from vfl.observability.json_logs import add_log_format
 from vfl.remote import CoordinatorClient
 
@@ -41,9 +41,21 @@ def register(sub: Any) -> None:
         "--yes", action="store_true", help="approve without showing the job and asking"
     )
     approve.set_defaults(handler=run_approve)
+    ledger = inner.add_parser(
+        "ledger", help="what left this silo: each message kind sent, to whom, bytes, protection"
+    )
+    ledger.add_argument("--config", type=Path, required=True, help="party.toml")
+    ledger.add_argument("--job", help="one job (default: the latest jobs)")
+    ledger.add_argument("--limit", type=int, default=10, help="how many latest jobs")
+    ledger.set_defaults(handler=run_ledger)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    # here, not at the top: the node's programs load torch, which `approve` and `ledger`
+    # never need (seconds of imports on a loaded machine)
+    from parties.node import PartyNode  # noqa: PLC0415
+    from vfl.models.warm_up import warm_up  # noqa: PLC0415
+
     config = load_party_config(args.config)
     node = PartyNode(config)
     warm_up()  # before it connects, so a connected node is ready: vfl/models/warm_up.py
@@ -83,4 +95,12 @@ def run_approve(args: argparse.Namespace) -> int:
     finally:
         client.close()
     print(f"job {info.job_id}: approved; state {info.state}")
+    return 0
+
+
+def run_ledger(args: argparse.Namespace) -> int:
+    config = load_party_config(args.config)
+    print(f"party {config.name}: what left this silo ({LEGEND})")
+    for line in ledger_report(config.state_dir, args.job, args.limit):
+        print(line)
     return 0

@@ -171,6 +171,7 @@ class CoordinatorConfig(_Strict):
     tls: TlsFiles | None = None
     """Required unless insecure."""
     relay: RelayLimits = Field(default_factory=RelayLimits)
+    """[relay]: sizes of envelopes, slices and mailboxes; see RelayLimits."""
     reports: ReportLimits = Field(default_factory=ReportLimits)
     """[reports]: what programs report (see coordinator/result_book.py)."""
     limits: ServerLimits = Field(default_factory=ServerLimits)

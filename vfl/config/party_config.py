@@ -141,6 +141,9 @@ class PartyConfig(_Strict):
     insecure: bool = False
     """Plain TCP, for development against a coordinator on a loopback address only."""
     tls: TlsFiles | None = None
+    """[tls]: the federation's CA certificate and this party's own certificate and key
+    (`vfl certs request --party NAME`, signed by the CA operator); required unless
+    insecure. Relative paths resolve against party.toml's folder."""
     seal: bool = True
     """Seal envelope bodies end to end with keys bound to this party's certificate. Off
     only to measure its cost: a party that seals refuses unsealed bodies from its peers.
@@ -151,6 +154,8 @@ class PartyConfig(_Strict):
     epoch (losses), step (batch losses), metrics (AUC, accuracy...), privacy (the label
     holder's label-DP parameters and ε spent). Others stay here."""
     heartbeat_s: float = Field(default=5.0, gt=0)
+    """Seconds between the heartbeats that keep this party's stream to the coordinator
+    alive (default 5); keep it well below the coordinator's limits.session_silence_s."""
     reconnect_max_s: float = Field(default=10.0, gt=0)
     """Longest pause between reconnection attempts (backoff doubles up to this)."""
     inbox_budget_mb: int = Field(default=1024, ge=1, le=1 << 20)
@@ -162,6 +167,8 @@ class PartyConfig(_Strict):
     (default 86400, one day, as the coordinator's [retention] resume_window_s); then it is
     purged. Succeeded and cancelled jobs are purged when they end."""
     datasets: list[DatasetConfig] = Field(default_factory=list)
+    """[[datasets]]: the tables this party offers; a job spec's `data` names one of them
+    (`vfl job parties` lists them), never a path on this party's disk."""
     outputs: dict[str, OutputConfig] = Field(default_factory=dict)
     """Named places prediction jobs may write scores to ([outputs.NAME]); a job's spec
     names one (`[predict] output = "NAME"`), and nothing else outside state_dir/outputs."""
