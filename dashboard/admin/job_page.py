@@ -31,6 +31,7 @@ from dashboard.queries import (
 )
 from vfl.config.phase_plan import JobState
 from vfl.errors import VflError
+from vfl.units import size
 
 LOG_PAGE = 100
 REFRESH_S = 2.0
@@ -269,8 +270,8 @@ def _bytes(admin: Admin, job: JobOverview) -> None:
                 {
                     "phase": b.phase,
                     "party": b.party,
-                    "sent": render.size(b.sent),
-                    "received": render.size(b.received),
+                    "sent": size(b.sent),
+                    "received": size(b.received),
                 }
                 for b in phases
             ],
@@ -282,8 +283,8 @@ def _bytes(admin: Admin, job: JobOverview) -> None:
                 "party": p.party,
                 "role": p.role,
                 "approved": "yes" if p.approved else "no",
-                "sent": render.size(p.sent),
-                "received": render.size(p.received),
+                "sent": size(p.sent),
+                "received": size(p.received),
             }
             for p in job.parties
         ],

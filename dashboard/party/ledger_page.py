@@ -9,6 +9,7 @@ from dashboard import render
 from dashboard.party.context import Party
 from dashboard.queries import ledger_jobs, ledger_lines, node_phases
 from vfl.errors import VflError
+from vfl.units import size
 
 PAGE_SIZE = 25
 
@@ -27,7 +28,7 @@ def show(party: Party) -> None:
             {
                 "job": j.job_id,
                 "messages": j.messages,
-                "bytes": render.size(j.bytes),
+                "bytes": size(j.bytes),
                 "to": ", ".join(j.peers),
                 "first": render.when(j.first_at),
                 "last": render.when(j.last_at),
@@ -43,7 +44,7 @@ def show(party: Party) -> None:
     lines = ledger_lines(db, job_id)
     cols = st.columns(3)
     cols[0].metric("Messages sent", sum(x.count for x in lines))
-    cols[1].metric("Bytes sent", render.size(sum(x.bytes for x in lines)))
+    cols[1].metric("Bytes sent", size(sum(x.bytes for x in lines)))
     cols[2].metric("Peers", len({x.peer for x in lines}))
     render.table(
         [
@@ -51,7 +52,7 @@ def show(party: Party) -> None:
                 "message": x.kind,
                 "to": x.peer,
                 "count": x.count,
-                "bytes": render.size(x.bytes),
+                "bytes": size(x.bytes),
                 "protection": x.protection,
                 "sealed with": x.sealing,
             }

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import render
 from dashboard.party.context import Party
 from dashboard.queries import local_models
+from vfl.units import size
 
 
 def show(party: Party) -> None:
@@ -17,7 +18,7 @@ def show(party: Party) -> None:
             {
                 "job": m.job_id,
                 "written": render.when(m.written_at),
-                "size": render.size(m.bytes),
+                "size": size(m.bytes),
                 "features": m.features,
                 **m.description,
             }

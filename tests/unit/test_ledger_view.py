@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from vfl.cli.ledger_view import ledger_report, size
+from vfl.cli.ledger_view import ledger_report
 from vfl.errors import ConfigError
 from vfl.registry.locations import NODE_MARKER
 from vfl.runtime.ledger import LedgerEntry
 from vfl.runtime.node_store import NodeStore
+from vfl.units import size
 
 SEAL = "x25519-chacha20poly1305"
 
@@ -34,10 +35,10 @@ def _seeded(state: Path) -> None:
 def test_one_job_is_summed_per_kind_and_a_replay_counts_once(tmp_path: Path) -> None:
     _seeded(tmp_path)
     lines = list(ledger_report(tmp_path, "job-a"))
-    assert lines[0] == "job job-a: 3 messages, 8.1 KB sent to hospital"
+    assert lines[0] == "job job-a: 3 messages, 8.3 KB sent to hospital"
     rows = [line.split() for line in lines[2:]]
     assert rows == [
-        ["split_paillier.EncryptedActivations", "hospital", "2", "8.0", "KB", "paillier", SEAL],
+        ["split_paillier.EncryptedActivations", "hospital", "2", "8.2", "KB", "paillier", SEAL],
         ["ecdh.Blinded", "hospital", "1", "100", "B", "paillier", SEAL],
     ]
 
@@ -57,10 +58,11 @@ def test_an_unknown_job_or_store_is_one_line_with_the_fix(tmp_path: Path) -> Non
 
 
 def test_sizes_stay_short() -> None:
-    assert [size(n) for n in (0, 1023, 1536, 5 << 20, 3 << 30)] == [
+    assert [size(n) for n in (0, 999, 1500, 5_000_000, 3 * 10**9, 4 * 10**12)] == [
         "0 B",
-        "1023 B",
+        "999 B",
         "1.5 KB",
         "5.0 MB",
         "3.0 GB",
+        "4000.0 GB",
     ]

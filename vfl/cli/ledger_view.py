@@ -16,22 +16,13 @@ from pathlib import Path
 from vfl.errors import ConfigError
 from vfl.registry.locations import NODE_MARKER
 from vfl.runtime.ledger_summary import LedgerLine, open_read_only, sent_jobs, sent_lines
+from vfl.units import size
 
 LEGEND = (
     "protection: the job's train.protection, on every message of the job; sealed with: "
     "the end-to-end sealing between the parties (the coordinator relays what it cannot read)"
 )
 _HEAD = f"{'message':<40} {'to':<14} {'count':>6} {'bytes':>10}  {'protection':<10}  sealed with"
-
-
-def size(nbytes: int) -> str:
-    """1536 -> '1.5 KB': bytes in the unit that keeps the number short."""
-    value = float(nbytes)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def ledger_report(state_dir: Path, job_id: str | None = None, limit: int = 10) -> Iterator[str]:
