@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from psi.chunks import Chunk
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 
 
-@message("psi.AlignCheck")
+@message("psi.AlignCheck", Content.PLAIN)
 @dataclass(frozen=True)
 class AlignCheck:
     """F → L: whether F already stored an alignment for this job and its SHA-256.
@@ -32,7 +33,7 @@ class AlignCheck:
     digest: bytes
 
 
-@message("psi.Selection")
+@message("psi.Selection", Content.PLAIN)
 @dataclass(frozen=True)
 class Selection(Chunk):
     """L → F: F's own positions of the shared rows, in the agreed order (int64 rows).
@@ -43,7 +44,7 @@ class Selection(Chunk):
     """
 
 
-@message("psi.Cardinality")
+@message("psi.Cardinality", Content.PLAIN)
 @dataclass(frozen=True)
 class Cardinality:
     """L → F: how many rows every party shares. Leakage: that count only."""

@@ -1,5 +1,6 @@
 """Ledger, "what left my silo": per job, every kind of message this party sent, to which
-peer, how many, how many bytes and under which protection, with totals."""
+peer, how many, how many bytes, what the recipient can read of it and under which
+protection, with totals."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import streamlit as st
 from dashboard import render
 from dashboard.party.context import Party
 from dashboard.queries import ledger_jobs, ledger_lines, node_phases
+from vfl.cli.message_catalog import content
 from vfl.errors import VflError
 from vfl.units import size
 
@@ -53,7 +55,8 @@ def show(party: Party) -> None:
                 "to": x.peer,
                 "count": x.count,
                 "bytes": size(x.bytes),
-                "protection": x.protection,
+                "readable": content(x.kind),
+                "job protection": x.protection,
                 "sealed with": x.sealing,
             }
             for x in lines

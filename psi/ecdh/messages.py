@@ -25,10 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from psi.chunks import Chunk
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 
 
-@message("ecdh.Blinded")
+@message("ecdh.Blinded", Content.BLINDED)
 @dataclass(frozen=True)
 class Blinded(Chunk):
     """H(id)^key for each of the sender's IDs, 32-byte ristretto255 encodings.
@@ -38,7 +39,7 @@ class Blinded(Chunk):
     """
 
 
-@message("ecdh.Reblinded")
+@message("ecdh.Reblinded", Content.BLINDED)
 @dataclass(frozen=True)
 class Reblinded(Chunk):
     """F → L: L's Blinded values raised to F's key, first 16 bytes, in L's order.
@@ -48,7 +49,7 @@ class Reblinded(Chunk):
     """
 
 
-@message("ecdh.ChainRequest")
+@message("ecdh.ChainRequest", Content.BLINDED)
 @dataclass(frozen=True)
 class ChainRequest(Chunk):
     """L → F (cardinality-only): a vector still lacking F's key, 32-byte points.
@@ -58,7 +59,7 @@ class ChainRequest(Chunk):
     """
 
 
-@message("ecdh.ChainResult")
+@message("ecdh.ChainResult", Content.BLINDED)
 @dataclass(frozen=True)
 class ChainResult(Chunk):
     """F → L (cardinality-only): the ChainRequest with F's key applied, shuffled.

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 
 
-@message("join.IdList")
+@message("join.IdList", Content.PLAIN)
 @dataclass(frozen=True)
 class IdList:
     """F → L: every normalised ID F holds. Reveals F's whole ID set to L."""
@@ -23,7 +24,7 @@ class IdList:
     ids: tuple[str, ...]
 
 
-@message("join.Intersection")
+@message("join.Intersection", Content.PLAIN)
 @dataclass(frozen=True)
 class Intersection:
     """L → F: the shared IDs in the agreed order. Reveals the intersection to F."""

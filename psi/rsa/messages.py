@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from psi.chunks import Chunk
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 
 
-@message("rsa.SetSize")
+@message("rsa.SetSize", Content.PLAIN)
 @dataclass(frozen=True)
 class SetSize:
     """The sender's number of IDs (or more, never fewer), and, from a client, the most
@@ -30,7 +31,7 @@ class SetSize:
     rows: int
 
 
-@message("rsa.PublicKey")
+@message("rsa.PublicKey", Content.PUBLIC_KEY)
 @dataclass(frozen=True)
 class PublicKeyMsg:
     """S → C: the fresh job key. Leakage: none."""
@@ -39,20 +40,20 @@ class PublicKeyMsg:
     exponent: int
 
 
-@message("rsa.Blinded")
+@message("rsa.Blinded", Content.BLINDED)
 @dataclass(frozen=True)
 class Blinded(Chunk):
     """C → S: FDH(id)·r^e mod n. Leakage: C's set size; r^e makes each value uniform."""
 
 
-@message("rsa.Signed")
+@message("rsa.Signed", Content.BLINDED)
 @dataclass(frozen=True)
 class Signed(Chunk):
     """S → C: each Blinded value^d, same order. Leakage: C gets signatures of its own IDs
     only, which it cannot forge for other IDs without d."""
 
 
-@message("rsa.Tags")
+@message("rsa.Tags", Content.BLINDED)
 @dataclass(frozen=True)
 class Tags(Chunk):
     """S → C: H(FDH(x)^d) of S's IDs (16 bytes), shuffled. Leakage: C learns which of its
@@ -60,7 +61,7 @@ class Tags(Chunk):
     pseudo-random to C."""
 
 
-@message("rsa.Matches")
+@message("rsa.Matches", Content.PLAIN)
 @dataclass(frozen=True)
 class Matches(Chunk):
     """F → L when F is the client: (L's shuffled position, F's shuffled position) of each

@@ -99,7 +99,7 @@ def test_demo_trains_lists_the_parts_then_predicts_and_evaluates(tmp_path: Path)
     ):
         assert f"job {job_id}: " in ledger and "job breast-predict-paillier-" in ledger
         rows = [line.split() for line in ledger.splitlines() if kind in line]
-        assert rows and all(r[1] == peer and r[5] == "paillier" for r in rows), rows
+        assert rows and all(r[1] == peer and r[5:7] == ["paillier"] * 2 for r in rows), rows
     assert not re.search(r"P-\d{5}", proc.stdout)  # no patient ID is ever printed
 
 

@@ -18,6 +18,7 @@ import pytest
 from tests.factories import job_dict, job_spec
 from vfl.errors import ReplayError
 from vfl.protocol import serde
+from vfl.protocol.content import Content
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.context import PartyContext, party_context
 from vfl.runtime.events import NullReporter
@@ -29,7 +30,7 @@ from vfl.runtime.workspace import Workspace
 JOB = "job-1"
 
 
-@serde.message("test.Masked")
+@serde.message("test.Masked", Content.MASKED)
 @dataclass(frozen=True)
 class Masked:
     value: int

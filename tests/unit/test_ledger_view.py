@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from vfl.cli.ledger_view import ledger_report
+from vfl.cli.message_catalog import MESSAGE_MODULES, UNKNOWN, content
 from vfl.errors import ConfigError
+from vfl.protocol import serde
 from vfl.registry.locations import NODE_MARKER
 from vfl.runtime.ledger import LedgerEntry
 from vfl.runtime.node_store import NodeStore
@@ -37,9 +39,10 @@ def test_one_job_is_summed_per_kind_and_a_replay_counts_once(tmp_path: Path) -> 
     lines = list(ledger_report(tmp_path, "job-a"))
     assert lines[0] == "job job-a: 3 messages, 8.3 KB sent to hospital"
     rows = [line.split() for line in lines[2:]]
+    cut, psi = "split_paillier.EncryptedActivations", "ecdh.Blinded"
     assert rows == [
-        ["split_paillier.EncryptedActivations", "hospital", "2", "8.2", "KB", "paillier", SEAL],
-        ["ecdh.Blinded", "hospital", "1", "100", "B", "paillier", SEAL],
+        [cut, "hospital", "2", "8.2", "KB", "paillier", "paillier", SEAL],
+        [psi, "hospital", "1", "100", "B", "blinded", "paillier", SEAL],
     ]
 
 
@@ -66,3 +69,19 @@ def test_sizes_stay_short() -> None:
         "3.0 GB",
         "4000.0 GB",
     ]
+
+
+def test_every_kind_a_party_can_send_says_what_its_recipient_reads() -> None:
+    """The catalog's modules cover every message the party programs register, so no row of
+    a ledger shows `unknown` for a kind of this version; and the column tells a Paillier
+    ciphertext from what a protocol reveals in the clear."""
+    import parties.programs  # noqa: F401, PLC0415 (registers every program's messages)
+
+    kinds = [k for k in serde.registered_kinds() if not k.startswith("test.")]
+    assert len(kinds) > 50
+    assert [k for k in kinds if serde.message_class(k).__module__ not in MESSAGE_MODULES] == []
+    assert [k for k in kinds if content(k) == UNKNOWN] == []
+    assert content("split_paillier.EncryptedActivations") == "paillier"
+    assert content("split.Activations") == "plain"
+    assert content("ecdh.Blinded") == "blinded"
+    assert content("made.Up") == UNKNOWN

@@ -15,6 +15,7 @@ from tests.factories import job_dict, job_spec, synthetic_vertical
 from vfl.api import simulate
 from vfl.errors import JobAbortedError, PeerUnavailableError, ProtocolError
 from vfl.protocol import serde
+from vfl.protocol.content import Content
 from vfl.protocol.envelope import Envelope
 from vfl.result import AttackFinding, JobResult, PrivacyResult
 from vfl.runtime.context import PartyContext
@@ -26,13 +27,13 @@ from vfl.runtime.simulator import PartyFailedError, PartyRun, run_phase
 from vfl.runtime.workspace import Workspace
 
 
-@serde.message("test.Ping")
+@serde.message("test.Ping", Content.PLAIN)
 @dataclass(frozen=True)
 class Ping:
     n: int
 
 
-@serde.message("test.Pong")
+@serde.message("test.Pong", Content.PLAIN)
 @dataclass(frozen=True)
 class Pong:
     n: int

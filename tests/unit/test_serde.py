@@ -14,12 +14,13 @@ from hypothesis.extra import numpy as hnp
 
 from vfl.errors import ProtocolError
 from vfl.protocol import serde
+from vfl.protocol.content import Content
 from vfl.protocol.envelope import Envelope
 from vfl.protocol.types import EncryptedTensor, TensorSpec
 from vfl.protocol.v1 import envelope_pb2, tensor_pb2
 
 
-@serde.message("test.Everything")
+@serde.message("test.Everything", Content.PLAIN)
 @dataclass(frozen=True)
 class Everything:
     matrix: Annotated[np.ndarray, TensorSpec("float32", ndim=2)]
@@ -32,7 +33,7 @@ class Everything:
     sealed: EncryptedTensor
 
 
-@serde.message("test.Small")
+@serde.message("test.Small", Content.PLAIN)
 @dataclass(frozen=True)
 class Small:
     values: Annotated[np.ndarray, TensorSpec("float32", ndim=2)]
@@ -158,7 +159,7 @@ def test_envelope_round_trip_and_header() -> None:
 def test_registering_a_kind_twice_is_a_programming_error() -> None:
     with pytest.raises(TypeError, match="registered twice"):
 
-        @serde.message("test.Small")
+        @serde.message("test.Small", Content.PLAIN)
         @dataclass(frozen=True)
         class Clash:
             x: int

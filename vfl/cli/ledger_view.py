@@ -3,8 +3,9 @@
 The same numbers as the party dashboard's "What left this silo" page (both read
 `vfl/runtime/ledger_summary.py`): each kind of message sent, to which peer, how many, how
 many bytes and under which protection and sealing. Never a body, a row ID or a key.
-The protection is the one the job ran under (`train.protection`), recorded on every
-envelope of the job: PSI's own messages are blinded by the PSI protocol, not by it.
+Per kind, `readable` is what the recipient can read of it (`vfl/protocol/content.py`:
+plain, public-key, paillier, masked, shares, blinded), and `job` the protection the job ran
+under (`train.protection`), recorded on every envelope of the job.
 """
 
 from __future__ import annotations
@@ -13,16 +14,22 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from vfl.cli.message_catalog import content
 from vfl.errors import ConfigError
 from vfl.registry.locations import NODE_MARKER
 from vfl.runtime.ledger_summary import LedgerLine, open_read_only, sent_jobs, sent_lines
 from vfl.units import size
 
 LEGEND = (
-    "protection: the job's train.protection, on every message of the job; sealed with: "
-    "the end-to-end sealing between the parties (the coordinator relays what it cannot read)"
+    "readable: what the recipient can read of the message (plain, public-key, paillier = "
+    "ciphertexts only the key owner opens, masked, shares, blinded = PSI-blinded IDs); "
+    "job: the job's train.protection; sealed with: the end-to-end sealing between the "
+    "parties (the coordinator relays what it cannot read)"
 )
-_HEAD = f"{'message':<40} {'to':<14} {'count':>6} {'bytes':>10}  {'protection':<10}  sealed with"
+_HEAD = (
+    f"{'message':<40} {'to':<14} {'count':>6} {'bytes':>10}  {'readable':<10}  {'job':<10}  "
+    "sealed with"
+)
 
 
 def ledger_report(state_dir: Path, job_id: str | None = None, limit: int = 10) -> Iterator[str]:
@@ -50,5 +57,5 @@ def job_lines(job_id: str, lines: list[LedgerLine]) -> Iterator[str]:
     for x in lines:
         yield (
             f"  {x.kind:<40} {x.peer:<14} {x.count:>6} {size(x.bytes):>10}  "
-            f"{x.protection:<10}  {x.sealing}"
+            f"{content(x.kind):<10}  {x.protection:<10}  {x.sealing}"
         )

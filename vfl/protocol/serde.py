@@ -1,6 +1,7 @@
 """Typed messages <-> protobuf bytes. The only module that touches the `_pb2` body types.
 
-Every message is a frozen dataclass registered with `@message("algorithm.Name")`. Encoding
+Every message is a frozen dataclass registered with `@message("algorithm.Name", Content.X)`,
+which also says what its recipient can read of it (vfl/protocol/content.py). Encoding
 walks its fields; decoding checks, for every field a peer sent, that it is expected, of the
 declared variant, and that tensors have the declared dtype and rank, a byte length that
 matches their shape and a size under the limit. Nothing is ever unpickled.
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from vfl.errors import ProtocolError
+from vfl.protocol.content import Content
 from vfl.protocol.types import EncryptedTensor, TensorSpec
 from vfl.protocol.v1 import envelope_pb2, tensor_pb2
 
@@ -26,10 +28,12 @@ MAX_TENSOR_BYTES = 1 << 30
 _T = TypeVar("_T")
 _REGISTRY: dict[str, type[Any]] = {}
 _KIND_OF: dict[type[Any], str] = {}
+_CONTENT: dict[str, Content] = {}
 
 
-def message(kind: str) -> Callable[[type[_T]], type[_T]]:
-    """Register a frozen dataclass as a wire message under a globally unique kind."""
+def message(kind: str, content: Content) -> Callable[[type[_T]], type[_T]]:
+    """Register a frozen dataclass as a wire message under a globally unique kind, with
+    what its recipient can read of it (`content`, shown per message in the ledger)."""
 
     def register(cls: type[_T]) -> type[_T]:
         if not dataclasses.is_dataclass(cls):
@@ -38,6 +42,7 @@ def message(kind: str) -> Callable[[type[_T]], type[_T]]:
             raise TypeError(f"message kind {kind!r} registered twice")
         _REGISTRY[kind] = cls
         _KIND_OF[cls] = kind
+        _CONTENT[kind] = content
         return cls
 
     return register
@@ -49,6 +54,17 @@ def kind_of(cls: type[Any]) -> str:
         return _KIND_OF[cls]
     except KeyError:
         raise TypeError(f"{cls.__name__} is not a registered message") from None
+
+
+def registered_kinds() -> list[str]:
+    """Every kind registered in this process, sorted."""
+    return sorted(_REGISTRY)
+
+
+def content_of(kind: str) -> Content | None:
+    """What the recipient of a `kind` message can read; None for a kind this code does
+    not know (a ledger row written by another version)."""
+    return _CONTENT.get(kind)
 
 
 def message_class(kind: str) -> type[Any]:

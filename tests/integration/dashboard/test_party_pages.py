@@ -49,7 +49,8 @@ def test_ledger_shows_per_kind_counts_bytes_and_protection(app: PartyApp) -> Non
     at.selectbox(key="ledger-job").select(app.node.job_id).run()
     lines = table(at, "sealed with")
     assert list(lines["message"]) == ["ecdh.Blinded", "split_paillier.EncryptedActivations"]
-    assert list(lines["count"]) == [3, 3] and set(lines["protection"]) == {"paillier"}
+    assert list(lines["count"]) == [3, 3] and set(lines["job protection"]) == {"paillier"}
+    assert list(lines["readable"]) == ["blinded", "paillier"]  # what the recipient reads
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Messages sent"] == "6" and metrics["Bytes sent"] == "123.0 KB"
 

@@ -32,6 +32,7 @@ from typing import Annotated
 
 import numpy as np
 
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 from vfl.protocol.types import TensorSpec
 
@@ -53,7 +54,7 @@ def metric_splits(personalized: bool) -> tuple[str, ...]:
 """The scope of the feature-statistics sum that precedes round 0."""
 
 
-@message("horizontal.Schema")
+@message("horizontal.Schema", Content.PLAIN)
 @dataclass(frozen=True)
 class Schema:
     """P → A, once per phase. P's feature column names, in order: every party must have
@@ -62,7 +63,7 @@ class Schema:
     features: tuple[str, ...]
 
 
-@message("horizontal.Scaling")
+@message("horizontal.Scaling", Content.PLAIN)
 @dataclass(frozen=True)
 class Scaling:
     """A → P. The federation's feature mean and scale, from the stats sum (each party's
@@ -72,7 +73,7 @@ class Scaling:
     scale: F64Vector
 
 
-@message("horizontal.RoundStart")
+@message("horizontal.RoundStart", Content.PLAIN)
 @dataclass(frozen=True)
 class RoundStart:
     """A → P. Whether P takes part in round `round` and, if so (or if `final`), the global
@@ -86,7 +87,7 @@ class RoundStart:
     params: F64Vector
 
 
-@message("horizontal.Update")
+@message("horizontal.Update", Content.PLAIN)
 @dataclass(frozen=True)
 class Update:
     """P → A without secure aggregation: P's contribution in the clear (what the robust
@@ -100,7 +101,7 @@ I32Vector = Annotated[np.ndarray, TensorSpec("int32", ndim=1)]
 F32Vector = Annotated[np.ndarray, TensorSpec("float32", ndim=1)]
 
 
-@message("horizontal.QuantizedUpdate")
+@message("horizontal.QuantizedUpdate", Content.PLAIN)
 @dataclass(frozen=True)
 class QuantizedUpdate:
     """P → A, compression = int8: the contribution in 8-bit levels over its range
@@ -113,7 +114,7 @@ class QuantizedUpdate:
     extra: F64Vector
 
 
-@message("horizontal.SparseUpdate")
+@message("horizontal.SparseUpdate", Content.PLAIN)
 @dataclass(frozen=True)
 class SparseUpdate:
     """P → A, compression = topk: the largest coordinates of the contribution (plus what
@@ -125,7 +126,7 @@ class SparseUpdate:
     extra: F64Vector
 
 
-@message("horizontal.AsyncUpdate")
+@message("horizontal.AsyncUpdate", Content.PLAIN)
 @dataclass(frozen=True)
 class AsyncUpdate:
     """P → A, asynchronous aggregation: P's contribution (as Update) and the model version
@@ -135,7 +136,7 @@ class AsyncUpdate:
     vector: F64Vector
 
 
-@message("horizontal.MaskKey")
+@message("horizontal.MaskKey", Content.PUBLIC_KEY)
 @dataclass(frozen=True)
 class MaskKey:
     """P → every sampled P and A. A fresh X25519 public key for this round's masks.
@@ -144,7 +145,7 @@ class MaskKey:
     public: bytes
 
 
-@message("horizontal.KeyShares")
+@message("horizontal.KeyShares", Content.SHARES)
 @dataclass(frozen=True)
 class KeyShares:
     """P → Q, sealed end to end (the relay never reads it). Q's Shamir shares of P's
@@ -154,7 +155,7 @@ class KeyShares:
     mask_key: bytes
 
 
-@message("horizontal.SharesSent")
+@message("horizontal.SharesSent", Content.PLAIN)
 @dataclass(frozen=True)
 class SharesSent:
     """P → A. P sent its shares (A learns who is still here)."""
@@ -162,7 +163,7 @@ class SharesSent:
     count: int
 
 
-@message("horizontal.Survivors")
+@message("horizontal.Survivors", Content.PLAIN)
 @dataclass(frozen=True)
 class Survivors:
     """A → P. U2, the parties whose masks take part. Public to the round's parties."""
@@ -170,7 +171,7 @@ class Survivors:
     parties: tuple[str, ...]
 
 
-@message("horizontal.MaskedInput")
+@message("horizontal.MaskedInput", Content.MASKED)
 @dataclass(frozen=True)
 class MaskedInput:
     """P → A. P's vector plus its self-mask and pairwise masks, mod 2^64: uniform to A."""
@@ -181,7 +182,7 @@ class MaskedInput:
 U16Vector = Annotated[np.ndarray, TensorSpec("uint16", ndim=1)]
 
 
-@message("horizontal.MaskedLevels")
+@message("horizontal.MaskedLevels", Content.MASKED)
 @dataclass(frozen=True)
 class MaskedLevels:
     """P → A, secure aggregation with compression = int8: P's 8-bit levels on the public
@@ -193,7 +194,7 @@ class MaskedLevels:
     extra: U64Vector
 
 
-@message("horizontal.Unmask")
+@message("horizontal.Unmask", Content.PLAIN)
 @dataclass(frozen=True)
 class Unmask:
     """A → P. U3 (inputs arrived) and U2∖U3 (dropped after sharing)."""
@@ -202,7 +203,7 @@ class Unmask:
     dropped: tuple[str, ...]
 
 
-@message("horizontal.UnmaskShares")
+@message("horizontal.UnmaskShares", Content.SHARES)
 @dataclass(frozen=True)
 class UnmaskShares:
     """P → A. Shares of b_v for v alive, of s_v for v dropped, never both for one v."""
@@ -213,7 +214,7 @@ class UnmaskShares:
     keys: bytes
 
 
-@message("horizontal.PrivacySpent")
+@message("horizontal.PrivacySpent", Content.PLAIN)
 @dataclass(frozen=True)
 class PrivacySpent:
     """P → A after the last round, with DP-SGD: the ε P's accountant gives for its rows.
@@ -222,7 +223,7 @@ class PrivacySpent:
     epsilon: float
 
 
-@message("horizontal.LocalMetrics")
+@message("horizontal.LocalMetrics", Content.PLAIN)
 @dataclass(frozen=True)
 class LocalMetrics:
     """P → A, evaluate phase. P's own metrics of the final model on its held-out rows and

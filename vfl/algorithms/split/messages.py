@@ -37,6 +37,7 @@ from typing import Annotated
 
 import numpy as np
 
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 from vfl.protocol.types import TensorSpec
 
@@ -47,7 +48,7 @@ EXCHANGE_STEP = "exchange"
 not the first batch's: a program restarted mid-phase repeats it under the same seqs."""
 
 
-@message("split.TrainHello")
+@message("split.TrainHello", Content.PLAIN)
 @dataclass(frozen=True)
 class TrainHello:
     """F → L. Reveals F's aligned row count (L knows it already) and its cut-layer width."""
@@ -60,7 +61,7 @@ INIT_STEP = "init"
 """The scope of the initial-weight exchange, once per training phase (fixed, like above)."""
 
 
-@message("split.InteractiveShape")
+@message("split.InteractiveShape", Content.PLAIN)
 @dataclass(frozen=True)
 class InteractiveShape:
     """L → F. The interactive layer's width u and fan-in (Σ cut widths): public, both
@@ -70,7 +71,7 @@ class InteractiveShape:
     fan_in: int
 
 
-@message("split.InteractiveShare")
+@message("split.InteractiveShare", Content.PLAIN)
 @dataclass(frozen=True)
 class InteractiveShare:
     """F → L (plain). F's half W_F (d×u) of its interactive slice W₀ = W_L + W_F.
@@ -81,7 +82,7 @@ class InteractiveShare:
     values: F32Matrix
 
 
-@message("split.Activations")
+@message("split.Activations", Content.PLAIN)
 @dataclass(frozen=True)
 class Activations:
     """F → L, plaintext cut-layer output for one batch (B×d). L learns `a` itself."""
@@ -89,7 +90,7 @@ class Activations:
     values: F32Matrix
 
 
-@message("split.CutGradient")
+@message("split.CutGradient", Content.PLAIN)
 @dataclass(frozen=True)
 class CutGradient:
     """L → F, ∂loss/∂a for the same batch (B×d). F learns δ·W_Fᵀ, which carries label signal."""
@@ -101,7 +102,7 @@ F64Matrix = Annotated[np.ndarray, TensorSpec("float64", ndim=2)]
 F64Vector = Annotated[np.ndarray, TensorSpec("float64", ndim=1)]
 
 
-@message("split.PredictScores")
+@message("split.PredictScores", Content.PLAIN)
 @dataclass(frozen=True)
 class PredictScores:
     """L → deliver_to (a feature holder named by `[predict] deliver_to`), one chunk of a

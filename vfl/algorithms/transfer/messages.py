@@ -69,6 +69,7 @@ from typing import Annotated
 
 import numpy as np
 
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 from vfl.protocol.types import TensorSpec
 
@@ -81,7 +82,7 @@ SUMMARY_STEP = "summary"
 """The scope of ClassSummary, once per predict phase."""
 
 
-@message("transfer.TransferHello")
+@message("transfer.TransferHello", Content.PLAIN)
 @dataclass(frozen=True)
 class TransferHello:
     """T → S. T's aligned row count (S knows it: the same intersection) and the width of
@@ -91,7 +92,7 @@ class TransferHello:
     width: int
 
 
-@message("transfer.Representations")
+@message("transfer.Representations", Content.PLAIN)
 @dataclass(frozen=True)
 class Representations:
     """T → S (plain), one batch of u_B = Net_B(x_B) (B×d). S learns u_B itself."""
@@ -99,7 +100,7 @@ class Representations:
     values: F32Matrix
 
 
-@message("transfer.RepresentationGradient")
+@message("transfer.RepresentationGradient", Content.PLAIN)
 @dataclass(frozen=True)
 class RepresentationGradient:
     """S → T (plain), ∂L/∂u_B for the same batch (B×d). T learns a label-carrying term
@@ -108,7 +109,7 @@ class RepresentationGradient:
     values: F32Matrix
 
 
-@message("transfer.ClassSummary")
+@message("transfer.ClassSummary", Content.PLAIN)
 @dataclass(frozen=True)
 class ClassSummary:
     """S → T in predict. Φ (K×d: K = 1 for binary with ±1 labels, one row per class for
@@ -119,7 +120,7 @@ class ClassSummary:
     classes: F64Vector
 
 
-@message("transfer.ScoringSummary")
+@message("transfer.ScoringSummary", Content.PLAIN)
 @dataclass(frozen=True)
 class ScoringSummary:
     """S → T (paillier), before T scores validation or evaluate rows: Φ (K×d, K = 1),
@@ -128,7 +129,7 @@ class ScoringSummary:
     summary: F32Matrix
 
 
-@message("transfer.Scores")
+@message("transfer.Scores", Content.PLAIN)
 @dataclass(frozen=True)
 class Scores:
     """T → S (paillier), one chunk of scores u_B·Φᵀ (rows×K) for the rows S scores. S

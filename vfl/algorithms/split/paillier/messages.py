@@ -37,11 +37,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 from vfl.protocol.types import EncryptedTensor
 
 
-@message("split_paillier.PaillierKey")
+@message("split_paillier.PaillierKey", Content.PUBLIC_KEY)
 @dataclass(frozen=True)
 class PaillierKey:
     """F → L. F's public modulus n and DJN base hs = h^n mod n². Public: reveals nothing."""
@@ -50,7 +51,7 @@ class PaillierKey:
     hs: bytes
 
 
-@message("split_paillier.InteractiveWidth")
+@message("split_paillier.InteractiveWidth", Content.PLAIN)
 @dataclass(frozen=True)
 class InteractiveWidth:
     """L → F. The interactive layer's width u (the class count for presets). Public."""
@@ -58,7 +59,7 @@ class InteractiveWidth:
     u: int
 
 
-@message("split_paillier.InitialShare")
+@message("split_paillier.InitialShare", Content.MASKED)
 @dataclass(frozen=True)
 class InitialShare:
     """F → L, once per training phase: M = W_F − acc₀ (d×u integers at scale 2^f, signed,
@@ -74,7 +75,7 @@ class InitialShare:
     values: bytes
 
 
-@message("split_paillier.EncryptedActivations")
+@message("split_paillier.EncryptedActivations", Content.PAILLIER)
 @dataclass(frozen=True)
 class EncryptedActivations:
     """F → L, F1: [[a]] along the batch. Only F can decrypt; L and the relay learn sizes."""
@@ -82,7 +83,7 @@ class EncryptedActivations:
     values: EncryptedTensor
 
 
-@message("split_paillier.EncryptedBackwardInputs")
+@message("split_paillier.EncryptedBackwardInputs", Content.PAILLIER)
 @dataclass(frozen=True)
 class EncryptedBackwardInputs:
     """F → L, F1b: [[a]] along features and [[acc]]. Only F can decrypt; reveals sizes."""
@@ -91,7 +92,7 @@ class EncryptedBackwardInputs:
     acc: EncryptedTensor
 
 
-@message("split_paillier.MaskedProduct")
+@message("split_paillier.MaskedProduct", Content.PAILLIER)
 @dataclass(frozen=True)
 class MaskedProduct:
     """L → F, F2: [[a·V + e1]]. F decrypts a uniform element of Z_n: learns nothing of V.
@@ -105,7 +106,7 @@ class MaskedProduct:
     values: EncryptedTensor
 
 
-@message("split_paillier.UnmaskedProduct")
+@message("split_paillier.UnmaskedProduct", Content.PLAIN)
 @dataclass(frozen=True)
 class UnmaskedProduct:
     """F → L, F3: a·V + e1 + a·acc mod n, in the clear (`count` values of n's width).
@@ -119,7 +120,7 @@ class UnmaskedProduct:
     values: bytes
 
 
-@message("split_paillier.EncryptedGradients")
+@message("split_paillier.EncryptedGradients", Content.PAILLIER)
 @dataclass(frozen=True)
 class EncryptedGradients:
     """L → F, B1 + B4: [[aᵀδ + e2]] and [[δ·Wᵀ]] (`input_grad` empty for presets).
@@ -133,7 +134,7 @@ class EncryptedGradients:
     input_grad: EncryptedTensor
 
 
-@message("split_paillier.MaskedWeightGradient")
+@message("split_paillier.MaskedWeightGradient", Content.MASKED)
 @dataclass(frozen=True)
 class MaskedWeightGradient:
     """F → L, B2: aᵀδ + e2 + ε mod n. L removes e2 and learns aᵀδ + ε, hidden by ε.

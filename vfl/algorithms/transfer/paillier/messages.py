@@ -46,11 +46,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vfl.protocol.content import Content
 from vfl.protocol.serde import message
 from vfl.protocol.types import EncryptedTensor
 
 
-@message("transfer_paillier.TransferKey")
+@message("transfer_paillier.TransferKey", Content.PUBLIC_KEY)
 @dataclass(frozen=True)
 class TransferKey:
     """Either side → the other, once per phase: its public modulus n, DJN base hs and the
@@ -61,7 +62,7 @@ class TransferKey:
     width: int
 
 
-@message("transfer_paillier.SourceTerms")
+@message("transfer_paillier.SourceTerms", Content.PAILLIER)
 @dataclass(frozen=True)
 class SourceTerms:
     """A → B, round 1: `rows` = [[Q_i]]_A (m rows × d), `square` = [[¼ΦΦᵀ]]_A (d × d).
@@ -73,7 +74,7 @@ class SourceTerms:
     square: EncryptedTensor
 
 
-@message("transfer_paillier.TargetTerms")
+@message("transfer_paillier.TargetTerms", Content.PAILLIER)
 @dataclass(frozen=True)
 class TargetTerms:
     """B → A, round 1: `rows` = [[u_Bᵢ]]_B (m × d), `square` = [[U_BᵀU_B]]_B (d × d).
@@ -84,7 +85,7 @@ class TargetTerms:
     square: EncryptedTensor
 
 
-@message("transfer_paillier.MaskedSourceGradient")
+@message("transfer_paillier.MaskedSourceGradient", Content.PAILLIER)
 @dataclass(frozen=True)
 class MaskedSourceGradient:
     """A → B, round 2: [[X_A + R_A]]_B, (p_A+1) × d packed, under B's key.
@@ -98,7 +99,7 @@ class MaskedSourceGradient:
     values: EncryptedTensor
 
 
-@message("transfer_paillier.MaskedTargetGradient")
+@message("transfer_paillier.MaskedTargetGradient", Content.PAILLIER)
 @dataclass(frozen=True)
 class MaskedTargetGradient:
     """B → A, round 2: [[X_B + R_B]]_A, (p_B+1) × d packed, under A's key.
@@ -109,7 +110,7 @@ class MaskedTargetGradient:
     values: EncryptedTensor
 
 
-@message("transfer_paillier.OpenedTargetGradient")
+@message("transfer_paillier.OpenedTargetGradient", Content.PLAIN)
 @dataclass(frozen=True)
 class OpenedTargetGradient:
     """A → B, round 3: X_B + R_B mod n_A for each of B's masked plaintexts (`count`).
@@ -123,7 +124,7 @@ class OpenedTargetGradient:
     values: bytes
 
 
-@message("transfer_paillier.OpenedSourceGradient")
+@message("transfer_paillier.OpenedSourceGradient", Content.PLAIN)
 @dataclass(frozen=True)
 class OpenedSourceGradient:
     """B → A, round 3: X_A + R_A mod n_B (`count` residues).
