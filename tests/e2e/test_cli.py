@@ -93,13 +93,13 @@ def test_demo_trains_lists_the_parts_then_predicts_and_evaluates(tmp_path: Path)
     # each party's ledger summary ends the demo: what crossed, to whom, encrypted how
     ledgers = proc.stdout.split("demo: what left the ")[1:]
     assert [x.split("'")[0] for x in ledgers] == ["hospital", "lab"]
-    for ledger, kind, peer in (
-        (ledgers[0], "split_paillier.EncryptedGradients", "lab"),
-        (ledgers[1], "split_paillier.EncryptedActivations", "hospital"),
+    for ledger, kind, peer, readable in (
+        (ledgers[0], "split_paillier.MaskedProduct", "lab", "masked"),
+        (ledgers[1], "split_paillier.EncryptedActivations", "hospital", "paillier"),
     ):
         assert f"job {job_id}: " in ledger and "job breast-predict-paillier-" in ledger
         rows = [line.split() for line in ledger.splitlines() if kind in line]
-        assert rows and all(r[1] == peer and r[5:7] == ["paillier"] * 2 for r in rows), rows
+        assert rows and all(r[1] == peer and r[5:7] == [readable, "paillier"] for r in rows), rows
     assert not re.search(r"P-\d{5}", proc.stdout)  # no patient ID is ever printed
 
 

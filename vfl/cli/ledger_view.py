@@ -22,7 +22,7 @@ from vfl.units import size
 
 LEGEND = (
     "readable: what the recipient can read of the message (plain, public-key, paillier = "
-    "ciphertexts only the key owner opens, masked, shares, blinded = PSI-blinded IDs); "
+    "ciphertexts under the sender's key, masked, shares, blinded = PSI-blinded IDs); "
     "job: the job's train.protection; sealed with: the end-to-end sealing between the "
     "parties (the coordinator relays what it cannot read)"
 )

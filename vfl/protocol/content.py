@@ -21,7 +21,9 @@ class Content(Enum):
     PUBLIC_KEY = "public-key"
     """A public key or public parameters, nothing about any row."""
     PAILLIER = "paillier"
-    """Paillier ciphertexts; only the key owner decrypts, and what comes back to it is masked."""
+    """Paillier ciphertexts under the sender's own key: the recipient cannot open them.
+    (Ciphertexts under the recipient's key are classed by what it reads on opening them:
+    masked, or plain where the protocol gives it the value.)"""
     MASKED = "masked"
     """Values plus random masks the sender drew (statistically hiding, docs/paillier.md and
     docs/horizontal.md give the widths); the recipient learns only what the masks leave."""

@@ -92,7 +92,7 @@ class EncryptedBackwardInputs:
     acc: EncryptedTensor
 
 
-@message("split_paillier.MaskedProduct", Content.PAILLIER)
+@message("split_paillier.MaskedProduct", Content.MASKED)  # F opens it: a uniform residue
 @dataclass(frozen=True)
 class MaskedProduct:
     """L → F, F2: [[a·V + e1]]. F decrypts a uniform element of Z_n: learns nothing of V.
@@ -120,7 +120,7 @@ class UnmaskedProduct:
     values: bytes
 
 
-@message("split_paillier.EncryptedGradients", Content.PAILLIER)
+@message("split_paillier.EncryptedGradients", Content.PLAIN)  # F opens δ·Wᵀ, by design
 @dataclass(frozen=True)
 class EncryptedGradients:
     """L → F, B1 + B4: [[aᵀδ + e2]] and [[δ·Wᵀ]] (`input_grad` empty for presets).

@@ -85,7 +85,7 @@ class TargetTerms:
     square: EncryptedTensor
 
 
-@message("transfer_paillier.MaskedSourceGradient", Content.PAILLIER)
+@message("transfer_paillier.MaskedSourceGradient", Content.MASKED)  # B opens X_A + R_A
 @dataclass(frozen=True)
 class MaskedSourceGradient:
     """A → B, round 2: [[X_A + R_A]]_B, (p_A+1) × d packed, under B's key.
@@ -99,7 +99,7 @@ class MaskedSourceGradient:
     values: EncryptedTensor
 
 
-@message("transfer_paillier.MaskedTargetGradient", Content.PAILLIER)
+@message("transfer_paillier.MaskedTargetGradient", Content.MASKED)  # A opens X_B + R_B
 @dataclass(frozen=True)
 class MaskedTargetGradient:
     """B → A, round 2: [[X_B + R_B]]_A, (p_B+1) × d packed, under A's key.
