@@ -79,10 +79,11 @@ def job_key_message(
     """This party's per-job key to publish, or None if `published` already has it, under
     the certificate in use (after a renewal the same key is published again, signed anew,
     so peers stop relying on a certificate that may be revoked next)."""
-    own = sealer.job_statement(job_id, job_digest(spec_json))
+    public, certificate = sealer.job_public(job_id)
     for k in published:
-        if (k.party, k.public_key, k.certificate) == (own.party, own.public_key, own.certificate):
-            return None
+        if (k.party, k.public_key, k.certificate) == (sealer.party, public, certificate):
+            return None  # every job update asks: sign only when it is missing or stale
+    own = sealer.job_statement(job_id, job_digest(spec_json))
     return pb.JobKey(job_id=job_id, key=to_proto(own))
 
 

@@ -45,6 +45,12 @@ class JobKeySealer(SealerBase):
         """Sign per-job keys with a renewed certificate from now on (the keys stay)."""
         self._signer = (certificate_pem, signing_key_pem)
 
+    def job_public(self, job_id: str) -> tuple[bytes, bytes]:
+        """(public key, certificate) this party publishes for the job, without signing:
+        whether a published statement is current needs no signature."""
+        key = private_key(self._job_keys.load_or_create(job_id), f"job {job_id}")
+        return public_bytes(key), self._signer[0]
+
     def job_statement(self, job_id: str, digest: bytes) -> KeyStatement:
         """This party's signed per-job key (made and stored on first use) to publish."""
         key = private_key(self._job_keys.load_or_create(job_id), f"job {job_id}")

@@ -123,6 +123,9 @@ class PeerRevocations:
         """Take the CRL in `data` if it is the CA's and newer; CryptoError if it is forged."""
         if not data:
             return  # the coordinator has none (or withholds it): keep ours
+        with self._lock:
+            if self._list is not None and data == self._list.der:
+                return  # every job update forwards it: verify a list once, not per update
         fresh = RevocationList.parse(data, self._ca_pem, source)
         with self._lock:
             if self._list is None or fresh.number > self._list.number:
