@@ -1,4 +1,5 @@
-"""Per-operation Paillier rates at 2048 bits: python-paillier baseline vs our kernels vs HEU.
+"""Per-operation Paillier rates at 2048 bits: python-paillier baseline vs our kernels vs HEU,
+and our own Okamoto–Uchiyama kernels (vfl/crypto/ou.py) at 2048 and 3072 bits.
 
 Run: `.venv/bin/python -m benchmarks.paillier_primitives`
 (writes benchmarks/results/paillier_primitives.json).
@@ -19,8 +20,9 @@ from pathlib import Path
 import gmpy2
 from phe import paillier
 
-from vfl.crypto import backend, heu_native, kernels
+from vfl.crypto import backend, heu_native, kernels, ou
 from vfl.crypto.keys import generate_keypair
+from vfl.crypto.ou_backend import OuBackend
 
 OUT = Path(__file__).resolve().parent / "results" / "paillier_primitives.json"
 
@@ -78,6 +80,29 @@ def heu_rates(schema: str, key_bits: int) -> tuple[dict[str, float], int]:
     return r, he.plaintext_bits
 
 
+def ou_rates(key_bits: int) -> tuple[dict[str, float], int]:
+    """Our gmpy2 OU (vfl/crypto/ou.py) at one key size, and its signed plaintext bits."""
+    start = time.process_time()
+    keys = ou.generate_ou_keypair(key_bits)
+    x = f"ours_ou{key_bits}_"
+    r = {x + "keygen_s": time.process_time() - start}
+    short = OuBackend(keys)
+    owner = OuBackend(keys, keys.public.owner_randomness_bits)
+    rs = [secrets.randbits(short.randomness_bits) for _ in range(400)]
+    ro = [secrets.randbits(owner.randomness_bits) for _ in range(100)]
+    obf = short.obfuscators(rs)
+    big = [secrets.randbits(keys.public.plaintext_bits - 2) for _ in range(400)]
+    cts = short.encrypt(big, obf)
+    k16 = [[(i, secrets.randbits(16) - (1 << 15)) for i in range(256)] for _ in range(4)]
+    r[x + "short_obfuscator_r256_per_s"] = per_second(lambda: short.obfuscators(rs), 400)
+    r[x + "owner_obfuscator_per_s"] = per_second(lambda: owner.obfuscators(ro), 100)
+    r[x + "encrypt_with_ready_obfuscator_per_s"] = per_second(lambda: short.encrypt(big, obf), 400)
+    r[x + "decrypt_per_s"] = per_second(lambda: short.decrypt(cts), 400)
+    r[x + "multi_exp_terms_int16_per_s"] = per_second(lambda: short.linear(cts, k16), 4 * 256)
+    r[x + "add_ct_ct_per_s"] = per_second(lambda: short.add(cts[1:], cts[:-1]), 399)
+    return r, keys.public.plaintext_bits
+
+
 def main() -> None:
     keys = generate_keypair(2048)
     n, n2, p, q = keys.public.n, keys.public.n2, keys.private.p, keys.private.q
@@ -129,6 +154,14 @@ def main() -> None:
     )
     r["multi_exp_speedup_over_powmod"] = r["multi_exp_terms_int16_per_s"] / r["powmod_int16_per_s"]
     plain_bits = {"phe": int(n.bit_length()), "gmpy2_kernels": int(n.bit_length())}
+    for ou_bits in (2048, 3072):
+        rates, bits = ou_rates(ou_bits)
+        r.update(rates)
+        plain_bits[f"ours_ou{ou_bits}"] = bits
+        # Decrypted plaintext bits per CPU-second against Paillier's CRT decryption.
+        r[f"ours_ou{ou_bits}_decrypted_bits_speedup_over_crt"] = (
+            r[f"ours_ou{ou_bits}_decrypt_per_s"] * bits / (r["decrypt_crt_per_s"] * 2047)
+        )
     if heu_native.UNAVAILABLE is not None:
         print(f"HEU rows skipped: {heu_native.UNAVAILABLE}")
     else:

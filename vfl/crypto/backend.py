@@ -18,16 +18,15 @@ from typing import Any, Protocol, TypeVar
 import gmpy2
 from gmpy2 import mpz
 
-from vfl.crypto import heu_native, kernels
+from vfl.crypto import heu_native, kernels, ou
 from vfl.crypto.keys import KeyPair
 
 C = TypeVar("C")
 
 _LIMB = 62
 """HEU's scalar multiply takes an int64: wider scalars go in 62-bit limbs."""
-OU_RANDOMNESS_BITS = 256
-"""Exponent r of our OU obfuscators H^r: ≥ 2λ = 224 bits against square-root attacks
-(HEU's own encryptor uses 110)."""
+OU_RANDOMNESS_BITS = ou.SHORT_RANDOMNESS_BITS
+"""Exponent r of our OU obfuscators H^r (HEU's own encryptor uses 110), see vfl/crypto/ou.py."""
 
 
 class HeBackend(Protocol[C]):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from vfl.crypto.keys import KeyPair, _generate
+from vfl.crypto.ou import OuKeyPair, generate_ou_keypair
 
 
 @lru_cache(maxsize=4)
@@ -25,3 +26,9 @@ def insecure_keygen(bits: int = 512) -> Callable[[int], KeyPair]:
         return _generate(bits)
 
     return make
+
+
+@lru_cache(maxsize=4)
+def insecure_ou_keypair(bits: int = 1024) -> OuKeyPair:
+    """A cached small OU key pair (tests only)."""
+    return generate_ou_keypair(bits, allow_insecure=True)

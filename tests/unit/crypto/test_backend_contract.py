@@ -16,7 +16,8 @@ from phe import paillier
 
 from vfl.crypto import heu_native
 from vfl.crypto.backend import Gmpy2Backend, HeBackend, HeuBackend
-from vfl.crypto.testing import insecure_keypair
+from vfl.crypto.ou_backend import OuBackend
+from vfl.crypto.testing import insecure_keypair, insecure_ou_keypair
 
 KEYS = insecure_keypair(512)
 PUB = paillier.PaillierPublicKey(int(KEYS.public.n))
@@ -32,6 +33,8 @@ def _make(name: str) -> HeBackend[Any]:
         return Gmpy2Backend(KEYS)
     if name == "heu-zpaillier":
         return HeuBackend.zpaillier(KEYS)
+    if name == "gmpy2-ou":
+        return OuBackend(insecure_ou_keypair(1024))
     return HeuBackend.ou(1024)
 
 
@@ -39,6 +42,7 @@ def _make(name: str) -> HeBackend[Any]:
     scope="module",
     params=[
         "gmpy2",
+        "gmpy2-ou",
         pytest.param("heu-zpaillier", marks=NO_HEU),
         pytest.param("heu-ou", marks=NO_HEU),
     ],
