@@ -22,12 +22,8 @@ setup: $(STAMP)
 # an unpinned torch pulls several GB of CUDA wheels.
 # The ray extra is installed so CI runs the Ray backend's test on a local Ray instance, and
 # the heu extra so the homomorphic-backend contract suite runs for HEU as well as gmpy2.
-# PSI uses ristretto255 from the system libsodium (>= 1.0.18) through pysodium.
 # The dashboards' browser test drives Debian's chromium through its chromedriver.
 $(STAMP): pyproject.toml
-	ldconfig -p | grep -q 'libsodium\.so\.23' || \
-		(apt-get update -qq && apt-get install -y -qq libsodium23) || \
-		(echo "install libsodium23 (apt-get install libsodium23) and run make again" && false)
 	test -x /usr/bin/chromedriver || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver) || \
 		(echo "install chromium and chromium-driver (apt-get install chromium chromium-driver) and run make again" && false)

@@ -11,15 +11,16 @@ from the OS at run time and never from the job seed, which every party knows.
 from __future__ import annotations
 
 import numpy as np
-import pysodium
 from numpy.typing import NDArray
 
+from psi.ecdh.group import SCALAR_BYTES, invert
 from vfl.errors import CryptoError
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import DerivedRandomness, PartySecret
 
-_WIDE = 512
-"""Bits drawn for a ristretto255 scalar before reduction mod the group order (~2^252)."""
+_TRIES = 256
+"""Draws for an invertible mask: each succeeds with probability ~1/2, so 256 all fail
+with probability ~2^-256."""
 
 
 class PsiRandomness:
@@ -37,12 +38,20 @@ class PsiRandomness:
         return self._secret.derive(f"psi/{self._protocol}/{purpose}", self._scope)
 
     def scalar(self, purpose: str) -> bytes:
-        """A ristretto255 scalar: 64 derived bytes reduced mod the group order."""
-        wide = self.stream(purpose).bits(0, _WIDE).to_bytes(_WIDE // 8, "big")
-        scalar: bytes = pysodium.crypto_core_ristretto255_scalar_reduce(wide)
-        if not any(scalar):  # probability 2^-252
-            raise CryptoError(f"psi/{self._protocol}/{purpose}: derived scalar is zero")
-        return scalar
+        """An X25519 key: 32 derived bytes (X25519 clamps them to 2^254 + 8·k′, k′ of 251
+        uniform bits)."""
+        return self.stream(purpose).bits(0, 8 * SCALAR_BYTES).to_bytes(SCALAR_BYTES, "little")
+
+    def invertible_scalar(self, purpose: str) -> tuple[bytes, bytes]:
+        """An X25519 key and the key that undoes it (`group.invert`): the first of the
+        purpose's derived draws that has one, so a replay picks the same."""
+        stream = self.stream(purpose)
+        for i in range(_TRIES):
+            scalar = stream.bits(i, 8 * SCALAR_BYTES).to_bytes(SCALAR_BYTES, "little")
+            inverse = invert(scalar)
+            if inverse is not None:
+                return scalar, inverse
+        raise CryptoError(f"psi/{self._protocol}/{purpose}: no invertible mask in {_TRIES} draws")
 
     def permutation(self, purpose: str, n: int) -> NDArray[np.int64]:
         return self.stream(purpose).generator().permutation(n).astype(np.int64)

@@ -212,7 +212,7 @@ def _align(
         Phase.ALIGN,
         "ecdh.Blinded",
         peers,
-        "this party's IDs hashed to ristretto255 and blinded; its set size",
+        "this party's IDs hashed to Curve25519 and blinded; its set size",
         "ECDH blinding with a secret scalar per job",
     )
     if role == "label_holder":

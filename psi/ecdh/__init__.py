@@ -1,1 +1,1 @@
-"""`align.protocol = "ecdh"`: Diffie-Hellman PSI on ristretto255 (the default)."""
+"""`align.protocol = "ecdh"`: Diffie-Hellman PSI on X25519 (the default)."""

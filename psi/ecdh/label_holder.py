@@ -8,7 +8,6 @@ from numpy.typing import NDArray
 from psi.checks import require_distinct, require_unique_ids
 from psi.chunks import recv_rows, send_rows
 from psi.ecdh.blinding import blind_ids, reblind
-from psi.ecdh.group import invert
 from psi.ecdh.messages import Blinded, ChainRequest, ChainResult, Reblinded
 from psi.ids import IdSource
 from psi.matching import KEY_BYTES, match
@@ -99,14 +98,14 @@ def _cardinality(
         applied.append({f})
     for f in star.feature_holders:
         todo = [i for i, keys in enumerate(applied) if f not in keys]
-        masks = [rand.scalar(f"mask/{f}/{i}") if len(todo) > 1 else None for i in todo]
+        masks = [rand.invertible_scalar(f"mask/{f}/{i}") if len(todo) > 1 else None for i in todo]
         for i, mask in zip(todo, masks, strict=True):
-            out = vectors[i] if mask is None else reblind(pool, vectors[i], mask)
+            out = vectors[i] if mask is None else reblind(pool, vectors[i], mask[0])
             send_rows(ctx, f, ChainRequest, out)
         for i, mask in zip(todo, masks, strict=True):
             back = recv_rows(ctx, f, ChainResult, 32, limit=len(vectors[i]))
             require_distinct(back, f"ecdh.ChainResult from {f}", expected=len(vectors[i]))
-            vectors[i] = back if mask is None else reblind(pool, back, invert(mask))
+            vectors[i] = back if mask is None else reblind(pool, back, mask[1])
             applied[i].add(f)
     common = vectors[0][:, :KEY_BYTES]
     for vector in vectors[1:]:

@@ -1,4 +1,4 @@
-"""Messages of ECDH-PSI on ristretto255, star around the label holder L.
+"""Messages of ECDH-PSI on X25519 (psi/ecdh/group.py), star around the label holder L.
 
 Keys a (L) and b (F) are fresh random scalars per job; H is hash-to-group.
 
@@ -32,7 +32,7 @@ from vfl.protocol.serde import message
 @message("ecdh.Blinded", Content.BLINDED)
 @dataclass(frozen=True)
 class Blinded(Chunk):
-    """H(id)^key for each of the sender's IDs, 32-byte ristretto255 encodings.
+    """H(id)^key for each of the sender's IDs, 32-byte X25519 u-coordinates.
 
     Leakage: the sender's set size. Under DDH the values are pseudo-random to anyone
     without the key; a shuffled order (F) hides the sender's file order.

@@ -189,7 +189,7 @@ class AlignSpec(_OmitsNewDefaults):
 
     _OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("min_intersection",)
     protocol: AlignProtocol = "ecdh"
-    """How parties find their shared rows: `ecdh` (PSI on ristretto255), `rsa` (blind-
+    """How parties find their shared rows: `ecdh` (PSI on X25519), `rsa` (blind-
     signature PSI for very unbalanced sets: the smaller side does cheap work), or `join`
     (exchanges raw IDs: tests only)."""
     normalize: list[IdRule] = Field(default_factory=list)

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from vfl import __version__
 
-PROTOCOL = 2
+PROTOCOL = 3
 """The protocol this code speaks (Hello, Welcome, PingReply carry it). 2: bodies are sealed
 with per-job keys (PartyMessage.job_key, JobUpdate.job_keys), which a protocol-1 party
-neither publishes nor reads."""
+neither publishes nor reads. 3: ECDH-PSI blinds with X25519 on Elligator-2-hashed points
+(psi/ecdh/group.py) instead of ristretto255: a protocol-2 peer's values do not match."""
 UNVERSIONED = 1
 """What a peer that sends no version (0, from before versions were exchanged) speaks."""
 

@@ -93,7 +93,7 @@ def test_rsa_cardinality_only_is_a_config_error() -> None:
 
 
 class _GarbagePeer(Program):
-    """A feature holder that sends 32-byte values that are not ristretto255 encodings."""
+    """A feature holder that sends 32-byte values that are not Curve25519 points."""
 
     phase = "align"
 
@@ -115,7 +115,7 @@ def test_invalid_points_from_a_peer_are_a_protocol_error(tmp_path: Path) -> None
         run_psi({"lh": ["a", "b"], "fh": ["a"]}, tmp_path, factory=factory)
     assert exc.value.party == "lh"
     assert isinstance(_cause(exc), ProtocolError)
-    assert "3 of 3 received values are not valid group elements" in str(_cause(exc))
+    assert "3 of 3 received values are not points of the curve" in str(_cause(exc))
 
 
 def test_pool_runs_inline_for_one_task() -> None:
