@@ -17,7 +17,7 @@ by a fixed-base comb. Two widths (docs/paillier.md, "OU"):
   the factorisation (short-exponent assumption, as the DJN α of our Paillier);
 - `owner_randomness_bits` = bits(n) + 40: H^r within 2^-40 of uniform in ⟨H⟩ (ord(H) < n),
   so a ciphertext whose randomness is this r is hiding even against the key owner, who
-  can take discrete logs in ⟨H⟩ — the role of Paillier's classic r^n.
+  can take discrete logs in ⟨H⟩ — the role of Paillier's owner-hiding obfuscators.
 
 **Overflow attack.** A plaintext ≥ p decrypts reduced mod p, and a returned reduced value
 gives gcd(m − m′, n) = p. `decrypt_bounded` refuses any result outside the caller's bound

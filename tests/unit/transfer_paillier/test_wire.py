@@ -40,7 +40,7 @@ def _ciphertexts(body: bytes) -> list[tuple[bytes, int]]:
 
 
 class _Spy:
-    """Records every (bare product, mask) a CLASSIC engine re-randomises."""
+    """Records every (bare product, mask) an OWNER_HIDING engine re-randomises."""
 
     def __init__(self) -> None:
         self.bare: set[int] = set()
@@ -55,7 +55,7 @@ class _Spy:
             plaintexts: list[int],
             source: RandomSource | None = None,
         ) -> list[mpz]:
-            if self.obfuscation is Obfuscation.CLASSIC:
+            if self.obfuscation is Obfuscation.OWNER_HIDING:
                 n, n2 = self.key.n, self.key.n2
                 bare = [
                     c * (1 + n * (mpz(m) % n)) % n2 for c, m in zip(cts, plaintexts, strict=True)

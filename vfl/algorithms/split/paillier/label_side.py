@@ -129,9 +129,13 @@ class PaillierLabelSide(nn.Module):
             )
         if self._engine is not None:
             self._engine.pool.close()
-        # Classic r^n: F knows the factorisation, so DJN's short exponents would not hide
-        # from it what L's ciphertexts carry in their randomness (docs/paillier.md).
-        self._engine = PaillierEngine(key, WorkerPool(self.workers), None, Obfuscation.CLASSIC)
+        # Owner-hiding obfuscators: F knows the factorisation, so DJN's short exponents
+        # would not hide from it what L's ciphertexts carry in their randomness
+        # (docs/paillier.md, vfl/crypto/owner_hiding.py).
+        bases = self._rand.stream("bases", "job")
+        self._engine = PaillierEngine(
+            key, WorkerPool(self.workers), None, Obfuscation.OWNER_HIDING, bases
+        )
         self._lay = Layouts.build(key.bits, self.f, self.d, self.u, self.packing, self.batch_size)
         ctx.send(self.peer, InteractiveWidth(self.u))
 

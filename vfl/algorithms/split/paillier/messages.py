@@ -97,10 +97,12 @@ class EncryptedBackwardInputs:
 class MaskedProduct:
     """L → F, F2: [[a·V + e1]]. F decrypts a uniform element of Z_n: learns nothing of V.
 
-    Re-randomised by L with a classic obfuscator r^n (r uniform in Z_n from L's secret),
-    not the DJN base hs that F chose: F knows the factorisation, so only a full-length
-    r^n makes the ciphertext independent of the product's randomness Π r_k^V[k,j], which
-    would otherwise carry V (docs/paillier.md). Wire test: test_paillier_wire.py recomputes
+    Re-randomised by L with an owner-hiding obfuscator (a product of L's 84 secret
+    uniform n-th residues to fresh 26-bit powers, within 2^-41 of a uniform n-th residue;
+    vfl/crypto/owner_hiding.py), not the DJN base hs that F chose: F knows the
+    factorisation, so only that makes the ciphertext independent of the product's
+    randomness Π r_k^V[k,j], which would otherwise carry V (docs/paillier.md; attack:
+    tests/unit/crypto/test_owner_hiding.py). Wire test: test_paillier_wire.py recomputes
     L's homomorphic product and checks the ciphertext sent differs from it."""
 
     values: EncryptedTensor

@@ -86,7 +86,8 @@ class Wire:
 class _Peer:
     key: PublicKey
     engine: PaillierEngine
-    """Under the peer's key: products and re-randomisation (classic r^n)."""
+    """Under the peer's key: products and re-randomisation (owner-hiding obfuscators,
+    vfl/crypto/owner_hiding.py)."""
 
 
 class ExchangeSide:
@@ -146,8 +147,10 @@ class ExchangeSide:
             )
         if peer_key.n == key.n:
             raise ProtocolError(f"{where}: the peer sent this party's own key back")
-        # Classic r^n for what goes back to the key owner, who knows its factorisation.
-        engine = PaillierEngine(peer_key, self._pool, None, Obfuscation.CLASSIC)
+        # Owner-hiding obfuscators for what goes back to the key owner, who knows its
+        # factorisation; their secret bases come from this party's secret.
+        bases = self._secret.derive(f"transfer_paillier/{self.role}/{self.peer}/bases", "job")
+        engine = PaillierEngine(peer_key, self._pool, None, Obfuscation.OWNER_HIDING, bases)
         self._peer = _Peer(peer_key, engine)
 
     def _started(self) -> tuple[_Peer, PartySecret]:

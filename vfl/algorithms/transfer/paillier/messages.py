@@ -29,9 +29,9 @@ Ciphertexts are packed along the representation (one per row, or per row of M an
 chunks of the layout's slots: bounds.py); when a row fits k = ⌊slots/d⌋ ≥ 2 times, its
 values are k slots apart and k rows of a masked result are interleaved in one ciphertext
 (exchange_side.outputs_per_ciphertext), each with its own mask and r^n. A's and B's own
-encryptions use fresh DJN obfuscators; the masked results are re-randomised with a
-classic r^n (r uniform in Z_n) because they go back to the key owner, who knows the
-factorisation (docs/paillier.md).
+encryptions use fresh DJN obfuscators; the masked results are re-randomised with an
+owner-hiding obfuscator (within 2^-41 of a uniform n-th residue, vfl/crypto/owner_hiding.py)
+because they go back to the key owner, who knows the factorisation (docs/paillier.md).
 Every ciphertext leaving its key holder is therefore fresh or re-randomised.
 
 Leakage, message by message, is in each class's docstring. The relay (coordinator) sees
