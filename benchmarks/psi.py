@@ -1,8 +1,9 @@
-"""PSI benchmark: our ECDH-PSI against OpenMined PSI on the same sets, same run.
+"""PSI benchmark: our align protocols against OpenMined PSI on the same sets, same run.
 
     .venv/bin/python -m benchmarks.psi                 # 2^16 and 2^20 IDs per side
     .venv/bin/python -m benchmarks.psi --large         # 10^7 per side, ours only
     .venv/bin/python -m benchmarks.psi --sizes 65536 --no-openmined
+    .venv/bin/python -m benchmarks.psi --protocols ecdh rsa rr22   # several of ours
 
 Each side has n IDs, half of them shared (50 % overlap), in shuffled order, written as CSV.
 Ours: `psi.local_run` (each party in its own process, streaming its CSV, group operations
@@ -61,13 +62,18 @@ def make_sets(n: int, folder: Path, seed: int = 0) -> tuple[Path, Path, int]:
     return paths[0], paths[1], shared
 
 
-def run_ours(left: Path, right: Path, shared: int, out: Path) -> dict[str, Any]:
+def run_ours(
+    left: Path, right: Path, shared: int, out: Path, protocol: str = "ecdh"
+) -> dict[str, Any]:
+    align = AlignSpec.model_validate({"protocol": protocol})
     lh, fh, wall = run_two_party(
-        Side(left, "id"), Side(right, "id"), AlignSpec(), out, programs=program_for
+        Side(left, "id"), Side(right, "id"), align, out, programs=program_for
     )
     for side in (lh, fh):
         if side.intersection_size != shared:
-            raise SystemExit(f"ours: {side.party} found {side.intersection_size}, not {shared}")
+            raise SystemExit(
+                f"ours ({protocol}): {side.party} found {side.intersection_size}, not {shared}"
+            )
     n = lh.rows
     return {
         "wall_s": wall,
@@ -188,6 +194,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1 << 16, 1 << 20])
     parser.add_argument("--large", action="store_true", help="10^7 IDs per side, ours only")
     parser.add_argument("--no-openmined", action="store_true")
+    parser.add_argument(
+        "--protocols",
+        nargs="*",
+        default=["ecdh"],
+        help="our align protocols to run besides OpenMined (ecdh, rsa, rr22)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "psi.json")
     args = parser.parse_args()
     sizes = [10**7] if args.large else args.sizes
@@ -198,8 +210,10 @@ def main() -> None:
         for n in sizes:
             left, right, shared = make_sets(n, folder)
             row: dict[str, Any] = {"ids_per_side": n, "shared": shared}
-            row["ours"] = run_ours(left, right, shared, folder / f"out_{n}")
-            print(f"n={n:>9}  ours      {row['ours']['wall_s']:8.1f} s", flush=True)
+            for protocol in args.protocols:
+                key = "ours" if protocol == "ecdh" else f"ours_{protocol}"
+                row[key] = run_ours(left, right, shared, folder / f"out_{protocol}_{n}", protocol)
+                print(f"n={n:>9}  {key:10s} {row[key]['wall_s']:8.1f} s", flush=True)
             if openmined:
                 ours = row["ours"]["wall_s"]
                 row["openmined"] = run_openmined(left, right, shared, n)
