@@ -78,13 +78,41 @@ class HeBackend(Protocol[C]):
     def from_ints(self, values: Sequence[int]) -> list[C]: ...
 
 
-class Gmpy2Backend:
+class ResidueOps:
+    """The operations every scheme whose ciphertexts are residues mod `modulus` shares:
+    product for addition, power for scalar multiplication (Paillier mod n², OU mod n)."""
+
+    modulus: mpz
+
+    def add(self, a: Sequence[mpz], b: Sequence[mpz]) -> list[mpz]:
+        m = self.modulus
+        return [x * y % m for x, y in zip(a, b, strict=True)]
+
+    def rerandomize(self, cts: Sequence[mpz], obfuscators: Sequence[mpz]) -> list[mpz]:
+        return self.add(cts, obfuscators)
+
+    def linear(self, bases: Sequence[mpz], terms: Sequence[Sequence[tuple[int, int]]]) -> list[mpz]:
+        return kernels.multi_exp(bases, terms, self.modulus)
+
+    def pack_shifted(self, cts: Sequence[mpz], per: int, shift_bits: int) -> list[mpz]:
+        groups = [list(cts[i : i + per]) for i in range(0, len(cts), per)]
+        return kernels.shift_pack(groups, shift_bits, self.modulus)
+
+    def to_ints(self, cts: Sequence[mpz]) -> list[int]:
+        return [int(c) for c in cts]
+
+    def from_ints(self, values: Sequence[int]) -> list[mpz]:
+        return [mpz(v) for v in values]
+
+
+class Gmpy2Backend(ResidueOps):
     """Our gmpy2 kernels (DJN obfuscators hs^α, CRT decryption), inline in this process."""
 
     name = "gmpy2"
 
     def __init__(self, keys: KeyPair) -> None:
         self._pub, self._priv = keys.public, keys.private
+        self.modulus = self._pub.n2
         self._table = kernels.comb_table(self._pub.hs, self._pub.alpha_bits, self._pub.n2)
 
     @property
@@ -106,30 +134,10 @@ class Gmpy2Backend:
         out = [int(m) for m in kernels.decrypt_crt(cts, self._priv.p, self._priv.q)]
         return [m - n if m > n // 2 else m for m in out]
 
-    def add(self, a: Sequence[mpz], b: Sequence[mpz]) -> list[mpz]:
-        n2 = self._pub.n2
-        return [x * y % n2 for x, y in zip(a, b, strict=True)]
-
     def add_plain(
         self, cts: Sequence[mpz], plaintexts: Sequence[int], obfuscators: Sequence[mpz]
     ) -> list[mpz]:
         return kernels.add_plain(cts, plaintexts, obfuscators, self._pub.n)
-
-    def rerandomize(self, cts: Sequence[mpz], obfuscators: Sequence[mpz]) -> list[mpz]:
-        return self.add(cts, obfuscators)
-
-    def linear(self, bases: Sequence[mpz], terms: Sequence[Sequence[tuple[int, int]]]) -> list[mpz]:
-        return kernels.multi_exp(bases, terms, self._pub.n2)
-
-    def pack_shifted(self, cts: Sequence[mpz], per: int, shift_bits: int) -> list[mpz]:
-        groups = [list(cts[i : i + per]) for i in range(0, len(cts), per)]
-        return kernels.shift_pack(groups, shift_bits, self._pub.n2)
-
-    def to_ints(self, cts: Sequence[mpz]) -> list[int]:
-        return [int(c) for c in cts]
-
-    def from_ints(self, values: Sequence[int]) -> list[mpz]:
-        return [mpz(v) for v in values]
 
 
 class HeuBackend:

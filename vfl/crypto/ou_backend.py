@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from gmpy2 import mpz
 
 from vfl.crypto import kernels, ou
+from vfl.crypto.backend import ResidueOps
 
 
-class OuBackend:
+class OuBackend(ResidueOps):
     """OU under one key pair, our kernels inline in this process."""
 
     name = "gmpy2-ou"
@@ -23,6 +24,7 @@ class OuBackend:
     def __init__(self, keys: ou.OuKeyPair, randomness_bits: int = ou.SHORT_RANDOMNESS_BITS) -> None:
         self._pub, self._priv = keys.public, keys.private
         self._bits = randomness_bits
+        self.modulus = self._pub.n
         self._g = ou.g_table(self._pub)
         self._h = ou.h_table(self._pub, randomness_bits)
 
@@ -46,27 +48,7 @@ class OuBackend:
     def decrypt_bounded(self, cts: Sequence[mpz], bound_bits: int, what: str) -> list[int]:
         return ou.decrypt_bounded(cts, self._priv, bound_bits, what)
 
-    def add(self, a: Sequence[mpz], b: Sequence[mpz]) -> list[mpz]:
-        n = self._pub.n
-        return [x * y % n for x, y in zip(a, b, strict=True)]
-
     def add_plain(
         self, cts: Sequence[mpz], plaintexts: Sequence[int], obfuscators: Sequence[mpz]
     ) -> list[mpz]:
         return self.add(cts, self.encrypt(plaintexts, obfuscators))
-
-    def rerandomize(self, cts: Sequence[mpz], obfuscators: Sequence[mpz]) -> list[mpz]:
-        return self.add(cts, obfuscators)
-
-    def linear(self, bases: Sequence[mpz], terms: Sequence[Sequence[tuple[int, int]]]) -> list[mpz]:
-        return kernels.multi_exp(bases, terms, self._pub.n)
-
-    def pack_shifted(self, cts: Sequence[mpz], per: int, shift_bits: int) -> list[mpz]:
-        groups = [list(cts[i : i + per]) for i in range(0, len(cts), per)]
-        return kernels.shift_pack(groups, shift_bits, self._pub.n)
-
-    def to_ints(self, cts: Sequence[mpz]) -> list[int]:
-        return [int(c) for c in cts]
-
-    def from_ints(self, values: Sequence[int]) -> list[mpz]:
-        return [mpz(v) for v in values]
