@@ -77,7 +77,8 @@ def _setup(ctx: PartyContext, scaler: Standardizer | None = None) -> _Setup:
 
 class _TrainState:
     """What the label holder carries from epoch to epoch: its model, the optimizer's
-    state and each finished epoch's record (re-reported after a resume)."""
+    state (and each Paillier side's velocity share), and each finished epoch's record
+    (re-reported after a resume)."""
 
     def __init__(self, model: LabelHolderModel, optimizer: torch.optim.Optimizer) -> None:
         self.model, self.optimizer = model, optimizer
@@ -87,12 +88,14 @@ class _TrainState:
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "velocity": self.model.velocity_state(),
             "history": self.history,
         }
 
     def load_state(self, saved: dict[str, Any]) -> None:
         self.model.load_state_dict(saved["model"])
         self.optimizer.load_state_dict(saved["optimizer"])
+        self.model.load_velocity_state(saved.get("velocity", {}))
         self.history = list(saved.get("history", []))
 
 
