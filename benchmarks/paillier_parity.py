@@ -31,7 +31,7 @@ DATA = {
     "vehicle": ("vehicle_scale_hetero", "multiclass", "accuracy"),
     "breast": ("breast_hetero", "binary", "auc"),
 }
-MODELS = {
+MODELS: dict[str, dict[str, Any]] = {
     "logistic": {"kind": "logistic_regression"},
     "split_nn": {"bottom_hidden": [16], "cut_width": 8, "top_hidden": [8]},
 }
