@@ -6,8 +6,10 @@ out, B = 64, 2048-bit keys unless --key-bits. For each model and optimizer setti
 plain and one Paillier run of the same spec (same seed, so the same batches; each party's
 initial weights come from its own fresh secret, as in deployment):
 - adam: the default; the Paillier interactive layer trains by SGD (momentum 0), as before;
-- adam+momentum: the same, with momentum 0.9 on the shares of the interactive layer;
-- sgd+momentum: SGD with momentum 0.9 everywhere, in both modes: the same function.
+- adam+momentum: Adam for the layers a party holds, SGD with momentum 0.9 for the feature
+  holder's interactive slice, in both modes (vfl/algorithms/split/label_optimizer.py);
+- sgd+momentum: SGD with momentum 0.9 everywhere, in both modes.
+The last two compute the same function in both modes, up to fixed-point rounding.
 
     .venv/bin/python -m benchmarks.paillier_parity [--data vehicle] [--epochs 20]
 """
@@ -73,8 +75,6 @@ def main() -> None:
                         "key_bits": args.key_bits,
                         "workers": 1,
                     }
-                    if protection == "none" and setting == "adam+momentum":
-                        train.pop("momentum")  # plain Adam has no momentum to set
                     spec = job_spec(
                         job_dict(paths, model={"task": task, **MODELS[model]}, train=train)
                     )

@@ -320,9 +320,10 @@ class VerticalTrainSpec(TrainSpec):
     workers: int = Field(default=0, ge=0, le=256)
     """Processes for Paillier work per party; 0 = every core."""
     momentum: float = Field(default=0.0, ge=0, lt=1)
-    """μ of SGD with momentum (v ← μ·v + g, w ← w − η·v); 0 = plain SGD. With Adam it
-    applies only where Adam cannot run: each Paillier-protected interactive slice, which
-    nobody holds (docs/paillier.md)."""
+    """μ of SGD with momentum (v ← μ·v + g, w ← w − η·v); 0 = plain SGD. With Adam and
+    μ > 0, the feature holders' interactive slices train by SGD with momentum in both
+    protections (Adam cannot run on Paillier shares) and the rest by Adam, so a plain and
+    a Paillier job compute the same function (docs/paillier.md, "Optimizers")."""
     nesterov: bool = False
     """Nesterov's form of momentum (w ← w − η·(g + μ·v)); needs momentum > 0."""
 
@@ -342,12 +343,6 @@ class VerticalTrainSpec(TrainSpec):
             raise ValueError(
                 "train.nesterov = true needs momentum, found train.momentum = 0; set "
                 "momentum > 0 (e.g. 0.9) or nesterov = false"
-            )
-        if self.momentum > 0 and self.optimizer == "adam" and self.protection == "none":
-            raise ValueError(
-                f"train.momentum = {self.momentum} does nothing with optimizer = 'adam' and "
-                "protection = 'none' (Adam trains every layer); set optimizer = 'sgd' or "
-                "momentum = 0"
             )
         return self
 

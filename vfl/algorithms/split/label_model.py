@@ -88,6 +88,12 @@ class LabelHolderModel(nn.Module):
         for side in self.peer_sides():
             side.initial_share(ctx.scoped(step=INIT_STEP))
 
+    def plain_slices(self) -> list[nn.Parameter]:
+        """The peers' interactive slices this party holds in the clear (protection none)."""
+        return [
+            side.block.weight for side in self.sides.values() if isinstance(side, PlainLabelSide)
+        ]
+
     def velocity_state(self) -> dict[str, torch.Tensor]:
         """Each Paillier side's share of its velocity (momentum), for epoch checkpoints;
         kept out of `state_dict` so the published model does not depend on the optimizer."""
