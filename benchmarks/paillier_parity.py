@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--key-bits", type=int, default=2048)
+    parser.add_argument("--precision-bits", type=int, default=16)
     parser.add_argument("--secret-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
@@ -61,6 +62,7 @@ def main() -> None:
     stem, task, metric = DATA[args.data]
     out: dict[str, Any] = {"data": args.data, "metric": metric, "epochs": args.epochs}
     out.update(batch_size=args.batch_size, key_bits=args.key_bits, runs={})
+    out["precision_bits"] = args.precision_bits
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         paths = {"guest": folder / "guest.csv", "host": folder / "host.csv"}
@@ -79,6 +81,7 @@ def main() -> None:
                     "batch_size": args.batch_size,
                     "validation_fraction": 0.2,
                     "key_bits": args.key_bits,
+                    "precision_bits": args.precision_bits,
                     "workers": 1,
                 }
                 spec = job_spec(job_dict(paths, model={"task": task, **MODELS[model]}, train=train))
@@ -101,7 +104,11 @@ def main() -> None:
                 f"{row['paillier_wall_s']} s)",
                 flush=True,
             )
-    print(write_result(f"paillier_parity_{args.data}_{'_'.join(args.models)}", out))
+    print(
+        write_result(
+            f"paillier_parity_{args.data}_{'_'.join(args.models)}_f{args.precision_bits}", out
+        )
+    )
 
 
 if __name__ == "__main__":
