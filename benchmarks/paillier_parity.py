@@ -6,7 +6,7 @@ out, B = 64, 2048-bit keys unless --key-bits. For each model and optimizer setti
 plain and one Paillier run of the same spec with the same fixed party secrets, job id and
 spec digest (so the same batches and the same initial weights: the difference is the
 protocol's, not the draw's; with fresh secrets, as in deployment, the held-out accuracy
-of 170 rows moves by ±0.03 from draw to draw), per --secret-seeds:
+of 169 rows moved by ~0.03 between two draws), per --secret-seeds:
 - adam: the default; the Paillier interactive layer trains by SGD (momentum 0), as before;
 - adam+momentum: Adam for the layers a party holds, SGD with momentum 0.9 for the feature
   holder's interactive slice, in both modes (vfl/algorithms/split/label_optimizer.py);
