@@ -233,3 +233,10 @@ def test_a_transfer_job_needs_one_source_with_labels_and_one_target(tmp_path: Pa
     spec["parties"][0]["role"] = "source"
     spec["parties"][1]["role"] = "source"
     assert "a transfer job needs exactly one source, found 2" in _error(tmp_path, spec)
+
+
+def test_nesterov_without_momentum_names_the_fix(tmp_path: Path) -> None:
+    spec = _base()
+    spec["train"] = {"epochs": 2, "nesterov": True}
+    message = _error(tmp_path, spec)
+    assert "train.nesterov = true needs momentum, found train.momentum = 0; set " in message

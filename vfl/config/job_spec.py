@@ -308,8 +308,9 @@ class VerticalTrainSpec(TrainSpec):
 
     protection: Protection = "paillier"
     """How cut-layer values cross parties: `paillier` (default) encrypted under each feature
-    holder's key (the interactive layer of that party then trains by SGD); `none` in
-    plaintext, for parties that trust each other and as the baseline."""
+    holder's key (the interactive layer of that party then trains by SGD with `momentum`,
+    whatever `optimizer` says); `none` in plaintext, for parties that trust each other and
+    as the baseline."""
     key_bits: int = Field(default=MIN_KEY_BITS, ge=MIN_KEY_BITS, le=8192)
     """Paillier modulus size (paillier only); 2048 is the minimum."""
     precision_bits: int = Field(default=16, ge=8, le=24)
@@ -318,6 +319,13 @@ class VerticalTrainSpec(TrainSpec):
     """Pack many values per Paillier plaintext (paillier only); false is for comparison."""
     workers: int = Field(default=0, ge=0, le=256)
     """Processes for Paillier work per party; 0 = every core."""
+    momentum: float = Field(default=0.0, ge=0, lt=1)
+    """μ of SGD with momentum (v ← μ·v + g, w ← w − η·v); 0 = plain SGD. With Adam and
+    μ > 0, the feature holders' interactive slices train by SGD with momentum in both
+    protections (Adam cannot run on Paillier shares) and the rest by Adam, so a plain and
+    a Paillier job compute the same function (docs/paillier.md, "Optimizers")."""
+    nesterov: bool = False
+    """Nesterov's form of momentum (w ← w − η·(g + μ·v)); needs momentum > 0."""
 
     @model_validator(mode="before")
     @classmethod
@@ -328,6 +336,15 @@ class VerticalTrainSpec(TrainSpec):
                 "[privacy] label_dp_epsilon = ... for label-DP with a reported ε"
             )
         return data
+
+    @model_validator(mode="after")
+    def _check_momentum(self) -> VerticalTrainSpec:
+        if self.nesterov and self.momentum == 0:
+            raise ValueError(
+                "train.nesterov = true needs momentum, found train.momentum = 0; set "
+                "momentum > 0 (e.g. 0.9) or nesterov = false"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_paillier(self) -> VerticalTrainSpec:

@@ -20,6 +20,7 @@ from vfl.algorithms.split.messages import EXCHANGE_STEP, INIT_STEP, TrainHello
 from vfl.algorithms.split.models import build_bottom, is_preset, make_optimizer
 from vfl.algorithms.split.paillier.feature_side import KeyGen, PaillierFeatureSide
 from vfl.algorithms.split.paillier.phase_keys import phase_keypair
+from vfl.algorithms.split.paillier.share_momentum import ShareMomentum
 from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import vertical
@@ -54,6 +55,7 @@ def feature_side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> F
             learning_rate=t.learning_rate,
             input_grad=not is_preset(vertical(ctx.job)),
             batch_size=t.batch_size,
+            momentum=ShareMomentum(t.momentum, t.nesterov),
         )
     return PlainFeatureSide(label_holder, width)
 

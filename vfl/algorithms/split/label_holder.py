@@ -12,8 +12,8 @@ from typing import Any
 import torch
 
 from vfl.algorithms.split.label_model import LabelHolderModel, model_meta
+from vfl.algorithms.split.label_optimizer import LabelOptimizer
 from vfl.algorithms.split.messages import EXCHANGE_STEP, TrainHello
-from vfl.algorithms.split.models import make_optimizer
 from vfl.algorithms.split.preprocess import LabelCodec, Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import vertical
@@ -77,22 +77,25 @@ def _setup(ctx: PartyContext, scaler: Standardizer | None = None) -> _Setup:
 
 class _TrainState:
     """What the label holder carries from epoch to epoch: its model, the optimizer's
-    state and each finished epoch's record (re-reported after a resume)."""
+    state (and each Paillier side's velocity share), and each finished epoch's record
+    (re-reported after a resume)."""
 
-    def __init__(self, model: LabelHolderModel, optimizer: torch.optim.Optimizer) -> None:
+    def __init__(self, model: LabelHolderModel, optimizer: LabelOptimizer) -> None:
         self.model, self.optimizer = model, optimizer
         self.history: list[dict[str, float]] = []
 
     def state(self) -> dict[str, Any]:
         return {
             "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            **self.optimizer.state(),
+            "velocity": self.model.velocity_state(),
             "history": self.history,
         }
 
     def load_state(self, saved: dict[str, Any]) -> None:
         self.model.load_state_dict(saved["model"])
-        self.optimizer.load_state_dict(saved["optimizer"])
+        self.optimizer.load_state(saved)
+        self.model.load_velocity_state(saved.get("velocity", {}))
         self.history = list(saved.get("history", []))
 
 
@@ -140,7 +143,8 @@ class SplitTrainLabelHolder(Program):
 
     def _train(self, ctx: PartyContext, model: LabelHolderModel, s: _Setup) -> None:
         spec = vertical(ctx.job)
-        state = _TrainState(model, make_optimizer(spec, list(model.parameters())))
+        optimizer = LabelOptimizer(spec, list(model.parameters()), model.plain_slices())
+        state = _TrainState(model, optimizer)
         epochs = spec.train.epochs
         loop = RoundLoop(epochs, state, TorchCheckpoint(ctx.workspace, "train", "epoch"))
         # Report the finished epochs again: a report sent just before a crash, or refused
@@ -170,7 +174,7 @@ class SplitTrainLabelHolder(Program):
         ctx: PartyContext,
         epoch: int,
         model: LabelHolderModel,
-        optimizer: torch.optim.Optimizer,
+        optimizer: LabelOptimizer,
         s: _Setup,
     ) -> dict[str, float]:
         total, seen = 0.0, 0

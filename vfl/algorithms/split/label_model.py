@@ -20,6 +20,7 @@ from vfl.algorithms.split.models import (
     is_preset,
 )
 from vfl.algorithms.split.paillier.label_side import PaillierLabelSide
+from vfl.algorithms.split.paillier.share_momentum import ShareMomentum
 from vfl.algorithms.split.preprocess import LabelCodec
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import VerticalJobSpec
@@ -87,6 +88,27 @@ class LabelHolderModel(nn.Module):
         for side in self.peer_sides():
             side.initial_share(ctx.scoped(step=INIT_STEP))
 
+    def plain_slices(self) -> list[nn.Parameter]:
+        """The peers' interactive slices this party holds in the clear (protection none)."""
+        return [
+            side.block.weight for side in self.sides.values() if isinstance(side, PlainLabelSide)
+        ]
+
+    def velocity_state(self) -> dict[str, torch.Tensor]:
+        """Each Paillier side's share of its velocity (momentum), for epoch checkpoints;
+        kept out of `state_dict` so the published model does not depend on the optimizer."""
+        out = {}
+        for peer, side in self.sides.items():
+            saved = side.velocity_state() if isinstance(side, PaillierLabelSide) else None
+            if saved is not None:
+                out[peer] = saved
+        return out
+
+    def load_velocity_state(self, saved: dict[str, torch.Tensor]) -> None:
+        for peer, side in self.sides.items():
+            if isinstance(side, PaillierLabelSide) and peer in saved:
+                side.load_velocity(saved[peer])
+
     def forward_batch(self, ctx: PartyContext, x: torch.Tensor, training: bool) -> torch.Tensor:
         z = self.bottom(x) @ self.own.weight + self.bias
         for side in self.peer_sides():
@@ -140,6 +162,7 @@ def _peer_side(
             label_dp=label_dp,
             batch_size=t.batch_size,
             min_key_bits=min_key_bits,
+            momentum=ShareMomentum(t.momentum, t.nesterov),
         )
     return PlainLabelSide(peer, d, u, fan_in, label_dp)
 

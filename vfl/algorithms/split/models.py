@@ -81,4 +81,11 @@ def make_optimizer(spec: VerticalJobSpec, params: list[nn.Parameter]) -> torch.o
     lr, wd = spec.train.learning_rate, spec.train.weight_decay
     if spec.train.optimizer == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=wd, fused=True)
-    return torch.optim.SGD(params, lr=lr, weight_decay=wd, fused=True)
+    return torch.optim.SGD(
+        params,
+        lr=lr,
+        momentum=spec.train.momentum,
+        nesterov=spec.train.nesterov,
+        weight_decay=wd,
+        fused=True,
+    )

@@ -29,6 +29,7 @@ from vfl.algorithms.split.paillier.messages import (
     UnmaskedProduct,
 )
 from vfl.algorithms.split.paillier.phase_keys import KeyGen
+from vfl.algorithms.split.paillier.share_momentum import ShareMomentum
 from vfl.algorithms.split.paillier.shares import (
     Shares,
     check_wide,
@@ -68,6 +69,7 @@ class PaillierFeatureSide:
         learning_rate: float,
         input_grad: bool,
         batch_size: int,
+        momentum: ShareMomentum | None = None,
     ) -> None:
         self.label_holder = label_holder
         self.batch_size = batch_size
@@ -77,6 +79,9 @@ class PaillierFeatureSide:
         self.lr = learning_rate
         self.input_grad = input_grad
         self.acc: Shares | None = None
+        self.momentum = momentum or ShareMomentum()
+        self.velocity: Shares | None = None
+        """F's share of the velocity: that of its masks ε (share_momentum.py)."""
         self._keys = keys
         self._pool = WorkerPool(workers)
         self._engine = PaillierEngine.owner(self._keys, self._pool)
@@ -87,11 +92,16 @@ class PaillierFeatureSide:
         self.clock = PhaseClock()
 
     def state(self) -> dict[str, torch.Tensor]:
-        return {} if self.acc is None else {"acc": to_tensor(self.acc)}
+        out = {} if self.acc is None else {"acc": to_tensor(self.acc)}
+        if self.velocity is not None:
+            out["velocity"] = to_tensor(self.velocity)
+        return out
 
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
         if "acc" in state:
             self.acc = from_tensor(state["acc"], "checkpoint entry side.acc")
+        if "velocity" in state:
+            self.velocity = from_tensor(state["velocity"], "checkpoint entry side.velocity")
 
     @property
     def lay(self) -> Layouts:
@@ -131,6 +141,7 @@ class PaillierFeatureSide:
         )
         if fresh:
             self.acc = acc0
+            self.velocity = self.momentum.zeros((self.width, self.u))
 
     def initial_mask(self, secret: PartySecret) -> Shares:
         """acc₀, uniform on [−2^k, 2^k) with k = acc0_bits(f): hides W_F inside M."""
@@ -244,7 +255,8 @@ class PaillierFeatureSide:
         return torch.from_numpy(grad).float()
 
     def _mask_gradient(self, plain: list[mpz], n_w: int, draws: DerivedRandomness) -> bytes:
-        """B2: add ε (scale 2^2f) to every slot of aᵀδ + e2; keep η·ε in acc (scale 2^f).
+        """B2: add ε (scale 2^2f) to every slot of aᵀδ + e2; keep η·ε in acc (scale 2^f),
+        or with momentum η times F's share of the step (share_momentum.py).
 
         ε[i, j] is uniform in [−2^k, 2^k), k = eps_bits(f, B) (layouts.py): value i·u + j
         of a stream derived from the party secret and the batch scope."""
@@ -258,7 +270,8 @@ class PaillierFeatureSide:
                     for k, v in enumerate(eps[c * sr : (c + 1) * sr, j])
                 )
                 out.append(int(plain[j * lay.row_chunks + c]) + noise)
-        self.acc = check_wide(self._handshake_done() + sgd_step(eps, self.lr, f), "acc")
+        self.velocity, step = self.momentum.direction(self.velocity, eps, "velocity of ε")
+        self.acc = check_wide(self._handshake_done() + sgd_step(step, self.lr, f), "acc")
         assert len(out) == n_w
         return plain_to_bytes(key, out)
 

@@ -1,7 +1,8 @@
 """L's end of the Paillier exchange with one feature holder: holds V = W − acc.
 
 L computes on F's ciphertexts with short fixed-point scalars only, masks every result with
-uniform noise in Z_n before F decrypts it, and updates V by SGD with the masked gradient.
+uniform noise in Z_n before F decrypts it, and updates V by SGD (with momentum on its own
+share of the velocity, share_momentum.py) with the masked gradient.
 Masks, noise and re-randomisation obfuscators are derived from L's party secret and the
 batch scope (side_randomness.py), so a restarted label holder re-sends what it sent and
 removes from F's journaled replies exactly the masks that are in them.
@@ -29,6 +30,7 @@ from vfl.algorithms.split.paillier.messages import (
     PaillierKey,
     UnmaskedProduct,
 )
+from vfl.algorithms.split.paillier.share_momentum import ShareMomentum
 from vfl.algorithms.split.paillier.shares import (
     Shares,
     check_wide,
@@ -69,6 +71,7 @@ class PaillierLabelSide(nn.Module):
         label_dp: LabelDP | None,
         batch_size: int,
         min_key_bits: int = MIN_KEY_BITS,
+        momentum: ShareMomentum | None = None,
     ) -> None:
         super().__init__()
         self.peer = peer
@@ -84,6 +87,10 @@ class PaillierLabelSide(nn.Module):
         self.d, self.u = d, u
         # V until initial_share() (train) or load_state_dict() (evaluate) sets it
         self.register_buffer("v_fixed", to_tensor(np.zeros((d, u), dtype=object)))
+        self.momentum = momentum or ShareMomentum()
+        if self.momentum.active:  # training state only: checkpoints, not the published model
+            zeros = to_tensor(np.zeros((d, u), dtype=object))
+            self.register_buffer("velocity_fixed", zeros, persistent=False)
         self._engine: PaillierEngine | None = None
         self._lay: Layouts | None = None
         self._z: torch.Tensor | None = None
@@ -99,6 +106,19 @@ class PaillierLabelSide(nn.Module):
     def _v(self) -> Shares:
         return from_tensor(self.get_buffer("v_fixed"), f"{self.peer}'s share V")
 
+    def velocity_state(self) -> torch.Tensor | None:
+        """L's share of the velocity for the epoch checkpoint (None without momentum)."""
+        return self.get_buffer("velocity_fixed").clone() if self.momentum.active else None
+
+    def load_velocity(self, saved: torch.Tensor) -> None:
+        what = f"checkpoint entry velocity.{self.peer}"
+        self.get_buffer("velocity_fixed").copy_(to_tensor(from_tensor(saved, what)))
+
+    def _velocity(self) -> Shares | None:
+        if not self.momentum.active:
+            return None
+        return from_tensor(self.get_buffer("velocity_fixed"), f"{self.peer}'s velocity share")
+
     def _set_v(self, v: Shares) -> None:
         self.get_buffer("v_fixed").copy_(to_tensor(check_wide(v, f"{self.peer}'s share V")))
 
@@ -113,6 +133,8 @@ class PaillierLabelSide(nn.Module):
         share = unpack_signed(msg.values, (self.d, self.u), where)
         half = label_half(PartySecret.of(ctx), self.peer, self.d, self.u, self.fan_in)
         self._set_v(encode_exact(half.numpy(), self.f) + share)
+        if self.momentum.active:
+            self.get_buffer("velocity_fixed").zero_()
 
     def start(self, ctx: PartyContext) -> None:
         """Receive pk_F, send u. `ctx` is a fixed scope of the phase, not a batch's: a party
@@ -245,7 +267,10 @@ class PaillierLabelSide(nn.Module):
                     grad[c * sr : c * sr + count, j] = lay.rows.unpack(
                         values[idx] - e2[idx], n, count, where
                     )
-        self._set_v(self._v() - sgd_step(grad, self.lr, f))  # grad at 2^2f → η·(g + ε) at 2^f
+        velocity, step = self.momentum.direction(self._velocity(), grad, "velocity of V")
+        if velocity is not None:
+            self.get_buffer("velocity_fixed").copy_(to_tensor(velocity))
+        self._set_v(self._v() - sgd_step(step, self.lr, f))  # 2^2f → η·(g + ε) (+ μ·v) at 2^f
         self._z, self._inputs = None, None
 
     def _released(self, ctx: PartyContext, delta: NDArray[np.int64]) -> NDArray[np.int64]:

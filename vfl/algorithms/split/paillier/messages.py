@@ -20,10 +20,16 @@ holds W, from the first step: W₀ = V₀ + acc₀ with acc₀ uniform and wide 
     |<------- EncryptedGradients [[aᵀδ + e2]], ----|  B1 (and B4 unless F's bottom is the
     |          [[δ·Wᵀ (+ N(0,σ²))]]                |      identity: presets skip it)
     |-- MaskedWeightGradient aᵀδ + e2 + ε -------->|  B2: L removes e2, V ← V − η(aᵀδ + ε);
-    |                                              |      F: acc ← acc + η·ε
+    |                                              |      F: acc ← acc + η·ε (with momentum:
+    |                                              |      each side's velocity share instead)
 Forward-only passes (validation, evaluate) stop after F3. Then V + acc = W − η·aᵀδ: plain
-SGD on W, which is why the interactive layer of a Paillier-protected party always trains
-by SGD whatever `train.optimizer` says (Adam would need the unmasked gradient).
+SGD on W. Momentum is linear in the gradient, so with `train.momentum` each side also keeps
+a share of the velocity, L's of aᵀδ + ε and F's of ε, and steps V and acc by it
+(share_momentum.py; no extra message, nothing new seen by either side): SGD with momentum
+(or Nesterov) on W. Adam is not linear (it needs the unmasked gradient), so the
+interactive layer of a Paillier-protected party trains by SGD with `train.momentum`
+whatever `train.optimizer` says; with Adam and momentum > 0 the plain mode trains its
+slices the same way, so both compute one function (label_optimizer.py, docs/paillier.md).
 
 Layouts (vfl/algorithms/split/paillier/layouts.py): F1/F2 pack along the batch (one
 ciphertext per cut-layer column and group of rows: a scalar V[k,j] multiplies every slot
