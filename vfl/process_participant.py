@@ -16,10 +16,11 @@ import os
 import queue
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from parties.data import load_dataset
 from parties.programs import program_for_role
@@ -40,6 +41,9 @@ from vfl.runtime.process_frames import (
 )
 from vfl.runtime.score_sink import OutputPlace
 from vfl.runtime.workspace import Workspace
+
+EVENT_FLUSH_S = 0.2
+"""At most this long between an event and its frame to the parent (progress display)."""
 
 _ORPHANED = 70
 """Exit status when the parent's pipe closed mid-job (EX_SOFTWARE)."""
@@ -64,23 +68,32 @@ class ParticipantSetup:
 
 
 class _ControlReporter:
-    """Sends each event to the parent as it happens, in order."""
+    """Sends events to the parent in order, a batch at a time: one frame per training
+    step would wake the parent's process (a third one on the cores) at every batch."""
 
     def __init__(self, control: Connection, lock: threading.Lock) -> None:
         self._control, self._lock = control, lock
+        self._pending: list[dict[str, Any]] = []
+        self._last = time.monotonic()
 
     def report(self, party: str, event: Event) -> None:
-        with self._lock:
-            self._control.send_bytes(json_frame(FrameKind.EVENT, encode_event(event)))
+        self._pending.append(encode_event(event))
+        if time.monotonic() - self._last >= EVENT_FLUSH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            with self._lock:
+                self._control.send_bytes(json_frame(FrameKind.EVENTS, self._pending))
+            self._pending = []
+        self._last = time.monotonic()
 
 
 def participant_main(
     setup: ParticipantSetup, control: Connection, peers: dict[str, Connection]
 ) -> None:
     """The process's target: load, then run phases until the parent says stop."""
-    import torch  # noqa: PLC0415 (only the child needs its thread pool sized)
-
-    torch.set_num_threads(setup.torch_threads)
+    _warm_torch(setup.torch_threads)
     orders: queue.Queue[tuple[FrameKind, str]] = queue.Queue()
     state: dict[str, MeshHub] = {}
 
@@ -131,8 +144,23 @@ def participant_main(
         except BaseException as exc:  # reported to the parent, which names the party
             error = encode_failure(exc)
         done = {"totals": ledger.totals(setup.job_id), "failure": error}
+        reporter.flush()  # every event of the phase reaches the parent before its end
         with lock:
             control.send_bytes(json_frame(FrameKind.DONE, done))
+
+
+def _warm_torch(threads: int) -> None:
+    """Size torch's thread pool, then take one optimizer step on a toy model: the first
+    step of a process imports torch._dynamo and sympy (~800 modules, seconds of CPU).
+    Here it happens while the peers start too, not in the middle of the first batch, where
+    every peer would wait for it and the phase's time would count it."""
+    import torch  # noqa: PLC0415 (only the child needs its thread pool sized)
+
+    torch.set_num_threads(threads)
+    toy = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(toy.parameters(), lr=0.1)
+    toy(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
 
 
 def _exit(status: int) -> NoReturn:

@@ -154,8 +154,9 @@ class ProcessSimulation:
                     running.remove(conn)
                     self._abort(name)
                     continue
-                if kind == FrameKind.EVENT:
-                    self._reporter.report(name, decode_event(json.loads(text)))
+                if kind == FrameKind.EVENTS:
+                    for record in json.loads(text):
+                        self._reporter.report(name, decode_event(record))
                     continue
                 if kind != FrameKind.DONE:
                     raise VflError(f"party {name}: sent {kind.name} while running {phase}")

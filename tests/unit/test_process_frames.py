@@ -52,7 +52,7 @@ def _through_pipe(kind: FrameKind, payload: object) -> object:
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: type(e).__name__)
 def test_every_event_comes_back_as_it_was_sent(event: Event) -> None:
-    record = _through_pipe(FrameKind.EVENT, encode_event(event))
+    record = _through_pipe(FrameKind.EVENTS, encode_event(event))
     back = decode_event(record)  # type: ignore[arg-type]
 
     assert type(back) is type(event)

@@ -13,6 +13,8 @@ post mail in another's name, as the relay checks in a deployment.
 
 from __future__ import annotations
 
+import os
+import struct
 import threading
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection, wait
@@ -23,6 +25,9 @@ from vfl.protocol.envelope import Envelope
 from vfl.runtime.hub_channel import HubChannel
 from vfl.runtime.mailboxes import Mailboxes
 from vfl.runtime.sealing import EnvelopeSealer
+
+_ONE_HEADER_MAX = 0x7FFFFFFF
+"""The largest body `send_bytes` frames with a 4-byte length (larger: another header)."""
 
 ControlHandler = Callable[[bytes | None], None]
 """Gets each frame from the parent's pipe, then None once when that pipe closes."""
@@ -62,7 +67,7 @@ class MeshHub:
             raise PeerUnavailableError(f"job {envelope.job_id} has no participant {envelope.dst}")
         try:
             with self._locks[envelope.dst]:
-                conn.send_bytes(envelope.to_bytes())
+                send_whole(conn, envelope.to_bytes())
         except OSError:  # its process ended; the parent reports why
             raise PeerUnavailableError(f"{envelope.dst}'s process is gone") from None
 
@@ -95,6 +100,21 @@ class MeshHub:
             self._mail.abort(envelope.job_id, str(ProtocolError(reason)))
             return
         self._mail.put(_key(envelope), envelope)
+
+
+def send_whole(conn: Connection, data: bytes) -> None:
+    """`conn.send_bytes(data)` in one write of header and body where the pipe takes it.
+
+    `send_bytes` writes the length header alone before any body over 16 KiB (a cut-layer
+    batch of 256 × 16 floats is just over): the reader wakes on the header, then waits
+    again for the body, two hand-offs per message. The framing is `send_bytes`' own, so
+    the reader's `recv_bytes` is unchanged."""
+    if len(data) > _ONE_HEADER_MAX:
+        conn.send_bytes(data)
+        return
+    view = memoryview(struct.pack("!i", len(data)) + data)
+    while view:
+        view = view[os.write(conn.fileno(), view) :]
 
 
 def _key(envelope: Envelope) -> tuple[str, ...]:

@@ -41,8 +41,8 @@ class FrameKind(IntEnum):
     """parent → participant: the job is over; exit."""
     LOADED = 4
     """participant → parent: its rows are read (JSON: a failure record or null)."""
-    EVENT = 5
-    """participant → parent: a program reported an event (JSON)."""
+    EVENTS = 5
+    """participant → parent: events its programs reported, in order (JSON list)."""
     DONE = 6
     """participant → parent: the phase ended (JSON: byte totals and a failure or null)."""
 
