@@ -72,8 +72,8 @@ def simulate(
     home: Path | None = None,
 ) -> JobResult:
     """Run every phase of `job`: each participant in a thread of this process; with
-    `backend=Backend.PROCESSES` each in a process of its own (parties compute at once: the
-    faster choice for training, `vfl simulate`'s default); with `Backend.RAY` each in a Ray
+    `backend=Backend.PROCESSES` each in a process of its own (parties compute at once, after
+    seconds to start each interpreter); with `Backend.RAY` each in a Ray
     actor (the `ray` extra; docs/horizontal.md, Ray backend). A transcript needs threads.
 
     Invalid specs and data raise ConfigError / DataValidationError before anything runs;

@@ -1,6 +1,6 @@
-"""`vfl simulate JOB.toml [--json PATH] [--backend processes|threads|ray]`: run every party
-of a job in a process of its own (the default), in threads of this process, or each as a
-Ray actor (the `ray` extra)."""
+"""`vfl simulate JOB.toml [--json PATH] [--backend threads|processes|ray]`: run every party
+of a job in threads of this process (the default), each in a process of its own, or each
+as a Ray actor (the `ray` extra)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ def register(sub: Any) -> None:
         "--backend",
         type=Backend,
         choices=list(Backend),
-        default=Backend.PROCESSES,
-        help="a process per party (default: parties compute at once), threads of this "
-        "process, or one Ray actor per party: pip install 'vfl[ray]'; connects to "
-        "RAY_ADDRESS if set, else starts a local Ray",
+        default=Backend.THREADS,
+        help="threads of this process (default), a process per party (parties compute at "
+        "once; seconds to start each), or one Ray actor per party: pip install 'vfl[ray]'; "
+        "connects to RAY_ADDRESS if set, else starts a local Ray",
     )
     p.set_defaults(handler=run)
 
@@ -51,7 +51,7 @@ def run_job(
     job: Path,
     json_path: Path | None,
     workdir: Path | None,
-    backend: Backend = Backend.PROCESSES,
+    backend: Backend = Backend.THREADS,
     home: Path | None = None,
     job_id: str | None = None,
 ) -> int:
