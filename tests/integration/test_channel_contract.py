@@ -66,11 +66,12 @@ def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Net]:
         control = [multiprocessing.Pipe() for _ in "ab"]  # the parent's ends stay open
         hub_a = MeshHub("a", {"b": ab}, control[0][1], lambda frame: None)
         hub_b = MeshHub("b", {"a": ba}, control[1][1], lambda frame: None)
-        yield Net(
-            hub_a.channel(sa),
-            hub_b.channel(sb),
-            lambda: [hub.abort(JOB, "test abort") for hub in (hub_a, hub_b)],
-        )
+
+        def abort_both() -> None:  # as the parent does: an ABORT frame to each process
+            hub_a.abort(JOB, "test abort")
+            hub_b.abort(JOB, "test abort")
+
+        yield Net(hub_a.channel(sa), hub_b.channel(sb), abort_both)
         return
     if transport == "ray":
         request.getfixturevalue("local_ray")
