@@ -34,11 +34,14 @@ from types import TracebackType
 from typing import cast
 
 from vfl.config.job_spec import JobSpec
-from vfl.errors import JobAbortedError, VflError
+from vfl.errors import JobAbortedError, ProtocolError, VflError
 from vfl.process_participant import ParticipantSetup, participant_main
 from vfl.runtime.events import Reporter
 from vfl.runtime.process_frames import FrameKind, decode_event, decode_failure, frame, parse
 from vfl.runtime.simulator import PartyFailedError
+
+_DONE = VflError("the phase ended")
+"""`_on_frame`'s marker for a participant that ended its phase without a failure."""
 
 STOP_GRACE_S = 5.0
 """How long a participant has to exit after STOP (or a failed job) before it is killed."""
@@ -148,23 +151,14 @@ class ProcessSimulation:
                 conn = cast(Connection, ready)  # wait returns the objects it was given
                 name = names[id(conn)]
                 try:
-                    kind, text = self._recv(name, conn)
-                except VflError as died:
-                    failures[name] = died
-                    running.remove(conn)
-                    self._abort(name)
-                    continue
-                if kind == FrameKind.EVENTS:
-                    for record in json.loads(text):
-                        self._reporter.report(name, decode_event(record))
-                    continue
-                if kind != FrameKind.DONE:
-                    raise VflError(f"party {name}: sent {kind.name} while running {phase}")
+                    failure = self._on_frame(name, conn, phase)
+                except VflError as error:  # it died, or sent what no participant sends
+                    failure = error
+                if failure is None:
+                    continue  # events: the phase goes on
                 running.remove(conn)
-                outcome = json.loads(text)
-                self.totals[name] = {k: int(v) for k, v in outcome["totals"].items()}
-                if outcome["failure"] is not None:
-                    failures[name] = decode_failure(outcome["failure"])
+                if failure is not _DONE:
+                    failures[name] = failure
                     self._abort(name)
         elapsed = time.perf_counter() - start
         if failures:
@@ -172,6 +166,25 @@ class ProcessSimulation:
             party, cause = next(iter((real or failures).items()))
             raise PartyFailedError(party, cause) from cause
         return elapsed
+
+    def _on_frame(self, name: str, conn: Connection, phase: str) -> BaseException | None:
+        """Handle one frame: None while the phase runs, `_DONE` at its clean end, else the
+        participant's failure."""
+        kind, text = self._recv(name, conn)
+        try:
+            if kind == FrameKind.EVENTS:
+                for record in json.loads(text):
+                    self._reporter.report(name, decode_event(record))
+                return None
+            if kind != FrameKind.DONE:
+                raise ProtocolError(f"sent {kind.name} while running {phase}")
+            outcome = json.loads(text)
+            self.totals[name] = {k: int(v) for k, v in outcome["totals"].items()}
+            if outcome["failure"] is None:
+                return _DONE
+            return decode_failure(outcome["failure"])
+        except (ValueError, KeyError, TypeError, AttributeError) as bad:  # malformed JSON
+            raise ProtocolError(f"control frame {kind.name} does not fit: {bad}") from bad
 
     def stop(self) -> None:
         """Ask every participant to exit; kill those still running after the grace."""
