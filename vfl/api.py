@@ -14,8 +14,8 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from parties.data import load_dataset
 from parties.programs import check_runnable, program_for_role
@@ -27,13 +27,14 @@ from vfl.errors import ConfigError
 from vfl.privacy.attacks.base import Attack
 from vfl.privacy.audit import DEFAULT_ATTACKS, applicable, mount
 from vfl.privacy.audit_run import AuditRun
+from vfl.process_simulation import ProcessSimulation
 from vfl.registry.approval import prediction_refusal
 from vfl.registry.locations import SIMULATOR_HOME, simulator_registry_dir
 from vfl.registry.registration import MetricsTap, register_trained_part, trains
 from vfl.registry.sqlite_registry import SqliteModelRegistry
 from vfl.result import JobResult, ResultCollector
 from vfl.runtime.context import party_context
-from vfl.runtime.events import NullReporter, Reporter
+from vfl.runtime.events import Event, NullReporter, Reporter
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
 from vfl.runtime.party_secret import secret_file
@@ -42,9 +43,16 @@ from vfl.runtime.simulator import PartyFailedError, PartyRun, run_phase
 from vfl.runtime.transcript import Transcript
 from vfl.runtime.workspace import Workspace
 
-Backend = Literal["threads", "ray"]
-"""Where `simulate` runs the participants: threads of this process, or Ray actors."""
-BACKENDS: tuple[Backend, ...] = ("threads", "ray")
+
+class Backend(StrEnum):
+    """Where `simulate` runs the participants (every party, and a hosted coordinator)."""
+
+    THREADS = "threads"
+    """Threads of this process: what tests use (a transcript, monkeypatched programs)."""
+    PROCESSES = "processes"
+    """A spawned process each, so parties compute at once instead of sharing one GIL."""
+    RAY = "ray"
+    """A Ray actor each, on whichever node has room (the `ray` extra)."""
 
 
 def new_job_id(spec: JobSpec) -> str:
@@ -60,11 +68,13 @@ def simulate(
     job_id: str | None = None,
     party_secrets: Mapping[str, bytes] | None = None,
     spec_digest: bytes | None = None,
-    backend: Backend = "threads",
+    backend: Backend = Backend.THREADS,
     home: Path | None = None,
 ) -> JobResult:
-    """Run every phase of `job`: each participant in a thread of this process, or with
-    `backend="ray"` each in a Ray actor (the `ray` extra; docs/horizontal.md, Ray backend).
+    """Run every phase of `job`: each participant in a thread of this process; with
+    `backend=Backend.PROCESSES` each in a process of its own (parties compute at once, after
+    seconds to start each interpreter); with `Backend.RAY` each in a Ray
+    actor (the `ray` extra; docs/horizontal.md, Ray backend). A transcript needs threads.
 
     Invalid specs and data raise ConfigError / DataValidationError before anything runs;
     a failure while the job runs is returned as a result with status "failed". With a
@@ -83,18 +93,25 @@ def simulate(
     spec = _spec(job)
     check_runnable(spec)  # rejects modes this version lacks, before reading any data
     replay = _Replay(job_id, dict(party_secrets or {}), spec_digest, _home(home, workdir))
-    if backend == "ray":
-        if transcript is not None:
-            raise ConfigError(
-                "simulate: a transcript needs backend='threads' (it records in-process)"
-            )
+    backend = _backend(backend)
+    if transcript is not None and backend != Backend.THREADS:
+        raise ConfigError("simulate: a transcript needs backend='threads' (it records in-process)")
+    if backend == Backend.RAY:
         return _run_on_ray(spec, workdir, reporter, replay)
-    if backend != "threads":
-        raise ConfigError(f"simulate: unknown backend {backend!r}; choose {' or '.join(BACKENDS)}")
     _check_prediction(spec, replay)  # the parts and the output, before reading any data
+    if backend == Backend.PROCESSES:
+        return _run_in_processes(spec, workdir, reporter, replay)
     datasets = {p.name: load_dataset(spec, p) for p in spec.parties}
     result, _ = _run(spec, datasets, workdir, reporter, transcript, replay)
     return result
+
+
+def _backend(name: Backend | str) -> Backend:
+    try:
+        return Backend(name)
+    except ValueError:
+        choices = " or ".join(b.value for b in Backend)
+        raise ConfigError(f"simulate: unknown backend {name!r}; choose {choices}") from None
 
 
 def predict(
@@ -314,4 +331,56 @@ def _run_on_ray(
             run.finish(spec, started, job.totals)
         finally:
             job.stop()
+    return result
+
+
+class _TapsReporter:
+    """Passes each participant's events through its own `MetricsTap`."""
+
+    def __init__(self, taps: Mapping[str, MetricsTap]) -> None:
+        self._taps = taps
+
+    def report(self, party: str, event: Event) -> None:
+        self._taps[party].report(party, event)
+
+
+def _run_in_processes(
+    spec: JobSpec, workdir: Path | None, reporter: Reporter | None, replay: _Replay
+) -> JobResult:
+    """`_run` with each participant in its own process that reads its own rows
+    (vfl.process_simulation); the parts are registered here, from the workspaces."""
+    run = _Start.of(spec, workdir, reporter, replay)
+    result = run.result
+    parties = [p.name for p in spec.parties]
+    taps = {name: MetricsTap(run.collector, name) for name in run.participants}
+    registries = {name: simulator_registry_dir(replay.home, name) for name in parties}
+    with ProcessSimulation(
+        spec,
+        run.job_id,
+        run.participants,
+        run.root,
+        registries,
+        replay.party_secrets,
+        replay.spec_digest,
+        _TapsReporter(taps),
+    ) as job:
+        job.load()  # invalid data raises here, before any phase runs, as with threads
+        started = time.perf_counter()
+        try:
+            for phase in spec.phases:
+                result.timings[f"{phase}_s"] = job.run_phase(phase)
+            if trains(spec):
+                for name in parties:
+                    register_trained_part(
+                        SqliteModelRegistry(registries[name]),
+                        spec,
+                        run.job_id,
+                        name,
+                        Workspace(run.root / name),
+                        taps[name].metrics,
+                    )
+        except PartyFailedError as failure:
+            result.status = "failed"
+            result.error = str(failure)
+        run.finish(spec, started, job.totals)
     return result

@@ -1,13 +1,16 @@
 """One contract, three channels: what programs may rely on, whichever transport runs them.
 
-Every test runs against the in-memory hub (simulation), the Ray hub on a local Ray
-instance (`simulate --backend ray`; skipped without the `ray` extra) and the gRPC channel
+Every test runs against the in-memory hub (simulation), the pipe mesh of the process
+simulator (`simulate --backend processes`; both ends in this process, the hubs cannot tell),
+the Ray hub on a local Ray instance (`simulate --backend ray`; skipped without the `ray`
+extra) and the gRPC channel
 through a real coordinator on 127.0.0.1 (deployment), each without and with end-to-end
 sealing: sealing must not change anything a program sees.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from vfl.errors import JobAbortedError, PeerUnavailableError, ProtocolError
 from vfl.protocol.envelope import Envelope
 from vfl.runtime.channel import Channel
 from vfl.runtime.in_memory import InMemoryHub
+from vfl.runtime.mesh_hub import MeshHub
 
 JOB = "job-contract"
 
@@ -44,7 +48,9 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
-@pytest.fixture(params=["in_memory", "in_memory_sealed", "grpc", "grpc_sealed", *_RAY])
+@pytest.fixture(
+    params=["in_memory", "in_memory_sealed", "mesh", "mesh_sealed", "grpc", "grpc_sealed", *_RAY]
+)
 def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Net]:
     transport = str(request.param).removesuffix("_sealed")
     seal = "_sealed" in str(request.param)
@@ -54,6 +60,18 @@ def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Net]:
     if transport == "in_memory":
         hub = InMemoryHub()
         yield Net(hub.channel("a", sa), hub.channel("b", sb), lambda: hub.abort(JOB, "test abort"))
+        return
+    if transport == "mesh":
+        ab, ba = multiprocessing.Pipe()
+        control = [multiprocessing.Pipe() for _ in "ab"]  # the parent's ends stay open
+        hub_a = MeshHub("a", {"b": ab}, control[0][1], lambda frame: None)
+        hub_b = MeshHub("b", {"a": ba}, control[1][1], lambda frame: None)
+
+        def abort_both() -> None:  # as the parent does: an ABORT frame to each process
+            hub_a.abort(JOB, "test abort")
+            hub_b.abort(JOB, "test abort")
+
+        yield Net(hub_a.channel(sa), hub_b.channel(sb), abort_both)
         return
     if transport == "ray":
         request.getfixturevalue("local_ray")

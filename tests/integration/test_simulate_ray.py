@@ -1,4 +1,4 @@
-"""`simulate(backend="ray")` on a local Ray instance trains the model the thread simulator
+"""`simulate(backend=Backend.RAY)` on a local Ray instance trains the model the thread simulator
 trains: same programs, same party secrets, other processes.
 
 Secure aggregation is on, so masks drawn from each party's secret cross the Ray hub and
@@ -20,7 +20,7 @@ import pytest
 
 from tests.factories import write_toml
 from tests.horizontal_factory import horizontal_dict, synthetic_horizontal
-from vfl.api import simulate
+from vfl.api import Backend, simulate
 from vfl.config.job_spec import JobSpec
 from vfl.config.loading import load_job
 
@@ -62,7 +62,7 @@ def test_ray_backend_trains_the_model_the_threads_backend_trains(
     secrets = {n: hashlib.sha256(n.encode()).digest() for n in participants}
     threads = simulate(spec, workdir=tmp_path / "threads", job_id=JOB_ID, party_secrets=secrets)
     on_ray = simulate(
-        spec, workdir=tmp_path / "ray", job_id=JOB_ID, party_secrets=secrets, backend="ray"
+        spec, workdir=tmp_path / "ray", job_id=JOB_ID, party_secrets=secrets, backend=Backend.RAY
     )
 
     assert threads.status == "succeeded", threads.error
@@ -84,7 +84,7 @@ def test_a_party_failing_on_ray_fails_the_job_naming_it_and_stops_its_peers(
     # pytest's timeout) only if the failure aborts the job across the actors.
     spec = _spec(tmp_path, extra_column_at="site-b", timeout_s=3600, round_timeout_s=3600)
 
-    result = simulate(spec, workdir=tmp_path / "ray", job_id=JOB_ID, backend="ray")
+    result = simulate(spec, workdir=tmp_path / "ray", job_id=JOB_ID, backend=Backend.RAY)
 
     assert result.status == "failed"
     assert result.error is not None

@@ -39,7 +39,13 @@ ALLOWED: dict[str, set[str]] = {
     },
 }
 # the layers above the core that wire everything together
-ENTRY_POINTS = ("vfl/api.py", "vfl/ray_simulation.py", "vfl/cli/")
+ENTRY_POINTS = (
+    "vfl/api.py",
+    "vfl/ray_simulation.py",
+    "vfl/process_simulation.py",
+    "vfl/process_participant.py",
+    "vfl/cli/",
+)
 
 
 def _imports(path: Path) -> set[str]:

@@ -1,5 +1,6 @@
-"""`vfl simulate JOB.toml [--json PATH] [--backend ray]`: run every party of a job in this
-process, or each as a Ray actor (the `ray` extra)."""
+"""`vfl simulate JOB.toml [--json PATH] [--backend threads|processes|ray]`: run every party
+of a job in threads of this process (the default), each in a process of its own, or each
+as a Ray actor (the `ray` extra)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import torch
 
-from vfl.api import BACKENDS, Backend, simulate
+from vfl.api import Backend, simulate
 from vfl.cli.commands import help_for
 from vfl.cli.progress import ProgressReporter, print_summary
 from vfl.config.loading import load_job
@@ -32,10 +33,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--backend",
-        choices=BACKENDS,
-        default="threads",
-        help="threads of this process (default), or one Ray actor per party: "
-        "pip install 'vfl[ray]'; connects to RAY_ADDRESS if set, else starts a local Ray",
+        type=Backend,
+        choices=list(Backend),
+        default=Backend.THREADS,
+        help="threads of this process (default), a process per party (parties compute at "
+        "once; seconds to start each), or one Ray actor per party: pip install 'vfl[ray]'; "
+        "connects to RAY_ADDRESS if set, else starts a local Ray",
     )
     p.set_defaults(handler=run)
 
@@ -48,12 +51,13 @@ def run_job(
     job: Path,
     json_path: Path | None,
     workdir: Path | None,
-    backend: Backend = "threads",
+    backend: Backend = Backend.THREADS,
     home: Path | None = None,
     job_id: str | None = None,
 ) -> int:
-    # Every party runs in this process; small per-batch matrices gain nothing from torch's
-    # intra-op threads, and the thread pools of several parties fight over the cores.
+    # With threads every party runs in this process; small per-batch matrices gain nothing
+    # from torch's intra-op threads, and the thread pools of several parties fight over the
+    # cores. (With processes each participant sizes its own: vfl.process_simulation.)
     torch.set_num_threads(int(os.environ.get("VFL_TORCH_THREADS", "1")))
     spec = load_job(job)
     with ProgressReporter(spec.train.epochs) as progress:

@@ -64,6 +64,17 @@ class Mailboxes(Generic[_V]):
             self._taken.add(key)
             return self._mail.pop(key)
 
+    def take_now(self, key: Key) -> _V | None:
+        """`take` without waiting: the value if it is here, else None; JobAbortedError
+        once the job is aborted (for a caller that waits elsewhere, on its own pipes)."""
+        with self._cond:
+            if key in self._mail:
+                self._taken.add(key)
+                return self._mail.pop(key)
+            if key[0] in self._aborted:
+                raise JobAbortedError(f"job {key[0]} aborted: {self._aborted[key[0]]}")
+            return None
+
     def abort(self, job_id: str, reason: str) -> None:
         """Wake every waiter of the job with JobAbortedError; the first reason sticks."""
         with self._cond:
