@@ -9,14 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from psi.ecdh.feature_holder import EcdhFeatureHolder
 from psi.ecdh.label_holder import EcdhLabelHolder
 from psi.ids import IdSource, MemoryIds
+from psi.rr22.feature_holder import Rr22FeatureHolder
+from psi.rr22.label_holder import Rr22LabelHolder
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
-from vfl.config.job_spec import AlignSpec, JobSection, VerticalJobSpec, VerticalPartySpec
+from vfl.config.job_spec import (
+    AlignProtocol,
+    AlignSpec,
+    JobSection,
+    VerticalJobSpec,
+    VerticalPartySpec,
+)
 from vfl.runtime.context import party_context
 from vfl.runtime.events import AlignReport, Event
 from vfl.runtime.in_memory import InMemoryHub
@@ -40,6 +47,12 @@ def rsa(role: str, source: IdSource, workers: int | None = 1) -> Program:
     return RsaFeatureHolder(source, workers)
 
 
+def rr22(role: str, source: IdSource, workers: int | None = 1) -> Program:
+    if role == "label_holder":
+        return Rr22LabelHolder(source, workers)
+    return Rr22FeatureHolder(source, workers)
+
+
 class Collect:
     def __init__(self) -> None:
         self.events: dict[str, list[Event]] = {}
@@ -60,7 +73,7 @@ class Outcome:
 
 def job(
     names: Sequence[str],
-    protocol: Literal["ecdh", "rsa"] = "ecdh",
+    protocol: AlignProtocol = "ecdh",
     cardinality_only: bool = False,
     key_bits: int = 2048,
 ) -> VerticalJobSpec:
@@ -90,13 +103,14 @@ def run_psi(
     factory: Callable[..., Program] = ecdh,
     cardinality_only: bool = False,
     sources: dict[str, IdSource] | None = None,
-    protocol: Literal["ecdh", "rsa"] | None = None,
+    protocol: AlignProtocol | None = None,
     key_bits: int = 2048,
     **kwargs: object,
 ) -> Outcome:
     """The first party of `sets` is the label holder; returns what each party stored."""
     names = list(sets)
-    proto: Literal["ecdh", "rsa"] = protocol or ("rsa" if factory is rsa else "ecdh")
+    by_factory: dict[object, AlignProtocol] = {rsa: "rsa", rr22: "rr22"}
+    proto: AlignProtocol = protocol or by_factory.get(factory, "ecdh")
     spec = job(names, proto, cardinality_only, key_bits)
     hub = InMemoryHub()
     collect = Collect()
