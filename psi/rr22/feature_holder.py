@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from psi.checks import require_unique_ids
+from psi.chunks import MAX_ROWS
 from psi.ids import IdSource
 from psi.matching import match
 from psi.rr22.keys import id_keys
+from psi.rr22.messages import SetSize
 from psi.rr22.native import require_fastpsi
 from psi.rr22.session import ChannelLink, Session, run_session
 from psi.star import Star, default_source, finish_feature_holder, resume_feature_holder
@@ -35,9 +37,11 @@ class Rr22FeatureHolder(Program):
             return
         keys = id_keys(source)
         require_unique_ids(keys, source)
+        ctx.send(lh, SetSize(len(keys)))
+        theirs = their_size(ctx, lh)
         link = ChannelLink(ctx, lh, feature_holder=ctx.party)
         session = Session(link, lh, 1, fastpsi, ctx.workspace.root, ctx.job.train.timeout_s)
-        common = run_session(session, keys, limit=len(keys))
+        common = run_session(session, keys, limit=min(len(keys), theirs))
         at, own = match(common, keys)  # own[k]: this party's row of the k-th shared key
         if len(at) != len(common):
             raise ProtocolError(
@@ -45,3 +49,10 @@ class Rr22FeatureHolder(Program):
                 "never had; a correct run never does"
             )
         finish_feature_holder(ctx, star, source, len(keys), PROTOCOL, permutation=own)
+
+
+def their_size(ctx: PartyContext, peer: str) -> int:
+    rows = ctx.recv(peer, SetSize).rows
+    if not 0 <= rows <= MAX_ROWS:
+        raise ProtocolError(f"rr22.SetSize from {peer}: rows = {rows}, expected 0..{MAX_ROWS}")
+    return rows

@@ -25,6 +25,7 @@ class FrameBuffer:
         self._early: dict[int, Frame] = {}
         self._ready: deque[bytes] = deque()
         self._end: int | None = None
+        self.peer_failed = False
         self._cond = threading.Condition()
 
     def put(self, frame: Frame) -> None:
@@ -50,6 +51,7 @@ class FrameBuffer:
                 head = self._early.pop(self._next)
                 if head.end:
                     self._end = head.index
+                    self.peer_failed = head.failed
                     self._early.clear()
                     break
                 self._ready.append(head.data)

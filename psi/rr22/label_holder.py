@@ -6,8 +6,9 @@ from __future__ import annotations
 from psi.checks import require_unique_ids
 from psi.ids import IdSource
 from psi.matching import match
-from psi.rr22.feature_holder import PROTOCOL
+from psi.rr22.feature_holder import PROTOCOL, their_size
 from psi.rr22.keys import id_keys
+from psi.rr22.messages import SetSize
 from psi.rr22.native import require_fastpsi
 from psi.rr22.session import ChannelLink, Session, run_session
 from psi.star import Pairs, Star, default_source, finish_label_holder, resume_label_holder
@@ -35,9 +36,12 @@ class Rr22LabelHolder(Program):
         require_unique_ids(keys, source)
         pairs: dict[str, Pairs] = {}
         for f in star.feature_holders:
+            ctx.send(f, SetSize(len(keys)))
+        sizes = {f: their_size(ctx, f) for f in star.feature_holders}
+        for f in star.feature_holders:
             link = ChannelLink(ctx, f, feature_holder=f)
             session = Session(link, f, 0, fastpsi, ctx.workspace.root, ctx.job.train.timeout_s)
-            common = run_session(session, keys, limit=len(keys))
+            common = run_session(session, keys, limit=min(len(keys), sizes[f]))
             mine, at = match(keys, common)  # at: positions in the list both sides sorted
             if len(mine) != len(common):
                 raise ProtocolError(

@@ -7,8 +7,9 @@ every other protocol. L is spu's receiver (rank 0) and spu broadcasts the result
 
     label holder L                                   feature holder F
     |<-- psi.AlignCheck / psi.AlignCheck ----------->|  resume check (psi/messages.py)
+    |<-- rr22.SetSize / rr22.SetSize --------------->|  an empty side skips spu
     |<== rr22.Frame ... (spu's RR22 traffic) ======>|  both ways, numbered per direction
-    |<-- rr22.Frame(end) -------------------------->|  both: my child is done
+    |<-- rr22.Frame(end, failed) ------------------>|  both: my child is done (or died)
     |  both hold the pairwise intersection, as 16-byte keys sorted bytewise
     |--- psi.Selection(positions in that list) ---->|  the rows every party shares
 
@@ -35,6 +36,16 @@ we set (2 MiB, so a sealed frame stays under the relay's 8 MiB gRPC limit) plus 
 header spu wraps it in."""
 
 
+@message("rr22.SetSize", Content.PLAIN)
+@dataclass(frozen=True)
+class SetSize:
+    """How many IDs the sender brings. spu fails on an empty set, so when either side has
+    none both skip it and share no rows. Leakage: the sender's set size, which RR22 would
+    reveal anyway."""
+
+    rows: int
+
+
 @message("rr22.Frame", Content.BLINDED)
 @dataclass(frozen=True)
 class Frame:
@@ -49,3 +60,6 @@ class Frame:
     index: int
     data: bytes
     end: bool
+    failed: bool = False
+    """With `end`: the sender's child died, so the receiver stops its own at once instead
+    of waiting out spu's receive timeout."""

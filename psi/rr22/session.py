@@ -30,7 +30,7 @@ from psi.rr22.frames import FrameBuffer
 from psi.rr22.keys import read_keys, sorted_keys, write_keys
 from psi.rr22.messages import Frame
 from psi.rr22.shim import Shim
-from vfl.errors import PeerUnavailableError, ProtocolError
+from vfl.errors import PeerUnavailableError, ProtocolError, VflError
 from vfl.runtime.context import PartyContext
 
 LINK_IDS = ("p0", "p1")
@@ -77,7 +77,11 @@ class Session:
 
 
 def run_session(session: Session, keys: NDArray[np.uint8], limit: int) -> NDArray[np.uint8]:
-    """The pairwise intersection as keys sorted bytewise (each key one of `keys`)."""
+    """The pairwise intersection as keys sorted bytewise (each key one of `keys`); at most
+    `limit` (the smaller set), and none without spu when a side is empty (spu fails then:
+    both sides know both sizes from `rr22.SetSize`)."""
+    if limit == 0:
+        return np.zeros((0, keys.shape[1]), dtype=np.uint8)
     work = Path(tempfile.mkdtemp(prefix="rr22-", dir=session.workspace))
     try:
         write_keys(work / "input.csv", keys)
@@ -105,20 +109,23 @@ def _exchange(session: Session, work: Path) -> None:
     inbound = FrameBuffer(session.peer)
     pushed: queue.Queue[bytes] = queue.Queue(maxsize=64)  # spu waits when the relay lags
     receiver = _Receiver(session.link, inbound)
+    outbox = _Outbox(session.link)
     with Shim(me, peer, pushed.put, inbound) as shim:
         child = _start_child(session, work, shim.url)
         receiver.start()
         try:
-            sent = _pump(session, child, pushed, receiver)
+            _pump(session, child, pushed, receiver, outbox)
         except BaseException:
             child.kill()
             child.wait()
             receiver.stop()
+            outbox.end(failed=True)  # so the peer stops its child now, not at its timeout
             raise
         if child.returncode != 0:
             receiver.stop()
+            outbox.end(failed=True)
             _fail(session, child.returncode, work / "child.log")
-        session.link.send(Frame(sent, b"", end=True))
+        outbox.end(failed=False)
         done = inbound.wait_done(session.timeout_s)
         receiver.stop()
         receiver.raise_error()
@@ -127,6 +134,29 @@ def _exchange(session: Session, work: Path) -> None:
                 f"rr22 with {session.peer}: its side did not finish within {session.timeout_s:.0f}"
                 " s of ours; raise train.timeout_s or check the peer"
             )
+
+
+class _Outbox:
+    """Numbers the frames this side sends; the end frame carries their count."""
+
+    def __init__(self, link: PeerLink) -> None:
+        self._link = link
+        self._sent = 0
+        self._ended = False
+
+    def send(self, data: bytes) -> None:
+        self._link.send(Frame(self._sent, data, end=False))
+        self._sent += 1
+
+    def end(self, failed: bool) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            self._link.send(Frame(self._sent, b"", end=True, failed=failed))
+        except VflError:
+            if not failed:
+                raise  # on a failure the first error is the one to report
 
 
 def _start_child(session: Session, work: Path, url: str) -> subprocess.Popen[bytes]:
@@ -165,19 +195,22 @@ def _pump(
     child: subprocess.Popen[bytes],
     pushed: queue.Queue[bytes],
     receiver: _Receiver,
-) -> int:
-    """Send what spu pushes until the child exits; the number of frames sent."""
-    sent = 0
+    outbox: _Outbox,
+) -> None:
+    """Send what spu pushes until the child exits."""
     while True:
         try:
             data = pushed.get(timeout=0.05)
         except queue.Empty:
             receiver.raise_error()
+            if receiver.peer_failed():
+                raise PeerUnavailableError(
+                    f"rr22 with {session.peer}: its spu child process failed; see its log"
+                ) from None
             if child.poll() is not None and pushed.empty():
-                return sent
+                return
             continue
-        session.link.send(Frame(sent, data, end=False))
-        sent += 1
+        outbox.send(data)
 
 
 def _fail(session: Session, code: int, log: Path) -> None:
@@ -219,6 +252,9 @@ class _Receiver:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+    def peer_failed(self) -> bool:
+        return self._inbound.done and self._inbound.peer_failed
 
     def raise_error(self) -> None:
         if self._error is not None:

@@ -1,0 +1,93 @@
+"""RR22 through spu, its traffic over the in-memory hub as over the relay: the exact
+intersection against Python sets, the star with more feature holders, and a child that
+dies. Skipped, with the install line as the reason, only where spu is not installed
+(`make fastpsi`); `.ci/run` sets VFL_REQUIRE_FASTPSI=1 so CI fails instead of skipping."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from psi.rr22 import session as rr22_session
+from psi.rr22.messages import Frame
+from psi.rr22.native import fastpsi_dir, require_fastpsi
+from psi.rr22.session import Session, run_session
+from tests.unit.psi.harness import oracle, rr22, run_psi
+from vfl.errors import ConfigError, ProtocolError
+
+
+def _missing() -> str | None:
+    try:
+        require_fastpsi()
+    except ConfigError as exc:
+        if os.environ.get("VFL_REQUIRE_FASTPSI") == "1":
+            raise
+        return str(exc)
+    return None
+
+
+pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+
+ids = st.sets(st.sampled_from([f"c{i:03d}" for i in range(60)]), max_size=40)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ids, ids)
+@example({"c001", "c002", "c003"}, {"c003", "c002", "c009"})  # spu runs: overlap
+@example({"c001"}, {"c002", "c004"})  # spu runs: disjoint
+@example(set(), {"c002"})  # spu skipped: a side is empty
+def test_rr22_intersection_equals_python_sets(left: set[str], right: set[str]) -> None:
+    sets = {"bank": sorted(left), "shop": sorted(right, reverse=True)}
+    with tempfile.TemporaryDirectory() as root:
+        out = run_psi(sets, Path(root), factory=rr22)
+        assert out.aligned == {"bank": oracle(sets), "shop": oracle(sets)}
+        assert {r.intersection_size for r in out.reports.values()} == {len(oracle(sets))}
+        leftovers = [p for p in Path(root).rglob("*") if p.name.startswith("rr22-")]
+        assert leftovers == []  # temp, trace and CSV files removed
+
+
+def test_rr22_star_with_two_feature_holders_keeps_rows_all_share(tmp_path: Path) -> None:
+    sets = {
+        "bank": [f"u{i}" for i in range(0, 300)],
+        "shop": [f"u{i}" for i in range(100, 400)],
+        "telco": [f"u{i}" for i in range(250, 50, -1)],
+    }
+    out = run_psi(sets, tmp_path, factory=rr22)
+    expected = oracle(sets)
+    assert len(expected) == 151
+    assert out.aligned == dict.fromkeys(sets, expected)
+
+
+def test_a_killed_child_fails_the_run_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = rr22_session._start_child
+
+    def start_then_kill(*args: object) -> subprocess.Popen[bytes]:
+        child = start(*args)  # type: ignore[arg-type]
+        child.send_signal(signal.SIGKILL)
+        return child
+
+    class NoPeer:
+        def send(self, frame: Frame) -> None:
+            pass
+
+        def poll(self, timeout: float) -> Frame | None:
+            return None
+
+    monkeypatch.setattr(rr22_session, "_start_child", start_then_kill)
+    session = Session(NoPeer(), "shop", 0, fastpsi_dir(), tmp_path, timeout_s=30)
+    keys = np.zeros((1, 16), dtype=np.uint8)
+    with pytest.raises(ProtocolError, match=r"exited with code -9 \(killed by signal 9\)") as err:
+        run_session(session, keys, limit=1)
+    assert "\n" not in str(err.value)
+    assert (tmp_path / "rr22-child-shop.log").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["rr22-child-shop.log"]
