@@ -44,8 +44,9 @@ class PeerLink(Protocol):
 
     def send(self, frame: Frame) -> None: ...
 
-    def poll(self, timeout: float) -> Frame | None:
-        """The next frame, or None if none came within `timeout` seconds."""
+    def recv(self, timeout: float) -> Frame:
+        """The next frame; PeerUnavailableError after `timeout` seconds (JobAbortedError
+        once the job is aborted)."""
         ...
 
 
@@ -60,8 +61,8 @@ class ChannelLink:
     def send(self, frame: Frame) -> None:
         self._ctx.send(self._peer, frame)
 
-    def poll(self, timeout: float) -> Frame | None:
-        return self._ctx.poll(self._peer, Frame, timeout)
+    def recv(self, timeout: float) -> Frame:
+        return self._ctx.recv(self._peer, Frame, timeout)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _exchange(session: Session, work: Path) -> None:
     me, peer = LINK_IDS[session.rank], LINK_IDS[1 - session.rank]
     inbound = FrameBuffer(session.peer)
     pushed: queue.Queue[bytes] = queue.Queue(maxsize=64)  # spu waits when the relay lags
-    receiver = _Receiver(session.link, inbound)
+    receiver = _Receiver(session.link, inbound, session.timeout_s)
     outbox = _Outbox(session.link)
     with Shim(me, peer, pushed.put, inbound) as shim:
         child = _start_child(session, work, shim.url)
@@ -226,11 +227,15 @@ def _fail(session: Session, code: int, log: Path) -> None:
 
 
 class _Receiver:
-    """A thread taking the peer's frames off the link into the buffer while spu has room."""
+    """A thread taking the peer's frames off the link into the buffer while spu has room,
+    until the peer's end frame. It blocks in `recv` (an abort of the job wakes it, which a
+    poll would not report); after a failure on our side it is left to that timeout or
+    abort, as a daemon, since nothing reads the scope's later numbers."""
 
-    def __init__(self, link: PeerLink, inbound: FrameBuffer) -> None:
+    def __init__(self, link: PeerLink, inbound: FrameBuffer, timeout: float) -> None:
         self._link = link
         self._inbound = inbound
+        self._timeout = timeout
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -243,15 +248,13 @@ class _Receiver:
             while not self._stop.is_set() and not self._inbound.done:
                 if not self._inbound.wait_room(POLL_S):
                     continue
-                frame = self._link.poll(POLL_S)
-                if frame is not None:
-                    self._inbound.put(frame)
+                self._inbound.put(self._link.recv(self._timeout))
         except BaseException as exc:  # handed to the party's thread by raise_error
             self._error = exc
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
+        self._thread.join(timeout=2 * POLL_S)
 
     def peer_failed(self) -> bool:
         return self._inbound.done and self._inbound.peer_failed

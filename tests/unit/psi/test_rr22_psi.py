@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ from psi.rr22.messages import Frame
 from psi.rr22.native import fastpsi_dir, require_fastpsi
 from psi.rr22.session import Session, run_session
 from tests.unit.psi.harness import oracle, rr22, run_psi
-from vfl.errors import ConfigError, ProtocolError
+from vfl.errors import ConfigError, PeerUnavailableError, ProtocolError
+from vfl.runtime.simulator import PartyFailedError
 
 
 def _missing() -> str | None:
@@ -80,8 +82,9 @@ def test_a_killed_child_fails_the_run_in_one_line(
         def send(self, frame: Frame) -> None:
             pass
 
-        def poll(self, timeout: float) -> Frame | None:
-            return None
+        def recv(self, timeout: float) -> Frame:
+            time.sleep(timeout)
+            raise PeerUnavailableError("no peer")
 
     monkeypatch.setattr(rr22_session, "_start_child", start_then_kill)
     session = Session(NoPeer(), "shop", 0, fastpsi_dir(), tmp_path, timeout_s=30)
@@ -91,3 +94,25 @@ def test_a_killed_child_fails_the_run_in_one_line(
     assert "\n" not in str(err.value)
     assert (tmp_path / "rr22-child-shop.log").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["rr22-child-shop.log"]
+
+
+def test_when_a_feature_holders_child_dies_the_label_holder_stops_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = rr22_session._start_child
+
+    def kill_feature_holders(session: Session, *args: object) -> subprocess.Popen[bytes]:
+        child = start(session, *args)  # type: ignore[arg-type]
+        if session.rank == 1:
+            child.send_signal(signal.SIGKILL)
+        return child
+
+    monkeypatch.setattr(rr22_session, "_start_child", kill_feature_holders)
+    sets = {"bank": ["a", "b", "c"], "shop": ["b", "c", "d"]}
+    began = time.perf_counter()
+    with pytest.raises(PartyFailedError) as failed:
+        run_psi(sets, tmp_path, factory=rr22)  # train.timeout_s is 600 s
+    assert time.perf_counter() - began < 60
+    # whichever failure the simulator reports first: F's own, or L's news of it
+    reasons = {"shop": "killed by signal 9", "bank": "its spu child process failed"}
+    assert reasons[failed.value.party] in str(failed.value)
