@@ -6,15 +6,19 @@ takes ~40 ms to make.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from psi.ecdh.feature_holder import EcdhFeatureHolder
 from psi.ecdh.label_holder import EcdhLabelHolder
 from psi.ids import IdSource, MemoryIds
 from psi.rr22.feature_holder import Rr22FeatureHolder
 from psi.rr22.label_holder import Rr22LabelHolder
+from psi.rr22.native import require_fastpsi
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
 from vfl.config.job_spec import (
@@ -24,6 +28,7 @@ from vfl.config.job_spec import (
     VerticalJobSpec,
     VerticalPartySpec,
 )
+from vfl.errors import ConfigError
 from vfl.runtime.context import party_context
 from vfl.runtime.events import AlignReport, Event
 from vfl.runtime.in_memory import InMemoryHub
@@ -33,6 +38,21 @@ from vfl.runtime.simulator import PartyRun, run_phase
 from vfl.runtime.workspace import Workspace
 
 Factory = Callable[[str, IdSource], Program]
+
+
+def _fastpsi_missing() -> str | None:
+    try:
+        require_fastpsi()
+    except ConfigError as exc:
+        if os.environ.get("VFL_REQUIRE_FASTPSI") == "1":
+            raise  # CI (.ci/run): a missing spu fails the run instead of skipping its tests
+        return str(exc)
+    return None
+
+
+needs_fastpsi = pytest.mark.skipif(_fastpsi_missing() is not None, reason=f"{_fastpsi_missing()}")
+"""For tests that run spu: skipped, with the install line as the reason, only where it is
+not installed (`make fastpsi` does, and `make test` runs it)."""
 
 
 def ecdh(role: str, source: IdSource, workers: int | None = 1) -> Program:

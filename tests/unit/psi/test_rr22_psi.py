@@ -1,11 +1,9 @@
 """RR22 through spu, its traffic over the in-memory hub as over the relay: the exact
 intersection against Python sets, the star with more feature holders, and a child that
-dies. Skipped, with the install line as the reason, only where spu is not installed
-(`make fastpsi`); `.ci/run` sets VFL_REQUIRE_FASTPSI=1 so CI fails instead of skipping."""
+dies. Skipped only where spu is not installed (harness.needs_fastpsi)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import tempfile
@@ -19,24 +17,13 @@ from hypothesis import strategies as st
 
 from psi.rr22 import session as rr22_session
 from psi.rr22.messages import Frame
-from psi.rr22.native import fastpsi_dir, require_fastpsi
+from psi.rr22.native import fastpsi_dir
 from psi.rr22.session import Session, run_session
-from tests.unit.psi.harness import oracle, rr22, run_psi
-from vfl.errors import ConfigError, PeerUnavailableError, ProtocolError
+from tests.unit.psi.harness import needs_fastpsi, oracle, rr22, run_psi
+from vfl.errors import PeerUnavailableError, ProtocolError
 from vfl.runtime.simulator import PartyFailedError
 
-
-def _missing() -> str | None:
-    try:
-        require_fastpsi()
-    except ConfigError as exc:
-        if os.environ.get("VFL_REQUIRE_FASTPSI") == "1":
-            raise
-        return str(exc)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+pytestmark = needs_fastpsi
 
 ids = st.sets(st.sampled_from([f"c{i:03d}" for i in range(60)]), max_size=40)
 
