@@ -112,7 +112,7 @@ def _exchange(session: Session, work: Path) -> None:
     receiver = _Receiver(session.link, inbound, session.timeout_s)
     outbox = _Outbox(session.link)
     with Shim(me, peer, pushed.put, inbound) as shim:
-        child = _start_child(session, work, shim.url)
+        child = _start_child(session, work, shim.url, shim.token)
         receiver.start()
         try:
             _pump(session, child, pushed, receiver, outbox)
@@ -160,7 +160,7 @@ class _Outbox:
                 raise  # on a failure the first error is the one to report
 
 
-def _start_child(session: Session, work: Path, url: str) -> subprocess.Popen[bytes]:
+def _start_child(session: Session, work: Path, url: str, token: str) -> subprocess.Popen[bytes]:
     config = ChildConfig(
         fastpsi=str(session.fastpsi),
         rank=session.rank,
@@ -176,7 +176,7 @@ def _start_child(session: Session, work: Path, url: str) -> subprocess.Popen[byt
         "TMPDIR": str(work),  # spu's temp dirs, perfetto traces and `sort`'s spill files
         "system.transport": url,
         "config.trace_id": work.name,
-        "config.token": "vfl",
+        "config.token": token,
         "config.session_id": work.name,
         **{f"config.inst_id.{p}": p for p in LINK_IDS},
     }

@@ -90,8 +90,12 @@ class _LossyRelay:
         self._held = []
 
 
-def _post(url: str, topic: str, body: bytes = b"") -> TransportOutbound:
-    request = urllib.request.Request(url, data=body, headers={"x-ptp-topic": topic}, method="POST")
+TOKEN = "t0k3n"
+
+
+def _post(url: str, topic: str, body: bytes = b"", token: str = TOKEN) -> TransportOutbound:
+    headers = {"x-ptp-topic": topic, "x-ptp-token": token}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=10) as reply:  # loopback only
         return TransportOutbound.decode(reply.read())
 
@@ -101,8 +105,8 @@ def test_shims_carry_spu_messages_in_order_through_a_lossy_relay() -> None:
     relay = _LossyRelay(into_b, seed=7)
     messages = [bytes([i % 251]) * (1 + i * 37 % 5000) for i in range(120)]
     with (
-        Shim("p0", "p1", relay.send, FrameBuffer("B")) as a,
-        Shim("p1", "p0", lambda _: None, into_b) as b,
+        Shim("p0", "p1", relay.send, FrameBuffer("B"), TOKEN) as a,
+        Shim("p1", "p0", lambda _: None, into_b, TOKEN) as b,
     ):
         for data in messages:
             assert _post(a.url + PREFIX + "push", "p0-p1", data).code is TransportCode.OK
@@ -116,10 +120,22 @@ def test_shims_carry_spu_messages_in_order_through_a_lossy_relay() -> None:
 
 
 def test_shim_refuses_a_push_on_another_topic() -> None:
-    with Shim("p0", "p1", lambda _: None, FrameBuffer("B")) as shim:
+    with Shim("p0", "p1", lambda _: None, FrameBuffer("B"), TOKEN) as shim:
         reply = _post(shim.url + PREFIX + "push", "p1-p0", b"x")
     assert reply.code is TransportCode.BAD_REQUEST
     assert "expected 'p0-p1'" in reply.message
+
+
+def test_shim_answers_no_other_local_process() -> None:
+    pushed: list[bytes] = []
+    inbound = FrameBuffer("B")
+    inbound.put(Frame(0, b"secret frame", end=False))
+    with Shim("p0", "p1", pushed.append, inbound, TOKEN) as shim:
+        push = _post(shim.url + PREFIX + "push", "p0-p1", b"forged", token="guess")
+        pop = _post(shim.url + PREFIX + "pop?timeout=0", "p1-p0", token="")
+    assert (push.code, pop.code) == (TransportCode.BAD_REQUEST, TransportCode.BAD_REQUEST)
+    assert pushed == [] and pop.payload == b""
+    assert inbound.take(0) == b"secret frame"
 
 
 def test_rr22_spec_is_refused_in_one_line_without_spu(
