@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from psi.checks import require_unique_ids
 from psi.chunks import MAX_ROWS
 from psi.ids import IdSource
@@ -37,7 +39,7 @@ class Rr22FeatureHolder(Program):
             return
         keys = id_keys(source)
         require_unique_ids(keys, source)
-        ctx.send(lh, SetSize(len(keys)))
+        ctx.send(lh, SetSize(len(keys), os.urandom(16)))
         theirs = their_size(ctx, lh)
         link = ChannelLink(ctx, lh, feature_holder=ctx.party)
         session = Session(link, lh, 1, fastpsi, ctx.workspace.root, ctx.job.train.timeout_s)

@@ -3,6 +3,8 @@ then the star's agreed rows as for ecdh (psi/star.py)."""
 
 from __future__ import annotations
 
+import os
+
 from psi.checks import require_unique_ids
 from psi.ids import IdSource
 from psi.matching import match
@@ -36,7 +38,7 @@ class Rr22LabelHolder(Program):
         require_unique_ids(keys, source)
         pairs: dict[str, Pairs] = {}
         for f in star.feature_holders:
-            ctx.send(f, SetSize(len(keys)))
+            ctx.send(f, SetSize(len(keys), os.urandom(16)))
         sizes = {f: their_size(ctx, f) for f in star.feature_holders}
         for f in star.feature_holders:
             link = ChannelLink(ctx, f, feature_holder=f)

@@ -39,11 +39,14 @@ header spu wraps it in."""
 @message("rr22.SetSize", Content.PLAIN)
 @dataclass(frozen=True)
 class SetSize:
-    """How many IDs the sender brings. spu fails on an empty set, so when either side has
-    none both skip it and share no rows. Leakage: the sender's set size, which RR22 would
-    reveal anyway."""
+    """How many IDs the sender brings, and a fresh random `attempt` id. spu fails on an
+    empty set, so when either side has none both skip it and share no rows. spu's traffic
+    is not reproducible: a party restarted mid-run draws another `attempt`, so the replay
+    guard (`PartyContext.send`) stops it here, before a new child could talk to the peer's
+    old one. Leakage: the sender's set size, which RR22 reveals anyway; 16 random bytes."""
 
     rows: int
+    attempt: bytes
 
 
 @message("rr22.Frame", Content.BLINDED)

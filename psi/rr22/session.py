@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -127,14 +128,16 @@ def _exchange(session: Session, work: Path) -> None:
             outbox.end(failed=True)
             _fail(session, child.returncode, work / "child.log")
         outbox.end(failed=False)
-        done = inbound.wait_done(session.timeout_s)
+        deadline = time.monotonic() + session.timeout_s
+        while not inbound.wait_done(POLL_S):  # in slices: an abort must end the wait too
+            receiver.raise_error()
+            if time.monotonic() > deadline:
+                raise PeerUnavailableError(
+                    f"rr22 with {session.peer}: its side did not finish within "
+                    f"{session.timeout_s:.0f} s of ours; raise train.timeout_s or check the peer"
+                )
         receiver.stop()
         receiver.raise_error()
-        if not done:
-            raise PeerUnavailableError(
-                f"rr22 with {session.peer}: its side did not finish within {session.timeout_s:.0f}"
-                " s of ours; raise train.timeout_s or check the peer"
-            )
 
 
 class _Outbox:
