@@ -3,13 +3,18 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+# SecretFlow's spu wheel for align.protocol = "rr22", unpacked beside the venv's packages, not
+# into them: it pins numpy<2 and jax, so it is installed --no-deps and psi/rr22/native.py
+# imports only its two native modules (VFL_FASTPSI_DIR names another folder).
+FASTPSI := $(VENV)/fastpsi
+SPU_VERSION := 0.9.5
 
-.PHONY: demo test setup lint proto
+.PHONY: demo test setup lint proto fastpsi
 
 demo: $(STAMP)
 	$(VENV)/bin/vfl demo
 
-test: $(STAMP)
+test: $(STAMP) $(FASTPSI)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -32,6 +37,12 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[dev,ray,heu]'
 	touch $(STAMP)
+
+fastpsi: $(FASTPSI)/.installed
+
+$(FASTPSI)/.installed: | $(STAMP)
+	$(PIP) install -q --no-deps --target $(FASTPSI) "spu==$(SPU_VERSION)"
+	touch $@
 
 proto: $(STAMP)
 	$(PY) scripts/gen_proto.py

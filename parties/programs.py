@@ -15,6 +15,9 @@ from psi.ecdh.feature_holder import EcdhFeatureHolder
 from psi.ecdh.label_holder import EcdhLabelHolder
 from psi.ids import IdSource, LocalIds
 from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
+from psi.rr22.feature_holder import Rr22FeatureHolder
+from psi.rr22.label_holder import Rr22LabelHolder
+from psi.rr22.native import require_fastpsi
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
 from vfl.algorithms.horizontal.sample_holder import (
@@ -52,10 +55,12 @@ _PSI: dict[tuple[str, Role], _PsiProgram] = {
     ("ecdh", Role.FEATURE_HOLDER): EcdhFeatureHolder,
     ("rsa", Role.LABEL_HOLDER): RsaLabelHolder,
     ("rsa", Role.FEATURE_HOLDER): RsaFeatureHolder,
+    ("rr22", Role.LABEL_HOLDER): Rr22LabelHolder,
+    ("rr22", Role.FEATURE_HOLDER): Rr22FeatureHolder,
     ("join", Role.LABEL_HOLDER): lambda source, workers: JoinLabelHolder(),
     ("join", Role.FEATURE_HOLDER): lambda source, workers: JoinFeatureHolder(),
 }
-_STREAMING = ("ecdh", "rsa")
+_STREAMING = ("ecdh", "rsa", "rr22")
 """Align protocols that read their IDs from a `LocalIds` source (`vfl psi`)."""
 
 
@@ -66,11 +71,13 @@ def _psi(role: Role) -> ProgramFactory:
 
     def build(spec: JobSpec, local: LocalIds | None) -> Program:
         protocol = align_roles(spec).align.protocol
+        if protocol == "rr22":
+            require_fastpsi()  # refused here, in one line, where spu is not installed
         if local is None:
             return _PSI[(protocol, role)](None, None)
         if protocol not in _STREAMING:
             raise ConfigError(
-                f"align.protocol: {protocol!r} has no local runner; use 'ecdh' or 'rsa'"
+                f"align.protocol: {protocol!r} has no local runner; use 'ecdh', 'rsa' or 'rr22'"
             )
         return _PSI[(protocol, role)](local.source, local.workers)
 
@@ -147,6 +154,8 @@ def check_runnable(spec: JobSpec) -> None:
     roles = [*(p.role for p in spec.parties), *spec.plan.hosted]
     if isinstance(spec, TransferJobSpec) and Phase.TRAIN in spec.phases:
         sides_for(spec)  # a protection not built yet (transfer paillier)
+    if Phase.ALIGN in spec.plan.phases and align_roles(spec).align.protocol == "rr22":
+        require_fastpsi()
     for phase in spec.plan.phases:
         for role in roles:
             if (spec.job.mode, phase, role) not in _PROGRAMS:

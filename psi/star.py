@@ -135,11 +135,13 @@ def finish_feature_holder(
     protocol: str,
     permutation: NDArray[np.int64] | None = None,
 ) -> None:
-    """Take the rows L selected; `permutation` maps the order F sent in to its file order."""
+    """Take the rows L selected; `permutation` maps the positions L names (the order F
+    sent in; under rr22 the pairwise result's order, shorter than F's rows) to file rows."""
     lh = star.label_holder
-    positions = rows_to_positions(recv_rows(ctx, lh, Selection, 8, limit=rows))
-    if len(positions) and (positions.min() < 0 or positions.max() >= rows):
-        raise ProtocolError(f"psi.Selection from {lh}: positions outside 0..{rows - 1}")
+    bound = rows if permutation is None else len(permutation)
+    positions = rows_to_positions(recv_rows(ctx, lh, Selection, 8, limit=bound))
+    if len(positions) and (positions.min() < 0 or positions.max() >= bound):
+        raise ProtocolError(f"psi.Selection from {lh}: positions outside 0..{bound - 1}")
     if len(np.unique(positions)) != len(positions):
         raise ProtocolError(f"psi.Selection from {lh}: names a row twice")
     own = permutation[positions] if permutation is not None else positions

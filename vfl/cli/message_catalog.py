@@ -17,6 +17,7 @@ MESSAGE_MODULES = (
     "psi.messages",
     "psi.ecdh.messages",
     "psi.rsa.messages",
+    "psi.rr22.messages",
     "psi.join.messages",
     "vfl.algorithms.split.messages",
     "vfl.algorithms.split.paillier.messages",

@@ -49,7 +49,7 @@ VerticalRole = Literal["label_holder", "feature_holder"]
 HorizontalRole = Literal["sample_holder"]
 TransferRole = Literal["source", "target"]
 Task = Literal["binary", "multiclass", "regression"]
-AlignProtocol = Literal["ecdh", "rsa", "join"]
+AlignProtocol = Literal["ecdh", "rsa", "rr22", "join"]
 Protection = Literal["none", "paillier"]
 PARTY_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
@@ -190,7 +190,9 @@ class AlignSpec(_OmitsNewDefaults):
     _OMIT_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("min_intersection",)
     protocol: AlignProtocol = "ecdh"
     """How parties find their shared rows: `ecdh` (PSI on X25519), `rsa` (blind-
-    signature PSI for very unbalanced sets: the smaller side does cheap work), or `join`
+    signature PSI for very unbalanced sets: the smaller side does cheap work), `rr22`
+    (SecretFlow's RR22 from the spu wheel, `make fastpsi`; each feature holder also learns
+    its pairwise intersection with the label holder, psi/rr22/messages.py), or `join`
     (exchanges raw IDs: tests only)."""
     normalize: list[IdRule] = Field(default_factory=list)
     """ID clean-up applied on every side before matching, in order: `strip`, `lower`,
@@ -221,7 +223,7 @@ class TransferAlignSpec(AlignSpec):
     pad_target_to: int | None = Field(default=None, ge=1, le=100_000_000)
     """Run PSI on the target's IDs followed by dummies up to this many, so the source
     learns this bound instead of the target's row count (and so how many rows it scores
-    outside the intersection). Unset: the source learns the count. ecdh or rsa only."""
+    outside the intersection). Unset: the source learns the count. Not with join."""
 
     @model_validator(mode="after")
     def _check_padding(self) -> TransferAlignSpec:

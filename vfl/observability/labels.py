@@ -22,6 +22,7 @@ class Family(StrEnum):
 
     ECDH = "ecdh"
     RSA = "rsa"
+    RR22 = "rr22"
     PSI = "psi"
     JOIN = "join"
     SPLIT = "split"

@@ -6,17 +6,29 @@ takes ~40 ms to make.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+
+import pytest
 
 from psi.ecdh.feature_holder import EcdhFeatureHolder
 from psi.ecdh.label_holder import EcdhLabelHolder
 from psi.ids import IdSource, MemoryIds
+from psi.rr22.feature_holder import Rr22FeatureHolder
+from psi.rr22.label_holder import Rr22LabelHolder
+from psi.rr22.native import require_fastpsi
 from psi.rsa.feature_holder import RsaFeatureHolder
 from psi.rsa.label_holder import RsaLabelHolder
-from vfl.config.job_spec import AlignSpec, JobSection, VerticalJobSpec, VerticalPartySpec
+from vfl.config.job_spec import (
+    AlignProtocol,
+    AlignSpec,
+    JobSection,
+    VerticalJobSpec,
+    VerticalPartySpec,
+)
+from vfl.errors import ConfigError
 from vfl.runtime.context import party_context
 from vfl.runtime.events import AlignReport, Event
 from vfl.runtime.in_memory import InMemoryHub
@@ -26,6 +38,21 @@ from vfl.runtime.simulator import PartyRun, run_phase
 from vfl.runtime.workspace import Workspace
 
 Factory = Callable[[str, IdSource], Program]
+
+
+def _fastpsi_missing() -> str | None:
+    try:
+        require_fastpsi()
+    except ConfigError as exc:
+        if os.environ.get("VFL_REQUIRE_FASTPSI") == "1":
+            raise  # CI (.ci/run): a missing spu fails the run instead of skipping its tests
+        return str(exc)
+    return None
+
+
+needs_fastpsi = pytest.mark.skipif(_fastpsi_missing() is not None, reason=f"{_fastpsi_missing()}")
+"""For tests that run spu: skipped, with the install line as the reason, only where it is
+not installed (`make fastpsi` does, and `make test` runs it)."""
 
 
 def ecdh(role: str, source: IdSource, workers: int | None = 1) -> Program:
@@ -38,6 +65,12 @@ def rsa(role: str, source: IdSource, workers: int | None = 1) -> Program:
     if role == "label_holder":
         return RsaLabelHolder(source, workers)
     return RsaFeatureHolder(source, workers)
+
+
+def rr22(role: str, source: IdSource, workers: int | None = 1) -> Program:
+    if role == "label_holder":
+        return Rr22LabelHolder(source, workers)
+    return Rr22FeatureHolder(source, workers)
 
 
 class Collect:
@@ -60,7 +93,7 @@ class Outcome:
 
 def job(
     names: Sequence[str],
-    protocol: Literal["ecdh", "rsa"] = "ecdh",
+    protocol: AlignProtocol = "ecdh",
     cardinality_only: bool = False,
     key_bits: int = 2048,
 ) -> VerticalJobSpec:
@@ -90,13 +123,14 @@ def run_psi(
     factory: Callable[..., Program] = ecdh,
     cardinality_only: bool = False,
     sources: dict[str, IdSource] | None = None,
-    protocol: Literal["ecdh", "rsa"] | None = None,
+    protocol: AlignProtocol | None = None,
     key_bits: int = 2048,
     **kwargs: object,
 ) -> Outcome:
     """The first party of `sets` is the label holder; returns what each party stored."""
     names = list(sets)
-    proto: Literal["ecdh", "rsa"] = protocol or ("rsa" if factory is rsa else "ecdh")
+    by_factory: dict[object, AlignProtocol] = {rsa: "rsa", rr22: "rr22"}
+    proto: AlignProtocol = protocol or by_factory.get(factory, "ecdh")
     spec = job(names, proto, cardinality_only, key_bits)
     hub = InMemoryHub()
     collect = Collect()
