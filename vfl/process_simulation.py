@@ -23,9 +23,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import time
-from collections.abc import Mapping
-from contextlib import suppress
+import types
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from itertools import combinations
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -99,7 +101,8 @@ class ProcessSimulation:
                     name=f"vfl-{name}",
                     daemon=True,  # and if this process is killed, its pipe's EOF ends it
                 )
-                child.start()
+                with _main_not_rerun():
+                    child.start()
                 theirs.close()
                 self._children[name], self._controls[name] = child, mine
         except BaseException:
@@ -216,3 +219,21 @@ class ProcessSimulation:
             child = self._children[name]
             child.join(timeout=1.0)
             raise VflError(f"its process exited with code {child.exitcode}") from None
+
+
+@contextmanager
+def _main_not_rerun() -> Iterator[None]:
+    """Start a spawned child without it re-importing this process's `__main__`.
+
+    spawn re-runs the parent's main module by name or path in every child: a user's script
+    without an `if __name__ == "__main__":` guard would run its whole job again, and once a
+    Streamlit app ran in this process (the dashboard tests, AppTest) `__main__` is that
+    app, which fails outside a session. The child needs nothing from it — its target and
+    arguments live in importable modules — so the parent shows spawn a bare main module
+    while the child is prepared."""
+    real = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = real

@@ -18,6 +18,8 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import sys
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -147,3 +149,21 @@ def test_a_party_process_that_dies_is_named_and_no_process_outlives_the_job(
     assert result.error == f"party bank: its process exited with code {-signal.SIGKILL}"
     assert set(killer.pids) == {"bank", "vfl-bank", "vfl-bureau"}
     assert all(_gone(pid) for pid in killer.pids.values())
+
+
+def test_a_main_module_that_must_not_run_again_is_not_rerun_in_the_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """spawn re-runs the parent's `__main__` in each child: a user's unguarded script would
+    run its job again, and after a Streamlit AppTest in the same process (CI's lanes)
+    `__main__` is a Streamlit app that fails outside a session. Here `__main__` is a script
+    that exits the moment it is imported; the children must never import it."""
+    script = tmp_path / "unguarded.py"
+    script.write_text("raise SystemExit('the parent script ran again in a party process')\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    spec = _spec(tmp_path)
+    result = simulate(spec, workdir=tmp_path / "run", backend=Backend.PROCESSES)
+    assert result.status == "succeeded", result.error
+    assert sys.modules["__main__"] is main
