@@ -22,9 +22,14 @@ from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.transcript import Transcript
 
 SECRETS = {p: hashlib.sha256(p.encode()).digest() for p in ("bank", "shop")}
-"""Fixed party secrets, so the model under test is the same every run: with fresh ones the
-initial weights differ each time, and on 200 rows an unlucky draw trained a constant
-scorer now and then (AUC exactly 0.5), failing the checks below for no fault of theirs."""
+"""Fixed party secrets, job id and spec digest (every derived stream binds all three), so
+the model under test is the same every run: with fresh ones the initial weights differ
+each time, and on 200 rows an unlucky draw trained a constant scorer now and then (AUC
+exactly 0.5), failing the checks below for no fault of theirs. Secrets alone were not
+enough: the job id was new per run and the spec's digest covers its temporary data
+paths, and CI drew a constant scorer again."""
+JOB_ID = "predict-evaluation-training"
+SPEC_DIGEST = hashlib.sha256(b"predict-evaluation-training spec").digest()
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +37,14 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     home = tmp_path_factory.mktemp("home")
     (home / "train").mkdir()
     train = job_dict(synthetic_vertical(home / "train", {"bank": 3, "shop": 2}, rows=200))
-    result = simulate(job_spec(train), home=home, workdir=home / "run", party_secrets=SECRETS)
+    result = simulate(
+        job_spec(train),
+        home=home,
+        workdir=home / "run",
+        job_id=JOB_ID,
+        party_secrets=SECRETS,
+        spec_digest=SPEC_DIGEST,
+    )
     assert result.status == "succeeded", result.error
     return home, train, result.job_id
 
