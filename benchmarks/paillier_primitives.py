@@ -20,7 +20,7 @@ from pathlib import Path
 import gmpy2
 from phe import paillier
 
-from vfl.crypto import backend, heu_native, kernels, ou
+from vfl.crypto import heu_native, kernels, ou
 from vfl.crypto.keys import generate_keypair
 from vfl.crypto.ou_backend import OuBackend
 
@@ -69,8 +69,8 @@ def heu_rates(schema: str, key_bits: int) -> tuple[dict[str, float], int]:
     if schema == "OU":
         # Our own OU obfuscators H^r with r of 256 bits (HEU's encryptor draws 110).
         h, nn = gmpy2.mpz(he.ou_h()), gmpy2.mpz(he.modulus)
-        rs = [secrets.randbits(backend.OU_RANDOMNESS_BITS) for _ in range(400)]
-        table = kernels.comb_table(h, backend.OU_RANDOMNESS_BITS, nn)
+        rs = [secrets.randbits(ou.SHORT_RANDOMNESS_BITS) for _ in range(400)]
+        table = kernels.comb_table(h, ou.SHORT_RANDOMNESS_BITS, nn)
         r[x + "own_obfuscator_powmod_r256_per_s"] = per_second(
             lambda: [gmpy2.powmod(h, e, nn) for e in rs], 400
         )

@@ -25,8 +25,6 @@ C = TypeVar("C")
 
 _LIMB = 62
 """HEU's scalar multiply takes an int64: wider scalars go in 62-bit limbs."""
-OU_RANDOMNESS_BITS = ou.SHORT_RANDOMNESS_BITS
-"""Exponent r of our OU obfuscators H^r (HEU's own encryptor uses 110), see vfl/crypto/ou.py."""
 
 
 class HeBackend(Protocol[C]):
@@ -178,7 +176,7 @@ class HeuBackend:
         def obfuscate(randomness: Sequence[int]) -> list[int]:
             return [int(gmpy2.powmod(h, r, n)) for r in randomness]
 
-        return HeuBackend(scheme, obfuscate, OU_RANDOMNESS_BITS)
+        return HeuBackend(scheme, obfuscate, ou.SHORT_RANDOMNESS_BITS)
 
     @property
     def plaintext_bits(self) -> int:
