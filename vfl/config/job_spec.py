@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from vfl.config.he_scheme import HeScheme
 from vfl.config.horizontal_spec import (
     HorizontalModelSpec,
     HorizontalPrivacySpec,
@@ -314,7 +315,11 @@ class VerticalTrainSpec(TrainSpec):
     whatever `optimizer` says); `none` in plaintext, for parties that trust each other and
     as the baseline."""
     key_bits: int = Field(default=MIN_KEY_BITS, ge=MIN_KEY_BITS, le=8192)
-    """Paillier modulus size (paillier only); 2048 is the minimum."""
+    """Modulus size (paillier only); 2048 is the minimum, 3072 with he_scheme = "ou"."""
+    he_scheme: HeScheme = HeScheme.PAILLIER
+    """The homomorphic scheme under protection = "paillier": `paillier` (default) or `ou`
+    (Okamoto–Uchiyama: statistical masks, bounded decryptions, key_bits >= 3072;
+    docs/paillier.md compares their cost)."""
     precision_bits: int = Field(default=16, ge=8, le=24)
     """Fractional bits of the fixed-point encoding of encrypted values (paillier only)."""
     packing: bool = True
@@ -356,7 +361,19 @@ class VerticalTrainSpec(TrainSpec):
                 "'paillier' nobody holds them: set weight_decay = 0"
             )
         if self.protection == "paillier":
-            error = rows_slot_error(self.key_bits, self.precision_bits, self.batch_size)
+            scheme = self.he_scheme
+            if self.key_bits < scheme.min_key_bits(MIN_KEY_BITS):
+                raise ValueError(
+                    f"train.key_bits = {self.key_bits} is below {scheme.min_key_bits(MIN_KEY_BITS)}"
+                    f", the minimum for he_scheme = '{scheme}' (≥ 112-bit security, "
+                    "docs/paillier.md); raise key_bits"
+                )
+            error = rows_slot_error(
+                self.key_bits,
+                self.precision_bits,
+                self.batch_size,
+                scheme.capacity_bits(self.key_bits),
+            )
             if error:
                 raise ValueError(error)
         return self

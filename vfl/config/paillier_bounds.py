@@ -35,10 +35,13 @@ def acc0_bits(f: int) -> int:
     return INIT_BITS + f + 1 + STAT_BITS
 
 
-def rows_slot_error(key_bits: int, f: int, batch_size: int) -> str | None:
-    """Why one slot of aᵀδ + ε (the widest) does not fit a `key_bits` plaintext, or None."""
+def rows_slot_error(
+    key_bits: int, f: int, batch_size: int, capacity_bits: int | None = None
+) -> str | None:
+    """Why one slot of aᵀδ + ε (the widest) does not fit a `key_bits` plaintext, or None.
+    `capacity_bits`: what the scheme's layouts may fill (he_scheme.py), key_bits if None."""
     width = eps_bits(f, batch_size) + 1 + GUARD_BITS + 1
-    if width <= key_bits - 2:
+    if width <= (key_bits if capacity_bits is None else capacity_bits) - 2:
         return None
     return (
         f"train.batch_size = {batch_size} with precision_bits = {f} needs {width}-bit "

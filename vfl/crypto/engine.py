@@ -12,12 +12,13 @@ so the party's own encryptions cost one modular multiplication each when it need
 from __future__ import annotations
 
 import secrets
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 from gmpy2 import mpz
 
@@ -28,6 +29,8 @@ from vfl.errors import CryptoError
 
 _CHUNK = 64
 """Obfuscators per background job: small enough to interleave with other work."""
+_REDUCTION_MARGIN_BITS = 128
+"""Extra bits drawn before reducing mod n: within 2^-128 of uniform (party_secret.below)."""
 
 
 class RandomSource(Protocol):
@@ -73,31 +76,22 @@ class _Stream:
     pending: deque[Future[list[mpz]]] = field(default_factory=deque)
 
 
-class PaillierEngine:
-    def __init__(
-        self,
-        key: PublicKey,
-        pool: WorkerPool,
-        private: PrivateKey | None = None,
-        obfuscation: Obfuscation = Obfuscation.DJN,
-        bases: RandomSource | None = None,
-    ) -> None:
-        """`bases`: the stream of this party's secret bases, required for OWNER_HIDING
-        (derived from the party secret so a replay re-sends the same ciphertexts)."""
-        if obfuscation is Obfuscation.OWNER_HIDING and bases is None:
-            raise CryptoError("an owner-hiding engine needs its party's stream of bases")
-        self.key = key
+class StreamEngine(ABC):
+    """Named obfuscator streams, computed ahead on a worker pool: what every scheme's engine
+    shares. A subclass says how one chunk of obfuscators is made and how the protocol's
+    operations run under its key."""
+
+    key: Any
+    pool: WorkerPool
+
+    def __init__(self, pool: WorkerPool) -> None:
         self.pool = pool
-        self._private = private
-        self.obfuscation = obfuscation
-        self._base_source = bases
-        self._bases: list[mpz] | None = None
         self._streams: dict[str, _Stream] = {}
         self._spent: dict[str, int] = {}  # released streams: how many were handed out
 
-    @staticmethod
-    def owner(keys: KeyPair, pool: WorkerPool) -> PaillierEngine:
-        return PaillierEngine(keys.public, pool, keys.private)
+    @abstractmethod
+    def _obfuscate(self, source: RandomSource, start: int, count: int) -> Future[list[mpz]]:
+        """Obfuscators start .. start+count of `source`, on a worker."""
 
     # -- obfuscators -------------------------------------------------------------------
     def prefill(self, source: RandomSource, count: int) -> None:
@@ -108,29 +102,6 @@ class PaillierEngine:
             n = min(_CHUNK, want - s.scheduled)
             s.pending.append(self._obfuscate(source, s.scheduled, n))
             s.scheduled += n
-
-    def _obfuscate(self, source: RandomSource, start: int, count: int) -> Future[list[mpz]]:
-        """Obfuscators start .. start+count of `source` on a worker (by CRT for the owner)."""
-        k = self.key
-        if self.obfuscation is Obfuscation.OWNER_HIDING:
-            bits = owner_hiding.randomness_bits(k.bits)
-            draws = [source.bits(i, bits) for i in range(start, start + count)]
-            w = owner_hiding.exponent_bits(k.bits)
-            return self.pool.submit(owner_hiding.obfuscators, k.n2, self._hiding_bases(), w, draws)
-        alphas = [source.bits(i, k.alpha_bits) for i in range(start, start + count)]
-        if self._private is not None:
-            p, q = self._private.p, self._private.q
-            return self.pool.submit(kernels.djn_chunk_crt, p, q, k.hs, k.alpha_bits, alphas)
-        return self.pool.submit(kernels.djn_chunk, k.n2, k.hs, k.alpha_bits, alphas)
-
-    def _hiding_bases(self) -> list[mpz]:
-        """This party's K secret bases y_j = s_j^n, computed once (split over the workers)."""
-        if self._bases is None:
-            assert self._base_source is not None
-            bits = owner_hiding.base_randomness_bits(self.key.bits)
-            draws = [self._base_source.bits(j, bits) for j in range(owner_hiding.BASES)]
-            self._bases = self.pool.map_split(owner_hiding.make_bases, draws, self.key.n)
-        return self._bases
 
     def obfuscators(self, source: RandomSource, count: int) -> list[mpz]:
         """The next `count` obfuscators of `source`: never the same index twice in a run."""
@@ -170,7 +141,111 @@ class PaillierEngine:
                 f.cancel()
             self._spent[other] = s.taken
 
-    # -- operations ----------------------------------------------------------------------
+    # -- what the protocols call ---------------------------------------------------------
+    @property
+    @abstractmethod
+    def capacity_bits(self) -> int:
+        """What `SlotLayout.for_key` may fill: packed plaintexts plus their masks fit."""
+
+    @abstractmethod
+    def encrypt(
+        self, plaintexts: Sequence[int], source: RandomSource | None = None
+    ) -> list[mpz]: ...
+
+    @abstractmethod
+    def add_plain(
+        self, cts: Sequence[mpz], plaintexts: Sequence[int], source: RandomSource | None = None
+    ) -> list[mpz]:
+        """[[x + m]], each multiplied by a fresh obfuscator: this re-randomises."""
+
+    def rerandomize(self, cts: Sequence[mpz], source: RandomSource | None = None) -> list[mpz]:
+        return self.add_plain(cts, [0] * len(cts), source)
+
+    def linear(self, bases: Sequence[mpz], terms: Sequence[Sequence[tuple[int, int]]]) -> list[mpz]:
+        """Π_i [[x_i]]^e for each output's (i, e) terms: Σ e·x_i under encryption."""
+        return self.pool.map_split(_multi_exp_chunk, list(terms), list(bases), self.key.ct_modulus)
+
+    def pack_shifted(self, cts: Sequence[mpz], per: int, shift_bits: int) -> list[mpz]:
+        """Runs of `per` ciphertexts [[x_0]], …, [[x_per−1]] as one [[Σ_j x_j·2^(j·shift_bits)]]
+        each (the last run may be shorter): their packed slots side by side."""
+        groups = [list(cts[i : i + per]) for i in range(0, len(cts), per)]
+        return self.pool.map_split(kernels.shift_pack, groups, shift_bits, self.key.ct_modulus)
+
+    @abstractmethod
+    def hiding_masks(self, draws: RandomSource, count: int, packed_bits: int) -> list[int]:
+        """Masks for `count` packed values of |x| < 2^packed_bits that the key owner will
+        decrypt: x + mask must tell the owner nothing of x (within 2^-40 per value)."""
+
+    @abstractmethod
+    def masked_bound_bits(self, packed_bits: int) -> int:
+        """Bits of |x + mask| the key owner's `open` accepts for such a masked value."""
+
+    @abstractmethod
+    def open(
+        self,
+        cts: Sequence[mpz],
+        bound_bits: int,
+        what: str,
+        offsets: Sequence[int] | None = None,
+    ) -> list[int]:
+        """The key owner's decryption of a peer's ciphertexts (+ its own `offsets`), as
+        integers the caller may send on: refused when the scheme needs a bound and a value
+        breaks `bound_bits`."""
+
+
+class PaillierEngine(StreamEngine):
+    """Paillier under one public key (with the private key, also decrypts)."""
+
+    def __init__(
+        self,
+        key: PublicKey,
+        pool: WorkerPool,
+        private: PrivateKey | None = None,
+        obfuscation: Obfuscation = Obfuscation.DJN,
+        bases: RandomSource | None = None,
+    ) -> None:
+        """`bases`: the stream of this party's secret bases, required for OWNER_HIDING
+        (derived from the party secret so a replay re-sends the same ciphertexts)."""
+        if obfuscation is Obfuscation.OWNER_HIDING and bases is None:
+            raise CryptoError("an owner-hiding engine needs its party's stream of bases")
+        super().__init__(pool)
+        self.key: PublicKey = key
+        self._private = private
+        self.obfuscation = obfuscation
+        self._base_source = bases
+        self._bases: list[mpz] | None = None
+
+    @staticmethod
+    def owner(keys: KeyPair, pool: WorkerPool) -> PaillierEngine:
+        return PaillierEngine(keys.public, pool, keys.private)
+
+    def _obfuscate(self, source: RandomSource, start: int, count: int) -> Future[list[mpz]]:
+        """Obfuscators start .. start+count of `source` on a worker (by CRT for the owner)."""
+        k = self.key
+        if self.obfuscation is Obfuscation.OWNER_HIDING:
+            bits = owner_hiding.randomness_bits(k.bits)
+            draws = [source.bits(i, bits) for i in range(start, start + count)]
+            w = owner_hiding.exponent_bits(k.bits)
+            return self.pool.submit(owner_hiding.obfuscators, k.n2, self._hiding_bases(), w, draws)
+        alphas = [source.bits(i, k.alpha_bits) for i in range(start, start + count)]
+        if self._private is not None:
+            p, q = self._private.p, self._private.q
+            return self.pool.submit(kernels.djn_chunk_crt, p, q, k.hs, k.alpha_bits, alphas)
+        return self.pool.submit(kernels.djn_chunk, k.n2, k.hs, k.alpha_bits, alphas)
+
+    def _hiding_bases(self) -> list[mpz]:
+        """This party's K secret bases y_j = s_j^n, computed once (split over the workers)."""
+        if self._bases is None:
+            assert self._base_source is not None
+            bits = owner_hiding.base_randomness_bits(self.key.bits)
+            draws = [self._base_source.bits(j, bits) for j in range(owner_hiding.BASES)]
+            self._bases = self.pool.map_split(owner_hiding.make_bases, draws, self.key.n)
+        return self._bases
+
+    @property
+    def capacity_bits(self) -> int:
+        return self.key.bits
+
     def encrypt(self, plaintexts: Sequence[int], source: RandomSource | None = None) -> list[mpz]:
         obf = self.obfuscators(source or OsRandom(), len(plaintexts))
         return kernels.encrypt_with(plaintexts, obf, self.key.n)
@@ -178,27 +253,37 @@ class PaillierEngine:
     def add_plain(
         self, cts: Sequence[mpz], plaintexts: Sequence[int], source: RandomSource | None = None
     ) -> list[mpz]:
-        """[[x + m]], each multiplied by a fresh obfuscator: this re-randomises."""
         obf = self.obfuscators(source or OsRandom(), len(cts))
         return kernels.add_plain(cts, plaintexts, obf, self.key.n)
 
-    def rerandomize(self, cts: Sequence[mpz], source: RandomSource | None = None) -> list[mpz]:
-        return self.add_plain(cts, [0] * len(cts), source)
+    def hiding_masks(self, draws: RandomSource, count: int, packed_bits: int) -> list[int]:
+        """Uniform in Z_n (to 2^-128): x + mask mod n is uniform whatever x."""
+        n = int(self.key.n)
+        bits = n.bit_length() + _REDUCTION_MARGIN_BITS
+        return [draws.bits(i, bits) % n for i in range(count)]
 
-    def linear(self, bases: Sequence[mpz], terms: Sequence[Sequence[tuple[int, int]]]) -> list[mpz]:
-        """Π_i [[x_i]]^e for each output's (i, e) terms: Σ e·x_i under encryption."""
-        return self.pool.map_split(_multi_exp_chunk, list(terms), list(bases), self.key.n2)
-
-    def pack_shifted(self, cts: Sequence[mpz], per: int, shift_bits: int) -> list[mpz]:
-        """Runs of `per` ciphertexts [[x_0]], …, [[x_per−1]] as one [[Σ_j x_j·2^(j·shift_bits)]]
-        each (the last run may be shorter): their packed slots side by side."""
-        groups = [list(cts[i : i + per]) for i in range(0, len(cts), per)]
-        return self.pool.map_split(kernels.shift_pack, groups, shift_bits, self.key.n2)
+    def masked_bound_bits(self, packed_bits: int) -> int:
+        return self.key.bits
 
     def decrypt(self, cts: Sequence[mpz]) -> list[mpz]:
         if self._private is None:
             raise CryptoError("this party does not hold the private key of these ciphertexts")
         return self.pool.map_split(kernels.decrypt_crt, list(cts), self._private.p, self._private.q)
+
+    def open(
+        self,
+        cts: Sequence[mpz],
+        bound_bits: int,
+        what: str,
+        offsets: Sequence[int] | None = None,
+    ) -> list[int]:
+        """Residues mod n: a Paillier plaintext never wraps a secret modulus, so there is no
+        overflow to refuse (the masks are uniform mod n, the public modulus)."""
+        n = int(self.key.n)
+        plain = [int(m) for m in self.decrypt(cts)]
+        if offsets is None:
+            return plain
+        return [(m + extra) % n for m, extra in zip(plain, offsets, strict=True)]
 
 
 def _multi_exp_chunk(

@@ -15,9 +15,12 @@ import gmpy2
 from gmpy2 import mpz
 
 from vfl.crypto.keys import KeyPair, PrivateKey, PublicKey
+from vfl.crypto.ou import OuKeyPair, OuPrivateKey, OuPublicKey
 from vfl.errors import CryptoError
 
 _FORMAT = "vfl-paillier-keypair-v1"
+_OU_FORMAT = "vfl-ou-keypair-v1"
+_FIX = "the file is damaged; this phase cannot resume, restart the job"
 
 
 def keypair_to_bytes(keys: KeyPair) -> bytes:
@@ -43,3 +46,32 @@ def keypair_from_bytes(data: bytes, where: str) -> KeyPair:
     if not 1 < hs < n * n or gmpy2.gcd(hs, n) != 1:
         raise CryptoError(f"{where}: the stored obfuscator base is out of range; {fix}")
     return KeyPair(PublicKey(n, hs), PrivateKey(p, q))
+
+
+def ou_keypair_to_bytes(keys: OuKeyPair) -> bytes:
+    pub, priv = keys.public, keys.private
+    fields = {"p": priv.p, "q": priv.q, "t": priv.t, "g": pub.g, "h": pub.h}
+    doc: dict[str, object] = {k: f"{int(v):x}" for k, v in fields.items()}
+    doc.update(format=_OU_FORMAT, key_bits=pub.key_bits)
+    return json.dumps(doc).encode()
+
+
+def ou_keypair_from_bytes(data: bytes, where: str) -> OuKeyPair:
+    """Parse and check a stored OU key pair; the decryption constant is recomputed."""
+    try:
+        doc = json.loads(data)
+        if doc.get("format") != _OU_FORMAT:
+            raise ValueError("unknown format")
+        p, q, t, g, h = (mpz(int(doc[k], 16)) for k in ("p", "q", "t", "g", "h"))
+        key_bits = int(doc["key_bits"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CryptoError(f"{where}: not a stored OU key pair ({exc}); {_FIX}") from None
+    if not all(gmpy2.is_prime(x) for x in (p, q, t)) or (p - 1) % t != 0:
+        raise CryptoError(f"{where}: the stored OU primes have the wrong form; {_FIX}")
+    n, p2 = p * p * q, p * p
+    public = OuPublicKey(n, g, h, key_bits)
+    public.check(where)
+    lg = (gmpy2.powmod(g % p2, t, p2) - 1) // p
+    if lg % p == 0:
+        raise CryptoError(f"{where}: the stored OU base G does not decrypt; {_FIX}")
+    return OuKeyPair(public, OuPrivateKey(p, q, t, gmpy2.invert(lg, p)))

@@ -37,6 +37,11 @@ class PublicKey:
         return int(self.n.bit_length())
 
     @property
+    def ct_modulus(self) -> mpz:
+        """Ciphertexts are residues mod n² (OU's are mod n)."""
+        return self.n2
+
+    @property
     def width(self) -> int:
         """Bytes of one serialised ciphertext (an integer below n²)."""
         return (int(self.n2.bit_length()) + 7) // 8

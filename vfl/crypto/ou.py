@@ -27,6 +27,7 @@ probability ~2^(b+1−bits(p))); the protocol must decrypt only through it.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,37 @@ class OuPublicKey:
     @property
     def owner_randomness_bits(self) -> int:
         return int(self.n.bit_length()) + STATISTICAL_BITS
+
+    @property
+    def bits(self) -> int:
+        """The key size k (checked against n's length by `check`)."""
+        return self.key_bits
+
+    @property
+    def ct_modulus(self) -> mpz:
+        """Ciphertexts are residues mod n (Paillier's are mod n²)."""
+        return self.n
+
+    @property
+    def plain_width(self) -> int:
+        """Bytes of one serialised (masked) plaintext value: below n."""
+        return self.width
+
+    @property
+    def fingerprint(self) -> bytes:
+        """SHA-256 of n and the bases: which key a ciphertext is under."""
+        body = b"".join(gmpy2.to_binary(v) for v in (self.n, self.g, self.h))
+        return hashlib.sha256(b"ou" + body).digest()
+
+    @staticmethod
+    def from_bytes(n: bytes, g: bytes, h: bytes, key_bits: int, where: str) -> OuPublicKey:
+        """Parse and sanity-check a peer's OU public key (one line on failure)."""
+        if not OU_MIN_KEY_BITS // 4 <= key_bits <= 16384:
+            raise CryptoError(f"{where}: key_bits {key_bits} out of range; regenerate keys")
+        n_int, g_int, h_int = (mpz(int.from_bytes(v, "big")) for v in (n, g, h))
+        key = OuPublicKey(n_int, g_int, h_int, key_bits)
+        key.check(where)
+        return key
 
     def check(self, where: str) -> None:
         """Sanity checks on a peer's public key: sizes and ranges, one line on failure."""
@@ -189,10 +221,27 @@ def decrypt(cts: Sequence[mpz], key: OuPrivateKey) -> list[int]:
     return out
 
 
-def decrypt_bounded(cts: Sequence[mpz], key: OuPrivateKey, bound_bits: int, what: str) -> list[int]:
+def decrypt_bounded(
+    cts: Sequence[mpz],
+    key: OuPrivateKey,
+    bound_bits: int,
+    what: str,
+    offsets: Sequence[int] | None = None,
+) -> list[int]:
     """`decrypt`, refusing any |m| ≥ 2^bound_bits: the only decryption the protocol may use
-    on ciphertexts a peer computed (the overflow attack, see the module docstring)."""
-    out = decrypt(cts, key)
+    on ciphertexts a peer computed (the overflow attack, see the module docstring).
+
+    With `offsets`, the value checked and returned is m + offset mod p (centred): the key
+    owner's own term added before anything leaves it (split's F3 adds a·acc), so the bound
+    applies to what is sent, not to an intermediate the owner keeps."""
+    if offsets is None:
+        out = decrypt(cts, key)
+    else:
+        p, half = key.p, key.p // 2
+        out = []
+        for m, extra in zip(decrypt(cts, key), offsets, strict=True):
+            v = (m + extra) % p
+            out.append(int(v - p) if v > half else int(v))
     limit = 1 << bound_bits
     for i, m in enumerate(out):
         if not -limit < m < limit:
@@ -201,6 +250,33 @@ def decrypt_bounded(cts: Sequence[mpz], key: OuPrivateKey, bound_bits: int, what
                 "a forged ciphertext); the job stops and nothing derived from it is sent"
             )
     return out
+
+
+_TABLES: dict[tuple[bytes, int], list[list[mpz]]] = {}
+"""Per-process memo of fixed-base combs (G and H of the key in use), for worker chunks."""
+
+
+def _table(base: mpz, bits: int, n: mpz) -> list[list[mpz]]:
+    key = (hashlib.sha256(gmpy2.to_binary(n) + gmpy2.to_binary(base)).digest(), bits)
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) > 4:
+            _TABLES.clear()
+        table = _TABLES[key] = kernels.comb_table(base, bits, n)
+    return table
+
+
+def obfuscator_chunk(n: mpz, h: mpz, bits: int, draws: list[int]) -> list[mpz]:
+    """H^r mod n for each r < 2^bits: what a worker runs (the comb is built once)."""
+    table = _table(h, bits, n)
+    return [kernels.comb_power(table, r, n) for r in draws]
+
+
+def encrypt_chunk(
+    n: mpz, g: mpz, bits: int, plaintexts: list[int], obfuscators: list[mpz]
+) -> list[mpz]:
+    """G^m·H^r mod n for |m| < 2^bits with ready obfuscators: what a worker runs."""
+    return encrypt_with(plaintexts, obfuscators, _table(g, bits, n), n)
 
 
 def g_table(key: OuPublicKey) -> list[list[mpz]]:

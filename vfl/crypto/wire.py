@@ -1,25 +1,44 @@
 """Ciphertexts and masked plaintexts <-> fixed-width bytes for `EncryptedTensor`.
 
-Every integer from a peer is range-checked here: ciphertexts must lie in [1, n²) and be
-units mod n; masked plaintexts in [0, n). The expected count and key fingerprint are the
-receiver's, never the sender's word.
+Every integer from a peer is range-checked here: ciphertexts must lie in [1, N) (N = n² for
+Paillier, n for OU) and be units mod n; masked plaintexts in [0, n). The expected count
+and key fingerprint are the receiver's, never the sender's word.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import gmpy2
 from gmpy2 import mpz
 
-from vfl.crypto.keys import PublicKey
 from vfl.crypto.packing import SlotLayout
 from vfl.errors import ProtocolError
 from vfl.protocol.types import EncryptedTensor
 
 
+class CipherKey(Protocol):
+    """What the wire format needs of a public key, whatever the scheme."""
+
+    @property
+    def n(self) -> mpz: ...
+
+    @property
+    def ct_modulus(self) -> mpz: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def plain_width(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> bytes: ...
+
+
 def to_wire(
-    key: PublicKey,
+    key: CipherKey,
     cts: Sequence[mpz],
     shape: tuple[int, ...],
     packing: str,
@@ -40,7 +59,7 @@ def to_wire(
 
 
 def from_wire(
-    key: PublicKey, t: EncryptedTensor, count: int, packing: str, layout: SlotLayout, where: str
+    key: CipherKey, t: EncryptedTensor, count: int, packing: str, layout: SlotLayout, where: str
 ) -> list[mpz]:
     if t.key_fingerprint != key.fingerprint:
         raise ProtocolError(
@@ -59,22 +78,22 @@ def from_wire(
         )
     if t.count != count:
         raise ProtocolError(f"{where}: {t.count} ciphertexts, expected {count}")
-    w, n, n2 = t.width, key.n, key.n2
+    w, n, modulus = t.width, key.n, key.ct_modulus
     out = []
     for i in range(count):
         c = mpz(int.from_bytes(t.ciphertexts[i * w : (i + 1) * w], "big"))
-        if not 0 < c < n2 or gmpy2.gcd(c, n) != 1:
-            raise ProtocolError(f"{where}: ciphertext {i} is not a valid Paillier ciphertext")
+        if not 0 < c < modulus or gmpy2.gcd(c, n) != 1:
+            raise ProtocolError(f"{where}: ciphertext {i} is not a valid ciphertext under this key")
         out.append(c)
     return out
 
 
-def plain_to_bytes(key: PublicKey, values: Sequence[int]) -> bytes:
+def plain_to_bytes(key: CipherKey, values: Sequence[int]) -> bytes:
     w = key.plain_width
     return b"".join((int(v) % int(key.n)).to_bytes(w, "big") for v in values)
 
 
-def plain_from_bytes(key: PublicKey, data: bytes, count: int, where: str) -> list[int]:
+def plain_from_bytes(key: CipherKey, data: bytes, count: int, where: str) -> list[int]:
     w = key.plain_width
     if len(data) != count * w:
         raise ProtocolError(f"{where}: {len(data)} bytes, expected {count} values of {w} bytes")

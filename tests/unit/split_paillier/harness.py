@@ -11,7 +11,7 @@ from parties.data import load_dataset
 from parties.programs import program_for
 from vfl.algorithms.split.feature_holder import SplitEvaluateFeatureHolder, SplitTrainFeatureHolder
 from vfl.algorithms.split.label_holder import SplitEvaluateLabelHolder, SplitTrainLabelHolder
-from vfl.algorithms.split.paillier.feature_side import KeyGen
+from vfl.algorithms.split.paillier.phase_keys import AnyKeyGen as KeyGen
 from vfl.config.job_spec import PartySpec, VerticalJobSpec
 from vfl.crypto.testing import insecure_keygen
 from vfl.protocol.envelope import Envelope

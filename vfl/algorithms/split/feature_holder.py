@@ -18,13 +18,12 @@ from vfl.algorithms.split.exchange import FeatureSide, PlainFeatureSide
 from vfl.algorithms.split.initial_weights import init_generator
 from vfl.algorithms.split.messages import EXCHANGE_STEP, INIT_STEP, TrainHello
 from vfl.algorithms.split.models import build_bottom, is_preset, make_optimizer
-from vfl.algorithms.split.paillier.feature_side import KeyGen, PaillierFeatureSide
-from vfl.algorithms.split.paillier.phase_keys import phase_keypair
+from vfl.algorithms.split.paillier.feature_side import PaillierFeatureSide
+from vfl.algorithms.split.paillier.phase_keys import AnyKeyGen, scheme_keypair
 from vfl.algorithms.split.paillier.share_momentum import ShareMomentum
 from vfl.algorithms.split.preprocess import Standardizer
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.job_spec import vertical
-from vfl.crypto.keys import generate_keypair
 from vfl.runtime.checkpoint_file import TorchCheckpoint
 from vfl.runtime.context import PartyContext
 from vfl.runtime.party_secret import PartySecret
@@ -41,14 +40,16 @@ class _Setup:
     side: FeatureSide
 
 
-def feature_side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> FeatureSide:
+def feature_side(
+    ctx: PartyContext, width: int, keygen: AnyKeyGen | None, phase: str
+) -> FeatureSide:
     """This party's end of the exchange, by `train.protection`."""
     t, label_holder = vertical(ctx.job).train, vertical(ctx.job).label_holder.name
     if t.protection == "paillier":
         return PaillierFeatureSide(
             label_holder,
             width,
-            phase_keypair(ctx.workspace, ctx.job_id, phase, t.key_bits, keygen),
+            scheme_keypair(ctx.workspace, ctx.job_id, phase, t.key_bits, t.he_scheme, keygen),
             precision_bits=t.precision_bits,
             packing=t.packing,
             workers=t.workers,
@@ -61,7 +62,7 @@ def feature_side(ctx: PartyContext, width: int, keygen: KeyGen, phase: str) -> F
 
 
 def _setup(
-    ctx: PartyContext, keygen: KeyGen, phase: str, scaler: Standardizer | None = None
+    ctx: PartyContext, keygen: AnyKeyGen | None, phase: str, scaler: Standardizer | None = None
 ) -> _Setup:
     """Train fits the scaler on the training rows; evaluate passes the published one."""
     spec = vertical(ctx.job)
@@ -108,9 +109,9 @@ def serve_forward(ctx: PartyContext, s: _Setup, rows: NDArray[np.int64]) -> None
 class SplitTrainFeatureHolder(Program):
     phase = "train"
 
-    def __init__(self, keygen: KeyGen = generate_keypair) -> None:
+    def __init__(self, keygen: AnyKeyGen | None = None) -> None:
         self.keygen = keygen
-        """Paillier key factory; tests pass a small-key one (vfl.crypto.testing)."""
+        """Key factory; None: the scheme's own; tests pass a small-key one (vfl.crypto.testing)."""
 
     def run(self, ctx: PartyContext) -> None:
         s = _setup(ctx, self.keygen, self.phase)
@@ -158,7 +159,7 @@ class SplitTrainFeatureHolder(Program):
 class SplitEvaluateFeatureHolder(Program):
     phase = "evaluate"
 
-    def __init__(self, keygen: KeyGen = generate_keypair) -> None:
+    def __init__(self, keygen: AnyKeyGen | None = None) -> None:
         self.keygen = keygen
 
     def run(self, ctx: PartyContext) -> None:

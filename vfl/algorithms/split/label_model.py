@@ -163,6 +163,7 @@ def _peer_side(
             batch_size=t.batch_size,
             min_key_bits=min_key_bits,
             momentum=ShareMomentum(t.momentum, t.nesterov),
+            scheme=t.he_scheme,
         )
     return PlainLabelSide(peer, d, u, fan_in, label_dp)
 

@@ -11,12 +11,11 @@ from vfl.algorithms.split.feature_holder import feature_side
 from vfl.algorithms.split.initial_weights import init_generator
 from vfl.algorithms.split.messages import EXCHANGE_STEP, PredictScores, TrainHello
 from vfl.algorithms.split.models import build_bottom
-from vfl.algorithms.split.paillier.feature_side import KeyGen
+from vfl.algorithms.split.paillier.phase_keys import AnyKeyGen
 from vfl.algorithms.split.predict_part import chunks, predict_inputs
 from vfl.algorithms.split.predict_scores import ScoreColumns, open_output
 from vfl.algorithms.split.schedule import BatchSchedule
 from vfl.config.predict_spec import MissingPartyRows
-from vfl.crypto.keys import generate_keypair
 from vfl.protocol.checks import expect_shape
 from vfl.runtime.context import PartyContext
 from vfl.runtime.events import OutputReport
@@ -29,9 +28,9 @@ class SplitPredictFeatureHolder(Program):
 
     phase = "predict"
 
-    def __init__(self, keygen: KeyGen = generate_keypair) -> None:
+    def __init__(self, keygen: AnyKeyGen | None = None) -> None:
         self.keygen = keygen
-        """Paillier key factory; tests pass a small-key one (vfl.crypto.testing)."""
+        """Key factory; None: the scheme's own; tests pass a small-key one (vfl.crypto.testing)."""
 
     def run(self, ctx: PartyContext) -> None:
         inputs = predict_inputs(ctx)

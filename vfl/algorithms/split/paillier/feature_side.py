@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from gmpy2 import mpz
 from numpy.typing import NDArray
 
 from vfl.algorithms.split.initial_weights import feature_half
@@ -25,6 +24,7 @@ from vfl.algorithms.split.paillier.messages import (
     InteractiveWidth,
     MaskedProduct,
     MaskedWeightGradient,
+    OuKey,
     PaillierKey,
     UnmaskedProduct,
 )
@@ -41,9 +41,12 @@ from vfl.algorithms.split.paillier.shares import (
     uniform_signed,
 )
 from vfl.algorithms.split.paillier.side_randomness import SideRandomness, next_batch_scope
-from vfl.crypto.engine import PaillierEngine
+from vfl.crypto.engine import PaillierEngine, StreamEngine
 from vfl.crypto.fixed_point import encode
 from vfl.crypto.keys import KeyPair
+from vfl.crypto.ou import OuKeyPair
+from vfl.crypto.ou_engine import OuEngine
+from vfl.crypto.packing import SlotLayout
 from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_to_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
@@ -61,7 +64,7 @@ class PaillierFeatureSide:
         self,
         label_holder: str,
         width: int,
-        keys: KeyPair,
+        keys: KeyPair | OuKeyPair,
         *,
         precision_bits: int,
         packing: bool,
@@ -84,7 +87,11 @@ class PaillierFeatureSide:
         """F's share of the velocity: that of its masks ε (share_momentum.py)."""
         self._keys = keys
         self._pool = WorkerPool(workers)
-        self._engine = PaillierEngine.owner(self._keys, self._pool)
+        self._engine: StreamEngine = (
+            OuEngine.owner(keys, self._pool)
+            if isinstance(keys, OuKeyPair)
+            else PaillierEngine.owner(keys, self._pool)
+        )
         self.packing = packing
         self._lay: Layouts | None = None
         self._a: NDArray[np.int64] | None = None
@@ -112,8 +119,12 @@ class PaillierFeatureSide:
         """Send pk_F, learn u. `ctx` is a fixed scope of the phase, not a batch's: a party
         restarted mid-phase repeats the handshake under the same sequence numbers."""
         self._rand = SideRandomness(PartySecret.of(ctx), "F", self.label_holder)
-        key = self._keys.public
-        ctx.send(self.label_holder, PaillierKey(_b(key.n), _b(key.hs)))
+        keys = self._keys
+        if isinstance(keys, OuKeyPair):
+            pub = keys.public
+            ctx.send(self.label_holder, OuKey(_b(pub.n), _b(pub.g), _b(pub.h), pub.key_bits))
+        else:
+            ctx.send(self.label_holder, PaillierKey(_b(keys.public.n), _b(keys.public.hs)))
         u = ctx.recv(self.label_holder, InteractiveWidth).u
         if not 1 <= u <= 4096 or (self.acc is not None and self.acc.shape != (self.width, u)):
             raise ProtocolError(
@@ -121,7 +132,8 @@ class PaillierFeatureSide:
                 f"not fit this party's model; both sides must run the same job spec"
             )
         self.u = u
-        self._lay = Layouts.build(key.bits, self.f, self.width, u, self.packing, self.batch_size)
+        capacity = self._engine.capacity_bits
+        self._lay = Layouts.build(capacity, self.f, self.width, u, self.packing, self.batch_size)
 
     def initial_share(self, ctx: PartyContext, fresh: bool) -> None:
         """Send M = W_F − acc₀ (messages.InitialShare); keep acc₀ when training starts
@@ -182,20 +194,24 @@ class PaillierFeatureSide:
         where = f"split_paillier.MaskedProduct from {self.label_holder}"
         msg = ctx.recv(self.label_holder, MaskedProduct)
         count = self.u * groups
-        with clock("F2.decrypt"):
-            masked = self._engine.decrypt(
-                from_wire(key, msg.values, count, "batch", lay.batch, where)
-            )
         with clock("F3.share"):
             share = ai.astype(object) @ acc  # exact a·acc at scale 2^2f
-            out = []
-            for j in range(self.u):
-                for g in range(groups):
-                    own = sum(
-                        int(v) << (t * lay.batch.width)
-                        for t, v in enumerate(share[g * s : (g + 1) * s, j])
-                    )
-                    out.append(int(masked[j * groups + g]) + own)
+            own = [
+                sum(
+                    int(v) << (t * lay.batch.width)
+                    for t, v in enumerate(share[g * s : (g + 1) * s, j])
+                )
+                for j in range(self.u)
+                for g in range(groups)
+            ]
+        with clock("F2.decrypt"):  # a·V + e1, plus a·acc: a·W + e1, checked before it leaves
+            out = self._engine.open(
+                from_wire(key, msg.values, count, "batch", lay.batch, where),
+                self._engine.masked_bound_bits(_packed_bits(lay.batch)),
+                where,
+                own,
+            )
+        with clock("F3.share"):
             body_out = plain_to_bytes(key, out)
         ctx.send(self.label_holder, UnmaskedProduct(len(out), body_out))
         following = next_batch_scope(ctx.scope)
@@ -240,10 +256,13 @@ class PaillierFeatureSide:
         msg = ctx.recv(self.label_holder, EncryptedGradients)
         n_w = self.u * lay.row_chunks
         outs = lay.acc_outputs(rows) if self.input_grad else 0
+        engine = self._engine
         with self.clock("B1+B4.decrypt"):
-            cts = from_wire(key, msg.weight_grad, n_w, "rows", lay.rows, where)
-            cts += from_wire(key, msg.input_grad, outs, "acc", lay.acc, where)
-            plain = self._engine.decrypt(cts)
+            w_cts = from_wire(key, msg.weight_grad, n_w, "rows", lay.rows, where)
+            in_cts = from_wire(key, msg.input_grad, outs, "acc", lay.acc, where)
+            plain = engine.open(
+                w_cts, engine.masked_bound_bits(_packed_bits(lay.rows)), f"{where} weight_grad"
+            ) + engine.open(in_cts, _packed_bits(lay.acc), f"{where} input_grad")
         with self.clock("B2.mask"):
             body = self._mask_gradient(plain, n_w, self.rand.stream("epsilon", ctx.scope))
         ctx.send(self.label_holder, MaskedWeightGradient(n_w, body))
@@ -254,7 +273,7 @@ class PaillierFeatureSide:
             grad = self._input_grad(plain[n_w:], rows, int(key.n))
         return torch.from_numpy(grad).float()
 
-    def _mask_gradient(self, plain: list[mpz], n_w: int, draws: DerivedRandomness) -> bytes:
+    def _mask_gradient(self, plain: list[int], n_w: int, draws: DerivedRandomness) -> bytes:
         """B2: add ε (scale 2^2f) to every slot of aᵀδ + e2; keep η·ε in acc (scale 2^f),
         or with momentum η times F's share of the step (share_momentum.py).
 
@@ -275,10 +294,15 @@ class PaillierFeatureSide:
         assert len(out) == n_w
         return plain_to_bytes(key, out)
 
-    def _input_grad(self, plain: list[mpz], rows: int, n: int) -> NDArray[np.float64]:
+    def _input_grad(self, plain: list[int], rows: int, n: int) -> NDArray[np.float64]:
         what = "split_paillier.EncryptedGradients.input_grad"
         grad = self.lay.unpack_acc_rows([int(v) for v in plain], rows, n, what)
         return grad / float(2 ** (2 * self.f))
+
+
+def _packed_bits(layout: SlotLayout) -> int:
+    """Bits of a whole packed plaintext of `layout`: |x| < 2^(slots·width)."""
+    return layout.slots * layout.width
 
 
 def _b(x: object) -> bytes:

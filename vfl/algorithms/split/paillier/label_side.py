@@ -1,8 +1,9 @@
 """L's end of the Paillier exchange with one feature holder: holds V = W − acc.
 
 L computes on F's ciphertexts with short fixed-point scalars only, masks every result with
-uniform noise in Z_n before F decrypts it, and updates V by SGD (with momentum on its own
-share of the velocity, share_momentum.py) with the masked gradient.
+uniform noise in Z_n (OU: statistical masks over the packed value) before F decrypts it,
+and updates V by SGD (with momentum on its own share of the velocity, share_momentum.py)
+with the masked gradient.
 Masks, noise and re-randomisation obfuscators are derived from L's party secret and the
 batch scope (side_randomness.py), so a restarted label holder re-sends what it sent and
 removes from F's journaled replies exactly the masks that are in them.
@@ -27,6 +28,7 @@ from vfl.algorithms.split.paillier.messages import (
     InteractiveWidth,
     MaskedProduct,
     MaskedWeightGradient,
+    OuKey,
     PaillierKey,
     UnmaskedProduct,
 )
@@ -41,9 +43,13 @@ from vfl.algorithms.split.paillier.shares import (
     unpack_signed,
 )
 from vfl.algorithms.split.paillier.side_randomness import SideRandomness, next_batch_scope
-from vfl.crypto.engine import Obfuscation, PaillierEngine
+from vfl.config.he_scheme import HeScheme
+from vfl.crypto.engine import Obfuscation, PaillierEngine, StreamEngine
 from vfl.crypto.fixed_point import encode
 from vfl.crypto.keys import MIN_KEY_BITS, PublicKey
+from vfl.crypto.ou import OuPublicKey
+from vfl.crypto.ou_engine import OuEngine
+from vfl.crypto.packing import SlotLayout
 from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_from_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
@@ -72,8 +78,12 @@ class PaillierLabelSide(nn.Module):
         batch_size: int,
         min_key_bits: int = MIN_KEY_BITS,
         momentum: ShareMomentum | None = None,
+        scheme: HeScheme = HeScheme.PAILLIER,
     ) -> None:
+        """`min_key_bits`: the Paillier floor; an OU key must be 1024 bits longer
+        (HeScheme.min_key_bits)."""
         super().__init__()
+        self.scheme = scheme
         self.peer = peer
         self.fan_in = fan_in
         self.batch_size = batch_size
@@ -91,7 +101,7 @@ class PaillierLabelSide(nn.Module):
         if self.momentum.active:  # training state only: checkpoints, not the published model
             zeros = to_tensor(np.zeros((d, u), dtype=object))
             self.register_buffer("velocity_fixed", zeros, persistent=False)
-        self._engine: PaillierEngine | None = None
+        self._engine: StreamEngine | None = None
         self._lay: Layouts | None = None
         self._z: torch.Tensor | None = None
         self._inputs: tuple[list[mpz], list[mpz]] | None = None
@@ -141,27 +151,42 @@ class PaillierLabelSide(nn.Module):
         restarted mid-phase repeats the handshake under the same sequence numbers."""
         self._secret = PartySecret.of(ctx)
         self._rand = SideRandomness(self._secret, "L", self.peer)
-        msg = ctx.recv(self.peer, PaillierKey)
-        where = f"split_paillier.PaillierKey from {self.peer}"
-        key = PublicKey.from_bytes(msg.n, msg.hs, where)
-        if key.bits < self.min_key_bits:
-            raise ProtocolError(
-                f"{where}: a {key.bits}-bit modulus, this party accepts {self.min_key_bits} "
-                "bits or more; the feature holder must use train.key_bits >= 2048"
-            )
         if self._engine is not None:
             self._engine.pool.close()
-        # Owner-hiding obfuscators: F knows the factorisation, so DJN's short exponents
-        # would not hide from it what L's ciphertexts carry in their randomness
-        # (docs/paillier.md, vfl/crypto/owner_hiding.py).
-        bases = self._rand.stream("bases", "job")
-        self._engine = PaillierEngine(
-            key, WorkerPool(self.workers), None, Obfuscation.OWNER_HIDING, bases
-        )
-        self._lay = Layouts.build(key.bits, self.f, self.d, self.u, self.packing, self.batch_size)
+        self._engine = self._peer_engine(ctx)
+        capacity = self._engine.capacity_bits
+        self._lay = Layouts.build(capacity, self.f, self.d, self.u, self.packing, self.batch_size)
         ctx.send(self.peer, InteractiveWidth(self.u))
 
-    def _started(self) -> tuple[PaillierEngine, Layouts, SideRandomness]:
+    def _peer_engine(self, ctx: PartyContext) -> StreamEngine:
+        """F's public key, checked, in an engine that re-randomises with owner-hiding
+        obfuscators: F knows the factorisation, so short exponents would not hide from it
+        what L's ciphertexts carry in their randomness (docs/paillier.md,
+        vfl/crypto/owner_hiding.py; OU: H^r with r of bits(n) + 40)."""
+        assert self._rand is not None
+        floor = self.scheme.min_key_bits(self.min_key_bits)
+        key: PublicKey | OuPublicKey
+        if self.scheme is HeScheme.OU:
+            ou_msg = ctx.recv(self.peer, OuKey)
+            where = f"split_paillier.OuKey from {self.peer}"
+            key = OuPublicKey.from_bytes(ou_msg.n, ou_msg.g, ou_msg.h, ou_msg.key_bits, where)
+        else:
+            msg = ctx.recv(self.peer, PaillierKey)
+            where = f"split_paillier.PaillierKey from {self.peer}"
+            key = PublicKey.from_bytes(msg.n, msg.hs, where)
+        if key.bits < floor:
+            raise ProtocolError(
+                f"{where}: a {key.bits}-bit modulus, this party accepts {floor} bits or "
+                f"more for he_scheme '{self.scheme}'; the feature holder must use "
+                f"train.key_bits >= {self.scheme.min_key_bits(MIN_KEY_BITS)}"
+            )
+        pool = WorkerPool(self.workers)
+        if isinstance(key, OuPublicKey):
+            return OuEngine(key, pool, None, Obfuscation.OWNER_HIDING)
+        bases = self._rand.stream("bases", "job")
+        return PaillierEngine(key, pool, None, Obfuscation.OWNER_HIDING, bases)
+
+    def _started(self) -> tuple[StreamEngine, Layouts, SideRandomness]:
         assert self._engine is not None and self._lay is not None and self._rand is not None, (
             "start() first"
         )
@@ -198,7 +223,7 @@ class PaillierLabelSide(nn.Module):
             product = engine.linear(cts, terms)
         with clock("F2.mask"):
             draws = rand.stream("e1", ctx.scope)
-            e1 = [draws.below(i, n) for i in range(len(terms))]
+            e1 = engine.hiding_masks(draws, len(terms), _packed_bits(lay.batch))
             product = engine.add_plain(product, e1, obf)
             body = to_wire(key, product, (rows, self.u), "batch", lay.batch, 2 * f)
         ctx.send(self.peer, MaskedProduct(body))
@@ -236,7 +261,7 @@ class PaillierLabelSide(nn.Module):
             w_grad = engine.linear(rows_ct, w_terms)
         with self.clock("B1.mask"):
             draws = rand.stream("e2", ctx.scope)
-            e2 = [draws.below(i, n) for i in range(len(w_terms))]
+            e2 = engine.hiding_masks(draws, len(w_terms), _packed_bits(lay.rows))
             w_grad = engine.add_plain(w_grad, e2, obf)
         in_grad = (
             self._input_gradient(ctx.scope, engine, lay, self._released(ctx, delta), acc_ct)
@@ -295,7 +320,7 @@ class PaillierLabelSide(nn.Module):
     def _input_gradient(
         self,
         scope: str,
-        engine: PaillierEngine,
+        engine: StreamEngine,
         lay: Layouts,
         delta: NDArray[np.int64],
         acc_ct: list[mpz],
@@ -326,3 +351,8 @@ class PaillierLabelSide(nn.Module):
             product = engine.linear(acc_ct, terms)
         with self.clock("B4.mask"):
             return engine.add_plain(product, plains, self._started()[2].obfuscators(scope))
+
+
+def _packed_bits(layout: SlotLayout) -> int:
+    """Bits of a whole packed plaintext of `layout`: |x| < 2^(slots·width)."""
+    return layout.slots * layout.width

@@ -3,7 +3,9 @@
 For each feature holder F (key pair pk_F/sk_F, accumulated noise acc, d×u) and the label
 holder L (V = W − acc, L's share of F's interactive weights W, which nobody holds).
 [[x]] is encryption under pk_F; every message goes through the coordinator, which holds no
-key. e1, e2 are uniform in Z_n (one per packed plaintext); ε is F's gradient mask. Nobody
+key. e1, e2 are uniform in Z_n (one per packed plaintext; with `he_scheme = "ou"`,
+statistical masks 2^b + U[0, 2^(b+41)) over the packed value's b bits, vfl/crypto/ou_engine.py,
+and F decrypts only within the resulting bound); ε is F's gradient mask. Nobody
 holds W, from the first step: W₀ = V₀ + acc₀ with acc₀ uniform and wide (layouts.py).
 
     F                                              L
@@ -55,6 +57,20 @@ class PaillierKey:
 
     n: bytes
     hs: bytes
+
+
+@message("split_paillier.OuKey", Content.PUBLIC_KEY)
+@dataclass(frozen=True)
+class OuKey:
+    """F → L with `train.he_scheme = "ou"`, in place of PaillierKey: F's Okamoto–Uchiyama
+    modulus n = p²q, bases G and H, and the key size k (plaintext_bits = ⌈k/3⌉, so the
+    layouts follow from it). Public: reveals nothing. L refuses k below its floor + 1024
+    (docs/paillier.md, "OU's security")."""
+
+    n: bytes
+    g: bytes
+    h: bytes
+    key_bits: int
 
 
 @message("split_paillier.InteractiveWidth", Content.PLAIN)

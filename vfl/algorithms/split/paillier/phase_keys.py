@@ -11,17 +11,29 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
-from vfl.crypto.key_file import keypair_from_bytes, keypair_to_bytes
-from vfl.crypto.keys import KeyPair
+from vfl.config.he_scheme import HeScheme
+from vfl.crypto.key_file import (
+    keypair_from_bytes,
+    keypair_to_bytes,
+    ou_keypair_from_bytes,
+    ou_keypair_to_bytes,
+)
+from vfl.crypto.keys import KeyPair, generate_keypair
+from vfl.crypto.ou import OuKeyPair, generate_ou_keypair
+from vfl.errors import CryptoError
 from vfl.runtime.workspace import Workspace
 
 KeyGen = Callable[[int], KeyPair]
+OuKeyGen = Callable[[int], OuKeyPair]
+AnyKeyGen = Callable[[int], KeyPair | OuKeyPair]
+"""A test's small-key factory for either scheme (vfl.crypto.testing); None in production."""
 
 
-def key_file(job_id: str, phase: str) -> str:
+def key_file(job_id: str, phase: str, scheme: str = "paillier") -> str:
     digest = hashlib.sha256(job_id.encode()).hexdigest()[:16]
-    return f"paillier-{phase}-{digest}.key"
+    return f"{scheme}-{phase}-{digest}.key"
 
 
 def phase_keypair(
@@ -31,3 +43,49 @@ def phase_keypair(
     name = key_file(job_id, phase)
     data = workspace.private(name, lambda: keypair_to_bytes(keygen(bits)))
     return keypair_from_bytes(data, f"{workspace.root / 'private' / name}")
+
+
+def phase_ou_keypair(
+    workspace: Workspace,
+    job_id: str,
+    phase: str,
+    bits: int,
+    keygen: OuKeyGen = generate_ou_keypair,
+) -> OuKeyPair:
+    """As `phase_keypair`, for `he_scheme = "ou"` (its own file and format)."""
+    name = key_file(job_id, phase, "ou")
+    data = workspace.private(name, lambda: ou_keypair_to_bytes(keygen(bits)))
+    return ou_keypair_from_bytes(data, f"{workspace.root / 'private' / name}")
+
+
+def scheme_keypair(
+    workspace: Workspace,
+    job_id: str,
+    phase: str,
+    bits: int,
+    scheme: HeScheme,
+    keygen: AnyKeyGen | None = None,
+) -> KeyPair | OuKeyPair:
+    """This phase's key pair for `scheme`, made by `keygen` (a test's) or the scheme's own
+    generator, then reloaded from disk on a restart."""
+
+    def made(kind: type[KeyPair] | type[OuKeyPair]) -> Callable[[int], Any]:
+        def make(size: int) -> Any:
+            pair = keygen(size) if keygen is not None else None
+            if pair is not None and not isinstance(pair, kind):
+                raise CryptoError(f"key factory made a {type(pair).__name__} for {scheme}")
+            return pair
+
+        return make
+
+    if scheme is HeScheme.OU:
+        return phase_ou_keypair(
+            workspace,
+            job_id,
+            phase,
+            bits,
+            generate_ou_keypair if keygen is None else made(OuKeyPair),
+        )
+    return phase_keypair(
+        workspace, job_id, phase, bits, generate_keypair if keygen is None else made(KeyPair)
+    )
