@@ -1,4 +1,5 @@
-"""Run the Paillier cut-layer exchange batch by batch, timed, outside the job programs.
+"""Run the Paillier (or OU, `train.he_scheme`) cut-layer exchange batch by batch, timed,
+outside the job programs.
 
 The two real sides (`PaillierFeatureSide`, `PaillierLabelSide`) talk over the real
 in-memory hub with real party contexts, each in its own thread as in the simulator; the
@@ -22,9 +23,11 @@ import torch
 from vfl.algorithms.split.models import build_bottom, build_top
 from vfl.algorithms.split.paillier.feature_side import PaillierFeatureSide
 from vfl.algorithms.split.paillier.label_side import PaillierLabelSide
+from vfl.config.he_scheme import HeScheme
 from vfl.config.job_spec import VerticalJobSpec
 from vfl.config.phase_plan import Phase
 from vfl.crypto.keys import KeyPair, generate_keypair
+from vfl.crypto.ou import OuKeyPair, generate_ou_keypair
 from vfl.runtime.context import PartyContext, party_context
 from vfl.runtime.in_memory import InMemoryHub
 from vfl.runtime.ledger import MemoryLedger
@@ -71,9 +74,10 @@ def drive(
     t, bs = spec.train, spec.train.batch_size
     keygen_s: list[float] = []
 
-    def timed_keygen(bits: int) -> KeyPair:
+    def timed_keygen(bits: int) -> KeyPair | OuKeyPair:
         start = time.perf_counter()
-        keys = generate_keypair(bits)
+        ou = t.he_scheme is HeScheme.OU
+        keys = generate_ou_keypair(bits) if ou else generate_keypair(bits)
         keygen_s.append(time.perf_counter() - start)
         return keys
 
@@ -91,7 +95,7 @@ def drive(
     lside = PaillierLabelSide(
         F, d, u, d + d_l, precision_bits=t.precision_bits, packing=t.packing,
         workers=t.workers, learning_rate=t.learning_rate, input_grad=True, label_dp=None,
-        batch_size=t.batch_size,
+        batch_size=t.batch_size, scheme=t.he_scheme,
     )  # fmt: skip
     hub = InMemoryHub()
     ledger = MemoryLedger()
