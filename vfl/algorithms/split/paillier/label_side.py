@@ -80,8 +80,9 @@ class PaillierLabelSide(nn.Module):
         momentum: ShareMomentum | None = None,
         scheme: HeScheme = HeScheme.PAILLIER,
     ) -> None:
-        """`min_key_bits`: the Paillier floor; an OU key must be 1024 bits longer
-        (HeScheme.min_key_bits)."""
+        """`min_key_bits`: the smallest peer key accepted; the label holder passes the
+        spec's `train.key_bits` or its policy's floor, whichever is larger, and the spec
+        validator holds `key_bits` to the scheme's minimum (3072 for OU)."""
         super().__init__()
         self.scheme = scheme
         self.peer = peer
@@ -164,7 +165,7 @@ class PaillierLabelSide(nn.Module):
         what L's ciphertexts carry in their randomness (docs/paillier.md,
         vfl/crypto/owner_hiding.py; OU: H^r with r of bits(n) + 40)."""
         assert self._rand is not None
-        floor = self.scheme.min_key_bits(self.min_key_bits)
+        floor = self.min_key_bits
         key: PublicKey | OuPublicKey
         if self.scheme is HeScheme.OU:
             ou_msg = ctx.recv(self.peer, OuKey)

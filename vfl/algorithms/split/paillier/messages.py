@@ -64,8 +64,8 @@ class PaillierKey:
 class OuKey:
     """F → L with `train.he_scheme = "ou"`, in place of PaillierKey: F's Okamoto–Uchiyama
     modulus n = p²q, bases G and H, and the key size k (plaintext_bits = ⌈k/3⌉, so the
-    layouts follow from it). Public: reveals nothing. L refuses k below its floor + 1024
-    (docs/paillier.md, "OU's security")."""
+    layouts follow from it). Public: reveals nothing. L refuses k below the spec's key_bits,
+    which the spec holds to ≥ 3072 for OU (docs/paillier.md, "OU's security")."""
 
     n: bytes
     g: bytes
