@@ -27,7 +27,7 @@ import pytest
 from gmpy2 import mpz
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
-from tests.unit.split_ou.test_ou_oracle import small_ou_key
+from tests.unit.split_ou.keys import small_ou_key
 from tests.unit.split_paillier.harness import run_job
 from vfl.crypto import ou
 from vfl.crypto.engine import Obfuscation, OsRandom

@@ -18,9 +18,15 @@ from pathlib import Path
 import pytest
 
 from tests.factories import job_dict, job_spec, synthetic_vertical
+from tests.unit.split_ou.keys import small_ou_key
 from tests.unit.split_paillier.harness import run_job
+from vfl.algorithms.split.paillier.phase_keys import AnyKeyGen
 
 TOLERANCE = 1e-5
+SCHEMES: dict[str, tuple[dict[str, object], AnyKeyGen | None]] = {
+    "paillier": ({}, None),
+    "ou": ({"he_scheme": "ou", "key_bits": 3072}, small_ou_key),
+}
 
 
 @pytest.mark.parametrize(
@@ -32,15 +38,20 @@ TOLERANCE = 1e-5
     ],
     ids=["one-feature-holder", "two-feature-holders", "logistic-preset"],
 )
+@pytest.mark.parametrize("scheme", ["paillier", "ou"])
 def test_paillier_losses_match_plain_sgd(
-    tmp_path: Path, widths: dict[str, int], model: dict[str, object]
+    tmp_path: Path, widths: dict[str, int], model: dict[str, object], scheme: str
 ) -> None:
+    """`scheme`: `train.he_scheme`; OU (statistical masks, bounded decryptions) must give
+    the same losses, so a wrong mask width or an unremoved mask shows up here."""
     paths = synthetic_vertical(tmp_path, widths, rows=160)
     train = {"optimizer": "sgd", "learning_rate": 0.1, "workers": 1, "precision_bits": 20}
     plain = run_job(job_spec(job_dict(paths, train=train, model=model)), tmp_path / "plain")
+    protected = {**train, "protection": "paillier", **SCHEMES[scheme][0]}
     secure = run_job(
-        job_spec(job_dict(paths, train={**train, "protection": "paillier"}, model=model)),
-        tmp_path / "paillier",
+        job_spec(job_dict(paths, train=protected, model=model)),
+        tmp_path / scheme,
+        SCHEMES[scheme][1],
     )
     assert len(secure.losses) == len(plain.losses) == 2 * 4
     worst = max(abs(a - b) for a, b in zip(secure.losses, plain.losses, strict=True))
