@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from parties.programs import program_for
+from parties.align_programs import align_program_for
 from psi.local_run import Side, run_two_party
 from vfl.config.job_spec import AlignSpec
 
@@ -67,7 +67,7 @@ def run_ours(
 ) -> dict[str, Any]:
     align = AlignSpec.model_validate({"protocol": protocol})
     lh, fh, wall = run_two_party(
-        Side(left, "id"), Side(right, "id"), align, out, programs=program_for
+        Side(left, "id"), Side(right, "id"), align, out, programs=align_program_for
     )
     for side in (lh, fh):
         if side.intersection_size != shared:
@@ -83,9 +83,18 @@ def run_ours(
         "peak_rss_mb": {
             "left": lh.peak_rss_bytes / 2**20,
             "right": fh.peak_rss_bytes / 2**20,
-            "left_workers": lh.workers_peak_rss_bytes / 2**20,
+            "left_workers": lh.workers_peak_rss_bytes / 2**20,  # rr22: the spu child
             "right_workers": fh.workers_peak_rss_bytes / 2**20,
         },
+        # CPU seconds of each party and of its children (workers, spu): unlike wall time
+        # they barely move with the load of other jobs on the machine
+        "cpu_s": {
+            "left": lh.cpu_seconds,
+            "right": fh.cpu_seconds,
+            "left_workers": lh.workers_cpu_seconds,
+            "right_workers": fh.workers_cpu_seconds,
+        },
+        "party_seconds": {"left": lh.seconds, "right": fh.seconds},
         "both_sides_learn_intersection": True,
     }
 
@@ -215,7 +224,10 @@ def main() -> None:
                 row[key] = run_ours(left, right, shared, folder / f"out_{protocol}_{n}", protocol)
                 print(f"n={n:>9}  {key:10s} {row[key]['wall_s']:8.1f} s", flush=True)
             if openmined:
-                ours = row["ours"]["wall_s"]
+                # the ratio is of the first of ours that ran (`ours` is ecdh, the default)
+                first = next((k for k in row if k == "ours" or k.startswith("ours_")), None)
+                ours = row[first]["wall_s"] if first else float("nan")
+                row["ratio_of"] = first
                 row["openmined"] = run_openmined(left, right, shared, n)
                 row["ratio_ours_to_openmined"] = ours / row["openmined"]["wall_s"]
                 print(

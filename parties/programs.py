@@ -1,25 +1,20 @@
 """Which program a party runs in each phase of a job: the one table that decides it.
 
 Keyed by (mode, phase, role), the entries of each mode's phase plan
-(`vfl/config/phase_plan.py`). The simulator, the party node and local PSI runs (`vfl psi`,
-`benchmarks/psi.py`, which hand the align programs an ID source streamed from a CSV and a
-worker count) all ask here, so a job runs the same code in one process and across
-machines. Adding a mode is its programs and its lines in `_PROGRAMS`.
+(`vfl/config/phase_plan.py`). The simulator and the party node ask here, so a job runs the
+same code in one process and across machines; the align entries are the PSI table of
+`parties/align_programs.py`, which local PSI runs (`vfl psi`, `benchmarks/psi.py`: an ID
+source streamed from a CSV and a worker count) ask directly, without importing training
+code. Adding a mode is its programs and its lines in `_PROGRAMS`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from psi.ecdh.feature_holder import EcdhFeatureHolder
-from psi.ecdh.label_holder import EcdhLabelHolder
-from psi.ids import IdSource, LocalIds
-from psi.join.programs import JoinFeatureHolder, JoinLabelHolder
-from psi.rr22.feature_holder import Rr22FeatureHolder
-from psi.rr22.label_holder import Rr22LabelHolder
+from parties.align_programs import psi_program
+from psi.ids import LocalIds
 from psi.rr22.native import require_fastpsi
-from psi.rsa.feature_holder import RsaFeatureHolder
-from psi.rsa.label_holder import RsaLabelHolder
 from vfl.algorithms.horizontal.sample_holder import (
     HorizontalEvaluateSampleHolder,
     HorizontalTrainSampleHolder,
@@ -48,40 +43,10 @@ from vfl.runtime.program import Program
 ProgramFactory = Callable[[JobSpec, LocalIds | None], Program]
 """Builds one role's program for one phase of a job (with `LocalIds` for a local run)."""
 
-_PsiProgram = Callable[[IdSource | None, int | None], Program]
-
-_PSI: dict[tuple[str, Role], _PsiProgram] = {
-    ("ecdh", Role.LABEL_HOLDER): EcdhLabelHolder,
-    ("ecdh", Role.FEATURE_HOLDER): EcdhFeatureHolder,
-    ("rsa", Role.LABEL_HOLDER): RsaLabelHolder,
-    ("rsa", Role.FEATURE_HOLDER): RsaFeatureHolder,
-    ("rr22", Role.LABEL_HOLDER): Rr22LabelHolder,
-    ("rr22", Role.FEATURE_HOLDER): Rr22FeatureHolder,
-    ("join", Role.LABEL_HOLDER): lambda source, workers: JoinLabelHolder(),
-    ("join", Role.FEATURE_HOLDER): lambda source, workers: JoinFeatureHolder(),
-}
-_STREAMING = ("ecdh", "rsa", "rr22")
-"""Align protocols that read their IDs from a `LocalIds` source (`vfl psi`)."""
-
 
 def _psi(role: Role) -> ProgramFactory:
-    """The align program of PSI's `role` (label holder: the star centre) for the spec's
-    `align.protocol`; a transfer source plays the label holder's side, the target the
-    feature holder's."""
-
-    def build(spec: JobSpec, local: LocalIds | None) -> Program:
-        protocol = align_roles(spec).align.protocol
-        if protocol == "rr22":
-            require_fastpsi()  # refused here, in one line, where spu is not installed
-        if local is None:
-            return _PSI[(protocol, role)](None, None)
-        if protocol not in _STREAMING:
-            raise ConfigError(
-                f"align.protocol: {protocol!r} has no local runner; use 'ecdh', 'rsa' or 'rr22'"
-            )
-        return _PSI[(protocol, role)](local.source, local.workers)
-
-    return build
+    """The align program of PSI's `role` (parties/align_programs.py)."""
+    return lambda spec, local: psi_program(spec, role, local)
 
 
 def _fixed(program: Callable[[], Program]) -> ProgramFactory:

@@ -43,8 +43,9 @@ from vfl.runtime.events import AlignReport, Event, Progress
 from vfl.runtime.program import Program
 
 ProgramLookup = Callable[[VerticalJobSpec, str, PartySpec, LocalIds | None], Program]
-"""The program registry (`parties.programs.program_for`), handed in by the caller: psi
-imports no party-side package, and the registry is one table for jobs and local runs."""
+"""The program registry (`parties.align_programs.align_program_for`: the align entries of
+`parties.programs`, without the training code), handed in by the caller: psi imports no
+party-side package, and the registry is one table for jobs and local runs."""
 
 JOB_ID = "psi-local"
 LEFT, RIGHT = "left", "right"
@@ -65,11 +66,16 @@ class SideResult:
     bytes_sent: int
     bytes_received: int
     peak_rss_bytes: int
+    """The party process's own peak (VmHWM on Linux)."""
     workers_peak_rss_bytes: int
     """Largest RUSAGE_CHILDREN peak of the party's worker subprocesses: an upper bound, as
     a child counts the party's own pages between its fork and exec if it forked."""
     aligned_ids: str | None
     error: str | None = None
+    cpu_seconds: float = 0.0
+    """User and system CPU of the party's own process."""
+    workers_cpu_seconds: float = 0.0
+    """The same, summed over its finished worker subprocesses (rr22: the spu child)."""
 
 
 def job_for(left: Side, right: Side, align: AlignSpec, timeout_s: float) -> VerticalJobSpec:
@@ -162,13 +168,34 @@ def _party_main(
         seconds=seconds,
         bytes_sent=totals.get("sent", 0),
         bytes_received=totals.get("received", 0),
-        peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        peak_rss_bytes=_own_peak_rss(),
         workers_peak_rss_bytes=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
         aligned_ids=str(aligned) if aligned.exists() else None,
         error=error,
+        cpu_seconds=_cpu(resource.RUSAGE_SELF),
+        workers_cpu_seconds=_cpu(resource.RUSAGE_CHILDREN),
     )
     result.send_bytes(json.dumps({"result": out_result.__dict__}).encode())
     result.close()
+
+
+def _own_peak_rss() -> int:
+    """This process's own peak resident memory. Linux's `ru_maxrss` also counts what the
+    process held before its exec, so a party started by a large parent (the benchmark
+    after building 10^7 IDs) would report the parent's size; `VmHWM` is reset by exec."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_two_party(
@@ -183,7 +210,7 @@ def run_two_party(
     programs: ProgramLookup,
 ) -> tuple[SideResult, SideResult, float]:
     """Run both parties; return their results and the wall time of the whole run.
-    `programs` is the program registry (`parties.programs.program_for`), a module-level
+    `programs` is the program registry (`align_program_for`), a module-level
     function: each party's process imports it by module and name.
 
     Each party is a plain `python -m psi.local_run` subprocess, never a multiprocessing

@@ -134,18 +134,27 @@ def finish_feature_holder(
     rows: int,
     protocol: str,
     permutation: NDArray[np.int64] | None = None,
+    read_ahead: bool = False,
 ) -> None:
     """Take the rows L selected; `permutation` maps the positions L names (the order F
-    sent in; under rr22 the pairwise result's order, shorter than F's rows) to file rows."""
+    sent in; under rr22 the pairwise result's order, shorter than F's rows) to file rows.
+    `read_ahead`: read the IDs of all of `permutation`'s rows while L works (rr22, where
+    they are the pairwise intersection; under ecdh and rsa they would be every row)."""
     lh = star.label_holder
     bound = rows if permutation is None else len(permutation)
+    # Under rr22 this party already knows the rows L can name (the pairwise result): it
+    # reads their IDs while L reads and sorts its own, instead of after (~2.7 s of a
+    # 2^20 run); L's selection then picks from them.
+    candidates = source.select(permutation) if read_ahead and permutation is not None else None
     positions = rows_to_positions(recv_rows(ctx, lh, Selection, 8, limit=bound))
     if len(positions) and (positions.min() < 0 or positions.max() >= bound):
         raise ProtocolError(f"psi.Selection from {lh}: positions outside 0..{bound - 1}")
     if len(np.unique(positions)) != len(positions):
         raise ProtocolError(f"psi.Selection from {lh}: names a row twice")
-    own = permutation[positions] if permutation is not None else positions
-    ids = source.select(own)
+    if candidates is None:
+        ids = source.select(permutation[positions] if permutation is not None else positions)
+    else:
+        ids = [candidates[int(p)] for p in positions]
     if any(a >= b for a, b in itertools.pairwise(ids)):
         raise ProtocolError(
             f"psi.Selection from {lh}: rows are not in ascending ID order; the parties "

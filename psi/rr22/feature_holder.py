@@ -50,7 +50,9 @@ class Rr22FeatureHolder(Program):
                 f"rr22 with {lh}: the result holds {len(common) - len(at)} keys this party "
                 "never had; a correct run never does"
             )
-        finish_feature_holder(ctx, star, source, len(keys), PROTOCOL, permutation=own)
+        finish_feature_holder(
+            ctx, star, source, len(keys), PROTOCOL, permutation=own, read_ahead=True
+        )
 
 
 def their_size(ctx: PartyContext, peer: str) -> int:

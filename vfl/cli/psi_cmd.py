@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from parties.programs import program_for
+from parties.align_programs import align_program_for
 from psi.local_run import Side, run_two_party
 from vfl.cli.commands import help_for
 from vfl.config.id_rules import IdRule
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             args.out,
             workers=args.workers,
             on_progress=lambda done, total: bar.update(task, completed=done, total=total),
-            programs=program_for,
+            programs=align_program_for,
         )
     print(f"shared IDs: {lh.intersection_size if lh.intersection_size >= 0 else '?'}")
     print(f"seconds: {wall:.2f}")
