@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 
 from vfl.api import simulate
@@ -19,6 +20,7 @@ from vfl.config.loading import load_job, parse_job
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.remote import connect
 from vfl.runtime.party_secret import secret_file
+from vfl.runtime.workspace import Workspace
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 VFL = [sys.executable, "-m", "vfl.cli.main"]
@@ -155,6 +157,25 @@ def _assert_close(got: Any, want: Any, tol: float, where: str) -> None:
         assert torch.allclose(got, want, atol=tol, rtol=0), f"{where} differs"
     else:
         assert got == want, where
+
+
+def plaintext_intersection(sample: Path) -> list[str]:
+    """The oracle of every align test: the IDs all parties of the sample job share, read
+    from its CSVs in plaintext and sorted (the order every party saves them in)."""
+    spec = tomllib.loads(sample.read_text())
+    ids = [
+        set(pd.read_csv(sample.parent / p["data"], dtype=str)[p["id_column"]])
+        for p in spec["parties"]
+    ]
+    return sorted(set.intersection(*ids))
+
+
+def aligned_ids(fed: LocalFederation, job_id: str) -> dict[str, list[str]]:
+    """By party: the IDs its node saved as the job's aligned rows."""
+    return {
+        p: list(Workspace(fed.root / p / "state" / "jobs" / job_id).load_alignment())
+        for p in fed.parties
+    }
 
 
 def dump(result: dict[str, Any]) -> str:
