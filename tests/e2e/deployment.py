@@ -4,10 +4,16 @@ simulator's result for the same job as the oracle."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +83,61 @@ def mid_training(result: dict[str, Any]) -> bool:
     return result.get("status") == "train" and isinstance(history, list) and len(history) >= 2
 
 
+def kill_and_restart(fed: LocalFederation, victim: str) -> None:
+    """kill -9 `victim` (a party or "coordinator") and start it again: the coordinator on
+    the same port and database file, a party with the same state folder."""
+    fed.kill(victim)
+    if victim == "coordinator":
+        fed.start_coordinator()
+    else:
+        fed.start_party(victim)
+
+
+def ledger(fed: LocalFederation, party: str) -> Path:
+    """The party node's own SQLite: its ledger and the phases it finished."""
+    return fed.root / party / "state" / "party.db"
+
+
+def wait_for_sent(
+    db: Path, job_id: str, seq_like: str = "%", kind_like: str = "%", limit_s: float = 240
+) -> None:
+    """Until the party's own ledger `db` shows it sent a message matching both patterns."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if db.exists():
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+                row = conn.execute(
+                    "SELECT 1 FROM ledger WHERE job_id = ? AND direction = 'sent' AND seq LIKE ?"
+                    " AND kind LIKE ?",
+                    (job_id, seq_like, kind_like),
+                ).fetchone()
+            if row:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"{db.parent.parent.name} never sent {kind_like} as {seq_like}")
+
+
+def phase_done(db: Path, job_id: str, phase: str) -> bool:
+    """Whether the party whose SQLite is `db` finished `phase` of the job."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        row = conn.execute(
+            "SELECT status FROM phases WHERE job_id = ? AND phase = ?", (job_id, phase)
+        ).fetchone()
+    return row is not None and row[0] == "done"
+
+
+@contextmanager
+def frozen(fed: LocalFederation, party: str) -> Iterator[None]:
+    """The party node stopped (SIGSTOP: it keeps its streams and state, does nothing)
+    inside the block, continued after it whatever happens."""
+    pid = fed.processes[party].pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
 def kill_mid_training(
     fed: LocalFederation, victim: str, epochs: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -89,11 +150,7 @@ def kill_mid_training(
         fed.wait_connected()
         job_id = submit(fed, fed.job_spec(epochs=epochs))
         before = wait_until(fed, job_id, mid_training)
-        fed.kill(victim)
-        if victim == "coordinator":
-            fed.start_coordinator()  # same port, same database file
-        else:
-            fed.start_party(victim)
+        kill_and_restart(fed, victim)
         result = wait_until(fed, job_id, finished)
         print(
             f"kill -9 {victim}: killed after epoch {len(before['history'])}, "
@@ -168,6 +225,17 @@ def plaintext_intersection(sample: Path) -> list[str]:
         for p in spec["parties"]
     ]
     return sorted(set.intersection(*ids))
+
+
+def aligned_with(protocol: str, sample: str, folder: Path) -> Path:
+    """A copy of `samples/<sample>` in `folder` whose job aligns with `protocol`; the job
+    file (LocalFederation makes each party's policy from it, so they accept it)."""
+    shutil.copytree(SAMPLES / sample, folder)
+    job = folder / "job.toml"
+    text = job.read_text()
+    assert 'protocol = "ecdh"' in text
+    job.write_text(text.replace('protocol = "ecdh"', f'protocol = "{protocol}"'))
+    return job
 
 
 def aligned_ids(fed: LocalFederation, job_id: str) -> dict[str, list[str]]:

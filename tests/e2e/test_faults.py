@@ -17,15 +17,24 @@ import pytest
 
 from tests.e2e.deployment import (
     SAMPLES,
+    aligned_ids,
+    aligned_with,
     assert_models_equal,
     finished,
+    frozen,
+    kill_and_restart,
     kill_mid_training,
+    ledger,
+    phase_done,
+    plaintext_intersection,
     simulated,
     status,
     submit,
     vfl,
+    wait_for_sent,
     wait_until,
 )
+from tests.unit.psi.harness import needs_fastpsi
 from vfl.cli.local_federation import LocalFederation
 
 pytestmark = pytest.mark.slow
@@ -66,8 +75,7 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
         )
         assert approve.returncode == 0, approve.stderr
         wait_until(fed, job_id, lambda r: r.get("status") == "align")
-        fed.kill("lab")
-        fed.start_party("lab")
+        kill_and_restart(fed, "lab")
         fed.start_party("imaging")
         result = wait_until(fed, job_id, finished)
     finally:
@@ -76,6 +84,43 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
     oracle = simulated(sample, tmp_path / "sim", fed, job_id, epochs=2)
     assert result["align"] == oracle["align"]
     assert_models_equal(result["models"], tmp_path / "sim")
+
+
+@pytest.mark.parametrize("protocol", ["ecdh", pytest.param("rr22", marks=needs_fastpsi)])
+def test_kill_9_coordinator_mid_align_then_restart_resumes_the_align(
+    protocol: str, tmp_path: Path
+) -> None:
+    """The coordinator is killed once the hospital sent its first PSI message (ecdh:
+    its blinded IDs; rr22: spu's first frame), with the lab held (SIGSTOP) so that it
+    cannot have finished align, and restarted on the same port and database file. The
+    align phase resumes, it does not restart: the party programs keep running through the
+    outage (each node starts align once), the mail the relay had stored is still there,
+    and every party ends with the plaintext intersection, then trains."""
+    job = aligned_with(protocol, "breast", tmp_path / "sample")
+    fed = LocalFederation(tmp_path / "fed", job)
+    try:
+        started = time.perf_counter()
+        fed.start()
+        fed.wait_connected()
+        job_id = submit(fed, fed.job_spec(epochs=2))
+        wait_for_sent(ledger(fed, "hospital"), job_id, kind_like=f"{protocol}.%")
+        with frozen(fed, "lab"):
+            assert not phase_done(ledger(fed, "lab"), job_id, "align")
+            kill_and_restart(fed, "coordinator")
+        result = wait_until(fed, job_id, finished)
+        print(f"kill -9 coordinator mid-align ({protocol}): {time.perf_counter() - started:.1f} s")
+    finally:
+        fed.stop()
+    assert result["status"] == "succeeded", result.get("error")
+    expected = plaintext_intersection(job)
+    assert expected
+    assert aligned_ids(fed, job_id) == {p: expected for p in fed.parties}
+    assert result["align"]["intersection_size"] == len(expected)
+    starts = {
+        p: (fed.root / f"{p}.log").read_text().count(f"job {job_id}: align started")
+        for p in fed.parties
+    }
+    assert starts == {p: 1 for p in fed.parties}
 
 
 PAILLIER_EPOCHS = 3
@@ -104,22 +149,6 @@ def _tiny_paillier_sample(folder: Path) -> Path:
     return folder / "job.toml"
 
 
-def _wait_for_sent(ledger: Path, job_id: str, seq_like: str, limit_s: float = 240) -> None:
-    """Until the party's own ledger shows it sent a message matching `seq_like`."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if ledger.exists():
-            with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=5) as db:
-                row = db.execute(
-                    "SELECT 1 FROM ledger WHERE job_id = ? AND direction = 'sent' AND seq LIKE ?",
-                    (job_id, seq_like),
-                ).fetchone()
-            if row:
-                return
-        time.sleep(0.02)
-    raise AssertionError(f"{ledger.parent.parent.name} never sent {seq_like}")
-
-
 def test_kill_9_paillier_feature_holder_mid_training_resumes_alone(tmp_path: Path) -> None:
     sample = _tiny_paillier_sample(tmp_path / "sample")
     fed = LocalFederation(tmp_path / "fed", sample)
@@ -128,11 +157,10 @@ def test_kill_9_paillier_feature_holder_mid_training_resumes_alone(tmp_path: Pat
         fed.start()
         fed.wait_connected()
         job_id = submit(fed, fed.job_spec())
-        ledger = tmp_path / "fed" / "lab" / "state" / "party.db"
-        _wait_for_sent(ledger, job_id, "train/epoch=1/batch=1#%")  # mid-epoch 1
+        lab_db = ledger(fed, "lab")
+        wait_for_sent(lab_db, job_id, "train/epoch=1/batch=1#%")  # mid-epoch 1
         before = status(fed, job_id)
-        fed.kill("lab")  # the feature holder; the hospital keeps running, waiting on it
-        fed.start_party("lab")
+        kill_and_restart(fed, "lab")  # the feature holder; the hospital waits on it
         result = wait_until(fed, job_id, finished)
         wall = time.perf_counter() - started
     finally:
@@ -140,7 +168,7 @@ def test_kill_9_paillier_feature_holder_mid_training_resumes_alone(tmp_path: Pat
     assert result["status"] == "succeeded", result.get("error")
     assert len(before["history"]) < PAILLIER_EPOCHS
     assert [h["epoch"] for h in result["history"]] == list(range(PAILLIER_EPOCHS))
-    with sqlite3.connect(ledger) as db:
+    with sqlite3.connect(lab_db) as db:
         replayed = db.execute(
             "SELECT kind, COUNT(*) FROM ledger WHERE job_id = ? AND direction = 'sent' AND "
             "seq LIKE 'train/%' GROUP BY seq HAVING COUNT(*) > 1",

@@ -6,15 +6,14 @@ left in any workspace."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.deployment import (
-    SAMPLES,
     aligned_ids,
+    aligned_with,
     finished,
     plaintext_intersection,
     submit,
@@ -27,22 +26,11 @@ pytestmark = [pytest.mark.slow, needs_fastpsi]
 EPOCHS = 2
 
 
-def rr22_sample(sample: str, folder: Path) -> Path:
-    """A copy of `samples/<sample>` whose job aligns with rr22 (each party's policy, made
-    from the job by LocalFederation, then accepts rr22)."""
-    shutil.copytree(SAMPLES / sample, folder)
-    job = folder / "job.toml"
-    text = job.read_text()
-    assert 'protocol = "ecdh"' in text
-    job.write_text(text.replace('protocol = "ecdh"', 'protocol = "rr22"'))
-    return job
-
-
 @pytest.mark.parametrize("sample", ["breast", "breast_three_party"])
 def test_rr22_deployed_aligns_every_party_on_the_plaintext_intersection(
     sample: str, tmp_path: Path
 ) -> None:
-    job = rr22_sample(sample, tmp_path / "sample")
+    job = aligned_with("rr22", sample, tmp_path / "sample")
     fed = LocalFederation(tmp_path / "fed", job)
     try:
         started = time.perf_counter()
