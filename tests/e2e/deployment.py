@@ -83,6 +83,13 @@ def mid_training(result: dict[str, Any]) -> bool:
     return result.get("status") == "train" and isinstance(history, list) and len(history) >= 2
 
 
+def approve(fed: LocalFederation, job_id: str, party: str) -> None:
+    """`vfl party approve` as `party`, for a node that is offline or held."""
+    config = fed.root / party / "party.toml"
+    proc = vfl("party", "approve", job_id, "--config", str(config), "--yes")
+    assert proc.returncode == 0, proc.stderr
+
+
 def kill_and_restart(fed: LocalFederation, victim: str) -> None:
     """kill -9 `victim` (a party or "coordinator") and start it again: the coordinator on
     the same port and database file, a party with the same state folder."""

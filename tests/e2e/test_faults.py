@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 import stat
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,7 @@ from tests.e2e.deployment import (
     SAMPLES,
     aligned_ids,
     aligned_with,
+    approve,
     assert_models_equal,
     finished,
     frozen,
@@ -30,7 +33,6 @@ from tests.e2e.deployment import (
     simulated,
     status,
     submit,
-    vfl,
     wait_for_sent,
     wait_until,
 )
@@ -65,15 +67,7 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
         fed.wait_connected()
         fed.stop_party("imaging")
         job_id = submit(fed, fed.job_spec(epochs=2))
-        approve = vfl(
-            "party",
-            "approve",
-            job_id,
-            "--config",
-            str(fed.root / "imaging" / "party.toml"),
-            "--yes",
-        )
-        assert approve.returncode == 0, approve.stderr
+        approve(fed, job_id, "imaging")
         wait_until(fed, job_id, lambda r: r.get("status") == "align")
         kill_and_restart(fed, "lab")
         fed.start_party("imaging")
@@ -86,26 +80,52 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
     assert_models_equal(result["models"], tmp_path / "sim")
 
 
+@dataclass(frozen=True)
+class MidAlign:
+    """Where the coordinator is killed: `held` is stopped (SIGSTOP) from submission on, or
+    once `sender` sent its first `kind`, so the align cannot have finished at the kill."""
+
+    held: str
+    sender: str
+    kind: str
+    from_start: bool
+
+
+MID_ALIGN = {
+    # ecdh aligns the sample in ~0.4 s, too fast to hit a later moment reliably: the
+    # hospital is held from the start, the lab's first message waits in the relay
+    "ecdh": MidAlign("hospital", "lab", "psi.AlignCheck", from_start=True),
+    # spu's run takes seconds: the lab is held once the hospital sent spu's first frame
+    "rr22": MidAlign("lab", "hospital", "rr22.Frame", from_start=False),
+}
+
+
 @pytest.mark.parametrize("protocol", ["ecdh", pytest.param("rr22", marks=needs_fastpsi)])
 def test_kill_9_coordinator_mid_align_then_restart_resumes_the_align(
     protocol: str, tmp_path: Path
 ) -> None:
-    """The coordinator is killed once the hospital sent its first PSI message (ecdh:
-    its blinded IDs; rr22: spu's first frame), with the lab held (SIGSTOP) so that it
-    cannot have finished align, and restarted on the same port and database file. The
-    align phase resumes, it does not restart: the party programs keep running through the
-    outage (each node starts align once), the mail the relay had stored is still there,
-    and every party ends with the plaintext intersection, then trains."""
+    """The coordinator is killed mid-align (MID_ALIGN) and restarted on the same port and
+    database file. The align phase resumes, it does not restart: the party programs keep
+    running through the outage (each node starts align once), the mail the relay had
+    stored is delivered, and every party ends with the plaintext intersection, then
+    trains."""
     job = aligned_with(protocol, "breast", tmp_path / "sample")
     fed = LocalFederation(tmp_path / "fed", job)
+    point = MID_ALIGN[protocol]
     try:
         started = time.perf_counter()
         fed.start()
         fed.wait_connected()
-        job_id = submit(fed, fed.job_spec(epochs=2))
-        wait_for_sent(ledger(fed, "hospital"), job_id, kind_like=f"{protocol}.%")
-        with frozen(fed, "lab"):
-            assert not phase_done(ledger(fed, "lab"), job_id, "align")
+        with ExitStack() as held:
+            if point.from_start:
+                held.enter_context(frozen(fed, point.held))
+            job_id = submit(fed, fed.job_spec(epochs=2))
+            if point.from_start:
+                approve(fed, job_id, point.held)
+            wait_for_sent(ledger(fed, point.sender), job_id, kind_like=point.kind)
+            if not point.from_start:
+                held.enter_context(frozen(fed, point.held))
+            assert not phase_done(ledger(fed, point.held), job_id, "align")
             kill_and_restart(fed, "coordinator")
         result = wait_until(fed, job_id, finished)
         print(f"kill -9 coordinator mid-align ({protocol}): {time.perf_counter() - started:.1f} s")
