@@ -144,6 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         shim: Shim = self.server.shim  # type: ignore[attr-defined]
         size = int(self.headers.get("Content-Length") or 0)
+        reply: TransportOutbound | None
         if size > MAX_FRAME_BYTES:
             reply = TransportOutbound(
                 TransportCode.TOO_LARGE, message=f"{size} bytes, at most {MAX_FRAME_BYTES}"
@@ -171,8 +172,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _client_gone(self) -> bool:
         """Whether spu closed this connection (it does when it gives up on a request):
         the request was read whole, so an end of stream now means the client left."""
+        connection: socket.socket = self.connection
         try:
-            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
         except BlockingIOError:
             return False
         except OSError:
