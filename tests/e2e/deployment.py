@@ -30,6 +30,9 @@ from vfl.runtime.workspace import Workspace
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 VFL = [sys.executable, "-m", "vfl.cli.main"]
+SLOW_START_S = 360
+"""How long the nodes may take to connect in the align fault and rr22 tests: each node
+imports torch first, which took over 120 s at nice 19 on a shared, loaded host."""
 
 
 def vfl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

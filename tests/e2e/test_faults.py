@@ -19,6 +19,7 @@ import pytest
 
 from tests.e2e.deployment import (
     SAMPLES,
+    SLOW_START_S,
     aligned_ids,
     aligned_with,
     approve,
@@ -100,6 +101,7 @@ MID_ALIGN = {
 }
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("protocol", ["ecdh", pytest.param("rr22", marks=needs_fastpsi)])
 def test_kill_9_coordinator_mid_align_then_restart_resumes_the_align(
     protocol: str, tmp_path: Path
@@ -115,7 +117,7 @@ def test_kill_9_coordinator_mid_align_then_restart_resumes_the_align(
     try:
         started = time.perf_counter()
         fed.start()
-        fed.wait_connected()
+        fed.wait_connected(limit_s=SLOW_START_S)
         with ExitStack() as held:
             if point.from_start:
                 held.enter_context(frozen(fed, point.held))
@@ -127,7 +129,7 @@ def test_kill_9_coordinator_mid_align_then_restart_resumes_the_align(
                 held.enter_context(frozen(fed, point.held))
             assert not phase_done(ledger(fed, point.held), job_id, "align")
             kill_and_restart(fed, "coordinator")
-        result = wait_until(fed, job_id, finished)
+        result = wait_until(fed, job_id, finished, limit_s=480)
         print(f"kill -9 coordinator mid-align ({protocol}): {time.perf_counter() - started:.1f} s")
     finally:
         fed.stop()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.deployment import (
+    SLOW_START_S,
     aligned_ids,
     aligned_with,
     finished,
@@ -26,6 +27,7 @@ pytestmark = [pytest.mark.slow, needs_fastpsi]
 EPOCHS = 2
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("sample", ["breast", "breast_three_party"])
 def test_rr22_deployed_aligns_every_party_on_the_plaintext_intersection(
     sample: str, tmp_path: Path
@@ -35,9 +37,9 @@ def test_rr22_deployed_aligns_every_party_on_the_plaintext_intersection(
     try:
         started = time.perf_counter()
         fed.start()
-        fed.wait_connected()
+        fed.wait_connected(limit_s=SLOW_START_S)
         job_id = submit(fed, fed.job_spec(epochs=EPOCHS))
-        result = wait_until(fed, job_id, finished)
+        result = wait_until(fed, job_id, finished, limit_s=480)
         print(f"e2e rr22 {sample} wall time: {time.perf_counter() - started:.1f} s")
     finally:
         fed.stop()
