@@ -1,6 +1,8 @@
-"""Faults on real processes: kill -9 of a party or of the coordinator mid-training, and a
-party restart during align. The job must finish, and (protection "none") every party's
-final model must equal the simulator's uninterrupted run with the same seed (1e-6).
+"""Faults on real processes: kill -9 of a party or of the coordinator mid-training, a
+party restart during align, and kill -9 of the coordinator mid-align (ecdh, rr22; every
+party must end with the plaintext intersection). The job must finish, and (protection
+"none") every party's final model must equal the simulator's uninterrupted run with the
+same seed (1e-6).
 With protection "paillier" the feature holder alone is killed mid-training: it must resume
 under the key it kept and with the masks it derives again (replay determinism), and the
 validation metrics must match the simulator's within fixed-point tolerance."""
