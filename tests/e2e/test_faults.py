@@ -12,8 +12,6 @@ from __future__ import annotations
 import sqlite3
 import stat
 import time
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -83,24 +81,18 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
     assert_models_equal(result["models"], tmp_path / "sim")
 
 
-@dataclass(frozen=True)
-class MidAlign:
-    """Where the coordinator is killed: `held` is stopped (SIGSTOP) from submission on, or
-    once `sender` sent its first `kind`, so the align cannot have finished at the kill."""
-
-    held: str
-    sender: str
-    kind: str
-    from_start: bool
+PADDING = 20_000
+"""Rows only the hospital has, added to its table for the mid-align test: ecdh aligns the
+sample in ~0.4 s, too fast for a ledger poll to land mid-align; with these the lab
+re-blinds 20,569 points (seconds of CPU) after the hospital's first ecdh.Blinded."""
 
 
-MID_ALIGN = {
-    # ecdh aligns the sample in ~0.4 s, too fast to hit a later moment reliably: the
-    # hospital is held from the start, the lab's first message waits in the relay
-    "ecdh": MidAlign("hospital", "lab", "psi.AlignCheck", from_start=True),
-    # spu's run takes seconds: the lab is held once the hospital sent spu's first frame
-    "rr22": MidAlign("lab", "hospital", "rr22.Frame", from_start=False),
-}
+def _pad_hospital(job: Path, rows: int) -> None:
+    table = job.parent / "hospital.csv"
+    frame = pd.read_csv(table)
+    extra = frame.sample(rows, replace=True, random_state=0)
+    extra["patient_id"] = [f"PAD-{i:06d}" for i in range(rows)]
+    pd.concat([frame, extra]).to_csv(table, index=False)
 
 
 @pytest.mark.timeout(900)
@@ -108,28 +100,24 @@ MID_ALIGN = {
 def test_kill_9_coordinator_mid_align_then_restart_resumes_the_align(
     protocol: str, tmp_path: Path
 ) -> None:
-    """The coordinator is killed mid-align (MID_ALIGN) and restarted on the same port and
-    database file. The align phase resumes, it does not restart: the party programs keep
-    running through the outage (each node starts align once), the mail the relay had
-    stored is delivered, and every party ends with the plaintext intersection, then
-    trains."""
+    """The coordinator is killed once the hospital sent its first PSI message (ecdh: its
+    blinded IDs; rr22: spu's first frame), with the lab held (SIGSTOP) so that it cannot
+    have finished align, and restarted on the same port and database file. The align
+    phase resumes, it does not restart: the party programs keep running through the
+    outage (each node starts align once), the mail the relay had stored is delivered, and
+    every party ends with the plaintext intersection, then trains."""
     job = aligned_with(protocol, "breast", tmp_path / "sample")
+    _pad_hospital(job, PADDING)
     fed = LocalFederation(tmp_path / "fed", job)
-    point = MID_ALIGN[protocol]
     try:
         started = time.perf_counter()
         fed.start()
         fed.wait_connected(limit_s=SLOW_START_S)
-        with ExitStack() as held:
-            if point.from_start:
-                held.enter_context(frozen(fed, point.held))
-            job_id = submit(fed, fed.job_spec(epochs=2))
-            if point.from_start:
-                approve(fed, job_id, point.held)
-            wait_for_sent(ledger(fed, point.sender), job_id, kind_like=point.kind)
-            if not point.from_start:
-                held.enter_context(frozen(fed, point.held))
-            assert not phase_done(ledger(fed, point.held), job_id, "align")
+        job_id = submit(fed, fed.job_spec(epochs=2))
+        first = {"ecdh": "ecdh.Blinded", "rr22": "rr22.Frame"}[protocol]
+        wait_for_sent(ledger(fed, "hospital"), job_id, kind_like=first)
+        with frozen(fed, "lab"):
+            assert not phase_done(ledger(fed, "lab"), job_id, "align")
             kill_and_restart(fed, "coordinator")
         result = wait_until(fed, job_id, finished, limit_s=480)
         print(f"kill -9 coordinator mid-align ({protocol}): {time.perf_counter() - started:.1f} s")
