@@ -68,6 +68,12 @@ class FrameBuffer:
             self._cond.notify_all()
             return data
 
+    def give_back(self, data: bytes) -> None:
+        """`data`, just taken, first again: the pop that took it was given up by spu."""
+        with self._cond:
+            self._ready.appendleft(data)
+            self._cond.notify_all()
+
     def wait_room(self, timeout: float) -> bool:
         """Whether spu has fewer than `max_ahead` messages left to pop (else the receiver
         stops taking frames off the channel: spu's slowness, not the peer's, bounds us)."""

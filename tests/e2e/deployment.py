@@ -4,13 +4,20 @@ simulator's result for the same job as the oracle."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 
 from vfl.api import simulate
@@ -19,9 +26,13 @@ from vfl.config.loading import load_job, parse_job
 from vfl.crypto.sealing.pairwise_sealer import job_digest
 from vfl.remote import connect
 from vfl.runtime.party_secret import secret_file
+from vfl.runtime.workspace import Workspace
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 VFL = [sys.executable, "-m", "vfl.cli.main"]
+SLOW_START_S = 360
+"""How long the nodes may take to connect in the align fault and rr22 tests: each node
+imports torch first, which took over 120 s at nice 19 on a shared, loaded host."""
 
 
 def vfl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,6 +86,68 @@ def mid_training(result: dict[str, Any]) -> bool:
     return result.get("status") == "train" and isinstance(history, list) and len(history) >= 2
 
 
+def approve(fed: LocalFederation, job_id: str, party: str) -> None:
+    """`vfl party approve` as `party`, for a node that is offline or held."""
+    config = fed.root / party / "party.toml"
+    proc = vfl("party", "approve", job_id, "--config", str(config), "--yes")
+    assert proc.returncode == 0, proc.stderr
+
+
+def kill_and_restart(fed: LocalFederation, victim: str) -> None:
+    """kill -9 `victim` (a party or "coordinator") and start it again: the coordinator on
+    the same port and database file, a party with the same state folder."""
+    fed.kill(victim)
+    if victim == "coordinator":
+        fed.start_coordinator()
+    else:
+        fed.start_party(victim)
+
+
+def ledger(fed: LocalFederation, party: str) -> Path:
+    """The party node's own SQLite: its ledger and the phases it finished."""
+    return fed.root / party / "state" / "party.db"
+
+
+def wait_for_sent(
+    db: Path, job_id: str, seq_like: str = "%", kind_like: str = "%", limit_s: float = 240
+) -> None:
+    """Until the party's own ledger `db` shows it sent a message matching both patterns."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if db.exists():
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+                row = conn.execute(
+                    "SELECT 1 FROM ledger WHERE job_id = ? AND direction = 'sent' AND seq LIKE ?"
+                    " AND kind LIKE ?",
+                    (job_id, seq_like, kind_like),
+                ).fetchone()
+            if row:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"{db.parent.parent.name} never sent {kind_like} as {seq_like}")
+
+
+def phase_done(db: Path, job_id: str, phase: str) -> bool:
+    """Whether the party whose SQLite is `db` finished `phase` of the job."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        row = conn.execute(
+            "SELECT status FROM phases WHERE job_id = ? AND phase = ?", (job_id, phase)
+        ).fetchone()
+    return row is not None and row[0] == "done"
+
+
+@contextmanager
+def frozen(fed: LocalFederation, party: str) -> Iterator[None]:
+    """The party node stopped (SIGSTOP: it keeps its streams and state, does nothing)
+    inside the block, continued after it whatever happens."""
+    pid = fed.processes[party].pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
 def kill_mid_training(
     fed: LocalFederation, victim: str, epochs: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -87,11 +160,7 @@ def kill_mid_training(
         fed.wait_connected()
         job_id = submit(fed, fed.job_spec(epochs=epochs))
         before = wait_until(fed, job_id, mid_training)
-        fed.kill(victim)
-        if victim == "coordinator":
-            fed.start_coordinator()  # same port, same database file
-        else:
-            fed.start_party(victim)
+        kill_and_restart(fed, victim)
         result = wait_until(fed, job_id, finished)
         print(
             f"kill -9 {victim}: killed after epoch {len(before['history'])}, "
@@ -155,6 +224,36 @@ def _assert_close(got: Any, want: Any, tol: float, where: str) -> None:
         assert torch.allclose(got, want, atol=tol, rtol=0), f"{where} differs"
     else:
         assert got == want, where
+
+
+def plaintext_intersection(sample: Path) -> list[str]:
+    """The oracle of every align test: the IDs all parties of the sample job share, read
+    from its CSVs in plaintext and sorted (the order every party saves them in)."""
+    spec = tomllib.loads(sample.read_text())
+    ids = [
+        set(pd.read_csv(sample.parent / p["data"], dtype=str)[p["id_column"]])
+        for p in spec["parties"]
+    ]
+    return sorted(set.intersection(*ids))
+
+
+def aligned_with(protocol: str, sample: str, folder: Path) -> Path:
+    """A copy of `samples/<sample>` in `folder` whose job aligns with `protocol`; the job
+    file (LocalFederation makes each party's policy from it, so they accept it)."""
+    shutil.copytree(SAMPLES / sample, folder)
+    job = folder / "job.toml"
+    text = job.read_text()
+    assert 'protocol = "ecdh"' in text
+    job.write_text(text.replace('protocol = "ecdh"', f'protocol = "{protocol}"'))
+    return job
+
+
+def aligned_ids(fed: LocalFederation, job_id: str) -> dict[str, list[str]]:
+    """By party: the IDs its node saved as the job's aligned rows."""
+    return {
+        p: list(Workspace(fed.root / p / "state" / "jobs" / job_id).load_alignment())
+        for p in fed.parties
+    }
 
 
 def dump(result: dict[str, Any]) -> str:

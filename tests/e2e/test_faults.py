@@ -1,6 +1,8 @@
-"""Faults on real processes: kill -9 of a party or of the coordinator mid-training, and a
-party restart during align. The job must finish, and (protection "none") every party's
-final model must equal the simulator's uninterrupted run with the same seed (1e-6).
+"""Faults on real processes: kill -9 of a party or of the coordinator mid-training, a
+party restart during align, and kill -9 of the coordinator mid-align (ecdh, rr22; every
+party must end with the plaintext intersection). The job must finish, and (protection
+"none") every party's final model must equal the simulator's uninterrupted run with the
+same seed (1e-6).
 With protection "paillier" the feature holder alone is killed mid-training: it must resume
 under the key it kept and with the masks it derives again (replay determinism), and the
 validation metrics must match the simulator's within fixed-point tolerance."""
@@ -17,15 +19,25 @@ import pytest
 
 from tests.e2e.deployment import (
     SAMPLES,
+    SLOW_START_S,
+    aligned_ids,
+    aligned_with,
+    approve,
     assert_models_equal,
     finished,
+    frozen,
+    kill_and_restart,
     kill_mid_training,
+    ledger,
+    phase_done,
+    plaintext_intersection,
     simulated,
     status,
     submit,
-    vfl,
+    wait_for_sent,
     wait_until,
 )
+from tests.unit.psi.harness import needs_fastpsi
 from vfl.cli.local_federation import LocalFederation
 
 pytestmark = pytest.mark.slow
@@ -56,18 +68,9 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
         fed.wait_connected()
         fed.stop_party("imaging")
         job_id = submit(fed, fed.job_spec(epochs=2))
-        approve = vfl(
-            "party",
-            "approve",
-            job_id,
-            "--config",
-            str(fed.root / "imaging" / "party.toml"),
-            "--yes",
-        )
-        assert approve.returncode == 0, approve.stderr
+        approve(fed, job_id, "imaging")
         wait_until(fed, job_id, lambda r: r.get("status") == "align")
-        fed.kill("lab")
-        fed.start_party("lab")
+        kill_and_restart(fed, "lab")
         fed.start_party("imaging")
         result = wait_until(fed, job_id, finished)
     finally:
@@ -76,6 +79,60 @@ def test_party_restart_during_align(tmp_path: Path) -> None:
     oracle = simulated(sample, tmp_path / "sim", fed, job_id, epochs=2)
     assert result["align"] == oracle["align"]
     assert_models_equal(result["models"], tmp_path / "sim")
+
+
+PADDING = 20_000
+"""Rows only the hospital has, added to its table for the mid-align test: ecdh aligns the
+sample in ~0.4 s, too fast for a ledger poll to land mid-align; with these the lab
+re-blinds 20,569 points (seconds of CPU) after the hospital's first ecdh.Blinded."""
+
+
+def _pad_hospital(job: Path, rows: int) -> None:
+    table = job.parent / "hospital.csv"
+    frame = pd.read_csv(table)
+    extra = frame.sample(rows, replace=True, random_state=0)
+    extra["patient_id"] = [f"PAD-{i:06d}" for i in range(rows)]
+    pd.concat([frame, extra]).to_csv(table, index=False)
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("protocol", ["ecdh", pytest.param("rr22", marks=needs_fastpsi)])
+def test_kill_9_coordinator_mid_align_then_restart_resumes_the_align(
+    protocol: str, tmp_path: Path
+) -> None:
+    """The coordinator is killed once the hospital sent its first PSI message (ecdh: its
+    blinded IDs; rr22: spu's first frame), with the lab held (SIGSTOP) so that it cannot
+    have finished align, and restarted on the same port and database file. The align
+    phase resumes, it does not restart: the party programs keep running through the
+    outage (each node starts align once), the mail the relay had stored is delivered, and
+    every party ends with the plaintext intersection, then trains."""
+    job = aligned_with(protocol, "breast", tmp_path / "sample")
+    _pad_hospital(job, PADDING)
+    fed = LocalFederation(tmp_path / "fed", job)
+    try:
+        started = time.perf_counter()
+        fed.start()
+        fed.wait_connected(limit_s=SLOW_START_S)
+        job_id = submit(fed, fed.job_spec(epochs=2))
+        first = {"ecdh": "ecdh.Blinded", "rr22": "rr22.Frame"}[protocol]
+        wait_for_sent(ledger(fed, "hospital"), job_id, kind_like=first)
+        with frozen(fed, "lab"):
+            assert not phase_done(ledger(fed, "lab"), job_id, "align")
+            kill_and_restart(fed, "coordinator")
+        result = wait_until(fed, job_id, finished, limit_s=480)
+        print(f"kill -9 coordinator mid-align ({protocol}): {time.perf_counter() - started:.1f} s")
+    finally:
+        fed.stop()
+    assert result["status"] == "succeeded", result.get("error")
+    expected = plaintext_intersection(job)
+    assert expected
+    assert aligned_ids(fed, job_id) == {p: expected for p in fed.parties}
+    assert result["align"]["intersection_size"] == len(expected)
+    starts = {
+        p: (fed.root / f"{p}.log").read_text().count(f"job {job_id}: align started")
+        for p in fed.parties
+    }
+    assert starts == {p: 1 for p in fed.parties}
 
 
 PAILLIER_EPOCHS = 3
@@ -104,22 +161,6 @@ def _tiny_paillier_sample(folder: Path) -> Path:
     return folder / "job.toml"
 
 
-def _wait_for_sent(ledger: Path, job_id: str, seq_like: str, limit_s: float = 240) -> None:
-    """Until the party's own ledger shows it sent a message matching `seq_like`."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if ledger.exists():
-            with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=5) as db:
-                row = db.execute(
-                    "SELECT 1 FROM ledger WHERE job_id = ? AND direction = 'sent' AND seq LIKE ?",
-                    (job_id, seq_like),
-                ).fetchone()
-            if row:
-                return
-        time.sleep(0.02)
-    raise AssertionError(f"{ledger.parent.parent.name} never sent {seq_like}")
-
-
 def test_kill_9_paillier_feature_holder_mid_training_resumes_alone(tmp_path: Path) -> None:
     sample = _tiny_paillier_sample(tmp_path / "sample")
     fed = LocalFederation(tmp_path / "fed", sample)
@@ -128,11 +169,10 @@ def test_kill_9_paillier_feature_holder_mid_training_resumes_alone(tmp_path: Pat
         fed.start()
         fed.wait_connected()
         job_id = submit(fed, fed.job_spec())
-        ledger = tmp_path / "fed" / "lab" / "state" / "party.db"
-        _wait_for_sent(ledger, job_id, "train/epoch=1/batch=1#%")  # mid-epoch 1
+        lab_db = ledger(fed, "lab")
+        wait_for_sent(lab_db, job_id, "train/epoch=1/batch=1#%")  # mid-epoch 1
         before = status(fed, job_id)
-        fed.kill("lab")  # the feature holder; the hospital keeps running, waiting on it
-        fed.start_party("lab")
+        kill_and_restart(fed, "lab")  # the feature holder; the hospital waits on it
         result = wait_until(fed, job_id, finished)
         wall = time.perf_counter() - started
     finally:
@@ -140,7 +180,7 @@ def test_kill_9_paillier_feature_holder_mid_training_resumes_alone(tmp_path: Pat
     assert result["status"] == "succeeded", result.get("error")
     assert len(before["history"]) < PAILLIER_EPOCHS
     assert [h["epoch"] for h in result["history"]] == list(range(PAILLIER_EPOCHS))
-    with sqlite3.connect(ledger) as db:
+    with sqlite3.connect(lab_db) as db:
         replayed = db.execute(
             "SELECT kind, COUNT(*) FROM ledger WHERE job_id = ? AND direction = 'sent' AND "
             "seq LIKE 'train/%' GROUP BY seq HAVING COUNT(*) > 1",

@@ -12,6 +12,8 @@ import pytest
 
 from parties.programs import program_for
 from psi.local_run import Side, run_two_party
+from psi.rr22.native import ENV_DIR
+from tests.unit.psi.harness import needs_fastpsi
 from vfl.cli.main import main
 from vfl.config.job_spec import AlignSpec
 from vfl.errors import DataValidationError
@@ -74,6 +76,32 @@ def test_cli_prints_count_bytes_and_memory(
     assert (out / "right" / "aligned_ids.txt").read_text().splitlines() == shared
     assert main(["psi", "--left", f"{left}:nope", "--right", str(right)]) == 2
     assert "ID column 'nope' not found" in capsys.readouterr().err
+
+
+@needs_fastpsi
+def test_cli_runs_rr22_to_the_plaintext_intersection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    left, right, shared = _sets(tmp_path)
+    out = tmp_path / "cli"
+    args = ["psi", "--protocol", "rr22", "--left", str(left), "--right", str(right)]
+    assert main([*args, "--out", str(out)]) == 0
+    assert f"shared IDs: {len(shared)}" in capsys.readouterr().out
+    for side in ("left", "right"):
+        assert (out / side / "aligned_ids.txt").read_text().splitlines() == shared
+
+
+def test_cli_refuses_rr22_without_spu_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(ENV_DIR, str(tmp_path / "no-spu-here"))
+    left, right, _ = _sets(tmp_path)
+    args = ["psi", "--protocol", "rr22", "--left", str(left), "--right", str(right)]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "make fastpsi" in err and "rr22" in err
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()  # refused before any party process ran
 
 
 def test_party_processes_never_run_the_parents_main(

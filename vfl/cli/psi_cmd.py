@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from parties.align_programs import align_program_for
 from psi.local_run import Side, run_two_party
+from psi.rr22.native import require_fastpsi
 from vfl.cli.commands import help_for
 from vfl.config.id_rules import IdRule
 from vfl.config.job_spec import AlignSpec
@@ -28,7 +29,9 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("psi", help=help_for("psi"))
     p.add_argument("--left", required=True, help="FILE[:COLUMN] of the label holder side")
     p.add_argument("--right", required=True, help="FILE[:COLUMN] of the other side")
-    p.add_argument("--protocol", choices=["ecdh", "rsa"], default="ecdh")
+    p.add_argument(
+        "--protocol", choices=["ecdh", "rsa", "rr22"], default="ecdh", help="align.protocol"
+    )
     p.add_argument("--cardinality-only", action="store_true", help="only count the shared IDs")
     p.add_argument("--normalize", nargs="*", choices=list(IdRule), default=[], help="ID clean-up")
     p.add_argument("--out", type=Path, default=Path("psi-out"), help="where aligned IDs go")
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         raise ConfigError(message) from None
+    if align.protocol == "rr22":
+        require_fastpsi()  # here, in one line, before two processes start and fail alike
     left, right = parse_side(args.left, "--left"), parse_side(args.right, "--right")
     console = Console(stderr=True)
     with Progress(

@@ -5,6 +5,7 @@ drives them."""
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 import urllib.request
@@ -146,3 +147,36 @@ def test_rr22_spec_is_refused_in_one_line_without_spu(
     with pytest.raises(ConfigError, match=r"make fastpsi") as caught:
         program_for_role(spec, "align", "label_holder")
     assert "\n" not in str(caught.value)
+
+
+def _pop_then_hang_up(url: str, after_s: float) -> None:
+    """A pop as spu's link sends it, given up (connection closed) after `after_s`."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as conn:
+        conn.sendall(
+            f"POST {PREFIX}pop?timeout=5 HTTP/1.1\r\nHost: {host}\r\nx-ptp-topic: p1-p0\r\n"
+            f"x-ptp-token: {TOKEN}\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+        time.sleep(after_s)
+
+
+def test_a_frame_taken_for_a_pop_spu_gave_up_on_goes_to_the_next_pop() -> None:
+    """spu closes a pop it stopped waiting for; a frame arriving then must not go to that
+    dead connection (seen in deployment: lost, and both spu children waited forever)."""
+    inbound = FrameBuffer("B")
+    with Shim("p0", "p1", lambda _: None, inbound, TOKEN) as shim:
+        _pop_then_hang_up(shim.url, after_s=0.3)  # the shim now holds the pop open
+        time.sleep(0.2)
+        inbound.put(Frame(0, b"frame 0", end=False))
+        time.sleep(0.3)  # the held pop takes it, finds its client gone
+        reply = _post(shim.url + PREFIX + "pop?timeout=1", "p1-p0")
+    assert (reply.code, reply.payload) == (TransportCode.OK, b"frame 0")
+
+
+def test_a_push_spu_gave_up_on_is_not_forwarded() -> None:
+    pushed: list[bytes] = []
+    with Shim("p0", "p1", pushed.append, FrameBuffer("B"), TOKEN) as shim:
+        assert shim.handle(PREFIX + "push", "p0-p1", TOKEN, b"x", lambda: True) is None
+        reply = shim.handle(PREFIX + "push", "p0-p1", TOKEN, b"y")
+    assert reply == TransportOutbound(TransportCode.OK)
+    assert pushed == [b"y"]
