@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from gmpy2 import mpz
 
+from vfl.config.he_scheme import HeScheme
 from vfl.crypto import kernels, owner_hiding
 from vfl.crypto.keys import KeyPair, PrivateKey, PublicKey
 from vfl.crypto.worker_pool import WorkerPool
@@ -244,7 +245,7 @@ class PaillierEngine(StreamEngine):
 
     @property
     def capacity_bits(self) -> int:
-        return self.key.bits
+        return HeScheme.PAILLIER.capacity_bits(self.key.bits)
 
     def encrypt(self, plaintexts: Sequence[int], source: RandomSource | None = None) -> list[mpz]:
         obf = self.obfuscators(source or OsRandom(), len(plaintexts))

@@ -272,11 +272,17 @@ def obfuscator_chunk(n: mpz, h: mpz, bits: int, draws: list[int]) -> list[mpz]:
     return [kernels.comb_power(table, r, n) for r in draws]
 
 
-def encrypt_chunk(
-    n: mpz, g: mpz, bits: int, plaintexts: list[int], obfuscators: list[mpz]
-) -> list[mpz]:
-    """G^m·H^r mod n for |m| < 2^bits with ready obfuscators: what a worker runs."""
+def encrypt_chunk(pairs: list[tuple[int, mpz]], n: mpz, g: mpz, bits: int) -> list[mpz]:
+    """G^m·H^r mod n for (m, ready H^r) pairs, |m| < 2^bits: what a worker runs."""
+    plaintexts, obfuscators = [m for m, _ in pairs], [o for _, o in pairs]
     return encrypt_with(plaintexts, obfuscators, _table(g, bits, n), n)
+
+
+def decrypt_bounded_offset(
+    pairs: list[tuple[mpz, int]], key: OuPrivateKey, bound_bits: int, what: str
+) -> list[int]:
+    """`decrypt_bounded` of (ciphertext, owner's offset) pairs: what a worker runs."""
+    return decrypt_bounded([c for c, _ in pairs], key, bound_bits, what, [o for _, o in pairs])
 
 
 def g_table(key: OuPublicKey) -> list[list[mpz]]:

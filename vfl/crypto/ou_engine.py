@@ -11,7 +11,7 @@ differences the protocols must respect (docs/paillier.md, "OU in split learning"
 - **The key owner decrypts only through a bound.** `open` refuses any value outside the
   bound the protocol states, before anything derived from it leaves the owner: a peer that
   sends an encryption of m ≥ p would otherwise learn p from the reduced value (the overflow
-  attack, vfl/crypto/ou.py; tests/unit/split_paillier/test_ou_attacks.py mounts it).
+  attack, vfl/crypto/ou.py; tests/unit/split_ou/test_ou_attacks.py mounts it).
 
 Obfuscation: the owner's own encryptions use H^r with r of 256 bits (hiding from parties
 without the factorisation); a non-owner re-randomising ciphertexts that go back to the
@@ -28,15 +28,11 @@ from concurrent.futures import Future
 
 from gmpy2 import mpz
 
+from vfl.config.he_scheme import OU_MASK_MARGIN_BITS, HeScheme
 from vfl.crypto import ou
 from vfl.crypto.engine import Obfuscation, OsRandom, RandomSource, StreamEngine
 from vfl.crypto.worker_pool import WorkerPool
 from vfl.errors import CryptoError
-
-STAT_BITS = 40
-"""Statistical-distance target per masked value: 2^-40."""
-MASK_MARGIN_BITS = STAT_BITS + 2
-"""A masked value x + e of a b-bit x has b + 42 bits (see the module docstring)."""
 
 
 class OuEngine(StreamEngine):
@@ -73,19 +69,12 @@ class OuEngine(StreamEngine):
     def capacity_bits(self) -> int:
         """SlotLayout.for_key fills (capacity − 2) bits: b ≤ plaintext_bits − 43, so a
         masked b-bit value (b + 42 bits) stays below 2^(plaintext_bits − 1) < p/2."""
-        return self.key.plaintext_bits - MASK_MARGIN_BITS + 1
+        return HeScheme.OU.capacity_bits(self.key.key_bits)
 
     def encrypt(self, plaintexts: Sequence[int], source: RandomSource | None = None) -> list[mpz]:
         obf = self.obfuscators(source or OsRandom(), len(plaintexts))
-        k = self.key
-        m = list(plaintexts)
-        chunks = [
-            self.pool.submit(
-                ou.encrypt_chunk, k.n, k.g, self._m_bits, m[r.start : r.stop], obf[r.start : r.stop]
-            )
-            for r in _ranges(len(m), self.pool.workers)
-        ]
-        return [c for f in chunks for c in f.result()]
+        pairs = list(zip(plaintexts, obf, strict=True))
+        return self.pool.map_split(ou.encrypt_chunk, pairs, self.key.n, self.key.g, self._m_bits)
 
     def add_plain(
         self, cts: Sequence[mpz], plaintexts: Sequence[int], source: RandomSource | None = None
@@ -97,10 +86,11 @@ class OuEngine(StreamEngine):
     def hiding_masks(self, draws: RandomSource, count: int, packed_bits: int) -> list[int]:
         """e = 2^b + U[0, 2^(b+41)) for b = packed_bits (module docstring)."""
         base = 1 << packed_bits
-        return [base + draws.bits(i, packed_bits + STAT_BITS + 1) for i in range(count)]
+        width = packed_bits + ou.STATISTICAL_BITS + 1
+        return [base + draws.bits(i, width) for i in range(count)]
 
     def masked_bound_bits(self, packed_bits: int) -> int:
-        return packed_bits + MASK_MARGIN_BITS
+        return packed_bits + OU_MASK_MARGIN_BITS
 
     def open(
         self,
@@ -113,22 +103,9 @@ class OuEngine(StreamEngine):
             raise CryptoError("this party does not hold the private key of these ciphertexts")
         if bound_bits > self.key.plaintext_bits - 1:
             raise CryptoError(f"{what}: a {bound_bits}-bit bound does not fit the OU plaintext")
-        c, o = list(cts), None if offsets is None else list(offsets)
-        chunks = [
-            self.pool.submit(
-                ou.decrypt_bounded,
-                c[r.start : r.stop],
-                self._private,
-                bound_bits,
-                what,
-                None if o is None else o[r.start : r.stop],
-            )
-            for r in _ranges(len(c), self.pool.workers)
-        ]
-        return [m for f in chunks for m in f.result()]
-
-
-def _ranges(count: int, parts: int) -> list[range]:
-    """Up to `parts` contiguous, ordered index ranges covering 0 .. count."""
-    size = max(1, -(-count // max(parts, 1)))
-    return [range(i, min(i + size, count)) for i in range(0, count, size)]
+        if offsets is None:
+            return self.pool.map_split(ou.decrypt_bounded, cts, self._private, bound_bits, what)
+        pairs = list(zip(cts, offsets, strict=True))
+        return self.pool.map_split(
+            ou.decrypt_bounded_offset, pairs, self._private, bound_bits, what
+        )

@@ -48,6 +48,11 @@ class SlotLayout:
             )
         return SlotLayout(width, slots, value_bits)
 
+    @property
+    def packed_bits(self) -> int:
+        """Bits of a whole packed plaintext: |Σ v_t·2^(t·w)| < 2^(slots·width)."""
+        return self.slots * self.width
+
     def pack(self, values: Sequence[int]) -> int:
         if len(values) > self.slots:
             raise CryptoError(f"{len(values)} values for {self.slots} slots")

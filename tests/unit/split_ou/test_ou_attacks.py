@@ -38,15 +38,6 @@ from vfl.errors import CryptoError
 TRIALS = 4000
 
 
-class _Draws:
-    """A RandomSource of fresh OS randomness (the attack game's fresh masks)."""
-
-    label = "attack"
-
-    def bits(self, index: int, bits: int) -> int:
-        return secrets.randbits(bits)
-
-
 def _best_rate(masks: list[int], low: int, span: int, b: int) -> float:
     """F's success rate telling x0 = −(2^b − 1) from x1 = 2^b − 1 by one opened value
     x + e, e uniform on [low, low + span): the optimal test names the world when only one
@@ -71,7 +62,7 @@ B = 300
 
 def test_f_cannot_tell_two_products_apart_through_the_statistical_mask() -> None:
     engine = OuEngine(ou.generate_ou_keypair(1536, allow_insecure=True).public, WorkerPool(1))
-    masks = engine.hiding_masks(_Draws(), TRIALS, B)
+    masks = engine.hiding_masks(OsRandom(), TRIALS, B)
     assert min(masks) >= 1 << B and max(masks) < (1 << B) + (1 << (B + 41))
     rate = _best_rate(masks, 1 << B, 1 << (B + 41), B)
     assert abs(rate - 0.5) < 0.04, rate
@@ -217,7 +208,7 @@ def _recovered_v(obfuscation: Obfuscation | None) -> tuple[int, int]:
     if obfuscation is None:
         sent = [product[0] * gmpy2.powmod(pub.g, e1, pub.n) % pub.n]
     else:
-        sent = l_engine.add_plain(product, [e1], _Draws())
+        sent = l_engine.add_plain(product, [e1], OsRandom())
     x = f_engine.open(sent, f_engine.masked_bound_bits(200), "F2")[0]  # a·V + e1, exact
     h_part = sent[0] * gmpy2.invert(gmpy2.powmod(pub.g, x, pub.n), pub.n) % q
     y, order = _dlog(h_part, pub.h % q, q, factors)

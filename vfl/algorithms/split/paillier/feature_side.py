@@ -46,7 +46,6 @@ from vfl.crypto.fixed_point import encode
 from vfl.crypto.keys import KeyPair
 from vfl.crypto.ou import OuKeyPair
 from vfl.crypto.ou_engine import OuEngine
-from vfl.crypto.packing import SlotLayout
 from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_to_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
@@ -207,7 +206,7 @@ class PaillierFeatureSide:
         with clock("F2.decrypt"):  # a·V + e1, plus a·acc: a·W + e1, checked before it leaves
             out = self._engine.open(
                 from_wire(key, msg.values, count, "batch", lay.batch, where),
-                self._engine.masked_bound_bits(_packed_bits(lay.batch)),
+                self._engine.masked_bound_bits(lay.batch.packed_bits),
                 where,
                 own,
             )
@@ -261,8 +260,8 @@ class PaillierFeatureSide:
             w_cts = from_wire(key, msg.weight_grad, n_w, "rows", lay.rows, where)
             in_cts = from_wire(key, msg.input_grad, outs, "acc", lay.acc, where)
             plain = engine.open(
-                w_cts, engine.masked_bound_bits(_packed_bits(lay.rows)), f"{where} weight_grad"
-            ) + engine.open(in_cts, _packed_bits(lay.acc), f"{where} input_grad")
+                w_cts, engine.masked_bound_bits(lay.rows.packed_bits), f"{where} weight_grad"
+            ) + engine.open(in_cts, lay.acc.packed_bits, f"{where} input_grad")
         with self.clock("B2.mask"):
             body = self._mask_gradient(plain, n_w, self.rand.stream("epsilon", ctx.scope))
         ctx.send(self.label_holder, MaskedWeightGradient(n_w, body))
@@ -298,11 +297,6 @@ class PaillierFeatureSide:
         what = "split_paillier.EncryptedGradients.input_grad"
         grad = self.lay.unpack_acc_rows([int(v) for v in plain], rows, n, what)
         return grad / float(2 ** (2 * self.f))
-
-
-def _packed_bits(layout: SlotLayout) -> int:
-    """Bits of a whole packed plaintext of `layout`: |x| < 2^(slots·width)."""
-    return layout.slots * layout.width
 
 
 def _b(x: object) -> bytes:

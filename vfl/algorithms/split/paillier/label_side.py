@@ -49,7 +49,6 @@ from vfl.crypto.fixed_point import encode
 from vfl.crypto.keys import MIN_KEY_BITS, PublicKey
 from vfl.crypto.ou import OuPublicKey
 from vfl.crypto.ou_engine import OuEngine
-from vfl.crypto.packing import SlotLayout
 from vfl.crypto.phase_clock import PhaseClock
 from vfl.crypto.wire import from_wire, plain_from_bytes, to_wire
 from vfl.crypto.worker_pool import WorkerPool
@@ -224,7 +223,7 @@ class PaillierLabelSide(nn.Module):
             product = engine.linear(cts, terms)
         with clock("F2.mask"):
             draws = rand.stream("e1", ctx.scope)
-            e1 = engine.hiding_masks(draws, len(terms), _packed_bits(lay.batch))
+            e1 = engine.hiding_masks(draws, len(terms), lay.batch.packed_bits)
             product = engine.add_plain(product, e1, obf)
             body = to_wire(key, product, (rows, self.u), "batch", lay.batch, 2 * f)
         ctx.send(self.peer, MaskedProduct(body))
@@ -262,7 +261,7 @@ class PaillierLabelSide(nn.Module):
             w_grad = engine.linear(rows_ct, w_terms)
         with self.clock("B1.mask"):
             draws = rand.stream("e2", ctx.scope)
-            e2 = engine.hiding_masks(draws, len(w_terms), _packed_bits(lay.rows))
+            e2 = engine.hiding_masks(draws, len(w_terms), lay.rows.packed_bits)
             w_grad = engine.add_plain(w_grad, e2, obf)
         in_grad = (
             self._input_gradient(ctx.scope, engine, lay, self._released(ctx, delta), acc_ct)
@@ -352,8 +351,3 @@ class PaillierLabelSide(nn.Module):
             product = engine.linear(acc_ct, terms)
         with self.clock("B4.mask"):
             return engine.add_plain(product, plains, self._started()[2].obfuscators(scope))
-
-
-def _packed_bits(layout: SlotLayout) -> int:
-    """Bits of a whole packed plaintext of `layout`: |x| < 2^(slots·width)."""
-    return layout.slots * layout.width

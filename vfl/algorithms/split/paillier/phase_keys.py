@@ -71,8 +71,9 @@ def scheme_keypair(
 
     def made(kind: type[KeyPair] | type[OuKeyPair]) -> Callable[[int], Any]:
         def make(size: int) -> Any:
-            pair = keygen(size) if keygen is not None else None
-            if pair is not None and not isinstance(pair, kind):
+            assert keygen is not None
+            pair = keygen(size)
+            if not isinstance(pair, kind):
                 raise CryptoError(f"key factory made a {type(pair).__name__} for {scheme}")
             return pair
 
